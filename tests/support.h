@@ -1,0 +1,84 @@
+/* support.h - helpers the integration tests share: start one of our
+ * programs as a child process, read the port it listens on, talk to it over
+ * loopback, and stop it by PID.
+ *
+ * Programs are found in $TOOLKIT_BIN (default "bin"), test helper programs
+ * in $TOOLKIT_HELPERS (default "build/tests/helpers"); `make test` sets both
+ * so that the sanitizer pass drives the sanitized binaries.
+ */
+#ifndef TEST_SUPPORT_H
+#define TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sup_proc {
+    pid_t pid;
+    int out_fd;        /* child's stdout, read end (nonblocking) */
+    int err_fd;        /* child's stderr, read end (nonblocking) */
+    char host[64];     /* from "listening on HOST:PORT" */
+    int port;
+    char *out;         /* everything read from stdout so far, NUL-ended */
+    size_t out_len;
+    char *err;         /* everything read from stderr so far */
+    size_t err_len;
+};
+
+/* Path of program NAME: "$TOOLKIT_BIN/NAME" (static buffer per call site
+ * is not needed: the result is malloc'ed and owned by the caller). */
+char *sup_bin(const char *name);
+/* Path of test helper NAME under $TOOLKIT_HELPERS; malloc'ed. */
+char *sup_helper(const char *name);
+
+/* Starts path with argv (argv[0] included, NULL-ended), stdout and stderr
+ * piped.  Returns 0 or -1. */
+int sup_spawn(struct sup_proc *p, const char *path, char *const argv[]);
+
+/* Reads the child's output until a line "listening on HOST:PORT ..." shows
+ * up on stdout (then fills host and port) or timeout_ms passes.
+ * Returns 0 or -1. */
+int sup_wait_listening(struct sup_proc *p, int timeout_ms);
+
+/* Starts $TOOLKIT_BIN/NAME with the given arguments (NULL-ended, argv[0]
+ * excluded) plus "--listen 127.0.0.1:0" unless args already hold
+ * "--listen", and waits for its listening line.  Returns 0 or -1. */
+int sup_start_server(struct sup_proc *p, const char *name, const char *const args[]);
+
+/* Drains whatever the child has written so far into p->out / p->err. */
+void sup_drain(struct sup_proc *p);
+
+/* Waits up to timeout_ms for the child to exit; returns its wait status,
+ * or -1 on timeout (the child is left running). */
+int sup_wait(struct sup_proc *p, int timeout_ms);
+
+/* Sends sig and waits up to timeout_ms; on timeout sends SIGKILL.  Returns
+ * the wait status.  Frees nothing: call sup_free afterwards. */
+int sup_stop(struct sup_proc *p, int sig, int timeout_ms);
+
+/* Kills the child if still running and releases everything. */
+void sup_free(struct sup_proc *p);
+
+/* Runs path with argv to completion (killed after timeout_ms), capturing
+ * stdout and stderr into malloc'ed strings (either may be NULL when not
+ * wanted).  Returns the wait status, or -1 when it could not run. */
+int sup_run(const char *path, char *const argv[], int timeout_ms,
+            char **out, char **err);
+
+/* Resident set size of pid in KiB, from /proc/PID/status; -1 on error. */
+long sup_rss_kib(pid_t pid);
+
+/* Blocking TCP connect to host:port (IPv4 or IPv6 literal); -1 on error. */
+int sup_connect(const char *host, int port);
+
+/* Writes all of buf; returns 0 or -1. */
+int sup_write_all(int fd, const void *buf, size_t len);
+/* Reads exactly len bytes unless EOF or timeout_ms of silence comes first;
+ * returns the number read, or -1 on error. */
+ssize_t sup_read_n(int fd, void *buf, size_t len, int timeout_ms);
+
+/* Fills buf with a pattern that depends on seed and offset, so any lost,
+ * duplicated or reordered byte shows up in a comparison. */
+void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset);
+
+#endif
