@@ -1,0 +1,53 @@
+/* tl_net.h - tcpload's socket helpers: source address ranges and
+ * nonblocking client sockets.
+ *
+ * A loopback client runs out of ephemeral ports (about 28,000 per source
+ * address here, fewer while TIME_WAIT holds them) long before a server runs
+ * out of anything.  --source A-B spreads connections over a range of IPv4
+ * source addresses: each socket is bound to the next address of the range
+ * with IP_BIND_ADDRESS_NO_PORT, so the kernel picks the port only at
+ * connect() time, per (source, destination) pair, and each address brings
+ * its own set of ports.
+ *
+ * Functions return 0 (or a descriptor) on success and a negative errno on
+ * failure, so callers can count failures by errno.
+ */
+#ifndef TL_NET_H
+#define TL_NET_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* A range of IPv4 source addresses; count 0 means "let the kernel choose". */
+struct tl_source {
+    uint32_t first;  /* first address, host byte order */
+    uint32_t count;  /* addresses in the range */
+    uint32_t next;   /* offset of the address the next socket gets */
+};
+
+/* Parses "A" or "A-B" (dotted IPv4, A <= B) into *src.  Returns 0, or -1
+ * with errno EINVAL. */
+int tl_source_parse(const char *s, struct tl_source *src);
+
+/* Address number i of the range (host byte order), i < count. */
+static inline uint32_t tl_source_addr(const struct tl_source *src, uint32_t i)
+{
+    return src->first + i;
+}
+
+/* Starts a nonblocking, close-on-exec TCP connection to dst; binds it to
+ * the next address of src first when src->count > 0 (and advances src).
+ * Sets TCP_NODELAY when nodelay is set.  Returns the descriptor and sets
+ * *connected to 1 when connect() completed at once, 0 when in progress;
+ * returns -errno when a call failed (the descriptor is closed then). */
+int tl_net_connect(const struct sockaddr *dst, socklen_t len,
+                   struct tl_source *src, int nodelay, int *connected);
+
+/* The pending error of a socket (SO_ERROR) as a positive errno, 0 if none. */
+int tl_net_error(int fd);
+
+/* Closes fd; with rst set, with SO_LINGER 0 so the kernel sends a reset and
+ * keeps no TIME_WAIT socket.  Returns 0 or -errno. */
+int tl_net_close(int fd, int rst);
+
+#endif

@@ -1,0 +1,72 @@
+/* tl_opts.h - tcpload's command line.
+ *
+ * tl_opts_parse turns argv into a struct tl_opts and never exits: a bad
+ * value, an unknown flag or a flag that the chosen mode does not use comes
+ * back as TL_OPTS_ERROR with a one-line message that names the flag
+ * ("tcpload: -c: expected a whole number from 1 to 1000000, got 'banana'"),
+ * which main prints before exiting with status 2.
+ */
+#ifndef TL_OPTS_H
+#define TL_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "tl_net.h"
+
+#define TL_VERSION "1.0"
+
+enum tl_mode {
+    TL_MODE_ECHO,     /* messages over long-lived connections */
+    TL_MODE_CONNECT,  /* connect, exchange, close: connections per second */
+    TL_MODE_HOLD,     /* many idle connections */
+};
+
+struct tl_opts {
+    enum tl_mode mode;
+    const char *target;              /* HOST:PORT as given */
+    struct sockaddr_storage addr;    /* the target, parsed */
+    socklen_t addr_len;
+    uint64_t conns;          /* -c: connections (echo, hold) or transactions in flight */
+    uint64_t threads;        /* -t */
+    uint64_t size;           /* -s: message bytes (echo) */
+    uint64_t pipeline;       /* --pipeline: messages in flight per connection */
+    uint64_t rate;           /* -R/--rate: messages or transactions per second; 0: none */
+    uint64_t duration_ns;    /* -d */
+    uint64_t warmup_ns;      /* --warmup */
+    uint64_t timeout_ns;     /* --timeout: longest wait for one reply or connect */
+    uint64_t send;           /* --send: bytes each transaction sends */
+    uint64_t expect;         /* --expect: bytes each transaction reads */
+    bool expect_eof;         /* no --expect: read until the server closes */
+    struct tl_source source; /* --source; count 0 when not given */
+    bool linger0;            /* --linger0 */
+    uint64_t connect_rate;   /* --connect-rate (hold); 0: no limit */
+    uint64_t ping_interval_ns; /* --ping-interval (hold); 0: no pings */
+    bool json;               /* --json */
+    bool progress;           /* --progress: even when stderr is not a tty */
+    const char *histogram;   /* --histogram FILE, or NULL */
+    int argc;                /* the whole command line, for the report */
+    char **argv;
+};
+
+enum tl_opts_result {
+    TL_OPTS_RUN,      /* *o is complete: run it */
+    TL_OPTS_HELP,     /* -h/--help: print tl_opts_usage, exit 0 */
+    TL_OPTS_VERSION,  /* --version: print the version, exit 0 */
+    TL_OPTS_ERROR,    /* err holds the message: print it, exit 2 */
+};
+
+/* Parses argv into *o.  On TL_OPTS_ERROR err (errlen bytes) holds one
+ * line without a newline, starting "tcpload: ". */
+enum tl_opts_result tl_opts_parse(struct tl_opts *o, int argc, char **argv,
+                                  char *err, size_t errlen);
+
+/* Writes the --help text. */
+void tl_opts_usage(FILE *f);
+
+/* The mode's name: "echo", "connect" or "hold". */
+const char *tl_opts_mode_name(enum tl_mode mode);
+
+#endif

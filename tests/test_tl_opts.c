@@ -1,0 +1,174 @@
+/* test_tl_opts.c - tcpload's command line: values, defaults, and the
+ * one-line errors that name the flag. */
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "clock.h"
+#include "tl_opts.h"
+
+static struct tl_opts o;
+static char err[256];
+
+/* Parses a NULL-ended list of arguments (argv[0] added). */
+static enum tl_opts_result parse(const char *first, ...)
+{
+    static char *argv[64];
+    va_list ap;
+    int argc = 0;
+
+    argv[argc++] = "tcpload";
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    err[0] = '\0';
+    return tl_opts_parse(&o, argc, argv, err, sizeof(err));
+}
+
+#define assert_error(msg, ...)                                           \
+    do {                                                                 \
+        cr_assert_eq(parse(__VA_ARGS__, NULL), TL_OPTS_ERROR);           \
+        cr_assert_str_eq(err, msg);                                      \
+    } while (0)
+
+Test(tl_opts, echo_defaults)
+{
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.mode, TL_MODE_ECHO);
+    cr_assert_str_eq(o.target, "127.0.0.1:7007");
+    cr_assert_eq(o.addr.ss_family, AF_INET);
+    cr_assert_eq(ntohs(((struct sockaddr_in *)&o.addr)->sin_port), 7007);
+    cr_assert_eq(o.conns, 10);
+    cr_assert_eq(o.threads, 1);
+    cr_assert_eq(o.size, 64);
+    cr_assert_eq(o.pipeline, 1);
+    cr_assert_eq(o.rate, 0);
+    cr_assert_eq(o.duration_ns, 10 * CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.warmup_ns, CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.timeout_ns, 5 * CLOCK_NS_PER_SEC);
+    cr_assert(!o.json && !o.progress && o.histogram == NULL);
+}
+
+Test(tl_opts, echo_every_spelling)
+{
+    cr_assert_eq(parse("-c", "100", "echo", "-t2", "--size=1KiB", "[::1]:80",
+                       "--duration", "500ms", "--warmup=0", "-R", "50k", "--json",
+                       "--progress", "--histogram", "h.txt", "--timeout", "2s", NULL),
+                 TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.conns, 100);
+    cr_assert_eq(o.threads, 2);
+    cr_assert_eq(o.size, 1024);
+    cr_assert_eq(o.addr.ss_family, AF_INET6);
+    cr_assert_eq(o.duration_ns, 500 * CLOCK_NS_PER_MS);
+    cr_assert_eq(o.warmup_ns, 0);
+    cr_assert_eq(o.rate, 50000);
+    cr_assert(o.json && o.progress);
+    cr_assert_str_eq(o.histogram, "h.txt");
+    cr_assert_eq(o.timeout_ns, 2 * CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.argc, 18);
+}
+
+Test(tl_opts, connect_options)
+{
+    cr_assert_eq(parse("connect", "localhost:9", "--send", "100", "--expect", "6",
+                       "--rate", "2k", "--source", "127.0.0.2-127.0.0.254",
+                       "--linger0", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.mode, TL_MODE_CONNECT);
+    cr_assert_eq(o.send, 100);
+    cr_assert_eq(o.expect, 6);
+    cr_assert(!o.expect_eof);
+    cr_assert_eq(o.rate, 2000);
+    cr_assert_eq(o.source.first, 0x7f000002);
+    cr_assert_eq(o.source.count, 253);
+    cr_assert(o.linger0);
+    cr_assert_eq(parse("connect", "127.0.0.1:9", NULL), TL_OPTS_RUN);
+    cr_assert(o.expect_eof, "no --expect reads until EOF");
+}
+
+Test(tl_opts, hold_options)
+{
+    cr_assert_eq(parse("hold", "127.0.0.1:9", "-c", "10k", "--connect-rate", "1k",
+                       "--ping-interval", "1s", "--source", "127.0.0.9", NULL),
+                 TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.mode, TL_MODE_HOLD);
+    cr_assert_eq(o.conns, 10000);
+    cr_assert_eq(o.connect_rate, 1000);
+    cr_assert_eq(o.ping_interval_ns, CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.source.count, 1);
+    cr_assert_eq(o.warmup_ns, 0);
+}
+
+Test(tl_opts, help_and_version)
+{
+    cr_assert_eq(parse("--help", NULL), TL_OPTS_HELP);
+    cr_assert_eq(parse("echo", "-h", NULL), TL_OPTS_HELP);
+    cr_assert_eq(parse("--version", NULL), TL_OPTS_VERSION);
+}
+
+Test(tl_opts, bad_values_name_the_flag)
+{
+    assert_error("tcpload: -c: expected a whole number from 1 to 1000000, got 'banana'",
+                 "echo", "127.0.0.1:1", "-c", "banana");
+    assert_error("tcpload: --connections: expected a whole number from 1 to 1000000, got '0'",
+                 "echo", "127.0.0.1:1", "--connections=0");
+    assert_error("tcpload: -t: expected a whole number from 1 to 256, got '-1'",
+                 "echo", "127.0.0.1:1", "-t", "-1");
+    assert_error("tcpload: -s: expected a size in bytes from 1 to 64MiB (k, KiB, M, MiB "
+                 "suffixes allowed), got '1.5k'", "echo", "127.0.0.1:1", "-s", "1.5k");
+    assert_error("tcpload: -d: expected a duration from 1ms to 168h such as 10, 10s, "
+                 "500ms or 2m, got '10x'", "echo", "127.0.0.1:1", "-d", "10x");
+    assert_error("tcpload: -d: expected a duration from 1ms to 168h such as 10, 10s, "
+                 "500ms or 2m, got '0'", "echo", "127.0.0.1:1", "-d", "0");
+    assert_error("tcpload: -R: expected a rate per second from 1 to 1000000000 (k and m "
+                 "suffixes allowed), got 'fast'", "echo", "127.0.0.1:1", "-R", "fast");
+    assert_error("tcpload: --source: expected an IPv4 address or range such as "
+                 "127.0.0.2-127.0.0.254, got '127.0.0.9-127.0.0.2'",
+                 "hold", "127.0.0.1:1", "--source", "127.0.0.9-127.0.0.2");
+    assert_error("tcpload: --histogram: expected a file name, got ''",
+                 "echo", "127.0.0.1:1", "--histogram=");
+}
+
+Test(tl_opts, usage_errors)
+{
+    assert_error("tcpload: missing MODE (echo, connect or hold); see tcpload --help",
+                 "-c", "1");
+    assert_error("tcpload: 'ping': unknown mode (expected echo, connect or hold)",
+                 "ping", "127.0.0.1:1");
+    assert_error("tcpload: missing HOST:PORT, such as 127.0.0.1:7007", "echo");
+    assert_error("tcpload: HOST:PORT: expected an address such as 127.0.0.1:7007 or "
+                 "[::1]:7007, got 'example.com:80'", "echo", "example.com:80");
+    assert_error("tcpload: HOST:PORT: expected a port from 1 to 65535, got '127.0.0.1:0'",
+                 "echo", "127.0.0.1:0");
+    assert_error("tcpload: 'x': unexpected argument (one MODE and one HOST:PORT)",
+                 "echo", "127.0.0.1:1", "x");
+    assert_error("tcpload: --frobnicate: unknown option (see tcpload --help)",
+                 "echo", "127.0.0.1:1", "--frobnicate");
+    assert_error("tcpload: -c: expected a value", "echo", "127.0.0.1:1", "-c");
+    assert_error("tcpload: --json: takes no value", "echo", "127.0.0.1:1", "--json=yes");
+}
+
+Test(tl_opts, combinations_checked_against_the_mode)
+{
+    assert_error("tcpload: --pipeline: not used in connect mode",
+                 "connect", "127.0.0.1:1", "--pipeline", "4");
+    assert_error("tcpload: -s: not used in hold mode", "hold", "127.0.0.1:1", "-s", "1");
+    assert_error("tcpload: --send: not used in echo mode", "echo", "127.0.0.1:1",
+                 "--send", "1");
+    assert_error("tcpload: --warmup: not used in hold mode", "hold", "127.0.0.1:1",
+                 "--warmup", "1");
+    assert_error("tcpload: -t: expected at most as many threads as connections (2), got 4",
+                 "echo", "127.0.0.1:1", "-c", "2", "-t", "4");
+    assert_error("tcpload: --pipeline: cannot be combined with -R (an open loop sends on "
+                 "schedule, not on replies)", "echo", "127.0.0.1:1", "--pipeline", "2",
+                 "-R", "100");
+    assert_error("tcpload: --source: IPv4 source addresses need an IPv4 HOST:PORT",
+                 "connect", "[::1]:1", "--source", "127.0.0.2");
+}
+
+Test(tl_opts, double_dash_ends_options)
+{
+    cr_assert_eq(parse("--", "echo", "127.0.0.1:1", NULL), TL_OPTS_RUN, "%s", err);
+    assert_error("tcpload: '-c': unknown mode (expected echo, connect or hold)", "--", "-c");
+}

@@ -1,0 +1,123 @@
+/* net.c - source address ranges and nonblocking client sockets (see
+ * tl_net.h). */
+#include "tl_net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Parses one dotted IPv4 address of at most len characters. */
+static int parse_v4(const char *s, size_t len, uint32_t *out)
+{
+    char buf[INET_ADDRSTRLEN];
+    struct in_addr a;
+
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (inet_pton(AF_INET, buf, &a) != 1)
+        return -1;
+    *out = ntohl(a.s_addr);
+    return 0;
+}
+
+int tl_source_parse(const char *s, struct tl_source *src)
+{
+    uint32_t first, last;
+    const char *dash;
+
+    if (s == NULL)
+        goto bad;
+    dash = strchr(s, '-');
+    if (dash == NULL) {
+        if (parse_v4(s, strlen(s), &first) < 0)
+            goto bad;
+        last = first;
+    } else if (parse_v4(s, (size_t)(dash - s), &first) < 0 ||
+               parse_v4(dash + 1, strlen(dash + 1), &last) < 0 || last < first ||
+               last - first == UINT32_MAX) {
+        goto bad;
+    }
+    src->first = first;
+    src->count = last - first + 1;
+    src->next = 0;
+    return 0;
+bad:
+    errno = EINVAL;
+    return -1;
+}
+
+/* Binds fd to the next source address, port chosen at connect() time. */
+static int bind_source(int fd, struct tl_source *src)
+{
+    struct sockaddr_in sin;
+    int one = 1;
+
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0)
+        return -errno;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(tl_source_addr(src, src->next));
+    if (++src->next == src->count)
+        src->next = 0;
+    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+        return -errno;
+    return 0;
+}
+
+int tl_net_connect(const struct sockaddr *dst, socklen_t len,
+                   struct tl_source *src, int nodelay, int *connected)
+{
+    int fd, err = 0, one = 1;
+
+    fd = socket(dst->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (src->count > 0 && (err = bind_source(fd, src)) < 0)
+        goto fail;
+    if (nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+        err = -errno;
+        goto fail;
+    }
+    *connected = 1;
+    if (connect(fd, dst, len) < 0) {
+        if (errno != EINPROGRESS) {
+            err = -errno;
+            goto fail;
+        }
+        *connected = 0;
+    }
+    return fd;
+fail:
+    close(fd);
+    return err;
+}
+
+int tl_net_error(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return errno;
+    return err;
+}
+
+int tl_net_close(int fd, int rst)
+{
+    if (rst) {
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0) {
+            int err = errno;
+            close(fd);
+            return -err;
+        }
+    }
+    /* close() of a socket fails only with EINTR/EIO, and the descriptor is
+     * released either way on Linux. */
+    return close(fd) < 0 ? -errno : 0;
+}
