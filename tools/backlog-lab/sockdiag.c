@@ -209,13 +209,19 @@ int sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
                          queues_cb, &qa);
 }
 
+static int get_info(int fd, struct tcp_info *ti)
+{
+    socklen_t tlen = sizeof(*ti);
+
+    memset(ti, 0, sizeof(*ti));
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &tlen);
+}
+
 int sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit)
 {
     struct tcp_info ti;
-    socklen_t tlen = sizeof(ti);
 
-    memset(&ti, 0, sizeof(ti));
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) < 0)
+    if (get_info(fd, &ti) < 0)
         return -1;
     if (ti.tcpi_state != TCP_LISTEN)
         return fail(EINVAL);
@@ -227,10 +233,8 @@ int sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit)
 int sockdiag_tcp_state(int fd, uint8_t *state, uint32_t *total_retrans)
 {
     struct tcp_info ti;
-    socklen_t tlen = sizeof(ti);
 
-    memset(&ti, 0, sizeof(ti));
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) < 0)
+    if (get_info(fd, &ti) < 0)
         return -1;
     *state = ti.tcpi_state;
     *total_retrans = ti.tcpi_total_retrans;

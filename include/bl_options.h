@@ -1,0 +1,72 @@
+/* bl_options.h - backlog-lab's command line: one command word
+ * (accept-queue, syn-queue, observe, lifecycle) followed by its flags.
+ *
+ * bl_options_parse never exits and never prints: it fills struct bl_opts
+ * or returns -1 with a one-line message naming the offending flag, which
+ * main prints before exiting with status 2.
+ */
+#ifndef BL_OPTIONS_H
+#define BL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define BL_MAX_BACKLOGS 16
+#define BL_MAX_COOKIE_MODES 3
+#define BL_MAX_BACKLOG 1000000
+#define BL_MAX_CLIENTS 8000
+
+enum bl_cmd {
+    BL_CMD_NONE,       /* only --help or --version was given */
+    BL_CMD_ACCEPTQ,    /* accept-queue */
+    BL_CMD_SYNQ,       /* syn-queue */
+    BL_CMD_OBSERVE,    /* observe HOST:PORT */
+    BL_CMD_LIFECYCLE,  /* lifecycle: one connection from SYN to TIME-WAIT */
+};
+
+/* One --backlog entry: a number, or net.core.somaxconn plus a number
+ * ("somaxconn+1000"), resolved when the experiment runs. */
+struct bl_backlog_spec {
+    bool plus_somaxconn;
+    uint64_t n;
+};
+
+struct bl_opts {
+    enum bl_cmd cmd;
+    bool help, version, json, quiet, long_form, per_client;
+
+    /* accept-queue */
+    struct bl_backlog_spec backlogs[BL_MAX_BACKLOGS];
+    int nbacklogs;
+    uint64_t clients;          /* 0: backlog + 16 for each run */
+    uint64_t settle_ns;        /* wait before measuring the full queue */
+    uint64_t window_ns;        /* longest accepting phase */
+    uint64_t accept_rate;      /* accepts per second, 0: as fast as possible */
+
+    /* syn-queue */
+    uint64_t syn_backlog;
+    uint64_t syn_clients;
+    uint64_t syn_rate;         /* connects per second */
+    uint64_t watch_ns;         /* how long each syncookies mode is watched */
+    int cookie_modes[BL_MAX_COOKIE_MODES];
+    int ncookie_modes;
+
+    /* observe */
+    struct sockaddr_storage target;
+    socklen_t target_len;
+    uint64_t interval_ns;
+    uint64_t duration_ns;      /* 0: until interrupted */
+};
+
+/* Parses argv (argv[0] is the program name).  Returns 0, or -1 with a
+ * message in err such as "--clients: expected a whole number from 1 to
+ * 8000, got 'x'". */
+int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
+                     char *err, size_t errlen);
+
+/* The usage text printed by --help. */
+extern const char bl_options_usage[];
+
+#endif

@@ -1,0 +1,42 @@
+/* bl_report.h - backlog-lab's output: for each experiment a table, the
+ * explanation generated from the numbers of this run, or with --json one
+ * JSON document holding the same numbers, per-client details included.
+ *
+ * The rule the accept-queue report states (how the queue's effective
+ * length relates to the backlog) is inferred from the runs by
+ * bl_report_acceptq_rule, never taken from a constant.
+ */
+#ifndef BL_REPORT_H
+#define BL_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bl_acceptq.h"
+#include "bl_text.h"
+
+/* What the accept-queue runs say about the queue's length. */
+struct bl_acceptq_rule {
+    int saturated;          /* runs where not every client got into the queue */
+    bool extra_same;        /* held - limit was the same in all of them */
+    long extra;             /* that difference (when extra_same) */
+    int limit_is_backlog;   /* saturated runs whose limit equalled the backlog */
+    int limit_is_somaxconn; /* ... equalled somaxconn, below the backlog */
+    int limit_other;        /* ... anything else */
+    long somaxconn;
+};
+
+/* Infers the rule from the runs; runs that were not saturated say nothing
+ * about the limit and are left out. */
+void bl_report_acceptq_rule(const struct bl_acceptq_run *runs, int n,
+                            struct bl_acceptq_rule *rule);
+
+/* Builds the explanation of the accept-queue runs into t. */
+void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n,
+                               struct bl_text *t);
+
+/* Tables and explanation, or JSON with --json. */
+void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,
+                       const struct bl_opts *o);
+
+#endif

@@ -1,0 +1,167 @@
+/* bl_env.c - interrupt flag, progress line, limits and sysctls shared by
+ * the backlog-lab experiments (see bl_env.h). */
+#include "bl_env.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+volatile sig_atomic_t bl_env_interrupted;
+
+static struct {
+    bool quiet;
+    bool tty;
+    bool open_line;      /* a terminal line is waiting to be rewritten */
+    uint64_t last_ns;    /* when the last non-terminal line was printed */
+} progress;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    bl_env_interrupted = 1;
+}
+
+int bl_env_catch_signals(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            return -1;
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+void bl_env_progress_init(bool quiet)
+{
+    progress.quiet = quiet;
+    progress.tty = isatty(STDERR_FILENO) == 1;
+    progress.open_line = false;
+    progress.last_ns = 0;
+}
+
+static void vprogress(bool force, const char *fmt, va_list ap)
+{
+    uint64_t now = clock_now_ns();
+
+    if (progress.quiet)
+        return;
+    if (!progress.tty && !force && now - progress.last_ns < CLOCK_NS_PER_SEC)
+        return;
+    progress.last_ns = now;
+    if (progress.tty)
+        fputs("\r\033[K", stderr);
+    vfprintf(stderr, fmt, ap);
+    if (progress.tty)
+        progress.open_line = true;
+    else
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+void bl_env_progress(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprogress(false, fmt, ap);
+    va_end(ap);
+}
+
+void bl_env_progress_now(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprogress(true, fmt, ap);
+    va_end(ap);
+}
+
+void bl_env_progress_end(void)
+{
+    if (progress.tty && progress.open_line) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    progress.open_line = false;
+}
+
+int bl_env_raise_nofile(uint64_t *limit)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            return -1;
+    }
+    *limit = rl.rlim_cur;
+    return 0;
+}
+
+int bl_env_read_sysctl(const char *path, long *out)
+{
+    char buf[64], *end;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd); /* read-only: nothing to lose on close */
+    if (n <= 0) {
+        errno = n == 0 ? EINVAL : errno;
+        return -1;
+    }
+    buf[n] = '\0';
+    errno = 0;
+    long v = strtol(buf, &end, 10);
+    if (errno != 0 || end == buf || (*end != '\n' && *end != '\0')) {
+        errno = EINVAL;
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int bl_env_write_sysctl(const char *path, long value)
+{
+    char buf[32];
+    int len = snprintf(buf, sizeof(buf), "%ld\n", value);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, buf, (size_t)len);
+    int err = errno;
+    if (close(fd) < 0 && n == len)
+        return -1;
+    if (n != len) {
+        errno = n < 0 ? err : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+void bl_env_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t)(ns / CLOCK_NS_PER_SEC),
+        .tv_nsec = (long)(ns % CLOCK_NS_PER_SEC),
+    };
+    nanosleep(&ts, NULL); /* EINTR is the point: the caller checks the flag */
+}

@@ -1,0 +1,419 @@
+/* bl_options.c - backlog-lab's command-line parser (see bl_options.h).
+ *
+ * A table lists every flag with the commands it belongs to and the
+ * function that reads its value; values go through the shared strict
+ * parsers in parse.h.  Defaults are the quick forms (each finishes within
+ * 30 s); --long switches the defaults of the slow timers to their long
+ * forms, and a flag given explicitly always wins over either.
+ */
+#include "bl_options.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "parse.h"
+
+#define CMD_BIT(c) (1u << (c))
+#define FOR_ACCEPTQ CMD_BIT(BL_CMD_ACCEPTQ)
+#define FOR_SYNQ CMD_BIT(BL_CMD_SYNQ)
+#define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
+#define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE))
+
+const char bl_options_usage[] =
+    "usage: backlog-lab COMMAND [OPTIONS]\n"
+    "\n"
+    "See what the kernel does with a listening socket's accept queue and SYN\n"
+    "queue, measured with its own instruments (NETLINK_SOCK_DIAG, TCP_INFO,\n"
+    "/proc/net/netstat).\n"
+    "\n"
+    "commands:\n"
+    "  accept-queue      listeners that do not accept, then do (loopback)\n"
+    "  syn-queue         half-open connections in two network namespaces\n"
+    "                    joined by veth (root, ip and nft needed)\n"
+    "  observe HOST:PORT watch an existing listener's queues and counters\n"
+    "  lifecycle         one connection from SYN to TIME-WAIT, state by state\n"
+    "\n"
+    "accept-queue options:\n"
+    "  --backlog LIST        backlogs to try, e.g. 0,1,8,128,somaxconn+1000\n"
+    "                        (default 1,8,128,somaxconn+1000)\n"
+    "  --clients N           connects per backlog, 1-8000 (default: backlog+16)\n"
+    "  --settle DUR          wait before measuring the full queue (default 500ms)\n"
+    "  --accept-window DUR   longest accepting phase (default 4s; --long 40s)\n"
+    "  --accept-rate N       accepts per second, 0 = as fast as possible (default 0)\n"
+    "  --per-client          list every client in the text output\n"
+    "\n"
+    "syn-queue options:\n"
+    "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
+    "  --clients N           connects per mode, 1-8000 (default 4 x backlog)\n"
+    "  --rate N              connects per second, 1-100000 (default 100)\n"
+    "  --watch DUR           time per syncookies mode (default 3500ms; --long 70s)\n"
+    "  --syncookies LIST     net.ipv4.tcp_syncookies values to try, inside the\n"
+    "                        namespace only: 0, 1, 2 (default 0,1,2; --long 0)\n"
+    "\n"
+    "observe options:\n"
+    "  --interval DUR        time between samples (default 1s)\n"
+    "  --duration DUR        how long to watch, 0 = until Ctrl-C (default 10s)\n"
+    "\n"
+    "common options:\n"
+    "  --long                the slow timers' long forms (a minute or more)\n"
+    "  --json                one JSON document on stdout instead of tables\n"
+    "  -q, --quiet           no progress lines on stderr\n"
+    "  -h, --help            this text\n"
+    "  --version             the version\n"
+    "\n"
+    "DUR is 10s, 500ms, 2m ...  Exit status: 0 done, 1 failed, 2 bad usage,\n"
+    "3 needs root or a missing tool, 130 interrupted.\n";
+
+struct parse_ctx {
+    struct bl_opts *o;
+    char *err;
+    size_t errlen;
+    const char *flag;
+    bool set_window, set_watch, set_cookies, set_clients;
+};
+
+static int errf(struct parse_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int errf(struct parse_ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(c->err, c->errlen, "%s: ", c->flag);
+
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < c->errlen)
+        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int read_count(struct parse_ctx *c, const char *v, uint64_t min,
+                      uint64_t max, uint64_t *out)
+{
+    if (parse_count(v, min, max, out) == 0)
+        return 0;
+    return errf(c, "expected a whole number from %llu to %llu, got '%s'",
+                (unsigned long long)min, (unsigned long long)max, v);
+}
+
+static int read_duration(struct parse_ctx *c, const char *v, uint64_t min_ns,
+                         uint64_t *out)
+{
+    uint64_t ns;
+
+    if (parse_duration(v, &ns) == 0 && ns >= min_ns && ns <= 24 * 3600 * CLOCK_NS_PER_SEC) {
+        *out = ns;
+        return 0;
+    }
+    return errf(c, "expected a duration such as 500ms, 10s or 2m%s, got '%s'",
+                min_ns > 0 ? " (more than 0)" : "", v);
+}
+
+/* One entry of the accept-queue --backlog list. */
+static int read_backlog_item(const char *item, struct bl_backlog_spec *b)
+{
+    static const char word[] = "somaxconn";
+    size_t wl = strlen(word);
+
+    b->plus_somaxconn = strncmp(item, word, wl) == 0;
+    if (!b->plus_somaxconn)
+        return parse_count(item, 0, BL_MAX_BACKLOG, &b->n);
+    if (item[wl] == '\0') {
+        b->n = 0;
+        return 0;
+    }
+    if (item[wl] != '+')
+        return -1;
+    return parse_count(item + wl + 1, 0, BL_MAX_BACKLOG, &b->n);
+}
+
+/* Splits a comma-separated list into at most max items of at most 31
+ * characters, calling fn on each; returns the count or -1. */
+static int split_list(const char *v, int max, int (*fn)(const char *, void *, int),
+                      void *arg)
+{
+    int n = 0;
+    const char *p = v;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char item[32];
+        if (len == 0 || len >= sizeof(item) || n == max)
+            return -1;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (fn(item, arg, n) < 0)
+            return -1;
+        n++;
+        if (comma == NULL)
+            return n;
+        p = comma + 1;
+    }
+}
+
+static int backlog_item_cb(const char *item, void *arg, int i)
+{
+    struct bl_backlog_spec *list = arg;
+    return read_backlog_item(item, &list[i]);
+}
+
+static int cookie_item_cb(const char *item, void *arg, int i)
+{
+    int *modes = arg;
+    uint64_t v;
+
+    if (parse_count(item, 0, 2, &v) < 0)
+        return -1;
+    modes[i] = (int)v;
+    return 0;
+}
+
+static int opt_backlog(struct parse_ctx *c, const char *v)
+{
+    if (c->o->cmd == BL_CMD_SYNQ)
+        return read_count(c, v, 1, 4096, &c->o->syn_backlog);
+    int n = split_list(v, BL_MAX_BACKLOGS, backlog_item_cb, c->o->backlogs);
+    if (n < 0)
+        return errf(c, "expected up to %d comma-separated backlogs, each a whole "
+                    "number from 0 to %d or somaxconn+N, got '%s'",
+                    BL_MAX_BACKLOGS, BL_MAX_BACKLOG, v);
+    c->o->nbacklogs = n;
+    return 0;
+}
+
+static int opt_clients(struct parse_ctx *c, const char *v)
+{
+    c->set_clients = true;
+    if (c->o->cmd == BL_CMD_SYNQ)
+        return read_count(c, v, 1, BL_MAX_CLIENTS, &c->o->syn_clients);
+    return read_count(c, v, 1, BL_MAX_CLIENTS, &c->o->clients);
+}
+
+static int opt_settle(struct parse_ctx *c, const char *v)
+{
+    return read_duration(c, v, 0, &c->o->settle_ns);
+}
+
+static int opt_window(struct parse_ctx *c, const char *v)
+{
+    c->set_window = true;
+    return read_duration(c, v, 0, &c->o->window_ns);
+}
+
+static int opt_accept_rate(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 0, 1000000, &c->o->accept_rate);
+}
+
+static int opt_rate(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 1, 100000, &c->o->syn_rate);
+}
+
+static int opt_watch(struct parse_ctx *c, const char *v)
+{
+    c->set_watch = true;
+    return read_duration(c, v, 1, &c->o->watch_ns);
+}
+
+static int opt_syncookies(struct parse_ctx *c, const char *v)
+{
+    int n = split_list(v, BL_MAX_COOKIE_MODES, cookie_item_cb, c->o->cookie_modes);
+    if (n < 0)
+        return errf(c, "expected up to 3 comma-separated values from 0 to 2, got '%s'", v);
+    c->o->ncookie_modes = n;
+    c->set_cookies = true;
+    return 0;
+}
+
+static int opt_interval(struct parse_ctx *c, const char *v)
+{
+    return read_duration(c, v, CLOCK_NS_PER_MS, &c->o->interval_ns);
+}
+
+static int opt_duration(struct parse_ctx *c, const char *v)
+{
+    return read_duration(c, v, 0, &c->o->duration_ns);
+}
+
+struct flag_def {
+    const char *name;
+    const char *alias;
+    unsigned cmds;                                   /* CMD_BIT mask */
+    int (*fn)(struct parse_ctx *, const char *);     /* NULL: no value */
+    size_t bool_off;                                 /* for flags without a value */
+};
+
+#define BOOL_AT(field) offsetof(struct bl_opts, field)
+
+static const struct flag_def flags[] = {
+    { "--backlog", NULL, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog, 0 },
+    { "--clients", NULL, FOR_ACCEPTQ | FOR_SYNQ, opt_clients, 0 },
+    { "--settle", NULL, FOR_ACCEPTQ, opt_settle, 0 },
+    { "--accept-window", NULL, FOR_ACCEPTQ, opt_window, 0 },
+    { "--accept-rate", NULL, FOR_ACCEPTQ, opt_accept_rate, 0 },
+    { "--per-client", NULL, FOR_ACCEPTQ, NULL, BOOL_AT(per_client) },
+    { "--rate", NULL, FOR_SYNQ, opt_rate, 0 },
+    { "--watch", NULL, FOR_SYNQ, opt_watch, 0 },
+    { "--syncookies", NULL, FOR_SYNQ, opt_syncookies, 0 },
+    { "--interval", NULL, FOR_OBSERVE, opt_interval, 0 },
+    { "--duration", NULL, FOR_OBSERVE, opt_duration, 0 },
+    { "--long", NULL, FOR_ALL, NULL, BOOL_AT(long_form) },
+    { "--json", NULL, FOR_ALL, NULL, BOOL_AT(json) },
+    { "--quiet", "-q", FOR_ALL, NULL, BOOL_AT(quiet) },
+};
+
+static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
+    { "accept-queue", BL_CMD_ACCEPTQ },
+    { "syn-queue", BL_CMD_SYNQ },
+    { "observe", BL_CMD_OBSERVE },
+    { "lifecycle", BL_CMD_LIFECYCLE },
+};
+
+static const char *command_word(enum bl_cmd cmd)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (commands[i].cmd == cmd)
+            return commands[i].word;
+    return "?";
+}
+
+static void set_defaults(struct bl_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->nbacklogs = 4;
+    o->backlogs[0].n = 1;
+    o->backlogs[1].n = 8;
+    o->backlogs[2].n = 128;
+    o->backlogs[3] = (struct bl_backlog_spec){ true, 1000 };
+    o->settle_ns = 500 * CLOCK_NS_PER_MS;
+    o->window_ns = 4 * CLOCK_NS_PER_SEC;
+    o->syn_backlog = 16;
+    o->syn_rate = 100;
+    o->watch_ns = 3500 * CLOCK_NS_PER_MS;
+    o->ncookie_modes = 3;
+    for (int i = 0; i < 3; i++)
+        o->cookie_modes[i] = i;
+    o->interval_ns = CLOCK_NS_PER_SEC;
+    o->duration_ns = 10 * CLOCK_NS_PER_SEC;
+}
+
+/* Applies --long and the defaults that depend on other flags. */
+static void finish_defaults(struct parse_ctx *c)
+{
+    struct bl_opts *o = c->o;
+
+    if (o->long_form && !c->set_window)
+        o->window_ns = 40 * CLOCK_NS_PER_SEC;
+    if (o->long_form && !c->set_watch)
+        o->watch_ns = 70 * CLOCK_NS_PER_SEC;
+    if (o->long_form && !c->set_cookies) {
+        o->ncookie_modes = 1;
+        o->cookie_modes[0] = 0;
+    }
+    if (o->cmd == BL_CMD_SYNQ && !c->set_clients)
+        o->syn_clients = o->syn_backlog * 4 > BL_MAX_CLIENTS ? BL_MAX_CLIENTS
+                                                             : o->syn_backlog * 4;
+}
+
+static const struct flag_def *find_flag(const char *arg, const char **value)
+{
+    *value = NULL;
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        size_t len = strlen(flags[i].name);
+        if (flags[i].alias != NULL && strcmp(arg, flags[i].alias) == 0)
+            return &flags[i];
+        if (strncmp(arg, flags[i].name, len) != 0)
+            continue;
+        if (arg[len] == '\0')
+            return &flags[i];
+        if (arg[len] == '=' && flags[i].fn != NULL) {
+            *value = arg + len + 1;
+            return &flags[i];
+        }
+    }
+    return NULL;
+}
+
+/* Handles one flag at argv[*i] (advancing *i past its value). */
+static int one_flag(struct parse_ctx *c, int argc, char *const argv[], int *i)
+{
+    const char *arg = argv[*i], *value;
+    const struct flag_def *f = find_flag(arg, &value);
+
+    c->flag = arg;
+    if (f == NULL)
+        return errf(c, "unknown option (see --help)");
+    c->flag = f->name;
+    if (!(f->cmds & CMD_BIT(c->o->cmd)))
+        return errf(c, "not an option of %s (see --help)", command_word(c->o->cmd));
+    if (f->fn == NULL) {
+        *(bool *)((char *)c->o + f->bool_off) = true;
+        return 0;
+    }
+    if (value == NULL) {
+        if (*i + 1 >= argc)
+            return errf(c, "expected a value");
+        value = argv[++*i];
+    }
+    return f->fn(c, value);
+}
+
+static int read_target(struct parse_ctx *c, const char *v)
+{
+    c->flag = "observe";
+    if (parse_hostport(v, &c->o->target, &c->o->target_len) < 0)
+        return errf(c, "expected HOST:PORT such as 127.0.0.1:7007, [::1]:80 or "
+                    "localhost:8080, got '%s'", v);
+    return 0;
+}
+
+int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
+                     char *err, size_t errlen)
+{
+    struct parse_ctx c = { .o = o, .err = err, .errlen = errlen };
+    bool have_target = false;
+
+    set_defaults(o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            o->help = true;
+        } else if (strcmp(a, "--version") == 0) {
+            o->version = true;
+        } else if (o->cmd == BL_CMD_NONE && a[0] != '-') {
+            for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+                if (strcmp(a, commands[k].word) == 0)
+                    o->cmd = commands[k].cmd;
+            c.flag = a;
+            if (o->cmd == BL_CMD_NONE)
+                return errf(&c, "unknown command (expected accept-queue, "
+                            "syn-queue, observe or lifecycle)");
+        } else if (o->cmd == BL_CMD_OBSERVE && !have_target && a[0] != '-') {
+            if (read_target(&c, a) < 0)
+                return -1;
+            have_target = true;
+        } else if (o->cmd == BL_CMD_NONE) {
+            c.flag = a;
+            return errf(&c, "expected a command first (accept-queue, syn-queue, "
+                        "observe or lifecycle)");
+        } else if (one_flag(&c, argc, argv, &i) < 0) {
+            return -1;
+        }
+    }
+    if (o->help || o->version)
+        return 0;
+    c.flag = "backlog-lab";
+    if (o->cmd == BL_CMD_NONE)
+        return errf(&c, "expected a command: accept-queue, syn-queue, observe or "
+                    "lifecycle (see --help)");
+    c.flag = "observe";
+    if (o->cmd == BL_CMD_OBSERVE && !have_target)
+        return errf(&c, "expected HOST:PORT of the listener to watch");
+    finish_defaults(&c);
+    return 0;
+}

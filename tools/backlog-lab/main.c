@@ -1,0 +1,52 @@
+/* main.c - backlog-lab: experiments that show what the kernel does with a
+ * listening socket's accept queue and SYN queue, measured with its own
+ * instruments.  This file only parses the command line and hands over to
+ * the command's module; see bl_options.h for the commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bl_acceptq.h"
+#include "bl_env.h"
+#include "bl_options.h"
+
+#define BL_VERSION "1.0"
+
+static int run_command(const struct bl_opts *o)
+{
+    switch (o->cmd) {
+    case BL_CMD_ACCEPTQ:
+        return bl_acceptq_main(o);
+    case BL_CMD_SYNQ:
+    case BL_CMD_OBSERVE:
+    case BL_CMD_LIFECYCLE:
+    case BL_CMD_NONE:
+        break;
+    }
+    fprintf(stderr, "backlog-lab: command not built yet\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct bl_opts o;
+    char err[256];
+
+    if (bl_options_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "backlog-lab: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        fputs(bl_options_usage, stdout);
+        return 0;
+    }
+    if (o.version) {
+        printf("backlog-lab %s\n", BL_VERSION);
+        return 0;
+    }
+    if (bl_env_catch_signals() < 0) {
+        perror("backlog-lab: sigaction");
+        return 1;
+    }
+    bl_env_progress_init(o.quiet);
+    return run_command(&o);
+}
