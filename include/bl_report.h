@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "bl_acceptq.h"
+#include "bl_synq.h"
 #include "bl_text.h"
 
 /* What the accept-queue runs say about the queue's length. */
@@ -38,5 +39,12 @@ void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n,
 /* Tables and explanation, or JSON with --json. */
 void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,
                        const struct bl_opts *o);
+
+/* Builds the explanation of the syn-queue phases into t. */
+void bl_report_synq_explain(const struct bl_synq_phase *ph, int n, struct bl_text *t);
+
+/* Table, timeline, retransmission times and explanation, or JSON. */
+void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n,
+                    const struct bl_opts *o);
 
 #endif

@@ -8,6 +8,7 @@
 #include "bl_acceptq.h"
 #include "bl_env.h"
 #include "bl_options.h"
+#include "bl_synq.h"
 
 #define BL_VERSION "1.0"
 
@@ -17,6 +18,7 @@ static int run_command(const struct bl_opts *o)
     case BL_CMD_ACCEPTQ:
         return bl_acceptq_main(o);
     case BL_CMD_SYNQ:
+        return bl_synq_main(o);
     case BL_CMD_OBSERVE:
     case BL_CMD_LIFECYCLE:
     case BL_CMD_NONE:

@@ -1,0 +1,296 @@
+/* bl_report_synq.c - table, timeline, SYN-ACK retransmission times,
+ * explanation and JSON for the syn-queue experiment (see bl_report.h).
+ * Counter names index netstat_listen_counters. */
+#include "bl_report.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netstat.h"
+
+enum { C_OVERFLOWS, C_DROPS, C_REQQ_DROP, C_REQQ_COOKIES, C_COOKIES_SENT,
+       C_COOKIES_RECV, C_COOKIES_FAILED, C_SYN_RETRANS };
+
+static const char *ordinal(int k)
+{
+    static const char *const words[] = { "0th", "1st", "2nd", "3rd", "4th",
+                                         "5th", "6th", "7th", "8th" };
+    return k >= 0 && k <= BL_SYNQ_MAX_RTX ? words[k] : "nth";
+}
+
+static void print_table(FILE *f, const struct bl_synq_phase *ph, int n)
+{
+    fprintf(f, "Half-open connections per syncookies mode (counters of the server "
+               "namespace: nothing else runs there):\n");
+    fprintf(f, "%10s %7s %5s %7s %14s %7s %9s %8s %12s %17s %14s %13s\n", "syncookies",
+            "backlog", "limit", "clients", "SYN-RECV peak", "at end", "connected",
+            "SYN-SENT", "ReqQFullDrop", "ReqQFullDoCookies", "SyncookiesSent",
+            "TCPSynRetrans");
+    for (int i = 0; i < n; i++) {
+        const struct bl_synq_phase *p = &ph[i];
+        char peak[32];
+        snprintf(peak, sizeof(peak), "%u @%.2fs", p->syn_recv_peak,
+                 (double)p->peak_at_ms / 1000);
+        fprintf(f, "%10d %7d %5u %7d %14s %7u %9d %8d %12lld %17lld %14lld %13lld\n",
+                p->syncookies, p->backlog, p->limit, p->nclients, peak, p->syn_recv_end,
+                p->cl_established, p->cl_syn_sent, (long long)p->delta[C_REQQ_DROP],
+                (long long)p->delta[C_REQQ_COOKIES], (long long)p->delta[C_COOKIES_SENT],
+                (long long)p->delta[C_SYN_RETRANS]);
+    }
+}
+
+/* The last sample at or before t_ms; NULL when there is none. */
+static const struct bl_synq_sample *sample_at(const struct bl_synq_phase *p, uint32_t t_ms)
+{
+    const struct bl_synq_sample *best = NULL;
+
+    for (int i = 0; i < p->nsamples && p->samples[i].t_ms <= t_ms; i++)
+        best = &p->samples[i];
+    return best;
+}
+
+/* True while some phase was still starting clients at t_ms. */
+static bool ramping(const struct bl_synq_phase *ph, int n, uint32_t t_ms)
+{
+    for (int i = 0; i < n; i++) {
+        const struct bl_synq_sample *s = sample_at(&ph[i], t_ms);
+        if (s == NULL || (int)s->started < ph[i].nclients)
+            return true;
+    }
+    return false;
+}
+
+/* Rows every 100 ms while clients are being started (the climb), then
+ * about a dozen more over the rest of the watch. */
+static void print_timeline(FILE *f, const struct bl_synq_phase *ph, int n)
+{
+    uint32_t end = (uint32_t)(ph[0].watch_ns / 1000000);
+    uint32_t slow = end / 12 < 250 ? 250 : (end / 12 + 249) / 250 * 250;
+    uint32_t t = 100;
+
+    fprintf(f, "\nOver time (started clients / SYN-RECV sockets / connected clients):\n");
+    fprintf(f, "%8s", "t");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "  %16s%d", "syncookies=", ph[i].syncookies);
+    fputc('\n', f);
+    for (;;) {
+        fprintf(f, "%7.2fs", (double)t / 1000);
+        for (int i = 0; i < n; i++) {
+            const struct bl_synq_sample *s = sample_at(&ph[i], t);
+            char cell[40];
+            if (s == NULL)
+                snprintf(cell, sizeof(cell), "-");
+            else
+                snprintf(cell, sizeof(cell), "%u / %u / %u", s->started, s->syn_recv,
+                         s->established);
+            fprintf(f, "  %17s", cell);
+        }
+        fputc('\n', f);
+        if (t >= end)
+            break;
+        t += ramping(ph, n, t) ? 100 : slow;
+        t = t > end ? end : t;
+    }
+}
+
+static void print_retransmissions(FILE *f, const struct bl_synq_phase *ph, int n)
+{
+    int most = 0;
+
+    for (int i = 0; i < n; i++)
+        for (int k = 1; k <= BL_SYNQ_MAX_RTX; k++)
+            if (ph[i].rtx_count[k] > 0 && k > most)
+                most = k;
+    if (most == 0)
+        return;
+    fprintf(f, "\nSYN-ACK retransmissions of the half-open sockets (how many sockets, "
+               "median time since the client's SYN):\n%10s", "syncookies");
+    for (int k = 1; k <= most; k++)
+        fprintf(f, " %13s", ordinal(k));
+    fprintf(f, " %13s\n", "gone");
+    for (int i = 0; i < n; i++) {
+        char cell[32];
+        fprintf(f, "%10d", ph[i].syncookies);
+        for (int k = 1; k <= most; k++) {
+            if (ph[i].rtx_count[k] == 0)
+                snprintf(cell, sizeof(cell), "-");
+            else
+                snprintf(cell, sizeof(cell), "%d @%.2fs", ph[i].rtx_count[k],
+                         ph[i].rtx_median_ms[k] / 1000);
+            fprintf(f, " %13s", cell);
+        }
+        if (ph[i].expired == 0)
+            snprintf(cell, sizeof(cell), "-");
+        else
+            snprintf(cell, sizeof(cell), "%u @%.2fs", ph[i].expired,
+                     ph[i].expired_median_ms / 1000);
+        fprintf(f, " %13s\n", cell);
+    }
+}
+
+/* Where SYN-RECV stopped, compared with the listener's limit. */
+static void explain_stop(const struct bl_synq_phase *p, struct bl_text *t)
+{
+    long diff = (long)p->syn_recv_peak - (long)p->limit;
+
+    if ((int)p->syn_recv_peak >= p->nclients) {
+        bl_text_add(t, "syncookies=%d: all %d clients got a SYN-RECV socket (peak %u): "
+                       "the queue never filled, so this mode says nothing about its limit.",
+                    p->syncookies, p->nclients, p->syn_recv_peak);
+        return;
+    }
+    if (p->syn_recv_peak == 0) {
+        bl_text_add(t, "syncookies=%d: no SYN-RECV socket ever appeared although %d "
+                       "clients sent SYNs: the kernel answered every SYN with a syncookie "
+                       "and kept no state (SyncookiesSent +%lld).", p->syncookies,
+                    p->nclients, (long long)p->delta[C_COOKIES_SENT]);
+        return;
+    }
+    bl_text_add(t, "syncookies=%d: SYN-RECV sockets climbed to %u (reached %.2f s in) and "
+                   "stopped there while %d clients tried: that is the listener's limit "
+                   "(backlog %d, idiag_wqueue %u)%s%ld, not net.ipv4.tcp_max_syn_backlog "
+                   "(%ld in the namespace).", p->syncookies, p->syn_recv_peak,
+                (double)p->peak_at_ms / 1000, p->nclients, p->backlog, p->limit,
+                diff == 0 ? "" : diff > 0 ? " + " : " - ", diff == 0 ? 0 : labs(diff),
+                p->max_syn_backlog);
+}
+
+/* What happened to the SYNs beyond that point, and what clients saw. */
+static void explain_beyond(const struct bl_synq_phase *p, struct bl_text *t)
+{
+    if (p->syn_recv_peak == 0 || (int)p->syn_recv_peak >= p->nclients)
+        return;
+    if (p->delta[C_REQQ_DROP] > 0)
+        bl_text_add(t, "syncookies=%d: later SYNs were dropped (TCPReqQFullDrop +%lld); "
+                       "%d client%s stayed in SYN-SENT, retransmitting their SYN (up to %u "
+                       "times so far), and only %d connected.", p->syncookies,
+                    (long long)p->delta[C_REQQ_DROP], p->cl_syn_sent,
+                    p->cl_syn_sent == 1 ? "" : "s", p->cl_syn_retrans, p->cl_established);
+    if (p->delta[C_REQQ_COOKIES] > 0)
+        bl_text_add(t, "syncookies=%d: later SYNs were answered with syncookies "
+                       "(TCPReqQFullDoCookies +%lld, SyncookiesSent +%lld) and left no "
+                       "socket behind: %d of %d clients connected in their own view, the "
+                       "server holds state for %u.", p->syncookies,
+                    (long long)p->delta[C_REQQ_COOKIES], (long long)p->delta[C_COOKIES_SENT],
+                    p->cl_established, p->nclients, p->syn_recv_end);
+}
+
+static void explain_timers(const struct bl_synq_phase *p, struct bl_text *t)
+{
+    char steps[256] = "";
+    size_t used = 0;
+
+    for (int k = 1; k <= BL_SYNQ_MAX_RTX && p->rtx_count[k] > 0; k++) {
+        int w = snprintf(steps + used, sizeof(steps) - used, "%s%s after %.1f s",
+                         k > 1 ? ", " : "", ordinal(k), p->rtx_median_ms[k] / 1000);
+        if (w < 0 || (size_t)w >= sizeof(steps) - used)
+            break;
+        used += (size_t)w;
+    }
+    if (used == 0)
+        return;
+    bl_text_add(t, "syncookies=%d: the server retransmitted each unanswered SYN-ACK "
+                   "(median times since the client's SYN: %s; TCPSynRetrans +%lld); "
+                   "net.ipv4.tcp_synack_retries is %ld in the namespace.", p->syncookies,
+                steps, (long long)p->delta[C_SYN_RETRANS], p->synack_retries);
+    if (p->expired > 0)
+        bl_text_add(t, "syncookies=%d: %u half-open socket%s then vanished, %.1f s after "
+                       "their SYN (median); their clients still believe they are "
+                       "connected.", p->syncookies, p->expired, p->expired == 1 ? "" : "s",
+                    p->expired_median_ms / 1000);
+    else if (p->rtx_count[1] > 0)
+        bl_text_add(t, "syncookies=%d: none had given up by the end of the %.1f s watch "
+                       "(--long watches until they do).", p->syncookies,
+                    (double)p->watch_ns / 1e9);
+}
+
+void bl_report_synq_explain(const struct bl_synq_phase *ph, int n, struct bl_text *t)
+{
+    for (int i = 0; i < n; i++) {
+        explain_stop(&ph[i], t);
+        explain_beyond(&ph[i], t);
+        explain_timers(&ph[i], t);
+    }
+    for (int i = 0; i < n; i++)
+        if (ph[i].syn_recv_peak > 0) {
+            bl_text_add(t, "Every SYN-RECV socket belonged to a client that was ESTABLISHED "
+                           "in its own view: the client's final ACK was dropped on its way "
+                           "(the nft rule), which is what a lost ACK or a SYN flood from "
+                           "spoofed addresses looks like to the server.");
+            break;
+        }
+}
+
+static void json_phase(struct bl_json *j, const struct bl_synq_phase *p)
+{
+    bl_json_object(j, NULL);
+    bl_json_int(j, "syncookies", p->syncookies);
+    bl_json_int(j, "backlog", p->backlog);
+    bl_json_int(j, "limit", p->limit);
+    bl_json_int(j, "clients", p->nclients);
+    bl_json_int(j, "tcp_synack_retries", p->synack_retries);
+    bl_json_int(j, "tcp_max_syn_backlog", p->max_syn_backlog);
+    bl_json_double(j, "watch_ms", (double)p->watch_ns / 1e6);
+    bl_json_int(j, "syn_recv_peak", p->syn_recv_peak);
+    bl_json_int(j, "syn_recv_peak_at_ms", p->peak_at_ms);
+    bl_json_int(j, "syn_recv_end", p->syn_recv_end);
+    bl_json_int(j, "clients_established", p->cl_established);
+    bl_json_int(j, "clients_syn_sent", p->cl_syn_sent);
+    bl_json_object(j, "counter_deltas");
+    for (int k = 0; k < BL_NCOUNTERS; k++)
+        bl_json_int(j, netstat_listen_counters[k], p->delta[k]);
+    bl_json_end_object(j);
+    bl_json_array(j, "synack_retransmissions");
+    for (int k = 1; k <= BL_SYNQ_MAX_RTX && p->rtx_count[k] > 0; k++) {
+        bl_json_object(j, NULL);
+        bl_json_int(j, "n", k);
+        bl_json_int(j, "sockets", p->rtx_count[k]);
+        bl_json_double(j, "median_ms_since_syn", p->rtx_median_ms[k]);
+        bl_json_end_object(j);
+    }
+    bl_json_end_array(j);
+    bl_json_int(j, "expired", p->expired);
+    bl_json_double(j, "expired_median_ms", p->expired_median_ms);
+    bl_json_array(j, "samples");
+    for (int i = 0; i < p->nsamples; i++) {
+        const struct bl_synq_sample *s = &p->samples[i];
+        bl_json_object(j, NULL);
+        bl_json_int(j, "t_ms", s->t_ms);
+        bl_json_int(j, "started", s->started);
+        bl_json_int(j, "syn_recv", s->syn_recv);
+        bl_json_int(j, "established", s->established);
+        bl_json_int(j, "max_retrans", s->max_retrans);
+        bl_json_end_object(j);
+    }
+    bl_json_end_array(j);
+    bl_json_end_object(j);
+}
+
+void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n, const struct bl_opts *o)
+{
+    struct bl_text t;
+
+    bl_text_init(&t);
+    bl_report_synq_explain(ph, n, &t);
+    if (o->json) {
+        struct bl_json j;
+        bl_json_init(&j, f);
+        bl_json_object(&j, NULL);
+        bl_json_string(&j, "experiment", "syn-queue");
+        bl_json_array(&j, "phases");
+        for (int i = 0; i < n; i++)
+            json_phase(&j, &ph[i]);
+        bl_json_end_array(&j);
+        bl_text_json(&t, &j, "explanation");
+        bl_json_end_object(&j);
+    } else {
+        print_table(f, ph, n);
+        print_timeline(f, ph, n);
+        print_retransmissions(f, ph, n);
+        fprintf(f, "\nWhat this run shows:\n");
+        bl_text_print(&t, f);
+    }
+    bl_text_free(&t);
+    fflush(f);
+}
