@@ -1,0 +1,125 @@
+/* conn.h - one echod connection: its state machine and its I/O.
+ *
+ * A connection is in exactly one of the states below, and every change of
+ * state goes through conn_set_state, which checks the move against the
+ * table of legal transitions and aborts the process on any other (a bug,
+ * never a peer's doing):
+ *
+ *     FREE --open--> READING <--ring has room-- BACKPRESSURE
+ *       |              |  \------ring full------------^   |
+ *       |(hello)       |peer FIN (read 0, or short read   |
+ *       v              v          after EPOLLRDHUP)       |
+ *     DRAINING <-------+                                  |
+ *       |  all output sent: shutdown(SHUT_WR), close      |
+ *       v                                                 |
+ *     CLOSED <---- error, reset, idle timeout, grace -----+ (from any open state)
+ *       |
+ *       +--slot released at the end of the loop turn--> FREE
+ *
+ * Readiness is not a state: CONN_CAN_READ and CONN_CAN_WRITE remember what
+ * the edge-triggered events said and what the last read or write showed,
+ * so that a connection issues no syscall it knows would return EAGAIN.  An
+ * echoed message costs one read and one write: a read that returns less
+ * than it asked for proves the receive queue empty (stream socket), and a
+ * write is attempted first and EPOLLOUT awaited only after a short one.
+ *
+ * The connection never calls the kernel directly but through a table of
+ * socket operations, so unit tests drive it with a fake socket.  It knows
+ * nothing of epoll, timers or lists: the worker owns those.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "options.h"
+#include "pool.h"
+#include "ring.h"
+#include "stats.h"
+#include "timer.h"
+
+enum conn_state {
+    CONN_FREE,         /* slot not in use */
+    CONN_READING,      /* open: reads while the ring has room; output may be pending */
+    CONN_BACKPRESSURE, /* ring full: no reads until the peer drains what it is owed */
+    CONN_DRAINING,     /* no more input (peer's FIN, or hello mode): flush, then close */
+    CONN_CLOSED,       /* descriptor closed; slot waits for the end of the loop turn */
+    CONN_NSTATES
+};
+
+enum conn_flag {
+    CONN_CAN_READ = 1u << 0,  /* input may be queued: an EPOLLIN edge came, no short read since */
+    CONN_CAN_WRITE = 1u << 1, /* the send buffer had room when last seen */
+    CONN_PEER_FIN = 1u << 2,  /* EPOLLRDHUP or EOF seen: the FIN follows the queued input */
+    CONN_QUEUED = 1u << 3,    /* on the worker's ready list (the worker sets and clears it) */
+};
+
+/* What a connection needs next, returned by every call that runs it. */
+enum conn_result {
+    CONN_WAIT, /* nothing to do until its next epoll event */
+    CONN_MORE, /* budget spent with input left: serve again after the others */
+    CONN_DONE, /* closed (state CLOSED); the worker releases the slot */
+};
+
+/* The socket calls a connection makes; each returns what the syscall
+ * returns and sets errno.  read/write take 1 or 2 iovecs. */
+struct conn_sock_ops {
+    ssize_t (*read)(int fd, const struct iovec *iov, int iovcnt);
+    ssize_t (*write)(int fd, const struct iovec *iov, int iovcnt);
+    int (*shutdown_write)(int fd);
+    int (*close)(int fd);
+};
+
+/* recv/readv, send/sendmsg with MSG_NOSIGNAL, shutdown(SHUT_WR), close. */
+extern const struct conn_sock_ops conn_sys_ops;
+
+/* What a worker shares with all its connections. */
+struct conn_env {
+    const struct conn_sock_ops *ops;
+    struct pool *pool;            /* ring buffers, pool->buf_size bytes each */
+    struct stats_counters *stats; /* the worker's counters */
+    uint8_t *scratch;             /* discard mode reads here (pool->buf_size bytes) */
+    const char *banner;           /* hello mode */
+    uint32_t banner_len;
+    uint32_t budget;              /* bytes read per connection per turn */
+    enum options_mode mode;
+    uint32_t now_ms;              /* the worker's clock, read once per loop turn */
+    int stopping;                 /* shutdown: close connections that owe nothing */
+};
+
+struct conn {
+    struct ring ring;          /* bytes owed to the peer; no buffer while empty */
+    struct timer_node timer;   /* idle timeout (the worker's wheel) */
+    struct conn *next;         /* the worker's ready / closed / free lists */
+    uint32_t last_active_ms;   /* env->now_ms of the last byte moved */
+    int fd;
+    uint8_t state;             /* enum conn_state */
+    uint8_t flags;             /* enum conn_flag */
+};
+
+/* Starts a connection on accepted socket fd in slot c (state FREE).  In
+ * hello mode this writes the banner at once, and may close.  Returns
+ * CONN_WAIT or CONN_DONE. */
+enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e);
+
+/* Runs an open connection after epoll reported events (EPOLLIN, EPOLLOUT,
+ * EPOLLRDHUP, EPOLLHUP, EPOLLERR), or with events 0 to continue after a
+ * CONN_MORE.  Reads and writes as far as readiness and the budget allow;
+ * when env->stopping, closes the connection once it owes nothing. */
+enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events);
+
+/* Closes an open connection now, dropping whatever it still owed. */
+void conn_abort(struct conn *c, const struct conn_env *e);
+
+/* Moves c to state `to`; aborts the process on an illegal transition. */
+void conn_set_state(struct conn *c, enum conn_state to);
+
+/* Returns 1 when from -> to is a legal transition, else 0. */
+int conn_transition_ok(enum conn_state from, enum conn_state to);
+
+/* The state's name ("reading", "backpressure"...). */
+const char *conn_state_name(enum conn_state s);
+
+#endif

@@ -1,0 +1,85 @@
+/* listener.h - echod's listen sockets and how a worker accepts from them.
+ *
+ * By default every worker has its own listen socket, all bound to the same
+ * address with SO_REUSEPORT, so the kernel spreads new connections across
+ * the workers' accept queues.  With --shared-listener there is one socket,
+ * which every worker registers with EPOLLEXCLUSIVE.  Either way the sockets
+ * are nonblocking and close-on-exec, and a worker drains its queue with
+ * accept4 until EAGAIN.
+ *
+ * Running out of descriptors (EMFILE, ENFILE) is handled with a reserve
+ * descriptor; running out of kernel memory (ENOBUFS, ENOMEM) by pausing;
+ * see listener_accept.  An accept-rate limiter (--accept-rate) paces the
+ * accepts of one worker.
+ */
+#ifndef LISTENER_H
+#define LISTENER_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "stats.h"
+
+#define LISTENER_BACKOFF_MS 100  /* pause after ENOBUFS/ENOMEM, or with no reserve */
+
+struct listener {
+    int fd;          /* listen socket: this worker's own, or the shared one */
+    int reserve_fd;  /* spare descriptor for EMFILE/ENFILE; -1 while spent */
+};
+
+enum listener_result {
+    LISTENER_ACCEPTED, /* *fd holds a new nonblocking, close-on-exec connection */
+    LISTENER_EMPTY,    /* EAGAIN: the accept queue is empty */
+    LISTENER_SHED,     /* out of descriptors: one queued connection was closed */
+    LISTENER_BACKOFF,  /* cannot accept now: retry in LISTENER_BACKOFF_MS */
+};
+
+/* Opens n listen sockets bound to addr (SO_REUSEPORT), or one when shared
+ * (fds[0]), with TCP_NODELAY when nodelay (accepted sockets inherit it).
+ * With port 0 the first socket picks a free port and the others join it.
+ * Refuses an address that any other socket has bound, even with
+ * SO_REUSEPORT, so two servers never silently share a port.  Fills fds and
+ * *bound (the address with its real port).  Returns 0, or -1 with a
+ * message naming the failing call in err (nothing is left open). */
+int listener_open_all(const struct sockaddr *addr, socklen_t addr_len, int backlog,
+                      unsigned n, int shared, int nodelay, int *fds,
+                      struct sockaddr_storage *bound, char *err, size_t errlen);
+
+/* net.core.somaxconn, or -1 when it cannot be read. */
+long listener_somaxconn(void);
+
+/* Prepares a worker's accept state on listen socket fd and opens its
+ * reserve descriptor.  Returns 0, or -1 with errno set. */
+int listener_init(struct listener *l, int fd);
+
+/* Accepts one connection.  EINTR, ECONNABORTED and EPROTO are retried
+ * (the last two counted).  On EMFILE/ENFILE it closes the reserve
+ * descriptor, accepts the waiting connection, closes it at once (the client
+ * sees EOF instead of waiting forever) and reopens the reserve: SHED.  On
+ * ENOBUFS/ENOMEM, or when the reserve cannot be reopened: BACKOFF.  Every
+ * errno is counted in s.  Never blocks. */
+enum listener_result listener_accept(struct listener *l, struct stats_counters *s, int *fd);
+
+/* Closes the reserve descriptor (the listen socket belongs to the caller). */
+void listener_destroy(struct listener *l);
+
+/* Paces accepts at per_sec per second with a burst of per_sec / 10 (at
+ * least 1): a generic cell rate algorithm, one timestamp, no tokens. */
+struct listener_rate {
+    uint64_t interval_ns; /* 10^9 / per_sec */
+    uint64_t burst_ns;    /* how far ahead of now the schedule may run */
+    uint64_t next_ns;     /* theoretical time of the next accept */
+};
+
+/* Prepares a limiter for per_sec >= 1 accepts per second. */
+void listener_rate_init(struct listener_rate *r, uint64_t per_sec, uint64_t now_ns);
+
+/* Returns 0 when an accept is allowed now, else the nanoseconds until one
+ * is.  Does not change the limiter: call listener_rate_note after an
+ * accept actually happened. */
+uint64_t listener_rate_delay(const struct listener_rate *r, uint64_t now_ns);
+
+/* Records one accept at now_ns. */
+void listener_rate_note(struct listener_rate *r, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,91 @@
+/* stats.h - echod's counters: one block per worker, summed when read.
+ *
+ * Each worker owns a struct stats_counters and is the only thread that
+ * writes it; the main thread reads every block to print interval lines and
+ * the summary.  A block is aligned to and padded out to whole cache lines,
+ * so two workers never write the same line.  Updates are a relaxed atomic
+ * load and store (a plain move on x86: no lock prefix, no fence); reads are
+ * relaxed loads, so a reader may see one counter a moment older than
+ * another, never a torn value.
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATS_CACHE_LINE 64
+
+/* Every counter, in the order the summary prints them; the names are in
+ * stats.c.  STATS_ACTIVE is a gauge, all the others only grow. */
+enum stats_id {
+    STATS_ACCEPTED,       /* connections admitted */
+    STATS_ACTIVE,         /* connections open now (gauge) */
+    STATS_CLOSED,         /* connections closed, for any reason */
+    STATS_REFUSED,        /* accepted and closed at once: --max-conns */
+    STATS_IDLE_TIMEOUTS,  /* closed by --idle-timeout */
+    STATS_GRACE_CLOSED,   /* still open when --grace ran out */
+    STATS_RESETS,         /* ECONNRESET from the peer */
+    STATS_EPIPE,          /* EPIPE: peer gone while we wrote */
+    STATS_IO_ERRORS,      /* any other read/write error */
+    STATS_NOMEM,          /* closed because no buffer could be allocated */
+    STATS_BYTES_IN,
+    STATS_BYTES_OUT,
+    STATS_ACCEPT_EMFILE,  /* accept4 errors, by errno */
+    STATS_ACCEPT_ENFILE,
+    STATS_ACCEPT_ENOBUFS,
+    STATS_ACCEPT_ENOMEM,
+    STATS_ACCEPT_ABORTED, /* ECONNABORTED and EPROTO (retried) */
+    STATS_ACCEPT_OTHER,
+    STATS_SHED,           /* closed at once through the reserve descriptor */
+    STATS_COUNT
+};
+
+struct stats_counters {
+    uint64_t v[STATS_COUNT];
+} __attribute__((aligned(STATS_CACHE_LINE)));
+
+/* Owner only: adds n to counter id. */
+static inline void stats_add(struct stats_counters *s, enum stats_id id, uint64_t n)
+{
+    __atomic_store_n(&s->v[id], __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) + n,
+                     __ATOMIC_RELAXED);
+}
+
+/* Owner only: subtracts n from a gauge. */
+static inline void stats_sub(struct stats_counters *s, enum stats_id id, uint64_t n)
+{
+    __atomic_store_n(&s->v[id], __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) - n,
+                     __ATOMIC_RELAXED);
+}
+
+/* Any thread: the current value of counter id in one block. */
+static inline uint64_t stats_get(const struct stats_counters *s, enum stats_id id)
+{
+    return __atomic_load_n(&s->v[id], __ATOMIC_RELAXED);
+}
+
+/* The counter's name as the summary prints it ("accepted", "emfile"...). */
+const char *stats_name(enum stats_id id);
+
+/* Sums the n blocks blocks[0..n-1] into *out. */
+void stats_sum(const struct stats_counters *const blocks[], size_t n,
+               struct stats_counters *out);
+
+/* Prints one interval line to f from two sums taken interval_ms apart:
+ * active connections, accepts/s, MB/s in and out (MB = 10^6 bytes) and
+ * whether accepting is paused; one JSON object per line with json. */
+void stats_print_interval(FILE *f, const struct stats_counters *prev,
+                          const struct stats_counters *cur, uint64_t interval_ms,
+                          int paused, int json);
+
+/* Prints every total, then each worker's accepted and active counts:
+ * "WHAT: name=value ..." and "WHAT: worker I accepted=N active=N" lines, or
+ * one JSON object {"type":"WHAT",...,"workers":[...]}.  WHAT is "summary"
+ * at exit and "stats" for SIGUSR1. */
+void stats_print_report(FILE *f, const char *what,
+                        const struct stats_counters *const blocks[], size_t n,
+                        int paused, int json);
+
+#endif

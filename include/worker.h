@@ -1,0 +1,61 @@
+/* worker.h - one echod worker thread: its epoll loop and everything it owns.
+ *
+ * A worker owns an epoll instance, its listen socket (or a share of the
+ * shared one), an eventfd through which the main thread wakes it, its
+ * connections (from a slab), a buffer pool, a timer wheel for idle
+ * timeouts, a ready list and its counters.  Nothing on the per-message path
+ * is shared with another thread.  The main thread talks to the workers only
+ * through a struct worker_control (written by main, read by workers after
+ * an eventfd kick) and reads their counters.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stdint.h>
+
+#include "options.h"
+#include "stats.h"
+
+#define WORKER_EVENTS 256        /* epoll events per epoll_wait */
+#define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
+#define WORKER_MIN_BUDGET (64u * 1024) /* bytes read per connection per turn, at least */
+
+/* Written by the main thread; each field is read with a relaxed atomic
+ * load after a worker_kick. */
+struct worker_control {
+    int stop;        /* 1 after SIGINT/SIGTERM: stop accepting, finish, exit */
+    int paused;      /* accepting paused (--accept-rate 0, SIGUSR2) */
+    uint64_t active; /* open connections of all workers, kept only with --max-conns */
+};
+
+struct worker_config {
+    const struct options *opt;
+    struct worker_control *ctl;
+    unsigned index;  /* 0 .. workers-1; CPU to pin with --cpu-affinity */
+    int listen_fd;   /* this worker's socket, or the shared one */
+    int done_fd;     /* eventfd: the worker adds 1 when its thread ends */
+};
+
+struct worker;
+
+/* Allocates a worker and its epoll instance, eventfd, reserve descriptor
+ * and registrations.  Returns it, or NULL with a message in err. */
+struct worker *worker_create(const struct worker_config *cfg, char *err, size_t errlen);
+
+/* Starts the worker's thread.  Returns 0 or an errno value. */
+int worker_start(struct worker *w);
+
+/* Wakes the worker to re-read its struct worker_control. */
+void worker_kick(struct worker *w);
+
+/* Waits for the thread to end (it ends after ctl->stop, once its
+ * connections are closed or the grace period is over). */
+void worker_join(struct worker *w);
+
+/* The worker's counters, for the main thread to read. */
+const struct stats_counters *worker_stats(const struct worker *w);
+
+/* Frees a worker whose thread has ended or never started. */
+void worker_destroy(struct worker *w);
+
+#endif

@@ -1,0 +1,315 @@
+/* conn.c - the connection state machine and its I/O (see conn.h).
+ *
+ * conn_io is the whole per-event path: write what is owed (write first),
+ * then read while the ring has room and the kernel may hold input, until
+ * the readiness flags say the next syscall would only return EAGAIN or the
+ * per-turn budget is spent.  Echo reads into the ring and writes from it;
+ * discard reads into the worker's scratch buffer; hello writes its banner
+ * from the options and buffers only what a short write left over.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- socket operations ---- */
+
+static ssize_t sys_read(int fd, const struct iovec *iov, int iovcnt)
+{
+    if (iovcnt == 1)
+        return recv(fd, iov[0].iov_base, iov[0].iov_len, 0);
+    return readv(fd, iov, iovcnt);
+}
+
+static ssize_t sys_write(int fd, const struct iovec *iov, int iovcnt)
+{
+    if (iovcnt == 1)
+        return send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
+static int sys_shutdown_write(int fd)
+{
+    return shutdown(fd, SHUT_WR);
+}
+
+const struct conn_sock_ops conn_sys_ops = {
+    .read = sys_read,
+    .write = sys_write,
+    .shutdown_write = sys_shutdown_write,
+    .close = close,
+};
+
+/* ---- states ---- */
+
+#define BIT(s) (1u << (s))
+static const unsigned legal_next[CONN_NSTATES] = {
+    [CONN_FREE] = BIT(CONN_READING) | BIT(CONN_DRAINING),
+    [CONN_READING] = BIT(CONN_BACKPRESSURE) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
+    [CONN_BACKPRESSURE] = BIT(CONN_READING) | BIT(CONN_CLOSED),
+    [CONN_DRAINING] = BIT(CONN_CLOSED),
+    [CONN_CLOSED] = BIT(CONN_FREE),
+};
+
+const char *conn_state_name(enum conn_state s)
+{
+    static const char *const names[CONN_NSTATES] = {
+        [CONN_FREE] = "free",
+        [CONN_READING] = "reading",
+        [CONN_BACKPRESSURE] = "backpressure",
+        [CONN_DRAINING] = "draining",
+        [CONN_CLOSED] = "closed",
+    };
+    return (unsigned)s < CONN_NSTATES ? names[s] : "invalid";
+}
+
+int conn_transition_ok(enum conn_state from, enum conn_state to)
+{
+    return (unsigned)from < CONN_NSTATES && (unsigned)to < CONN_NSTATES &&
+           (legal_next[from] & BIT(to)) != 0;
+}
+
+void conn_set_state(struct conn *c, enum conn_state to)
+{
+    if (!conn_transition_ok(c->state, to)) {
+        fprintf(stderr, "echod: bug: connection on fd %d: illegal transition %s -> %s\n",
+                c->fd, conn_state_name(c->state), conn_state_name(to));
+        abort();
+    }
+    c->state = (uint8_t)to;
+}
+
+/* ---- closing ---- */
+
+/* Returns the ring's buffer to the pool once nothing is pending in it:
+ * an idle connection holds no buffer. */
+static void release_buffer(struct conn *c, const struct conn_env *e)
+{
+    if (c->ring.data != NULL && ring_empty(&c->ring))
+        pool_put(e->pool, ring_detach(&c->ring));
+}
+
+/* Closes the descriptor and drops any pending output.  close(2) on a
+ * socket always releases the descriptor; an error it reports (EINTR, EIO)
+ * leaves nothing to retry, so it is only counted. */
+static void close_now(struct conn *c, const struct conn_env *e)
+{
+    ring_consume(&c->ring, ring_used(&c->ring));
+    release_buffer(c, e);
+    conn_set_state(c, CONN_CLOSED);
+    if (e->ops->close(c->fd) < 0)
+        stats_add(e->stats, STATS_IO_ERRORS, 1);
+    c->fd = -1;
+}
+
+/* A read or write failed with err: count it by kind and close quietly. */
+static enum conn_result fail(struct conn *c, const struct conn_env *e, int err)
+{
+    enum stats_id id = err == ECONNRESET ? STATS_RESETS
+                     : err == EPIPE      ? STATS_EPIPE
+                     : STATS_IO_ERRORS;
+    stats_add(e->stats, id, 1);
+    close_now(c, e);
+    return CONN_DONE;
+}
+
+/* Everything owed has been sent: after the peer's FIN, shut our write
+ * side down (the peer reads EOF) and close.  shutdown can fail only when
+ * the peer has reset meanwhile (ENOTCONN), and the close follows anyway. */
+static enum conn_result finish(struct conn *c, const struct conn_env *e)
+{
+    if ((c->flags & CONN_PEER_FIN) && e->ops->shutdown_write(c->fd) < 0)
+        stats_add(e->stats, STATS_IO_ERRORS, 1);
+    close_now(c, e);
+    return CONN_DONE;
+}
+
+void conn_abort(struct conn *c, const struct conn_env *e)
+{
+    close_now(c, e);
+}
+
+/* ---- I/O ---- */
+
+/* Attaches a pool buffer to the ring if it has none.  Returns 0, or -1
+ * after closing the connection when memory is exhausted. */
+static int ensure_buffer(struct conn *c, const struct conn_env *e)
+{
+    if (c->ring.data != NULL)
+        return 0;
+    uint8_t *buf = pool_get(e->pool);
+    if (buf == NULL) {
+        stats_add(e->stats, STATS_NOMEM, 1);
+        close_now(c, e);
+        return -1;
+    }
+    ring_attach(&c->ring, buf, e->pool->buf_size);
+    return 0;
+}
+
+/* One write call (retried on EINTR).  Returns the bytes written, 0 when
+ * the send buffer is full (EAGAIN), or -1 after closing on an error. */
+static ssize_t write_some(struct conn *c, const struct conn_env *e,
+                          const struct iovec *iov, int cnt)
+{
+    ssize_t n;
+
+    do
+        n = e->ops->write(c->fd, iov, cnt);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN) {
+        fail(c, e, errno);
+        return -1;
+    }
+    n = n < 0 ? 0 : n;
+    stats_add(e->stats, STATS_BYTES_OUT, (uint64_t)n);
+    return n;
+}
+
+/* Writes as much of the ring as the socket takes in one call.  A short
+ * write means the send buffer is full: wait for EPOLLOUT.  Returns 0, or
+ * -1 after closing the connection on an error. */
+static int flush(struct conn *c, const struct conn_env *e)
+{
+    struct iovec iov[2];
+    int cnt = ring_data_iov(&c->ring, iov);
+    uint32_t want = ring_used(&c->ring);
+    ssize_t n = write_some(c, e, iov, cnt);
+
+    if (n < 0)
+        return -1;
+    ring_consume(&c->ring, (uint32_t)n);
+    if (n > 0)
+        c->last_active_ms = e->now_ms;
+    if ((uint32_t)n < want)
+        c->flags &= (uint8_t)~CONN_CAN_WRITE;
+    return 0;
+}
+
+/* Reads once into the ring's free space (echo) or the scratch buffer
+ * (discard), taking what it read from *budget.  A short read clears
+ * CONN_CAN_READ; a read of 0 (or a short read after EPOLLRDHUP) means the
+ * peer's FIN: on to DRAINING.  Returns 0, or -1 after closing. */
+static int fill(struct conn *c, const struct conn_env *e, uint32_t *budget)
+{
+    struct iovec iov[2] = { { e->scratch, e->pool->buf_size } };
+    int cnt = 1;
+    ssize_t n;
+
+    if (e->mode == OPTIONS_MODE_ECHO) {
+        if (ensure_buffer(c, e) < 0)
+            return -1;
+        cnt = ring_free_iov(&c->ring, iov);
+    }
+    size_t want = iov[0].iov_len + (cnt == 2 ? iov[1].iov_len : 0);
+    do
+        n = e->ops->read(c->fd, iov, cnt);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN) {
+            fail(c, e, errno);
+            return -1;
+        }
+        c->flags &= (uint8_t)~CONN_CAN_READ;
+        return 0;
+    }
+    if (n == 0) {
+        c->flags = (uint8_t)((c->flags & ~CONN_CAN_READ) | CONN_PEER_FIN);
+        conn_set_state(c, CONN_DRAINING);
+        return 0;
+    }
+    if (e->mode == OPTIONS_MODE_ECHO)
+        ring_produce(&c->ring, (uint32_t)n);
+    stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
+    c->last_active_ms = e->now_ms;
+    *budget -= (uint32_t)n < *budget ? (uint32_t)n : *budget;
+    if ((size_t)n < want) {
+        c->flags &= (uint8_t)~CONN_CAN_READ;
+        if (c->flags & CONN_PEER_FIN)
+            conn_set_state(c, CONN_DRAINING); /* only the FIN is left */
+    } else if (ring_full(&c->ring)) {
+        conn_set_state(c, CONN_BACKPRESSURE);
+    }
+    return 0;
+}
+
+/* The loop behind conn_io; see the comment at the top of the file. */
+static enum conn_result serve(struct conn *c, const struct conn_env *e)
+{
+    uint32_t budget = e->budget;
+
+    for (;;) {
+        if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
+            return CONN_DONE;
+        if (c->state == CONN_DRAINING)
+            return ring_empty(&c->ring) ? finish(c, e) : CONN_WAIT;
+        if (c->state == CONN_BACKPRESSURE) {
+            if (ring_full(&c->ring))
+                return CONN_WAIT; /* flush came back short: EPOLLOUT will come */
+            conn_set_state(c, CONN_READING);
+        }
+        if (!(c->flags & CONN_CAN_READ))
+            break;
+        if (budget == 0) {
+            release_buffer(c, e);
+            return CONN_MORE;
+        }
+        if (fill(c, e, &budget) < 0)
+            return CONN_DONE;
+    }
+    release_buffer(c, e);
+    if (e->stopping && ring_empty(&c->ring))
+        return finish(c, e);
+    return CONN_WAIT;
+}
+
+/* Hello mode: the banner goes straight from the options; only what a
+ * short write leaves is copied into a ring. */
+static enum conn_result send_banner(struct conn *c, const struct conn_env *e)
+{
+    struct iovec iov = { (void *)e->banner, e->banner_len };
+    ssize_t n = e->banner_len > 0 ? write_some(c, e, &iov, 1) : 0;
+
+    if (n < 0)
+        return CONN_DONE;
+    if ((uint32_t)n == e->banner_len)
+        return finish(c, e);
+    if (ensure_buffer(c, e) < 0)
+        return CONN_DONE;
+    ring_push(&c->ring, e->banner + n, e->banner_len - (uint32_t)n);
+    c->flags &= (uint8_t)~CONN_CAN_WRITE;
+    return CONN_WAIT;
+}
+
+enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
+{
+    c->ring = (struct ring){ 0 };
+    timer_node_init(&c->timer);
+    c->next = NULL;
+    c->last_active_ms = e->now_ms;
+    c->fd = fd;
+    c->state = CONN_FREE;
+    c->flags = CONN_CAN_WRITE; /* a new socket's send buffer is empty */
+    if (e->mode != OPTIONS_MODE_HELLO) {
+        conn_set_state(c, CONN_READING);
+        return CONN_WAIT;
+    }
+    conn_set_state(c, CONN_DRAINING);
+    return send_banner(c, e);
+}
+
+enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events)
+{
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->flags |= CONN_CAN_READ;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+        c->flags |= CONN_CAN_WRITE;
+    if (events & EPOLLRDHUP)
+        c->flags |= CONN_PEER_FIN;
+    return serve(c, e);
+}

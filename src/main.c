@@ -1,0 +1,324 @@
+/* main.c - echod: parse the command line, open the listen sockets, start
+ * one worker thread per listener, then turn signals into commands.
+ *
+ * The main thread never touches a connection.  Signals are blocked in
+ * every thread and read from a signalfd here; the workers learn about them
+ * through struct worker_control and an eventfd kick.  The main thread also
+ * prints the interval stats lines (it wakes only for those and for
+ * signals) and, once every worker has finished, the summary.
+ *
+ * Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad
+ * command line, 128+N when a second SIGINT/SIGTERM (signal N) cuts the
+ * grace period short.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "listener.h"
+#include "options.h"
+#include "parse.h"
+#include "stats.h"
+#include "worker.h"
+
+struct server {
+    const struct options *opt;
+    struct worker_control ctl;
+    int *listen_fds;
+    unsigned nlisten;
+    struct worker **workers;
+    const struct stats_counters **blocks;
+    unsigned nworkers;       /* created */
+    unsigned nstarted;       /* threads running or finished */
+    int sig_fd;
+    int done_fd;
+    int stopping;
+};
+
+/* Lets echod hold as many connections as the hard limit allows. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            fprintf(stderr, "echod: warning: cannot raise the open-file limit: %s\n",
+                    strerror(errno));
+    }
+}
+
+/* Blocks the signals echod handles (in this thread and so in every worker
+ * created after) and returns a signalfd that reads them, or -1. */
+static int open_signals(void)
+{
+    sigset_t set;
+
+    signal(SIGPIPE, SIG_IGN); /* belt and braces: writes use MSG_NOSIGNAL */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void warn_backlog(int backlog)
+{
+    long max = listener_somaxconn();
+
+    if (max >= 0 && backlog > max)
+        fprintf(stderr, "echod: warning: --backlog %d exceeds net.core.somaxconn (%ld); "
+                "the kernel caps it at %ld\n", backlog, max, max);
+}
+
+static void kick_all(struct server *s)
+{
+    for (unsigned i = 0; i < s->nstarted; i++)
+        worker_kick(s->workers[i]);
+}
+
+static void print_report(struct server *s, const char *what)
+{
+    stats_print_report(stdout, what, s->blocks, s->nworkers,
+                       __atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED), s->opt->json);
+    fflush(stdout);
+}
+
+/* First SIGINT/SIGTERM: the listen sockets stop listening at once (new
+ * SYNs are refused, the accept queues are reset), then the workers finish
+ * their connections.  shutdown rather than close, so that no descriptor
+ * number is reused while a worker may still call accept4 on it. */
+static void begin_stop(struct server *s)
+{
+    s->stopping = 1;
+    __atomic_store_n(&s->ctl.stop, 1, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < s->nlisten; i++)
+        if (shutdown(s->listen_fds[i], SHUT_RDWR) < 0)
+            fprintf(stderr, "echod: shutdown of listener: %s\n", strerror(errno));
+    kick_all(s);
+}
+
+static void toggle_pause(struct server *s)
+{
+    int paused = !__atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED);
+
+    __atomic_store_n(&s->ctl.paused, paused, __ATOMIC_RELAXED);
+    kick_all(s);
+    if (s->opt->json)
+        printf("{\"type\":\"accepting\",\"accepting\":\"%s\"}\n", paused ? "paused" : "on");
+    else
+        printf("accepting %s\n", paused ? "paused" : "resumed");
+    fflush(stdout);
+}
+
+static void on_signals(struct server *s)
+{
+    struct signalfd_siginfo si;
+
+    while (read(s->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGINT:
+        case SIGTERM:
+            if (s->stopping) {
+                print_report(s, "summary");
+                _exit(128 + (int)si.ssi_signo);
+            }
+            begin_stop(s);
+            break;
+        case SIGUSR1:
+            print_report(s, "stats");
+            break;
+        case SIGUSR2:
+            toggle_pause(s);
+            break;
+        }
+    }
+}
+
+/* Waits for signals and interval ticks until every worker has finished.
+ * Returns 0, or -1 when poll fails. */
+static int main_loop(struct server *s)
+{
+    uint64_t interval = s->opt->stats_interval_ms;
+    uint64_t next = clock_now_ns() / CLOCK_NS_PER_MS + interval;
+    struct stats_counters prev, cur;
+    uint64_t done = 0;
+
+    stats_sum(s->blocks, s->nworkers, &prev);
+    while (done < s->nworkers) {
+        uint64_t now = clock_now_ns() / CLOCK_NS_PER_MS;
+        struct pollfd pfd[2] = { { s->sig_fd, POLLIN, 0 }, { s->done_fd, POLLIN, 0 } };
+        int timeout = interval == 0 ? -1 : next > now ? (int)(next - now) : 0;
+        if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+            fprintf(stderr, "echod: poll: %s\n", strerror(errno));
+            return -1;
+        }
+        if (pfd[0].revents & POLLIN)
+            on_signals(s);
+        uint64_t n;
+        if ((pfd[1].revents & POLLIN) && read(s->done_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+            done += n;
+        now = clock_now_ns() / CLOCK_NS_PER_MS;
+        if (interval != 0 && now >= next) {
+            stats_sum(s->blocks, s->nworkers, &cur);
+            stats_print_interval(stdout, &prev, &cur, interval + (now - next),
+                                 __atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED),
+                                 s->opt->json);
+            fflush(stdout);
+            prev = cur;
+            next = now + interval;
+        }
+    }
+    return 0;
+}
+
+/* Creates and starts the workers.  Returns 0, or -1 with a message. */
+static int start_workers(struct server *s, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < s->opt->workers; i++) {
+        struct worker_config cfg = {
+            .opt = s->opt, .ctl = &s->ctl, .index = i,
+            .listen_fd = s->listen_fds[s->nlisten == 1 ? 0 : i], .done_fd = s->done_fd,
+        };
+        s->workers[i] = worker_create(&cfg, err, errlen);
+        if (s->workers[i] == NULL)
+            return -1;
+        s->blocks[i] = worker_stats(s->workers[i]);
+        s->nworkers++;
+    }
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        int rc = worker_start(s->workers[i]);
+        if (rc != 0) {
+            snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+            return -1;
+        }
+        s->nstarted++;
+    }
+    return 0;
+}
+
+/* Stops the workers that were started (if main_loop has not) and waits
+ * for their threads.  pthread_join fails only for a thread that does not
+ * exist, which nstarted rules out. */
+static void join_workers(struct server *s)
+{
+    if (s->nstarted > 0 && !s->stopping)
+        begin_stop(s);
+    for (unsigned i = 0; i < s->nstarted; i++)
+        worker_join(s->workers[i]);
+}
+
+static void free_server(struct server *s)
+{
+    for (unsigned i = 0; i < s->nworkers; i++)
+        worker_destroy(s->workers[i]);
+    for (unsigned i = 0; i < s->nlisten; i++)
+        close(s->listen_fds[i]);
+    if (s->sig_fd >= 0)
+        close(s->sig_fd);
+    if (s->done_fd >= 0)
+        close(s->done_fd);
+    free(s->listen_fds);
+    free(s->workers);
+    free(s->blocks);
+}
+
+/* Opens the listen sockets and says where echod listens.  Returns 0, or
+ * -1 with a message. */
+static int open_listeners(struct server *s, char *err, size_t errlen)
+{
+    const struct options *o = s->opt;
+    struct sockaddr_storage bound;
+    char text[PARSE_ADDRSTRLEN];
+    unsigned n = o->shared_listener ? 1 : o->workers;
+
+    warn_backlog(o->backlog);
+    if (listener_open_all((const struct sockaddr *)&o->addr, o->addr_len, o->backlog, n,
+                          o->shared_listener, o->nodelay, s->listen_fds, &bound,
+                          err, errlen) < 0)
+        return -1;
+    s->nlisten = n;
+    printf("listening on %s (%u workers)\n",
+           parse_format_addr((struct sockaddr *)&bound, text, sizeof(text)), o->workers);
+    fflush(stdout);
+    return 0;
+}
+
+/* Everything before the main loop.  Returns 0, or -1 with a message. */
+static int setup(struct server *s, char *err, size_t errlen)
+{
+    unsigned n = s->opt->workers;
+
+    raise_nofile();
+    s->ctl.paused = s->opt->accept_rate == 0;
+    s->listen_fds = calloc(n, sizeof(*s->listen_fds));
+    s->workers = calloc(n, sizeof(*s->workers));
+    s->blocks = calloc(n, sizeof(*s->blocks));
+    if (s->listen_fds == NULL || s->workers == NULL || s->blocks == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->sig_fd = open_signals();
+    if (s->sig_fd < 0) {
+        snprintf(err, errlen, "signalfd: %s", strerror(errno));
+        return -1;
+    }
+    s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->done_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    if (open_listeners(s, err, errlen) < 0)
+        return -1;
+    return start_workers(s, err, errlen);
+}
+
+static int serve(const struct options *o)
+{
+    struct server s = { .opt = o, .sig_fd = -1, .done_fd = -1 };
+    char err[512];
+    int rc = setup(&s, err, sizeof(err));
+
+    if (rc < 0)
+        fprintf(stderr, "echod: %s\n", err);
+    else
+        rc = main_loop(&s);
+    join_workers(&s);
+    if (rc == 0)
+        print_report(&s, "summary");
+    free_server(&s);
+    return rc;
+}
+
+int main(int argc, char *argv[])
+{
+    struct options opt;
+    char err[512];
+
+    if (options_parse(&opt, argc, argv, err, sizeof(err)) < 0) {
+        fprintf(stderr, "echod: %s\n", err);
+        return 2;
+    }
+    if (opt.help) {
+        options_usage(stdout);
+        return 0;
+    }
+    if (opt.version) {
+        printf("echod %s\n", OPTIONS_VERSION);
+        return 0;
+    }
+    return serve(&opt) == 0 ? 0 : 1;
+}

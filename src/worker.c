@@ -1,0 +1,551 @@
+/* worker.c - the per-worker epoll loop (see worker.h).
+ *
+ * One loop turn:
+ *   1. epoll_wait (timeout 0 while the ready list or the accept queue has
+ *      work, else until the next timer, accept retry or grace deadline);
+ *   2. read the clock once (every timestamp of the turn uses it);
+ *   3. run the connections epoll reported, each up to its byte budget;
+ *   4. run the connections that were on the ready list before this turn
+ *      (they used up their budget earlier: served after the fresh events,
+ *      so one flooding peer cannot starve the others);
+ *   5. fire due idle timers;
+ *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
+ *   7. release the slots of connections closed during the turn (not
+ *      earlier: a later event of the same batch may still name them).
+ *
+ * Idle timeouts are re-armed lazily: a connection records the loop time of
+ * its last byte (a plain store), and only when its timer fires does the
+ * worker compare and, if the connection was active meanwhile, re-arm it at
+ * last activity + timeout.  No timer work per message.
+ *
+ * Every descriptor is registered once, edge-triggered: a connection with
+ * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET right after accept4 (no epoll_ctl
+ * afterwards; close removes it), the listener with EPOLLIN|EPOLLET (plus
+ * EPOLLEXCLUSIVE when shared), the wake eventfd with EPOLLIN|EPOLLET.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "listener.h"
+#include "pool.h"
+#include "slab.h"
+#include "timer.h"
+
+#define TAG_WAKE 1u   /* epoll data of the eventfd; connections use pointers */
+#define TAG_LISTEN 2u /* epoll data of the listen socket */
+#define POOL_MAX_FREE 64
+
+struct worker {
+    struct stats_counters stats;    /* first, so it starts a cache line */
+    struct worker_config cfg;
+    int epfd;
+    int wake_fd;
+    struct listener listener;
+    int accept_pending;             /* a listener edge not yet drained to EAGAIN */
+    uint64_t accept_resume_ns;      /* no accept before this (backoff) */
+    int rate_limited;               /* --accept-rate N with N >= 1 */
+    struct listener_rate rate;
+    struct conn_env env;
+    struct pool pool;
+    struct slab slab;               /* struct conn slots */
+    struct timer_wheel wheel;       /* idle timeouts */
+    struct conn *ready_head;        /* budget spent, input left: FIFO */
+    struct conn *ready_tail;
+    size_t ready_len;
+    struct conn *closed;            /* closed this turn; released at its end */
+    uint64_t active;                /* open connections */
+    uint64_t start_ns;
+    uint64_t now_ns;                /* clock_now_ns() at the start of the turn */
+    uint64_t now_ms;                /* milliseconds since start_ns */
+    int stopping;
+    uint64_t grace_end_ms;
+    pthread_t thread;
+    struct epoll_event events[WORKER_EVENTS];
+};
+
+static void tick(struct worker *w)
+{
+    w->now_ns = clock_now_ns();
+    w->now_ms = (w->now_ns - w->start_ns) / CLOCK_NS_PER_MS;
+    w->env.now_ms = (uint32_t)w->now_ms;
+}
+
+/* ---- connection bookkeeping ---- */
+
+static void enqueue_ready(struct worker *w, struct conn *c)
+{
+    if (c->flags & CONN_QUEUED)
+        return;
+    c->flags |= CONN_QUEUED;
+    c->next = NULL;
+    if (w->ready_tail != NULL)
+        w->ready_tail->next = c;
+    else
+        w->ready_head = c;
+    w->ready_tail = c;
+    w->ready_len++;
+}
+
+/* A connection has just closed: forget its timer and count it.  Its slot
+ * goes on the closed list, unless it sits on the ready list, which hands
+ * it over when it reaches it. */
+static void on_closed(struct worker *w, struct conn *c)
+{
+    timer_disarm(&w->wheel, &c->timer);
+    w->active--;
+    stats_sub(&w->stats, STATS_ACTIVE, 1);
+    stats_add(&w->stats, STATS_CLOSED, 1);
+    if (w->cfg.opt->max_conns)
+        __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+    if (!(c->flags & CONN_QUEUED)) {
+        c->next = w->closed;
+        w->closed = c;
+    }
+}
+
+/* Acts on what a connection said it needs next. */
+static void settle(struct worker *w, struct conn *c, enum conn_result r)
+{
+    if (r == CONN_MORE)
+        enqueue_ready(w, c);
+    else if (r == CONN_DONE)
+        on_closed(w, c);
+}
+
+static void release_closed(struct worker *w)
+{
+    while (w->closed != NULL) {
+        struct conn *c = w->closed;
+        w->closed = c->next;
+        conn_set_state(c, CONN_FREE);
+        slab_put(&w->slab, c);
+    }
+}
+
+/* Runs the first `count` connections of the ready list (those queued
+ * before this turn's events). */
+static void serve_ready(struct worker *w, size_t count)
+{
+    while (count-- > 0) {
+        struct conn *c = w->ready_head;
+        w->ready_head = c->next;
+        if (w->ready_head == NULL)
+            w->ready_tail = NULL;
+        w->ready_len--;
+        c->flags &= (uint8_t)~CONN_QUEUED;
+        if (c->state == CONN_CLOSED) {
+            c->next = w->closed;
+            w->closed = c;
+            continue;
+        }
+        settle(w, c, conn_io(c, &w->env, 0));
+    }
+}
+
+static int is_open(const struct conn *c)
+{
+    return c->state == CONN_READING || c->state == CONN_BACKPRESSURE ||
+           c->state == CONN_DRAINING;
+}
+
+/* Closes every open connection, counting each under reason. */
+static void close_all(struct worker *w, enum stats_id reason)
+{
+    for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
+        struct conn *c = slab_at(&w->slab, i);
+        if (!is_open(c))
+            continue;
+        conn_abort(c, &w->env);
+        stats_add(&w->stats, reason, 1);
+        on_closed(w, c);
+    }
+}
+
+/* Timer callback: closes the connection if it has been idle for the whole
+ * timeout, else re-arms it for last activity + timeout. */
+static void on_idle_timer(struct timer_node *node, void *arg)
+{
+    struct worker *w = arg;
+    struct conn *c = (struct conn *)((char *)node - offsetof(struct conn, timer));
+    uint32_t idle = w->env.now_ms - c->last_active_ms;
+    uint64_t limit = w->cfg.opt->idle_timeout_ms;
+
+    if (idle < limit) {
+        timer_arm(&w->wheel, node, w->now_ms - idle + limit);
+        return;
+    }
+    conn_abort(c, &w->env);
+    stats_add(&w->stats, STATS_IDLE_TIMEOUTS, 1);
+    on_closed(w, c);
+}
+
+/* ---- accepting ---- */
+
+/* Closes a connection we will not serve and counts it under id.  close(2)
+ * of a socket never used always frees the descriptor. */
+static void refuse(struct worker *w, int fd, enum stats_id id)
+{
+    close(fd);
+    stats_add(&w->stats, id, 1);
+}
+
+/* Registers a new connection with epoll, once for good, and arms its idle
+ * timer.  Returns 0, or -1 when epoll_ctl fails (counted). */
+static int watch(struct worker *w, struct conn *c)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                              .data.ptr = c };
+
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+        return -1;
+    }
+    if (w->cfg.opt->idle_timeout_ms)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + w->cfg.opt->idle_timeout_ms);
+    return 0;
+}
+
+/* Takes an accepted socket: refused past --max-conns, else a connection. */
+static void admit(struct worker *w, int fd)
+{
+    uint64_t max = w->cfg.opt->max_conns;
+    struct conn *c;
+
+    if (max && __atomic_fetch_add(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED) >= max) {
+        __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+        refuse(w, fd, STATS_REFUSED);
+        return;
+    }
+    c = slab_get(&w->slab);
+    if (c == NULL) {
+        if (max)
+            __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+        refuse(w, fd, STATS_NOMEM);
+        return;
+    }
+    w->active++;
+    stats_add(&w->stats, STATS_ACCEPTED, 1);
+    stats_add(&w->stats, STATS_ACTIVE, 1);
+    enum conn_result r = conn_open(c, fd, &w->env);
+    if (r == CONN_WAIT && watch(w, c) < 0) {
+        conn_abort(c, &w->env);
+        r = CONN_DONE;
+    }
+    settle(w, c, r);
+}
+
+/* Nanoseconds until accepting is allowed: 0 now, UINT64_MAX while paused
+ * or stopping. */
+static uint64_t accept_delay_ns(const struct worker *w)
+{
+    uint64_t d;
+
+    if (w->stopping || __atomic_load_n(&w->cfg.ctl->paused, __ATOMIC_RELAXED))
+        return UINT64_MAX;
+    d = w->accept_resume_ns > w->now_ns ? w->accept_resume_ns - w->now_ns : 0;
+    if (w->rate_limited) {
+        uint64_t r = listener_rate_delay(&w->rate, w->now_ns);
+        if (r > d)
+            d = r;
+    }
+    return d;
+}
+
+/* Accepts while the listener may hold connections, accepting is allowed,
+ * and the per-turn budget lasts. */
+static void accept_some(struct worker *w)
+{
+    for (int i = 0; i < WORKER_ACCEPT_BUDGET && w->accept_pending && accept_delay_ns(w) == 0;
+         i++) {
+        int fd;
+        switch (listener_accept(&w->listener, &w->stats, &fd)) {
+        case LISTENER_ACCEPTED:
+            if (w->rate_limited)
+                listener_rate_note(&w->rate, w->now_ns);
+            admit(w, fd);
+            break;
+        case LISTENER_EMPTY:
+            w->accept_pending = 0;
+            break;
+        case LISTENER_SHED:
+            break;
+        case LISTENER_BACKOFF:
+            w->accept_resume_ns = w->now_ns + LISTENER_BACKOFF_MS * CLOCK_NS_PER_MS;
+            break;
+        }
+    }
+}
+
+/* ---- control from the main thread ---- */
+
+/* SIGINT/SIGTERM: no more accepts (main has shut the listeners down);
+ * every connection gets one more read, so input already queued in the
+ * kernel is echoed, and those that owe nothing close now. */
+static void begin_stop(struct worker *w)
+{
+    w->stopping = 1;
+    w->env.stopping = 1;
+    w->grace_end_ms = w->now_ms + w->cfg.opt->grace_ms;
+    for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
+        struct conn *c = slab_at(&w->slab, i);
+        if (is_open(c))
+            settle(w, c, conn_io(c, &w->env, EPOLLIN));
+    }
+}
+
+/* The eventfd fired: re-read the control block.  A resume may follow a
+ * pause during which listener edges were consumed, so the listener is
+ * tried again (at worst one accept4 that returns EAGAIN). */
+static void on_wake(struct worker *w)
+{
+    uint64_t count;
+
+    /* Fails only with EAGAIN (counter already read): nothing to do. */
+    if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+    w->accept_pending = 1;
+    if (__atomic_load_n(&w->cfg.ctl->stop, __ATOMIC_RELAXED) && !w->stopping)
+        begin_stop(w);
+}
+
+/* ---- the loop ---- */
+
+static void dispatch(struct worker *w, const struct epoll_event *ev)
+{
+    struct conn *c = ev->data.ptr;
+
+    if (ev->data.u64 == TAG_WAKE)
+        on_wake(w);
+    else if (ev->data.u64 == TAG_LISTEN)
+        w->accept_pending = 1;
+    else if (c->state != CONN_CLOSED) /* closed earlier in this batch */
+        settle(w, c, conn_io(c, &w->env, ev->events));
+}
+
+static int64_t earliest(int64_t t, uint64_t ms)
+{
+    if (ms > INT_MAX)
+        ms = INT_MAX;
+    return (t < 0 || (uint64_t)t > ms) ? (int64_t)ms : t;
+}
+
+/* The epoll_wait timeout in ms: 0 when work is ready, else until the
+ * next idle timer, accept retry or the grace deadline; -1 for none. */
+static int next_timeout(const struct worker *w)
+{
+    int64_t t;
+
+    if (w->ready_len > 0)
+        return 0;
+    t = timer_next_ms(&w->wheel, w->now_ms);
+    if (w->accept_pending) {
+        uint64_t d = accept_delay_ns(w);
+        if (d != UINT64_MAX)
+            t = earliest(t, (d + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS);
+    }
+    if (w->stopping)
+        t = earliest(t, w->grace_end_ms > w->now_ms ? w->grace_end_ms - w->now_ms : 0);
+    return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+static void run(struct worker *w)
+{
+    while (!(w->stopping && w->active == 0)) {
+        int n = epoll_wait(w->epfd, w->events, WORKER_EVENTS, next_timeout(w));
+        if (n < 0) {
+            if (errno != EINTR) {
+                fprintf(stderr, "echod: worker %u: epoll_wait: %s\n", w->cfg.index,
+                        strerror(errno));
+                exit(1);
+            }
+            n = 0;
+        }
+        tick(w);
+        size_t queued = w->ready_len;
+        for (int i = 0; i < n; i++)
+            dispatch(w, &w->events[i]);
+        serve_ready(w, queued);
+        if (w->wheel.armed > 0)
+            timer_expire(&w->wheel, w->now_ms, on_idle_timer, w);
+        accept_some(w);
+        if (w->stopping && w->now_ms >= w->grace_end_ms)
+            close_all(w, STATS_GRACE_CLOSED);
+        release_closed(w);
+    }
+}
+
+/* --cpu-affinity: pins the calling worker to the index-th CPU it may run
+ * on (CPU i when all are allowed).  A failure is reported, not fatal. */
+static void pin(const struct worker *w)
+{
+    cpu_set_t allowed, one;
+    int rc = sched_getaffinity(0, sizeof(allowed), &allowed) < 0 ? errno : 0;
+
+    if (rc == 0) {
+        int skip = (int)(w->cfg.index % (unsigned)CPU_COUNT(&allowed));
+        int cpu = 0;
+        while (!CPU_ISSET(cpu, &allowed) || skip-- > 0)
+            cpu++;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        rc = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    }
+    if (rc != 0)
+        fprintf(stderr, "echod: worker %u: --cpu-affinity: %s\n", w->cfg.index, strerror(rc));
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    uint64_t one = 1;
+
+    if (w->cfg.opt->cpu_affinity)
+        pin(w);
+    run(w);
+    /* An eventfd write fails only when the counter would overflow 2^64-2. */
+    if (write(w->cfg.done_fd, &one, sizeof(one)) < 0)
+        fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
+    return NULL;
+}
+
+/* ---- life cycle ---- */
+
+/* Slot width of the idle wheel: 1/32 of the timeout, 1 ms to 1 s. */
+static uint64_t wheel_tick_ms(uint64_t idle_ms)
+{
+    uint64_t t = idle_ms / 32;
+    return idle_ms == 0 ? 1000 : t < 1 ? 1 : t > 1000 ? 1000 : t;
+}
+
+static void init_env(struct worker *w)
+{
+    const struct options *o = w->cfg.opt;
+
+    w->env.ops = &conn_sys_ops;
+    w->env.pool = &w->pool;
+    w->env.stats = &w->stats;
+    w->env.banner = o->banner;
+    w->env.banner_len = o->banner_len;
+    w->env.budget = o->buffer_size > WORKER_MIN_BUDGET ? o->buffer_size : WORKER_MIN_BUDGET;
+    w->env.mode = o->mode;
+}
+
+static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)
+{
+    struct epoll_event ev = { .events = events, .data.u64 = tag };
+    return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Opens the worker's descriptors.  Returns NULL, or the name of the call
+ * that failed (errno set). */
+static const char *open_fds(struct worker *w)
+{
+    uint32_t listen_ev = EPOLLIN | EPOLLET | (w->cfg.opt->shared_listener ? EPOLLEXCLUSIVE : 0);
+
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0)
+        return "epoll_create1";
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0)
+        return "eventfd";
+    if (listener_init(&w->listener, w->cfg.listen_fd) < 0)
+        return "open /dev/null (reserve descriptor)";
+    if (add_watch(w, w->wake_fd, EPOLLIN | EPOLLET, TAG_WAKE) < 0 ||
+        add_watch(w, w->cfg.listen_fd, listen_ev, TAG_LISTEN) < 0)
+        return "epoll_ctl";
+    return NULL;
+}
+
+struct worker *worker_create(const struct worker_config *cfg, char *err, size_t errlen)
+{
+    size_t size = (sizeof(struct worker) + STATS_CACHE_LINE - 1) / STATS_CACHE_LINE *
+                  STATS_CACHE_LINE;
+    struct worker *w = aligned_alloc(STATS_CACHE_LINE, size);
+    const struct options *o = cfg->opt;
+    const char *failed;
+
+    if (w == NULL) {
+        snprintf(err, errlen, "worker %u: out of memory", cfg->index);
+        return NULL;
+    }
+    memset(w, 0, size);
+    w->cfg = *cfg;
+    w->epfd = w->wake_fd = w->listener.reserve_fd = -1;
+    w->start_ns = clock_now_ns();
+    tick(w);
+    pool_init(&w->pool, o->buffer_size, POOL_MAX_FREE);
+    slab_init(&w->slab, sizeof(struct conn));
+    timer_init(&w->wheel, wheel_tick_ms(o->idle_timeout_ms), w->now_ms);
+    init_env(w);
+    if (o->accept_rate != OPTIONS_RATE_UNLIMITED && o->accept_rate > 0) {
+        w->rate_limited = 1;
+        listener_rate_init(&w->rate, o->accept_rate, w->now_ns);
+    }
+    if (o->mode == OPTIONS_MODE_DISCARD) {
+        w->env.scratch = malloc(o->buffer_size);
+        if (w->env.scratch == NULL) {
+            snprintf(err, errlen, "worker %u: out of memory", cfg->index);
+            worker_destroy(w);
+            return NULL;
+        }
+    }
+    failed = open_fds(w);
+    if (failed != NULL) {
+        snprintf(err, errlen, "worker %u: %s: %s", cfg->index, failed, strerror(errno));
+        worker_destroy(w);
+        return NULL;
+    }
+    return w;
+}
+
+int worker_start(struct worker *w)
+{
+    return pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void worker_kick(struct worker *w)
+{
+    uint64_t one = 1;
+
+    /* An eventfd write fails only when the counter would overflow 2^64-2. */
+    if (write(w->wake_fd, &one, sizeof(one)) < 0)
+        fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
+}
+
+void worker_join(struct worker *w)
+{
+    pthread_join(w->thread, NULL);
+}
+
+const struct stats_counters *worker_stats(const struct worker *w)
+{
+    return &w->stats;
+}
+
+void worker_destroy(struct worker *w)
+{
+    close_all(w, STATS_GRACE_CLOSED);
+    release_closed(w);
+    free(w->env.scratch);
+    pool_destroy(&w->pool);
+    slab_destroy(&w->slab);
+    listener_destroy(&w->listener);
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
+    free(w);
+}

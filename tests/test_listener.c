@@ -1,0 +1,143 @@
+/* test_listener.c - opening the listen sockets (SO_REUSEPORT group on one
+ * port, refusal of a taken port), the reserve-descriptor answer to EMFILE,
+ * and the accept-rate limiter. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "listener.h"
+#include "parse.h"
+#include "support.h"
+
+static int port_of(int fd)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    return ntohs(sin.sin_port);
+}
+
+static void loopback(struct sockaddr_storage *ss, socklen_t *len, const char *text)
+{
+    cr_assert_eq(parse_hostport(text, ss, len), 0);
+}
+
+Test(listener, workers_share_one_ephemeral_port)
+{
+    struct sockaddr_storage addr, bound;
+    socklen_t len;
+    int fds[3];
+    char err[256];
+
+    loopback(&addr, &len, "127.0.0.1:0");
+    cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 3, 0, 0, fds, &bound,
+                                   err, sizeof(err)), 0, "%s", err);
+    int port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    cr_assert_gt(port, 0);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(port_of(fds[i]), port);
+        cr_assert(fcntl(fds[i], F_GETFL) & O_NONBLOCK);
+        cr_assert(fcntl(fds[i], F_GETFD) & FD_CLOEXEC);
+    }
+
+    /* The port is taken: a second server must fail, even with SO_REUSEPORT. */
+    int more[2];
+    loopback(&addr, &len, "127.0.0.1:0");
+    ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)port);
+    cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 2, 0, 0, more, &bound,
+                                   err, sizeof(err)), -1);
+    cr_assert_not_null(strstr(err, "Address already in use"), "%s", err);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+}
+
+Test(listener, shared_opens_one_socket)
+{
+    struct sockaddr_storage addr, bound;
+    socklen_t len;
+    int fds[4] = { -1, -1, -1, -1 };
+    char err[256];
+
+    loopback(&addr, &len, "127.0.0.1:0");
+    cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 4, 1, 1, fds, &bound,
+                                   err, sizeof(err)), 0, "%s", err);
+    cr_assert_geq(fds[0], 0);
+    cr_assert_eq(fds[1], -1);
+    close(fds[0]);
+}
+
+Test(listener, emfile_sheds_queued_clients_instead_of_leaving_them_hanging)
+{
+    struct sockaddr_storage addr, bound;
+    socklen_t len;
+    struct stats_counters st = { 0 };
+    struct listener l;
+    int lfd, fd, clients[3];
+    char err[256], c;
+
+    loopback(&addr, &len, "127.0.0.1:0");
+    cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &lfd, &bound,
+                                   err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(listener_init(&l, lfd), 0);
+    int port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    for (int i = 0; i < 3; i++)
+        cr_assert_geq(clients[i] = sup_connect("127.0.0.1", port), 0);
+
+    /* No descriptor number is free from here on (the lowest free one is
+     * the limit). */
+    int lowest = dup(0);
+    close(lowest);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    struct rlimit tight = { (rlim_t)lowest, rl.rlim_max };
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_SHED, "client %d", i);
+    cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_EMPTY);
+    cr_assert_eq(st.v[STATS_ACCEPT_EMFILE], 4, "3 shed + the one that found the queue empty");
+    cr_assert_eq(st.v[STATS_SHED], 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(sup_read_n(clients[i], &c, 1, 2000), 0, "client %d sees EOF at once", i);
+
+    /* Descriptors free again: served normally. */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    int late = sup_connect("127.0.0.1", port);
+    cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_ACCEPTED);
+    close(fd);
+    close(late);
+    for (int i = 0; i < 3; i++)
+        close(clients[i]);
+    listener_destroy(&l);
+    close(lfd);
+}
+
+Test(listener, rate_limiter_paces_after_its_burst)
+{
+    struct listener_rate r;
+    uint64_t t = 1000 * CLOCK_NS_PER_SEC;
+
+    listener_rate_init(&r, 100, t); /* 10 ms apart, burst 10 */
+    int allowed = 0;
+    while (listener_rate_delay(&r, t) == 0) {
+        listener_rate_note(&r, t);
+        allowed++;
+    }
+    cr_assert_eq(allowed, 10, "the burst");
+    uint64_t wait = listener_rate_delay(&r, t);
+    cr_assert_eq(wait, 10 * CLOCK_NS_PER_MS);
+    t += wait;
+    cr_assert_eq(listener_rate_delay(&r, t), 0);
+    listener_rate_note(&r, t);
+    cr_assert_eq(listener_rate_delay(&r, t), 10 * CLOCK_NS_PER_MS);
+
+    listener_rate_init(&r, 1, t); /* burst of one */
+    listener_rate_note(&r, t);
+    cr_assert_eq(listener_rate_delay(&r, t), CLOCK_NS_PER_SEC);
+}

@@ -1,0 +1,175 @@
+/* test_options.c - echod's command line: defaults, every option, and the
+ * messages for bad values (each must name its flag). */
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+static char err[512];
+
+/* Parses a NULL-ended list of arguments (argv[0] added). */
+static int parse(struct options *o, const char *const *args)
+{
+    char *argv[64] = { "echod" };
+    int argc = 1;
+
+    while (args[argc - 1] != NULL)
+        argv[argc] = (char *)args[argc - 1], argc++;
+    err[0] = '\0';
+    return options_parse(o, argc, argv, err, sizeof(err));
+}
+
+#define PARSE(o, ...) parse((o), (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(options, defaults)
+{
+    struct options o;
+    const char *none[] = { NULL };
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    cr_assert_eq(parse(&o, none), 0);
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)&o.addr;
+    cr_assert_eq(sin->sin_family, AF_INET);
+    cr_assert_eq(ntohs(sin->sin_port), 7007);
+    cr_assert_eq(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+    cr_assert_eq(o.workers, (unsigned)cpus);
+    cr_assert_eq(o.backlog, 4096);
+    cr_assert_eq(o.buffer_size, 16384);
+    cr_assert_eq(o.mode, OPTIONS_MODE_ECHO);
+    cr_assert_eq(o.banner_len, 13);
+    cr_assert_eq(memcmp(o.banner, "Hello World!\n", 13), 0);
+    cr_assert_eq(o.max_conns, 0);
+    cr_assert_eq(o.idle_timeout_ms, 0);
+    cr_assert_eq(o.grace_ms, 5000);
+    cr_assert_eq(o.stats_interval_ms, 0);
+    cr_assert_eq(o.accept_rate, OPTIONS_RATE_UNLIMITED);
+    cr_assert_eq(o.nodelay + o.cpu_affinity + o.json + o.shared_listener + o.help + o.version, 0);
+}
+
+Test(options, every_option_in_every_spelling)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--listen", "[::1]:0", "-w", "3", "-b8", "--buffer-size=4k",
+                       "--mode", "discard", "--max-conns", "10k", "--idle-timeout", "1.5s",
+                       "--grace=250ms", "--stats-interval", "2", "--accept-rate", "0",
+                       "--nodelay", "--cpu-affinity", "--json", "--shared-listener"), 0, "%s", err);
+    cr_assert_eq(o.addr.ss_family, AF_INET6);
+    cr_assert_eq(o.workers, 3);
+    cr_assert_eq(o.backlog, 8);
+    cr_assert_eq(o.buffer_size, 4096);
+    cr_assert_eq(o.mode, OPTIONS_MODE_DISCARD);
+    cr_assert_eq(o.max_conns, 10000);
+    cr_assert_eq(o.idle_timeout_ms, 1500);
+    cr_assert_eq(o.grace_ms, 250);
+    cr_assert_eq(o.stats_interval_ms, 2000);
+    cr_assert_eq(o.accept_rate, 0);
+    cr_assert_eq(o.nodelay & o.cpu_affinity & o.json & o.shared_listener, 1);
+    cr_assert_eq(PARSE(&o, "-l", "localhost:9", "-m", "hello", "-w4"), 0, "%s", err);
+    cr_assert_eq(o.workers, 4);
+    cr_assert_eq(o.mode, OPTIONS_MODE_HELLO);
+}
+
+Test(options, banner_escapes)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--banner", "hi\\tthere\\r\\n\\\\"), 0, "%s", err);
+    cr_assert_eq(o.banner_len, 11);
+    cr_assert_eq(memcmp(o.banner, "hi\tthere\r\n\\", 11), 0);
+    cr_assert_eq(PARSE(&o, "--banner", ""), 0);
+    cr_assert_eq(o.banner_len, 0);
+    cr_assert_eq(PARSE(&o, "--banner", "bad\\q"), -1);
+    cr_assert_str_eq(err, "--banner: unknown escape in 'bad\\q' (use \\n, \\r, \\t or \\\\)");
+    cr_assert_eq(PARSE(&o, "--banner", "trailing\\"), -1);
+}
+
+Test(options, help_and_version_stop_parsing)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "-h", "--bogus"), 0);
+    cr_assert_eq(o.help, 1);
+    cr_assert_eq(PARSE(&o, "--version"), 0);
+    cr_assert_eq(o.version, 1);
+}
+
+/* Each bad command line and the exact message it must produce. */
+static const struct {
+    const char *args[4];
+    const char *message;
+} bad[] = {
+    { { "--workers", "banana" }, "--workers: expected a whole number from 1 to 1024, got 'banana'" },
+    { { "-w", "0" }, "--workers: expected a whole number from 1 to 1024, got '0'" },
+    { { "--workers", "2000" }, "--workers: expected a whole number from 1 to 1024, got '2000'" },
+    { { "--listen", "127.0.0.1:99999" }, "--listen: expected HOST:PORT such as 127.0.0.1:7007, "
+      "[::1]:7007 or localhost:7007, with a port from 0 to 65535, got '127.0.0.1:99999'" },
+    { { "--listen", "nowhere" }, NULL },
+    { { "--bogus" }, "--bogus: unknown option (see --help)" },
+    { { "--bogus=3" }, "--bogus: unknown option (see --help)" },
+    { { "-x" }, "-x: unknown option (see --help)" },
+    { { "stray" }, "'stray': unexpected argument (echod takes only options)" },
+    { { "--workers" }, "--workers: needs a value" },
+    { { "--json=yes" }, "--json: takes no value" },
+    { { "-hx" }, "--help: takes no value" },
+    { { "--buffer-size", "1000" }, "--buffer-size: expected a power of two from 64 to 1GiB "
+      "(such as 4k, 16KiB, 1M), got '1000'" },
+    { { "--buffer-size", "32" }, NULL },
+    { { "--buffer-size", "2G" }, NULL },
+    { { "--backlog", "-1" }, NULL },
+    { { "--mode", "chat" }, "--mode: expected echo, discard or hello, got 'chat'" },
+    { { "--idle-timeout", "soon" }, "--idle-timeout: expected a duration such as 0, 10, 10s, "
+      "500ms or 2m, got 'soon'" },
+    { { "--grace", "-1" }, NULL },
+    { { "--stats-interval", "1x" }, NULL },
+    { { "--max-conns", "lots" }, NULL },
+    { { "--accept-rate", "1.5" }, NULL },
+    { { "--idle-timeout", "600h" }, "--idle-timeout: at most 596h, got '600h'" },
+};
+
+Test(options, bad_values_name_their_flag)
+{
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct options o;
+        int rc = parse(&o, bad[i].args);
+        cr_assert_eq(rc, -1, "accepted %s %s", bad[i].args[0], bad[i].args[1]);
+        if (bad[i].message != NULL) {
+            cr_assert_str_eq(err, bad[i].message);
+        } else {
+            const char *flag = bad[i].args[0];
+            cr_assert_eq(strncmp(err, flag, strlen(flag)), 0, "'%s' does not name %s", err, flag);
+        }
+    }
+}
+
+Test(options, banner_must_fit_the_buffer)
+{
+    struct options o;
+    char big[200];
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    cr_assert_eq(PARSE(&o, "--mode", "hello", "--buffer-size", "64", "--banner", big), -1);
+    cr_assert_str_eq(err, "--banner: 199 bytes do not fit in --buffer-size 64");
+}
+
+Test(options, usage_mentions_every_option)
+{
+    static const char *const flags[] = {
+        "--listen", "--workers", "--backlog", "--buffer-size", "--mode", "--banner",
+        "--max-conns", "--idle-timeout", "--grace", "--stats-interval", "--json",
+        "--shared-listener", "--accept-rate", "--nodelay", "--cpu-affinity", "--help",
+        "--version",
+    };
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    options_usage(f);
+    fclose(f);
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        cr_expect_not_null(strstr(text, flags[i]), "%s missing from --help", flags[i]);
+    free(text);
+}
