@@ -7,6 +7,8 @@
 
 #include "bl_acceptq.h"
 #include "bl_env.h"
+#include "bl_lifecycle.h"
+#include "bl_observe.h"
 #include "bl_options.h"
 #include "bl_synq.h"
 
@@ -20,12 +22,13 @@ static int run_command(const struct bl_opts *o)
     case BL_CMD_SYNQ:
         return bl_synq_main(o);
     case BL_CMD_OBSERVE:
+        return bl_observe_main(o);
     case BL_CMD_LIFECYCLE:
+        return bl_lifecycle_main(o);
     case BL_CMD_NONE:
         break;
     }
-    fprintf(stderr, "backlog-lab: command not built yet\n");
-    return 2;
+    return 2; /* bl_options_parse never leaves cmd NONE without help/version */
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,227 @@
+/* bl_observe.c - watch an existing listener (see bl_observe.h).
+ *
+ * Each sample is one inet_diag dump of the port (LISTEN and SYN-RECV
+ * sockets) and one read of /proc/net/netstat.  Text rows are printed as
+ * the samples come; --json collects them and prints one document at the
+ * end.  The TcpExt counters are host-wide: other listeners move them too,
+ * which the explanation says.
+ */
+#include "bl_observe.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bl_acceptq.h"
+#include "bl_env.h"
+#include "bl_json.h"
+#include "bl_text.h"
+#include "clock.h"
+#include "netstat.h"
+#include "parse.h"
+#include "sockdiag.h"
+
+#define OBS_SHOWN 5   /* counters shown in a row: the first five */
+
+struct obs_sample {
+    double t_s;
+    struct sockdiag_queues q;
+    int64_t delta[BL_NCOUNTERS];
+};
+
+struct observer {
+    const struct bl_opts *o;
+    int nl, nfd, sfd;
+    uint16_t port;
+    struct netstat_snap *start, *now;
+    struct obs_sample *samples;
+    int n, cap;
+};
+
+static uint16_t target_port(const struct bl_opts *o)
+{
+    if (o->target.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&o->target)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)&o->target)->sin_port);
+}
+
+static int take(struct observer *ob, double t_s)
+{
+    if (ob->n == ob->cap) {
+        int cap = ob->cap ? ob->cap * 2 : 64;
+        struct obs_sample *grown = realloc(ob->samples, (size_t)cap * sizeof(*grown));
+        if (grown == NULL)
+            return -1;
+        ob->samples = grown;
+        ob->cap = cap;
+    }
+    struct obs_sample *s = &ob->samples[ob->n];
+    s->t_s = t_s;
+    if (sockdiag_port_queues(ob->nl, (const struct sockaddr *)&ob->o->target, ob->port,
+                             &s->q) < 0 ||
+        netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
+        return -1;
+    for (int k = 0; k < BL_NCOUNTERS; k++)
+        if (netstat_delta(ob->start, ob->now, "TcpExt", netstat_listen_counters[k],
+                          &s->delta[k]) < 0)
+            s->delta[k] = -1;
+    ob->n++;
+    return 0;
+}
+
+static void print_header(FILE *f)
+{
+    fprintf(f, "%8s %9s %6s %6s %8s", "t", "listeners", "queue", "limit", "SYN-RECV");
+    for (int k = 0; k < OBS_SHOWN; k++)
+        fprintf(f, " %*s", (int)strlen(netstat_listen_counters[k]) + 1,
+                netstat_listen_counters[k]);
+    fputc('\n', f);
+}
+
+static void print_row(FILE *f, const struct obs_sample *s)
+{
+    fprintf(f, "%7.1fs %9d %6u %6u %8u", s->t_s, s->q.listeners, s->q.accept_len,
+            s->q.accept_limit, s->q.syn_recv);
+    for (int k = 0; k < OBS_SHOWN; k++)
+        fprintf(f, " %+*lld", (int)strlen(netstat_listen_counters[k]) + 1,
+                (long long)s->delta[k]);
+    fputc('\n', f);
+    fflush(f);
+}
+
+static void explain(const struct observer *ob, struct bl_text *t)
+{
+    uint32_t max_len = 0, max_syn = 0, limit = 0;
+    int full = 0, listeners = 0;
+
+    for (int i = 0; i < ob->n; i++) {
+        const struct obs_sample *s = &ob->samples[i];
+        listeners = s->q.listeners > listeners ? s->q.listeners : listeners;
+        max_len = s->q.accept_len > max_len ? s->q.accept_len : max_len;
+        max_syn = s->q.syn_recv > max_syn ? s->q.syn_recv : max_syn;
+        limit = s->q.accept_limit;
+        full += s->q.listeners > 0 && s->q.accept_len > s->q.accept_limit;
+    }
+    if (listeners == 0) {
+        bl_text_add(t, "No listener was found on port %u in any sample (in this network "
+                       "namespace).", ob->port);
+        return;
+    }
+    bl_text_add(t, "%d listener%s on port %u; the accept queue held at most %u connection%s "
+                   "waiting for accept() (limit %u), SYN-RECV at most %u.", listeners,
+                listeners == 1 ? "" : "s", ob->port, max_len, max_len == 1 ? "" : "s",
+                limit, max_syn);
+    if (full > 0)
+        bl_text_add(t, "In %d sample%s the queue was longer than its limit, which is "
+                       "how the kernel tells a full queue: a SYN or final ACK arriving "
+                       "then is dropped (see backlog-lab accept-queue).", full, full == 1 ? "" : "s");
+    const struct obs_sample *last = &ob->samples[ob->n - 1];
+    if (last->delta[0] > 0)
+        bl_text_add(t, "ListenOverflows rose by %lld while watching; the counter is "
+                       "host-wide, so some of that may belong to other listeners.",
+                    (long long)last->delta[0]);
+}
+
+static void json_out(const struct observer *ob, const struct bl_text *t)
+{
+    struct bl_json j;
+    char addr[PARSE_ADDRSTRLEN];
+
+    bl_json_init(&j, stdout);
+    bl_json_object(&j, NULL);
+    bl_json_string(&j, "experiment", "observe");
+    bl_json_string(&j, "target", parse_format_addr((const struct sockaddr *)&ob->o->target,
+                                                   addr, sizeof(addr)));
+    bl_json_array(&j, "samples");
+    for (int i = 0; i < ob->n; i++) {
+        const struct obs_sample *s = &ob->samples[i];
+        bl_json_object(&j, NULL);
+        bl_json_double(&j, "t_s", s->t_s);
+        bl_json_int(&j, "listeners", s->q.listeners);
+        bl_json_int(&j, "queue_length", s->q.accept_len);
+        bl_json_int(&j, "queue_limit", s->q.accept_limit);
+        bl_json_int(&j, "syn_recv", s->q.syn_recv);
+        bl_json_object(&j, "counter_deltas");
+        for (int k = 0; k < BL_NCOUNTERS; k++)
+            bl_json_int(&j, netstat_listen_counters[k], s->delta[k]);
+        bl_json_end_object(&j);
+        bl_json_end_object(&j);
+    }
+    bl_json_end_array(&j);
+    bl_text_json(t, &j, "explanation");
+    bl_json_end_object(&j);
+}
+
+static int watch(struct observer *ob)
+{
+    const struct bl_opts *o = ob->o;
+    uint64_t t0 = clock_now_ns(), next = 0;
+
+    if (!o->json)
+        print_header(stdout);
+    for (;;) {
+        uint64_t now = clock_now_ns() - t0;
+        if (now >= next) {
+            if (take(ob, (double)now / 1e9) < 0)
+                return -1;
+            if (!o->json)
+                print_row(stdout, &ob->samples[ob->n - 1]);
+            next += o->interval_ns;
+        }
+        if (bl_env_interrupted || (o->duration_ns > 0 && next > o->duration_ns))
+            return 0;
+        now = clock_now_ns() - t0;
+        if (next > now)
+            bl_env_sleep_ns(next - now);
+    }
+}
+
+int bl_observe_main(const struct bl_opts *o)
+{
+    struct observer ob = { .o = o, .port = target_port(o) };
+    char addr[PARSE_ADDRSTRLEN];
+    int rc = -1;
+
+    ob.nl = sockdiag_open();
+    ob.start = malloc(sizeof(*ob.start));
+    ob.now = malloc(sizeof(*ob.now));
+    if (ob.nl >= 0 && ob.start != NULL && ob.now != NULL &&
+        netstat_open(&ob.nfd, &ob.sfd) == 0) {
+        if (!o->quiet)
+            fprintf(stderr, "backlog-lab observe %s: a sample every %.2f s, ",
+                    parse_format_addr((const struct sockaddr *)&o->target, addr,
+                                      sizeof(addr)),
+                    (double)o->interval_ns / 1e9);
+        if (!o->quiet && o->duration_ns > 0)
+            fprintf(stderr, "for %.1f s (Ctrl-C stops early)\n",
+                    (double)o->duration_ns / 1e9);
+        else if (!o->quiet)
+            fprintf(stderr, "until Ctrl-C\n");
+        if (netstat_read(ob.nfd, ob.sfd, ob.start) == 0)
+            rc = watch(&ob);
+        netstat_close(ob.nfd, ob.sfd);
+    }
+    if (rc < 0)
+        fprintf(stderr, "backlog-lab: observe: %s\n", strerror(errno));
+    if (rc == 0 && ob.n > 0) {
+        struct bl_text t;
+        bl_text_init(&t);
+        explain(&ob, &t);
+        if (o->json) {
+            json_out(&ob, &t);
+        } else {
+            printf("\nWhat this watch shows:\n");
+            bl_text_print(&t, stdout);
+        }
+        bl_text_free(&t);
+    }
+    if (ob.nl >= 0)
+        close(ob.nl);
+    free(ob.start);
+    free(ob.now);
+    free(ob.samples);
+    return rc < 0 ? 1 : 0;
+}
