@@ -1,0 +1,116 @@
+"""tcpload and floor command lines, and what their JSON says.
+
+Every scenario drives its servers with bin/tcpload (issue 3), one thread
+pinned to the load CPU.  The functions here build the command lines and
+turn tcpload's --json summary into the few numbers the harness reports, so
+that a change in tcpload's output touches only this file.
+"""
+import json
+
+SOURCES = "127.0.0.2-127.0.0.254"  # --source fan-out for connect and hold
+
+
+def _dur(seconds):
+    return f"{int(round(seconds * 1000))}ms"
+
+
+def echo_argv(tcpload, addr, conns, size, warmup, duration, pipeline=1, rate=None):
+    """Closed loop (rate None) or open loop at rate messages/s in total."""
+    argv = [tcpload, "echo", addr, "-c", str(conns), "-t", "1", "-s", str(size),
+            "--warmup", _dur(warmup), "-d", _dur(duration), "--json"]
+    if pipeline > 1:
+        argv += ["--pipeline", str(pipeline)]
+    if rate is not None:
+        argv += ["-R", str(int(rate))]
+    return argv
+
+
+def connect_argv(tcpload, addr, conns, warmup, duration):
+    """Hello-and-close transactions: connect, read until EOF, close (RST)."""
+    return [tcpload, "connect", addr, "-c", str(conns), "-t", "1",
+            "--source", SOURCES, "--linger0",
+            "--warmup", _dur(warmup), "-d", _dur(duration), "--json"]
+
+
+def hold_argv(tcpload, addr, conns, rate, duration):
+    """conns idle connections opened at rate per second, held duration s."""
+    return [tcpload, "hold", addr, "-c", str(conns), "--connect-rate", str(int(rate)),
+            "--source", SOURCES, "-d", _dur(duration), "--json"]
+
+
+def floor_argv(floor, size, warmup, duration, server_cpu, client_cpu):
+    return [floor, "--size", str(size), "--warmup", _dur(warmup), "--duration", _dur(duration),
+            "--server-cpu", str(server_cpu), "--client-cpu", str(client_cpu), "--json"]
+
+
+def last_json(text):
+    """The last line of text that parses as a JSON object."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    raise ValueError("no JSON object in the output: " + text.strip()[-300:])
+
+
+def _get(js, *paths, default=None):
+    """The first of several key paths present in js: a key as it is, or
+    dotted keys into nested objects."""
+    for path in paths:
+        if isinstance(js, dict) and path in js:
+            return js[path]
+        v = js
+        for k in path.split("."):
+            if not isinstance(v, dict) or k not in v:
+                break
+            v = v[k]
+        else:
+            return v
+    return default
+
+
+def echo_summary(js):
+    """Messages/s, MB/s (echoed bytes, one way), latency percentiles (us),
+    mismatches and whether an open-loop rate was kept."""
+    ns = 1e-3
+    lat = _get(js, "latency", default={}) or {}
+    return {
+        "ops": _get(js, "messages", "messages.count"),
+        "ops_per_s": _get(js, "messages_per_s", "rate", "messages.per_s"),
+        "mb_per_s": _get(js, "mb_per_s_in", "mb_per_s.in", "mb_per_s"),
+        "p50_us": _num(_get(lat, "p50_ns", "p50")) * ns,
+        "p99_us": _num(_get(lat, "p99_ns", "p99")) * ns,
+        "p999_us": _num(_get(lat, "p99.9_ns", "p999_ns", "p99_9_ns", "p99.9", "p999")) * ns,
+        "mismatches": _get(js, "mismatches", default=0),
+        "errors": _get(js, "errors", default={}),
+        "rate_kept": _get(js, "rate_kept", "open_loop.kept", default=True),
+    }
+
+
+def connect_summary(js):
+    return {
+        "ops": _get(js, "transactions", "transactions.count"),
+        "ops_per_s": _get(js, "transactions_per_s", "rate", "transactions.per_s"),
+        "errors": _get(js, "errors", default={}),
+    }
+
+
+def hold_summary(js):
+    return {
+        "opened": _get(js, "opened"),
+        "held": _get(js, "held"),
+        "lost": _get(js, "lost"),
+    }
+
+
+def floor_summary(js):
+    return {"ops": js["round_trips"], "ops_per_s": js["rate"], "p50_us": None,
+            "mean_us": js["mean_us"], "mb_per_s": js["rate"] * js["size"] / 1e6,
+            "server_user_s": js["server_user_s"], "server_sys_s": js["server_sys_s"],
+            "seconds": js["seconds"]}
+
+
+def _num(v):
+    return float(v) if v is not None else float("nan")

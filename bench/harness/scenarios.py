@@ -1,0 +1,272 @@
+"""The scenarios of issue 4, each run interleaved: for every point of a
+scenario and every run, each server in turn (A, B, C, A, B, C, ...), so
+that the machine's drift hits all of them alike.
+
+Servers run pinned to the server CPU, one worker each, and stay up for the
+whole scenario (an idle server costs nothing); the load is pinned to the
+load CPU.  Each measurement becomes one record: scenario, point, server,
+run, ok, metrics (rates, latencies, CPU per operation), the CPU rates of
+its window, the exact load command and the load's own JSON.
+
+Scenario 6 (memory) lives in memory.py, the system-call count in
+syscalls.py and the instruction count in instructions.py; scenario 7 (CPU per operation) is read from the records of
+scenarios 1 and 4 by the report.
+"""
+import shlex
+import statistics
+import time
+
+from . import load, measure, procs, servers
+
+# How long and how much: `make bench` (full) and `make bench-quick` (quick).
+PROFILES = {
+    "full": {
+        "runs": 3, "warmup": 0.5, "duration": 1.5,
+        "pingpong": [(64, 1, 1), (64, 10, 1), (64, 100, 1), (64, 1000, 1), (64, 10000, 1),
+                     (4096, 100, 1), (64, 100, 16)],
+        "stream": {"size": 65536, "conns": 10, "pipeline": 4},
+        "latency_fractions": [0.1, 0.3, 0.5, 0.7, 0.9, 1.1],
+        "latency_duration": 2.0,
+        "cps": {"conns": 32, "warmup": 1.0, "duration": 10.0},
+        "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
+        "memory": {"counts": [10000, "max"], "runs": 3},
+        "syscalls": {"duration": 3.0},
+        "instructions": {"duration": 1.0, "servers": ["echod", "libuv", "libevent", "threads"]},
+    },
+    "quick": {
+        "runs": 1, "warmup": 0.25, "duration": 0.5,
+        "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (4096, 100, 1), (64, 100, 16)],
+        "stream": {"size": 65536, "conns": 10, "pipeline": 4},
+        "latency_fractions": [0.25, 0.75, 1.1],
+        "latency_duration": 0.5,
+        "cps": {"conns": 32, "warmup": 0.5, "duration": 2.0},
+        "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
+        "memory": {"counts": [1000], "runs": 1},
+        "syscalls": {"duration": 1.0},
+        "instructions": {"duration": 0.5, "servers": ["echod", "libuv"]},
+    },
+}
+
+class Context:
+    """What every scenario needs: programs, profile, results, CPUs, logs."""
+
+    def __init__(self, bins, profile, results, log, server_cpu=0, load_cpu=1):
+        self.bins, self.p, self.results, self.log = bins, profile, results, log
+        self.server_cpu, self.load_cpu = server_cpu, load_cpu
+        self.server_log = results.log_file("servers.log")
+        self.load_log = results.log_file("loads.log")
+        self.saturation = None  # echod's 64 B x 100 msgs/s, set by pingpong
+
+    @property
+    def tcpload(self):
+        return self.bins["tcpload"]
+
+
+def _label(size, conns, pipeline):
+    s = f"{size if size < 1024 else str(size // 1024) + ' KiB'}{' B' if size < 1024 else ''}"
+    return f"{s} x {conns}" + (f", pipeline {pipeline}" if pipeline > 1 else "")
+
+
+def _start_all(ctx, server_list):
+    return {s.name: s.start(ctx.server_cpu, ctx.server_log) for s in server_list}
+
+
+def _stop_all(running):
+    for r in running.values():
+        r.stop()
+
+
+def interleave(ctx, scenario, server_list, points, measure_fn, runs=None):
+    """Runs measure_fn(ctx, running, point, run) for every point, run and
+    server, servers innermost.  points are (label, point) pairs.  A server
+    found dead is restarted and the failure recorded."""
+    runs = runs or ctx.p["runs"]
+    running = _start_all(ctx, server_list)
+    by_name = {s.name: s for s in server_list}
+    try:
+        for label, point in points:
+            for run in range(runs):
+                for name in list(running):
+                    if not by_name[name].supports(point):
+                        continue
+                    if not running[name].alive():
+                        running[name].stop()
+                        running[name] = by_name[name].start(ctx.server_cpu, ctx.server_log)
+                    rec = {"scenario": scenario, "point": label, "params": point,
+                           "server": name, "run": run, "ok": False, "error": ""}
+                    try:
+                        rec.update(measure_fn(ctx, running[name], point, run))
+                    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+                        rec["error"] = str(e)
+                    ctx.results.add(rec)
+                    _say(ctx, rec)
+    finally:
+        _stop_all(running)
+
+
+def _say(ctx, rec):
+    m = rec.get("metrics", {})
+    fig = []
+    for key, fmt in (("ops_per_s", "{:,.0f}/s"), ("mb_per_s", "{:,.1f} MB/s"),
+                     ("p99_us", "p99 {:,.0f} us"), ("server_core_us", "core {:.2f} us/op"),
+                     ("p99_ratio", "p99 x{:.2f}"), ("rss_per_conn", "{:,.0f} B/conn")):
+        if m.get(key) is not None:
+            fig.append(fmt.format(m[key]))
+    status = ", ".join(fig) if rec["ok"] else "FAILED: " + rec.get("error", "")[:200]
+    ctx.log(f"  {rec['scenario']:<9} {rec['point']:<22} {rec['server']:<9} run {rec['run'] + 1}: {status}")
+
+
+def _add_cpu(ctx, m, cpu):
+    """Adds the CPU per operation and both cores' busy shares to metrics m."""
+    m.update(measure.per_op(cpu, m["ops_per_s"], ctx.server_cpu, ctx.load_cpu))
+    if cpu:
+        m["server_core_busy"] = cpu["core_busy"].get(str(ctx.server_cpu))
+        m["load_core_busy"] = cpu["core_busy"].get(str(ctx.load_cpu))
+
+
+def echo_measure(ctx, srv, point, run):
+    """One tcpload echo run (closed loop, or open loop when point has a
+    rate) with its CPU window."""
+    if srv.name == "floor":
+        return floor_measure(ctx, srv, point, run)
+    duration = point.get("duration", ctx.p["duration"])
+    warmup = ctx.p["warmup"]
+    argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
+                          duration, point.get("pipeline", 1), point.get("rate"))
+    out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration), srv.pid,
+                                        ctx.load_cpu, ctx.load_log, conns=point["conns"])
+    js = load.last_json(out)
+    m = load.echo_summary(js)
+    _add_cpu(ctx, m, cpu)
+    if point.get("rate"):
+        m["offered_per_s"] = point["rate"]
+    ok = status == 0 and not m["mismatches"]
+    return {"ok": ok, "error": "" if ok else f"tcpload exit {status}, mismatches {m['mismatches']}",
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js}
+
+
+def floor_measure(ctx, srv, point, run):
+    """The kernel floor at one connection: its own round trips/s, its
+    threads' own CPU time, and the server core's busy share."""
+    warmup, duration = ctx.p["warmup"], ctx.p["duration"]
+    argv = load.floor_argv(ctx.bins["floor"], point["size"], warmup, duration,
+                           ctx.server_cpu, ctx.load_cpu)
+    out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration), None, None,
+                                        ctx.load_log)
+    m = load.floor_summary(load.last_json(out))
+    core = cpu["core_busy"].get(str(ctx.server_cpu)) if cpu else None
+    m.update({
+        "server_core_us": core * 1e6 / m["ops_per_s"] if core is not None else None,
+        "server_user_us": m.pop("server_user_s") / m["ops"] * 1e6,
+        "server_sys_us": m.pop("server_sys_s") / m["ops"] * 1e6,
+        "server_core_busy": core,
+    })
+    return {"ok": status == 0, "metrics": m, "cpu": cpu, "command": shlex.join(argv)}
+
+
+def pingpong(ctx):
+    """Scenario 1: closed-loop ping-pong; the kernel floor at 1 connection."""
+    points = [(_label(s, c, k), {"size": s, "conns": c, "pipeline": k})
+              for s, c, k in ctx.p["pingpong"]]
+    srvs = servers.echo_servers(ctx.bins) + [servers.Floor()]
+    interleave(ctx, "pingpong", srvs, points, echo_measure)
+    ctx.saturation = _echod_rate(ctx, "pingpong", _label(64, 100, 1))
+
+
+def stream(ctx):
+    """Scenario 2: 64 KiB writes on 10 connections, MB/s."""
+    st = ctx.p["stream"]
+    point = {"size": st["size"], "conns": st["conns"], "pipeline": st["pipeline"]}
+    interleave(ctx, "stream", servers.echo_servers(ctx.bins),
+               [(_label(st["size"], st["conns"], st["pipeline"]), point)], echo_measure)
+
+
+def _echod_rate(ctx, scenario, label):
+    rates = [r["metrics"]["ops_per_s"] for r in ctx.results.records
+             if r["scenario"] == scenario and r["point"] == label and r["server"] == "echod"
+             and r["ok"] and r["metrics"].get("ops_per_s")]
+    return statistics.median(rates) if rates else None
+
+
+def saturation(ctx):
+    """echod's closed-loop 64 B x 100 rate, measured now unless scenario 1
+    already did in this run."""
+    if ctx.saturation is None:
+        interleave(ctx, "saturation", servers.echo_servers(ctx.bins)[:1],
+                   [(_label(64, 100, 1), {"size": 64, "conns": 100, "pipeline": 1})],
+                   echo_measure)
+        ctx.saturation = _echod_rate(ctx, "saturation", _label(64, 100, 1))
+    if not ctx.saturation:
+        raise RuntimeError("could not measure echod's saturation rate")
+    return ctx.saturation
+
+
+def latency(ctx):
+    """Scenario 3: open loop at fractions of echod's saturation, the same
+    rates for every server; p50, p99, p99.9 against offered load."""
+    sat = saturation(ctx)
+    points = []
+    for f in ctx.p["latency_fractions"]:
+        rate = int(round(sat * f, -2))
+        points.append((f"{int(f * 100)}% ({rate:,}/s)",
+                       {"size": 64, "conns": 100, "rate": rate, "fraction": f,
+                        "duration": ctx.p["latency_duration"]}))
+    interleave(ctx, "latency", servers.echo_servers(ctx.bins), points, echo_measure)
+
+
+def cps_measure(ctx, srv, point, run):
+    c = ctx.p["cps"]
+    argv = load.connect_argv(ctx.tcpload, srv.addr, c["conns"], c["warmup"], c["duration"])
+    win = measure.Window(c["warmup"], c["duration"])
+    out, status, cpu = measure.run_load(argv, win, srv.pid, ctx.load_cpu, ctx.load_log)
+    js = load.last_json(out)
+    m = load.connect_summary(js)
+    _add_cpu(ctx, m, cpu)
+    return {"ok": status == 0, "error": "" if status == 0 else f"tcpload exit {status}",
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js}
+
+
+def cps(ctx):
+    """Scenario 4: hello-and-close connections per second, echod vs nginx."""
+    c = ctx.p["cps"]
+    interleave(ctx, "cps", servers.hello_servers(ctx.bins),
+               [(f"{c['conns']} in flight", {"conns": c["conns"]})], cps_measure)
+
+
+def fairness_measure(ctx, srv, point, run):
+    """The p99 of 100 open-loop connections, alone and then beside one
+    connection flooding 64 KiB writes.  The flood runs at nice 19 on the
+    load CPU so that it takes that core only when the measuring load does
+    not need it."""
+    quiet = echo_measure(ctx, srv, point, run)
+    flood_argv = load.echo_argv(ctx.tcpload, srv.addr, 1, 65536, 0,
+                                ctx.p["warmup"] + ctx.p["duration"] + 2,
+                                point["flood_pipeline"])
+    flood = procs.start(["nice", "-n", "19"] + procs.pinned(ctx.load_cpu, flood_argv),
+                        stderr=ctx.load_log)
+    try:
+        time.sleep(0.3)
+        if flood.poll() is not None:
+            raise RuntimeError(f"the flood load exited early with status {flood.returncode}")
+        loud = echo_measure(ctx, srv, point, run)
+    finally:
+        procs.stop(flood)
+    q, l = quiet["metrics"], loud["metrics"]
+    m = {"p99_us": q["p99_us"], "p99_flood_us": l["p99_us"], "p50_us": q["p50_us"],
+         "p50_flood_us": l["p50_us"], "p999_us": q["p999_us"], "p999_flood_us": l["p999_us"],
+         "ops_per_s": q["ops_per_s"], "ops_per_s_flood": l["ops_per_s"]}
+    m["p99_ratio"] = l["p99_us"] / q["p99_us"] if q["p99_us"] else None
+    ok = quiet["ok"] and loud["ok"]
+    return {"ok": ok, "error": quiet.get("error") or loud.get("error", ""), "metrics": m,
+            "command": loud["command"], "flood_command": shlex.join(flood_argv)}
+
+
+def fairness(ctx):
+    """Scenario 5: one connection floods while 100 ping-pong connections
+    measure their p99, compared with the same load without the flood."""
+    f = ctx.p["fairness"]
+    rate = int(round(saturation(ctx) * f["fraction"], -2))
+    point = {"size": 64, "conns": f["conns"], "rate": rate,
+             "flood_pipeline": f["flood_pipeline"]}
+    interleave(ctx, "fairness", servers.echo_servers(ctx.bins),
+               [(f"{f['conns']} x 64 B at {rate:,}/s", point)], fairness_measure)
