@@ -307,10 +307,10 @@ def memory(recs, plots):
             rss = g("rss_per_conn")
             rows.append([srv, _n(g("conns").median), _n(rss.median), _spread(rss),
                          _ratio(stats.ratio(recs, "memory", p, srv, "rss_per_conn")),
-                         _n(g("slab_per_conn").median)])
+                         _n(g("slab_per_conn").median), _n(g("kernel_per_conn").median)])
         out.append(f"\n### {p}\n\n" + _table(
             ["server", "connections", "RSS B/conn", "min–max", "x echod",
-             "slab B/conn (both ends)"], rows))
+             "slab B/conn (both ends)", "+ kernel stacks, page tables"], rows))
     out.append(extrapolation(recs, labels[-1]))
     out.append(_failures(recs, "memory"))
     return "".join(out)
@@ -327,14 +327,14 @@ def extrapolation(recs, point):
         user = stats.summary(recs, "memory", point, srv, "rss_per_conn").median
         if user is None:
             continue
-        k = stats.summary(recs, "memory", point, srv, "slab_per_conn").median / 2 \
-            if srv == "threads" else kernel
+        own = stats.summary(recs, "memory", point, srv, "kernel_per_conn").median
+        k = own - kernel if srv == "threads" and own is not None else kernel
         rows.append([srv, _n(user * 1e6 / 2**20), _n(k * 1e6 / 2**20),
                      _n((user + k) * 1e6 / 2**30, 1)])
     return (f"\n### A million connections\n\nExtrapolated from the figures at {point}: the "
             f"server's RSS per connection, plus the kernel's share for the server's end "
-            f"(half the slab growth per loopback connection: {_n(kernel)} B; the threads "
-            "peer's own, which includes its threads' kernel stacks).  Idle sockets hold no "
+            f"(half the slab growth per loopback connection: {_n(kernel)} B; for the threads "
+            "peer, its whole kernel growth, kernel stacks included, less the client end).  Idle sockets hold no "
             "buffer memory; a busy one can hold up to `tcp_rmem`/`tcp_wmem` more.\n\n" +
             _table(["server", "user MiB", "kernel MiB", "total GiB"], rows) + """
 To measure it for real on a machine with the memory: raise the limits first

@@ -8,7 +8,9 @@ addresses so ports never run out) until the server holds the first count
 allows, read again.  The growth divided by the connections the server
 really holds (its descriptor count, not what the clients asked for) is the
 memory per connection.  On loopback both ends of every connection are in
-this kernel, so the slab growth covers two sockets per connection.
+this kernel, so the slab growth covers two sockets per connection.  Kernel
+stacks and page tables are recorded beside the slab, since a thread per
+connection costs its stack in the kernel too.
 """
 import time
 
@@ -59,7 +61,7 @@ def _open(ctx, srv, count, holds):
 
 def _sample():
     time.sleep(0.5)  # let allocators and the kernel's deferred frees settle
-    return sysinfo.slab_bytes()
+    return sysinfo.kernel_bytes()
 
 
 def measure_server(ctx, server, counts, run):
@@ -68,7 +70,7 @@ def measure_server(ctx, server, counts, run):
     holds = []
     try:
         fds0 = sysinfo.fd_count(srv.pid)
-        slab0 = _sample()
+        kern0 = _sample()
         rss0 = sysinfo.rss_bytes(srv.pid)
         limit = _nofile(srv.pid)
         asked = 0
@@ -78,13 +80,15 @@ def measure_server(ctx, server, counts, run):
             _open(ctx, srv, target - asked, holds)
             asked = target
             held = _settle(srv.pid, fds0 + target, holds, target / CONNECT_RATE + 15) - fds0
-            slab = _sample()
+            kern = _sample()
             rss = sysinfo.rss_bytes(srv.pid)
             ok = srv.alive() and held >= 0.98 * target
             m = {"conns": held, "asked": target, "rss_base": rss0, "rss": rss,
                  "rss_per_conn": (rss - rss0) / held if held > 0 else None,
-                 "slab_per_conn": (slab - slab0) / held if held > 0 else None,
-                 "slab_growth": slab - slab0}
+                 "slab_per_conn": (kern["slab"] - kern0["slab"]) / held if held > 0 else None,
+                 "kernel_per_conn":
+                     (kern["kernel"] - kern0["kernel"]) / held if held > 0 else None,
+                 "slab_growth": kern["slab"] - kern0["slab"]}
             rec = {"scenario": "memory", "point": label, "params": {"count": count},
                    "server": server.name, "run": run, "ok": ok,
                    "error": "" if ok else f"server holds {held} of {target} connections",

@@ -98,13 +98,17 @@ def rss_bytes(pid):
     return total
 
 
-def slab_bytes():
-    """The kernel's slab (reclaimable and not) from /proc/meminfo, bytes."""
+def kernel_bytes():
+    """The kernel's own memory from /proc/meminfo, in bytes: "slab" (where
+    sockets, files and epoll items live) and "kernel", which adds kernel
+    stacks and page tables (what a thread per connection costs besides)."""
+    want = {"Slab": 0, "KernelStack": 0, "PageTables": 0}
     with open("/proc/meminfo") as f:
         for line in f:
-            if line.startswith("Slab:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("/proc/meminfo has no Slab line")
+            key = line.split(":", 1)[0]
+            if key in want:
+                want[key] = int(line.split()[1]) * 1024
+    return {"slab": want["Slab"], "kernel": sum(want.values())}
 
 
 def fd_count(pid):
