@@ -163,7 +163,7 @@ def targets(recs):
     s = r(recs, "cps", cps_pt, "echod", "server_core_us", base="nginx")
     rows.append(_target("... at <= 0.8x nginx's server-core time per connection", s,
                         lambda x: x <= 0.8, f"echod / nginx = {_ratio(s)}"))
-    mem_pt = ([p for p in stats.points(recs, "memory") if p != "setup"] or [None])[0]
+    mem_pt = (stats.points(recs, "memory") or [None])[0]
     s = stats.summary(recs, "memory", mem_pt, "echod", "rss_per_conn")
     rows.append(_target(f"<= 256 bytes of user memory per idle connection ({mem_pt})", s,
                         lambda x: x <= 256, f"{_n(s.median)} B ({_spread(s)})"))
@@ -290,7 +290,7 @@ def fairness(recs, plots):
 
 
 def memory(recs, plots):
-    labels = [p for p in stats.points(recs, "memory") if p != "setup"]
+    labels = stats.points(recs, "memory")
     if not labels:
         return ""
     out = ["\n## 6. Memory per idle connection\n\nIdle connections held open by `tcpload "

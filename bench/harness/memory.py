@@ -14,7 +14,7 @@ connection costs its stack in the kernel too.
 """
 import time
 
-from . import load, procs, servers, sysinfo
+from . import load, procs, servers, stats, sysinfo
 
 HOLD_MAX = 9500       # connections per tcpload hold process
 CONNECT_RATE = 10000  # per second, per hold process
@@ -111,6 +111,6 @@ def memory(ctx):
             try:
                 measure_server(ctx, server, mem["counts"], run)
             except RuntimeError as e:
-                ctx.results.add({"scenario": "memory", "point": "setup", "server": server.name,
+                ctx.results.add({"scenario": "memory", "point": stats.SETUP, "server": server.name,
                                  "run": run, "ok": False, "error": str(e), "metrics": {}})
                 ctx.log(f"  memory    {server.name} run {run + 1}: FAILED: {e}")

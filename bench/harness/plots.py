@@ -122,7 +122,6 @@ def cps(recs, outdir, tmp):
 def memory(recs, outdir, tmp):
     """Server memory per idle connection, and the kernel's, at each count."""
     labels = stats.points(recs, "memory")
-    labels = [p for p in labels if p != "setup"]
     if not labels:
         return None
     rows = []

@@ -16,7 +16,7 @@ import shlex
 import statistics
 import time
 
-from . import load, measure, procs, servers
+from . import load, measure, procs, servers, stats
 
 # How long and how much: `make bench` (full) and `make bench-quick` (quick).
 PROFILES = {
@@ -67,8 +67,19 @@ def _label(size, conns, pipeline):
     return f"{s} x {conns}" + (f", pipeline {pipeline}" if pipeline > 1 else "")
 
 
-def _start_all(ctx, server_list):
-    return {s.name: s.start(ctx.server_cpu, ctx.server_log) for s in server_list}
+def _start_all(ctx, scenario, server_list):
+    """Starts every server; one that does not start is recorded as failed
+    and left out of the scenario."""
+    running = {}
+    for s in server_list:
+        try:
+            running[s.name] = s.start(ctx.server_cpu, ctx.server_log)
+        except RuntimeError as e:
+            rec = {"scenario": scenario, "point": stats.SETUP, "params": {}, "server": s.name,
+                   "run": 0, "ok": False, "error": f"did not start: {e}", "metrics": {}}
+            ctx.results.add(rec)
+            _say(ctx, rec)
+    return running
 
 
 def _stop_all(running):
@@ -81,7 +92,7 @@ def interleave(ctx, scenario, server_list, points, measure_fn, runs=None):
     server, servers innermost.  points are (label, point) pairs.  A server
     found dead is restarted and the failure recorded."""
     runs = runs or ctx.p["runs"]
-    running = _start_all(ctx, server_list)
+    running = _start_all(ctx, scenario, server_list)
     by_name = {s.name: s for s in server_list}
     try:
         for label, point in points:

@@ -7,11 +7,15 @@ interleaved run), so that drift between runs cancels out.
 import statistics
 
 
+SETUP = "setup"  # the point of a record saying a server could not be set up
+
+
 def points(records, scenario):
-    """The scenario's point labels, in the order they were measured."""
+    """The scenario's point labels, in the order they were measured
+    (setup failures left out)."""
     seen = []
     for r in records:
-        if r["scenario"] == scenario and r["point"] not in seen:
+        if r["scenario"] == scenario and r["point"] not in seen and r["point"] != SETUP:
             seen.append(r["point"])
     return seen
 
