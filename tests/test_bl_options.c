@@ -1,0 +1,117 @@
+/* test_bl_options.c - backlog-lab's command line: defaults, --long, and a
+ * message naming the flag for every bad value. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "bl_options.h"
+#include "clock.h"
+
+static int parse(struct bl_opts *o, char *err, const char *a1, const char *a2,
+                 const char *a3, const char *a4)
+{
+    char *argv[] = { "backlog-lab", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+    int argc = 1;
+    while (argv[argc] != NULL)
+        argc++;
+    return bl_options_parse(argc, argv, o, err, 256);
+}
+
+Test(bl_options, accept_queue_defaults_are_quick)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "accept-queue", NULL, NULL, NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_ACCEPTQ);
+    cr_assert_eq(o.nbacklogs, 4);
+    cr_assert_eq(o.backlogs[0].n, 1);
+    cr_assert(o.backlogs[3].plus_somaxconn);
+    cr_assert_eq(o.clients, 0, "auto clients");
+    uint64_t most = (uint64_t)o.nbacklogs * (o.settle_ns + o.window_ns);
+    cr_assert_leq(most, 30 * CLOCK_NS_PER_SEC, "quick form must fit 30 s");
+}
+
+Test(bl_options, backlog_list_with_somaxconn)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "accept-queue", "--backlog", "0,8,somaxconn,somaxconn+5",
+                       NULL), 0, "%s", err);
+    cr_assert_eq(o.nbacklogs, 4);
+    cr_assert_eq(o.backlogs[0].n, 0);
+    cr_assert(!o.backlogs[1].plus_somaxconn);
+    cr_assert(o.backlogs[2].plus_somaxconn);
+    cr_assert_eq(o.backlogs[2].n, 0);
+    cr_assert_eq(o.backlogs[3].n, 5);
+}
+
+Test(bl_options, long_changes_only_unset_defaults)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "syn-queue", "--long", NULL, NULL), 0, "%s", err);
+    cr_assert_eq(o.watch_ns, 70 * CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.ncookie_modes, 1);
+    cr_assert_eq(o.syn_clients, 64, "4 x default backlog 16");
+    cr_assert_eq(parse(&o, err, "syn-queue", "--long", "--watch", "2s"), 0, "%s", err);
+    cr_assert_eq(o.watch_ns, 2 * CLOCK_NS_PER_SEC);
+    cr_assert_eq(parse(&o, err, "syn-queue", "--backlog=4", "--syncookies", "1,2"), 0, "%s", err);
+    cr_assert_eq(o.syn_backlog, 4);
+    cr_assert_eq(o.syn_clients, 16);
+    cr_assert_eq(o.ncookie_modes, 2);
+    cr_assert_eq(o.cookie_modes[1], 2);
+}
+
+Test(bl_options, observe_target_and_timing)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "observe", "127.0.0.1:7007", "--interval", "250ms"), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_OBSERVE);
+    cr_assert_eq(o.interval_ns, 250 * CLOCK_NS_PER_MS);
+    cr_assert_eq(o.duration_ns, 10 * CLOCK_NS_PER_SEC);
+    cr_assert_eq(parse(&o, err, "observe", NULL, NULL, NULL), -1);
+    cr_assert(strstr(err, "HOST:PORT") != NULL, "%s", err);
+}
+
+Test(bl_options, errors_name_the_flag)
+{
+    struct { const char *a[4]; const char *want; } cases[] = {
+        { { "accept-queue", "--clients", "banana", NULL }, "--clients: expected a whole number" },
+        { { "accept-queue", "--clients", "0", NULL }, "--clients:" },
+        { { "accept-queue", "--backlog", "1,,2", NULL }, "--backlog:" },
+        { { "accept-queue", "--backlog", "somaxconn-1", NULL }, "--backlog:" },
+        { { "accept-queue", "--settle", "fast", NULL }, "--settle: expected a duration" },
+        { { "accept-queue", "--rate", "5", NULL }, "--rate: not an option of accept-queue" },
+        { { "syn-queue", "--syncookies", "3", NULL }, "--syncookies:" },
+        { { "syn-queue", "--backlog", "5000", NULL }, "--backlog: expected a whole number from 1 to 4096" },
+        { { "syn-queue", "--watch", "0", NULL }, "--watch:" },
+        { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
+        { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },
+        { { "banana", NULL, NULL, NULL }, "banana: unknown command" },
+        { { "--json", NULL, NULL, NULL }, "expected a command first" },
+        { { "accept-queue", "--clients", NULL, NULL }, "--clients: expected a value" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bl_opts o;
+        char err[256] = "";
+        cr_assert_eq(parse(&o, err, cases[i].a[0], cases[i].a[1], cases[i].a[2],
+                           cases[i].a[3]), -1, "case %zu accepted", i);
+        cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: '%s'", i, err);
+    }
+}
+
+Test(bl_options, help_and_version_need_no_command)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "--help", NULL, NULL, NULL), 0);
+    cr_assert(o.help);
+    cr_assert_eq(parse(&o, err, "--version", NULL, NULL, NULL), 0);
+    cr_assert(o.version);
+    cr_assert(strstr(bl_options_usage, "--accept-window") != NULL);
+}
