@@ -1,0 +1,431 @@
+/* connect.c - the connect mode engine (see tl_connect.h).
+ *
+ * Each thread owns a fixed set of transaction slots.  An idle slot begins a
+ * transaction when the thread is allowed to (always, or when the --rate
+ * schedule says one is due); a transaction moves through connecting,
+ * sending and reading and goes back to idle when it is done or has failed.
+ * Reads happen while sending too (a server may speak first, and with
+ * edge-triggered epoll an input edge that is not acted on is gone), and a
+ * transaction is done once both its send and its read are complete.
+ *
+ * When a transaction cannot even begin (EADDRNOTAVAIL, EMFILE: the call
+ * fails at once), the thread pauses starting for RETRY_NS instead of
+ * spinning on the failure.  A scan every SCAN_NS fails the transactions
+ * older than --timeout.
+ */
+#include "tl_connect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "tl_net.h"
+#include "tl_pattern.h"
+#include "tl_sched.h"
+
+#define MAX_EVENTS 256
+#define RETRY_NS   CLOCK_NS_PER_MS
+#define SCAN_NS    (100 * CLOCK_NS_PER_MS)
+#define LATE_NS    CLOCK_NS_PER_MS
+#define READ_BUF   (64 * 1024)
+
+enum txn_state {
+    TXN_IDLE,        /* no socket: waiting for the rate, or the run is over */
+    TXN_CONNECTING,  /* connect() in progress */
+    TXN_SENDING,     /* connected; writing --send bytes (and reading) */
+    TXN_READING,     /* sent; reading --expect bytes or until EOF */
+};
+
+struct txn {
+    int fd;
+    uint8_t state;       /* enum txn_state */
+    uint8_t got_first;   /* a reply byte has arrived */
+    uint8_t eof;         /* the server has closed its side */
+    uint32_t slot;
+    uint64_t t_start;    /* connect() called */
+    uint64_t sent, rcvd;
+};
+
+struct cmode {
+    struct tl_thread *t;
+    const struct tl_opts *o;
+    struct tl_stats *st;
+    int ep;
+    uint32_t n;
+    struct txn *txns;
+    uint32_t *idle;          /* stack of idle slots */
+    uint32_t nidle;
+    uint8_t *buf;
+    struct tl_source source; /* this thread's walk over --source */
+    struct tl_window w;
+    int rated;               /* --rate given */
+    struct tl_sched sched;
+    uint64_t owed;           /* due by the schedule, not begun yet */
+    uint64_t n_lo;           /* first transaction due in the window */
+    uint64_t retry_at;       /* no new transaction before this */
+    uint64_t next_scan;
+};
+
+static int in_flight(const struct cmode *m)
+{
+    return m->nidle < m->n;
+}
+
+/* Legal moves: bit `to` of legal[from]. */
+static const uint8_t legal[] = {
+    [TXN_IDLE] = 1u << TXN_CONNECTING,
+    [TXN_CONNECTING] = 1u << TXN_SENDING | 1u << TXN_IDLE,
+    [TXN_SENDING] = 1u << TXN_READING | 1u << TXN_IDLE,
+    [TXN_READING] = 1u << TXN_IDLE,
+};
+
+/* The one place a transaction changes state: leaving CONNECTING for a
+ * connected state counts a connection, going back to IDLE closes the
+ * socket and frees the slot. */
+static void set_state(struct cmode *m, struct txn *x, enum txn_state to)
+{
+    struct tl_live *l = &m->t->live;
+
+    if (!(legal[x->state] & (1u << to)))
+        abort();
+    if (x->state == TXN_CONNECTING && to == TXN_SENDING) {
+        m->st->conns_ok++;
+        tl_live_add(&l->opened, 1);
+        tl_live_add(&l->open, 1);
+    }
+    if (to == TXN_IDLE) {
+        if (x->state != TXN_CONNECTING)
+            tl_live_sub(&l->open, 1);
+        int err = tl_net_close(x->fd, m->o->linger0);
+        if (err < 0)
+            tl_run_error(m->t, -err);
+        x->fd = -1;
+        m->idle[m->nidle++] = x->slot;
+    }
+    x->state = (uint8_t)to;
+}
+
+static void fail(struct cmode *m, struct txn *x, int kind)
+{
+    tl_run_error(m->t, kind);
+    if (x->state == TXN_CONNECTING)
+        m->st->conns_failed++;
+    else
+        m->st->conns_lost++;
+    set_state(m, x, TXN_IDLE);
+}
+
+static void record(struct cmode *m, struct txn *x, int which, uint64_t now)
+{
+    if (tl_window_has(&m->w, x->t_start))
+        hist_record(&m->st->lat[which], now - x->t_start);
+}
+
+/* Completes x when both halves are done. */
+static void maybe_done(struct cmode *m, struct txn *x, uint64_t now)
+{
+    const struct tl_opts *o = m->o;
+
+    if (x->state != TXN_READING)
+        return;
+    if (o->expect_eof ? !x->eof : x->rcvd < o->expect)
+        return;
+    if (now == 0)
+        now = clock_now_ns();
+    record(m, x, TL_LAT_TXN, now);
+    if (tl_window_has(&m->w, x->t_start))
+        m->st->measured++;
+    if (tl_window_has(&m->w, now))
+        m->st->done++;
+    tl_live_add(&m->t->live.done, 1);
+    set_state(m, x, TXN_IDLE);
+}
+
+/* Writes the rest of --send; moves to READING when all is out. */
+static int send_more(struct cmode *m, struct txn *x)
+{
+    while (x->sent < m->o->send) {
+        uint64_t left = m->o->send - x->sent;
+        size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
+        ssize_t n = send(x->fd, tl_pattern_at(tl_pattern_base(x->slot), x->sent), len,
+                         MSG_NOSIGNAL);
+        if (n > 0) {
+            x->sent += (uint64_t)n;
+            m->st->bytes_out += (uint64_t)n;
+            tl_live_add(&m->t->live.bytes_out, (uint64_t)n);
+            if ((size_t)n < len)
+                return 0;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        fail(m, x, n < 0 ? errno : EIO);
+        return -1;
+    }
+    set_state(m, x, TXN_READING);
+    return 0;
+}
+
+/* Reads what the server sent.  Returns 0, or -1 when x failed. */
+static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now)
+{
+    for (;;) {
+        ssize_t n = recv(x->fd, m->buf, READ_BUF, 0);
+        if (n > 0) {
+            *now = clock_now_ns();
+            if (!x->got_first) {
+                x->got_first = 1;
+                record(m, x, TL_LAT_FIRST, *now);
+            }
+            x->rcvd += (uint64_t)n;
+            m->st->bytes_in += (uint64_t)n;
+            tl_live_add(&m->t->live.bytes_in, (uint64_t)n);
+            if (!m->o->expect_eof && x->rcvd >= m->o->expect)
+                return 0; /* enough: the rest does not matter */
+            if ((size_t)n < READ_BUF && !(ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                return 0;
+            continue;
+        }
+        if (n == 0) {
+            x->eof = 1;
+            if (!m->o->expect_eof && x->rcvd < m->o->expect) {
+                fail(m, x, TL_ERR_SHORT);
+                return -1;
+            }
+            return 0;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            return 0;
+        fail(m, x, errno);
+        return -1;
+    }
+}
+
+/* Connected at now: records it and starts sending. */
+static int connected(struct cmode *m, struct txn *x, uint64_t now)
+{
+    record(m, x, TL_LAT_CONNECT, now);
+    set_state(m, x, TXN_SENDING);
+    return send_more(m, x);
+}
+
+static void on_event(struct cmode *m, struct txn *x, uint32_t ev)
+{
+    uint64_t now = 0;
+
+    if (x->state == TXN_CONNECTING) {
+        if (ev & (EPOLLERR | EPOLLHUP)) {
+            int err = tl_net_error(x->fd);
+            fail(m, x, err != 0 ? err : ECONNREFUSED);
+            return;
+        }
+        if (!(ev & EPOLLOUT))
+            return;
+        now = clock_now_ns();
+        if (connected(m, x, now) < 0)
+            return;
+    } else if (x->state == TXN_SENDING && (ev & EPOLLOUT)) {
+        if (send_more(m, x) < 0)
+            return;
+    }
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        if (read_reply(m, x, ev, &now) < 0)
+            return;
+    maybe_done(m, x, now);
+}
+
+/* Begins a transaction in an idle slot, with a timestamp of its own (a
+ * batch of connects takes long enough to matter).  Returns 0, or -1 when
+ * it failed at once (the caller pauses). */
+static int begin(struct cmode *m)
+{
+    struct txn *x = &m->txns[m->idle[--m->nidle]];
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                              .data.ptr = x };
+    int is_connected;
+
+    uint64_t now = clock_now_ns();
+    m->st->started++;
+    x->t_start = now;
+    x->sent = x->rcvd = 0;
+    x->got_first = x->eof = 0;
+    int fd = tl_net_connect((const struct sockaddr *)&m->o->addr, m->o->addr_len,
+                            &m->source, 0, &is_connected);
+    if (fd < 0) {
+        tl_run_error(m->t, -fd);
+        m->st->conns_failed++;
+        m->idle[m->nidle++] = x->slot;
+        return -1;
+    }
+    x->fd = fd;
+    set_state(m, x, TXN_CONNECTING);
+    if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        fail(m, x, errno);
+        return -1;
+    }
+    if (is_connected && connected(m, x, now) == 0)
+        maybe_done(m, x, now);
+    return 0;
+}
+
+/* Begins what the rate (or the free slots) allow. */
+static void begin_some(struct cmode *m, uint64_t now)
+{
+    if (!m->w.open || now < m->retry_at)
+        return;
+    if (m->rated) {
+        uint64_t old = m->sched.next;
+        m->owed += tl_sched_dispatch(&m->sched, now, UINT64_MAX) - old;
+    }
+    while (m->nidle > 0 && (!m->rated || m->owed > 0)) {
+        if (m->rated)
+            m->owed--;
+        if (begin(m) < 0) {
+            m->retry_at = now + RETRY_NS;
+            return;
+        }
+    }
+}
+
+/* Fails the transactions older than --timeout. */
+static void scan_timeouts(struct cmode *m, uint64_t now)
+{
+    if (now < m->next_scan)
+        return;
+    m->next_scan = now + SCAN_NS;
+    for (uint32_t i = 0; i < m->n; i++) {
+        struct txn *x = &m->txns[i];
+        if (x->state != TXN_IDLE && now > x->t_start &&
+            now - x->t_start > m->o->timeout_ns)
+            fail(m, x, TL_ERR_TIMEOUT);
+    }
+}
+
+static uint64_t sleep_ns(const struct cmode *m, uint64_t now)
+{
+    uint64_t until = m->w.open ? m->w.end : m->w.end + m->o->timeout_ns;
+
+    if (in_flight(m) && m->next_scan < until)
+        until = m->next_scan;
+    if (m->w.open && m->nidle > 0) {
+        uint64_t next = m->retry_at;
+        if (m->rated && m->owed == 0 && tl_sched_next_time(&m->sched) > next)
+            next = tl_sched_next_time(&m->sched);
+        if (next < until)
+            until = next;
+    }
+    if (!m->w.begun && m->w.measure < until)
+        until = m->w.measure;
+    return until > now ? until - now : 0;
+}
+
+static int setup(struct cmode *m)
+{
+    int err;
+
+    m->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (m->ep < 0)
+        return tl_run_fail(m->t, "epoll_create1: %s", strerror(errno));
+    if ((err = tl_run_watch_wake(m->t->run, m->ep)) < 0)
+        return tl_run_fail(m->t, "epoll_ctl: %s", strerror(-err));
+    m->txns = calloc(m->n, sizeof(*m->txns));
+    m->idle = calloc(m->n, sizeof(*m->idle));
+    m->buf = malloc(READ_BUF);
+    if (m->txns == NULL || m->idle == NULL || m->buf == NULL)
+        return tl_run_fail(m->t, "out of memory for %u transactions", m->n);
+    for (uint32_t i = 0; i < m->n; i++) {
+        m->txns[i].fd = -1;
+        m->txns[i].slot = i;
+        m->idle[m->nidle++] = m->n - 1 - i;
+    }
+    m->source = m->o->source;
+    if (m->source.count > 0)
+        m->source.next = m->t->id % m->source.count;
+    m->rated = m->o->rate != 0;
+    if (m->rated && prctl(PR_SET_TIMERSLACK, 1UL) < 0)
+        return tl_run_fail(m->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
+    return 0;
+}
+
+static int run(struct cmode *m)
+{
+    const struct tl_run *r = m->t->run;
+    struct epoll_event evs[MAX_EVENTS];
+
+    tl_window_init(&m->w, r);
+    if (m->rated) {
+        /* The whole run's rate, shared by the threads in proportion. */
+        tl_sched_init_share(&m->sched, r->start_ns, m->o->rate, (uint32_t)m->o->threads,
+                            1, m->t->id, LATE_NS);
+        m->n_lo = m->w.measure > r->start_ns ? tl_sched_due(&m->sched, m->w.measure - 1) : 0;
+    }
+    for (;;) {
+        uint64_t now = clock_now_ns();
+        if (tl_window_track(&m->w, m->t, now) & TL_WIN_BEGAN) {
+            m->sched.late = 0;
+            m->sched.max_lag_ns = 0;
+        }
+        scan_timeouts(m, now);
+        begin_some(m, now);
+        if (!m->w.open && (!in_flight(m) || now >= m->w.end + m->o->timeout_ns))
+            break;
+        uint64_t wait = sleep_ns(m, now);
+        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
+                               (long)(wait % CLOCK_NS_PER_SEC) };
+        int n = epoll_pwait2(m->ep, evs, MAX_EVENTS, &ts, NULL);
+        if (n < 0 && errno != EINTR)
+            return tl_run_fail(m->t, "epoll_pwait2: %s", strerror(errno));
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.ptr != NULL)
+                on_event(m, evs[i].data.ptr, evs[i].events);
+    }
+    return 0;
+}
+
+static void finish(struct cmode *m)
+{
+    for (uint32_t i = 0; m->txns != NULL && i < m->n; i++)
+        if (m->txns[i].state != TXN_IDLE) {
+            m->st->unanswered++;
+            set_state(m, &m->txns[i], TXN_IDLE);
+        }
+    if (m->rated) {
+        uint64_t hi = m->w.end > 0 ? tl_sched_due(&m->sched, m->w.end - 1) : 0;
+        m->st->scheduled = hi > m->n_lo ? hi - m->n_lo : 0;
+        m->st->late = m->sched.late;
+        m->st->max_lag_ns = m->sched.max_lag_ns;
+    }
+    if (m->ep >= 0)
+        close(m->ep);
+    free(m->txns);
+    free(m->idle);
+    free(m->buf);
+}
+
+int tl_connect_thread(struct tl_thread *t)
+{
+    struct cmode m;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.t = t;
+    m.o = t->run->o;
+    m.st = &t->stats;
+    m.n = t->nconns;
+    m.ep = -1;
+    rc = setup(&m);
+    tl_run_begin(t);
+    if (rc == 0 && !t->run->failed)
+        rc = run(&m);
+    finish(&m);
+    return rc;
+}

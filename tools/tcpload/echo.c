@@ -1,0 +1,544 @@
+/* echo.c - the echo mode engine (see tl_echo.h).
+ *
+ * A connection's byte counters tell its whole story: `queued` messages are
+ * owed to the server (queued * size bytes), `sent` bytes of them are
+ * written, `rcvd` bytes have come back and been checked, and `done`
+ * messages have come back whole.  Writing stops at the first short write
+ * (the socket's buffer is full) and resumes on EPOLLOUT; every socket is
+ * registered once, for input, output and peer shutdown, edge-triggered.
+ * A recv that returns less than it asked for has emptied the socket, so no
+ * second recv is spent on EAGAIN; one that fills the buffer is repeated,
+ * at most READS_PER_EVENT times before the connection goes to the back of
+ * the thread's own ready list, so one busy connection cannot starve the
+ * others.
+ *
+ * Which messages are measured: those sent (closed loop) or scheduled (open
+ * loop) within the window [measure, end).  They are recorded when they
+ * complete, even during the drain after the end, so slow replies are never
+ * dropped from the percentiles.  After the end no new message is queued and
+ * the loop runs until every reply is in or --timeout passes.
+ */
+#include "tl_echo.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "tl_net.h"
+#include "tl_pattern.h"
+#include "tl_sched.h"
+
+#define MAX_EVENTS      256
+#define READS_PER_EVENT 8
+#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late is late */
+
+enum echo_state {
+    ECHO_CONNECTING,  /* connect() in progress: waiting for EPOLLOUT */
+    ECHO_OPEN,        /* connected: exchanging messages */
+    ECHO_CLOSED,      /* failed or closed by the peer; fd closed */
+};
+
+struct echo_conn {
+    int fd;
+    uint8_t state;        /* enum echo_state */
+    uint8_t blocked;      /* a write came back short: flush on EPOLLOUT */
+    uint8_t ready;        /* on the ready list (reads left for later) */
+    uint32_t slot;        /* index within the thread */
+    uint32_t base;        /* where its stream starts in the pattern */
+    uint64_t queued;      /* messages owed to the server */
+    uint64_t done;        /* messages echoed whole */
+    uint64_t sent;        /* bytes written */
+    uint64_t rcvd;        /* bytes received and checked */
+    uint64_t done_at;     /* rcvd that completes message `done` */
+    uint64_t bad_msg;     /* last message counted as corrupted, plus one */
+    uint64_t *stamps;     /* closed loop: queue time of message m at [m & mask] */
+};
+
+struct echo {
+    struct tl_thread *t;
+    const struct tl_opts *o;
+    struct tl_stats *st;
+    int ep;
+    uint32_t n;              /* connections of this thread */
+    struct echo_conn *conns;
+    struct echo_conn **ready;
+    uint32_t nready;
+    uint64_t *stamp_mem;
+    uint64_t mask;           /* stamps per connection - 1 */
+    uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
+    uint64_t size;
+    int open_loop;
+    struct tl_sched sched;
+    struct tl_window w;      /* the measured window; w.open: still queueing */
+    uint64_t n_lo, n_hi;     /* open loop: messages due in the window */
+};
+
+size_t tl_echo_conn_size(void)
+{
+    return sizeof(struct echo_conn);
+}
+
+/* The one place a connection changes state. */
+static void set_state(struct echo *e, struct echo_conn *c, enum echo_state to)
+{
+    struct tl_live *l = &e->t->live;
+
+    if (c->state == ECHO_CLOSED || (c->state == ECHO_OPEN && to != ECHO_CLOSED))
+        abort(); /* no way back from CLOSED, and OPEN only closes */
+    if (to == ECHO_OPEN) {
+        e->st->conns_ok++;
+        tl_live_add(&l->opened, 1);
+        tl_live_add(&l->open, 1);
+    } else if (to == ECHO_CLOSED) {
+        if (c->state == ECHO_OPEN)
+            tl_live_sub(&l->open, 1);
+        if (c->fd >= 0)
+            close(c->fd); /* a socket's close cannot fail in a way we could act on */
+        c->fd = -1;
+        e->st->unanswered += c->queued - c->done;
+    }
+    c->state = (uint8_t)to;
+}
+
+/* Counts an error of kind on c and closes it. */
+static void fail(struct echo *e, struct echo_conn *c, int kind)
+{
+    tl_run_error(e->t, kind);
+    if (c->state == ECHO_OPEN)
+        e->st->conns_lost++;
+    else
+        e->st->conns_failed++;
+    set_state(e, c, ECHO_CLOSED);
+}
+
+/* Writes what c owes until done or the socket is full.  Returns 0, or -1
+ * when c failed. */
+static int flush(struct echo *e, struct echo_conn *c)
+{
+    uint64_t target = c->queued * e->size;
+
+    while (c->sent < target) {
+        uint64_t left = target - c->sent;
+        size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
+        ssize_t n = send(c->fd, tl_pattern_at(c->base, c->sent), len, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->sent += (uint64_t)n;
+            tl_live_add(&e->t->live.bytes_out, (uint64_t)n);
+            if ((size_t)n < len)
+                break; /* short: the socket buffer is full */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        fail(e, c, n < 0 ? errno : EIO);
+        return -1;
+    }
+    c->blocked = c->sent < target;
+    return 0;
+}
+
+/* Slow path: counts the bytes of buf (received at stream offset off) that
+ * differ from the pattern, and the messages they belong to. */
+static void corrupted(struct echo *e, struct echo_conn *c, const uint8_t *buf,
+                      size_t len, size_t want_len, uint64_t off)
+{
+    const uint8_t *want = tl_pattern_at(c->base, off);
+
+    for (size_t i = 0; i < len; i++) {
+        if (i < want_len && buf[i] == want[i])
+            continue; /* beyond want_len: bytes nobody sent */
+        uint64_t msg = (off + i) / e->size;
+        e->st->bad_bytes++;
+        if (c->bad_msg != msg + 1) {
+            e->st->bad_msgs++;
+            c->bad_msg = msg + 1;
+        }
+        uint64_t conn = tl_run_conn_index(e->t, c->slot);
+        if (e->st->bad_conn == UINT64_MAX) {
+            e->st->bad_conn = conn;
+            e->st->bad_offset = off + i;
+        }
+    }
+}
+
+/* Records the latency of message c->done, completed at now. */
+static void record(struct echo *e, struct echo_conn *c, uint64_t now)
+{
+    uint64_t from;
+    int measured;
+
+    if (e->open_loop) {
+        uint64_t n = c->done * e->n + c->slot;
+        measured = n >= e->n_lo && n < e->n_hi;
+        from = tl_sched_time(&e->sched, n);
+    } else {
+        from = c->stamps[c->done & e->mask];
+        measured = tl_window_has(&e->w, from);
+    }
+    if (measured) {
+        hist_record(&e->st->lat[TL_LAT_MESSAGE], now > from ? now - from : 0);
+        e->st->measured++;
+    }
+}
+
+/* Takes in n received bytes: checks them, completes messages. */
+static void absorb(struct echo *e, struct echo_conn *c, size_t n, uint64_t now)
+{
+    uint64_t owed = c->sent > c->rcvd ? c->sent - c->rcvd : 0;
+    size_t check = n < owed ? n : (size_t)owed, first;
+    uint64_t k = 0;
+
+    if (tl_pattern_check(c->base, c->rcvd, e->buf, check, &first) != 0 || check < n)
+        corrupted(e, c, e->buf, n, check, c->rcvd);
+    c->rcvd += n;
+    tl_live_add(&e->t->live.bytes_in, n);
+    while (c->done < c->queued && c->rcvd >= c->done_at) {
+        record(e, c, now);
+        c->done++;
+        c->done_at += e->size;
+        k++;
+    }
+    tl_live_add(&e->t->live.done, k);
+    if (tl_window_has(&e->w, now))
+        e->st->done += k;
+}
+
+/* Closed loop: refills c's window with messages stamped now, and sends. */
+static void refill(struct echo *e, struct echo_conn *c, uint64_t now)
+{
+    uint64_t target = c->done + e->o->pipeline;
+
+    while (c->queued < target)
+        c->stamps[c->queued++ & e->mask] = now;
+    flush(e, c);
+}
+
+/* Reads what c has, up to READS_PER_EVENT full buffers; returns 1 when
+ * more may be waiting, 0 when the socket is empty, -1 when c failed. */
+static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
+{
+    uint64_t now = 0;
+    int more = 0;
+
+    for (int reads = 0;; reads++) {
+        if (reads == READS_PER_EVENT) {
+            more = 1;
+            break;
+        }
+        ssize_t n = recv(c->fd, e->buf, TL_PATTERN_SPAN, 0);
+        if (n > 0) {
+            now = clock_now_ns();
+            absorb(e, c, (size_t)n, now);
+            if ((size_t)n < TL_PATTERN_SPAN && !(ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                break; /* short read: the socket is empty */
+            continue;
+        }
+        if (n == 0) {
+            fail(e, c, TL_ERR_EOF);
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            break;
+        fail(e, c, errno);
+        return -1;
+    }
+    if (now != 0 && !e->open_loop && e->w.open && now < e->w.end)
+        refill(e, c, now);
+    return more;
+}
+
+static void make_ready(struct echo *e, struct echo_conn *c)
+{
+    if (!c->ready) {
+        c->ready = 1;
+        e->ready[e->nready++] = c;
+    }
+}
+
+static void on_event(struct echo *e, struct echo_conn *c, uint32_t ev)
+{
+    if (c->state != ECHO_OPEN)
+        return;
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        int r = drain_socket(e, c, ev);
+        if (r < 0)
+            return;
+        if (r > 0)
+            make_ready(e, c);
+    }
+    if ((ev & EPOLLOUT) && c->blocked)
+        flush(e, c);
+}
+
+/* Gives each connection left on the ready list another turn. */
+static void run_ready(struct echo *e)
+{
+    uint32_t n = e->nready;
+
+    e->nready = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct echo_conn *c = e->ready[i];
+        c->ready = 0;
+        if (c->state == ECHO_OPEN && drain_socket(e, c, EPOLLIN) > 0)
+            make_ready(e, c);
+    }
+}
+
+/* Open loop: queues every message now due and sends. */
+static void dispatch(struct echo *e, uint64_t now)
+{
+    uint64_t old = e->sched.next, end = tl_sched_dispatch(&e->sched, now, e->n_hi);
+
+    if (end == old)
+        return;
+    for (uint64_t m = old; m < end; m++) {
+        struct echo_conn *c = &e->conns[m % e->n];
+        if (c->state == ECHO_OPEN)
+            c->queued++;
+    }
+    uint64_t touched = end - old < e->n ? end - old : e->n;
+    for (uint64_t m = old; m < old + touched; m++) {
+        struct echo_conn *c = &e->conns[m % e->n];
+        if (c->state == ECHO_OPEN && !c->blocked)
+            flush(e, c);
+    }
+}
+
+/* True when every open connection has all its replies. */
+static int quiet(const struct echo *e)
+{
+    for (uint32_t i = 0; i < e->n; i++) {
+        const struct echo_conn *c = &e->conns[i];
+        if (c->state == ECHO_OPEN && c->rcvd < c->queued * e->size)
+            return 0;
+    }
+    return 1;
+}
+
+/* Opens a nonblocking connection for every slot; the loop in connect_all
+ * waits for them. */
+static void start_connect(struct echo *e, struct echo_conn *c)
+{
+    static struct tl_source no_source;
+    const struct tl_opts *o = e->o;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                              .data.ptr = c };
+    int connected;
+
+    c->fd = tl_net_connect((const struct sockaddr *)&o->addr, o->addr_len,
+                           &no_source, 1, &connected);
+    if (c->fd < 0) {
+        int err = -c->fd;
+        c->fd = -1;
+        fail(e, c, err);
+        return;
+    }
+    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        fail(e, c, errno);
+        return;
+    }
+    if (connected)
+        set_state(e, c, ECHO_OPEN);
+}
+
+/* Connects every slot, waiting up to --timeout.  Returns 0 or -1. */
+static int connect_all(struct echo *e)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    uint64_t deadline = clock_now_ns() + e->o->timeout_ns;
+    uint32_t pending = 0;
+
+    for (uint32_t i = 0; i < e->n; i++) {
+        start_connect(e, &e->conns[i]);
+        pending += e->conns[i].state == ECHO_CONNECTING;
+    }
+    while (pending > 0) {
+        uint64_t now = clock_now_ns();
+        if (now >= deadline)
+            break;
+        int n = epoll_wait(e->ep, evs, MAX_EVENTS,
+                           (int)((deadline - now) / CLOCK_NS_PER_MS) + 1);
+        if (n < 0 && errno != EINTR)
+            return tl_run_fail(e->t, "epoll_wait: %s", strerror(errno));
+        for (int i = 0; i < n; i++) {
+            struct echo_conn *c = evs[i].data.ptr;
+            if (c == NULL || c->state != ECHO_CONNECTING)
+                continue;
+            pending--;
+            if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+                int err = tl_net_error(c->fd);
+                fail(e, c, err != 0 ? err : ECONNREFUSED);
+            } else if (evs[i].events & EPOLLOUT) {
+                set_state(e, c, ECHO_OPEN);
+            } else {
+                pending++;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < e->n; i++)
+        if (e->conns[i].state == ECHO_CONNECTING)
+            fail(e, &e->conns[i], TL_ERR_TIMEOUT);
+    return 0;
+}
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+    uint64_t p = 1;
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+/* Allocates the thread's state and connects.  Returns 0 or -1. */
+static int setup(struct echo *e)
+{
+    const struct tl_opts *o = e->o;
+    int err;
+
+    e->size = o->size;
+    e->open_loop = o->rate != 0;
+    e->mask = pow2_at_least(o->pipeline) - 1;
+    e->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (e->ep < 0)
+        return tl_run_fail(e->t, "epoll_create1: %s", strerror(errno));
+    if ((err = tl_run_watch_wake(e->t->run, e->ep)) < 0)
+        return tl_run_fail(e->t, "epoll_ctl: %s", strerror(-err));
+    e->buf = malloc(TL_PATTERN_SPAN);
+    e->conns = calloc(e->n, sizeof(*e->conns));
+    e->ready = calloc(e->n, sizeof(*e->ready));
+    e->stamp_mem = e->open_loop ? NULL : calloc((size_t)e->n, (e->mask + 1) * sizeof(uint64_t));
+    if (e->buf == NULL || e->conns == NULL || e->ready == NULL ||
+        (!e->open_loop && e->stamp_mem == NULL))
+        return tl_run_fail(e->t, "out of memory for %u connections", e->n);
+    for (uint32_t k = 0; k < e->n; k++) {
+        struct echo_conn *c = &e->conns[k];
+        c->fd = -1;
+        c->state = ECHO_CONNECTING;
+        c->slot = k;
+        c->base = tl_pattern_base(tl_run_conn_index(e->t, k));
+        c->done_at = e->size;
+        c->stamps = e->open_loop ? NULL : e->stamp_mem + (size_t)k * (e->mask + 1);
+    }
+    return connect_all(e);
+}
+
+/* Window bookkeeping: the end may move (a signal), the schedule follows. */
+static void track_window(struct echo *e, uint64_t now)
+{
+    unsigned bits = tl_window_track(&e->w, e->t, now);
+
+    if ((bits & TL_WIN_MOVED) && e->open_loop)
+        e->n_hi = e->w.end > 0 ? tl_sched_due(&e->sched, e->w.end - 1) : 0;
+    if (bits & TL_WIN_BEGAN) {
+        e->sched.late = 0; /* lateness counts within the window only */
+        e->sched.max_lag_ns = 0;
+    }
+}
+
+/* How long the loop may sleep. */
+static uint64_t sleep_ns(const struct echo *e, uint64_t now)
+{
+    uint64_t until = e->w.open ? e->w.end : e->w.end + e->o->timeout_ns;
+
+    if (e->nready > 0)
+        return 0;
+    if (e->open_loop && e->sched.next < e->n_hi && tl_sched_next_time(&e->sched) < until)
+        until = tl_sched_next_time(&e->sched);
+    if (!e->w.begun && e->w.measure < until)
+        until = e->w.measure;
+    return until > now ? until - now : 0;
+}
+
+/* The measured run: from the gate to the end of the drain. */
+static int run(struct echo *e)
+{
+    const struct tl_run *r = e->t->run;
+    struct epoll_event evs[MAX_EVENTS];
+
+    tl_window_init(&e->w, r);
+    if (e->open_loop) {
+        tl_sched_init_share(&e->sched, r->start_ns, e->o->rate, (uint32_t)e->o->conns,
+                            e->n, e->t->id, LATE_NS);
+        e->n_lo = e->w.measure > 0 ? tl_sched_due(&e->sched, e->w.measure - 1) : 0;
+        /* Timer slack would make every scheduled wakeup up to 50 us late. */
+        if (prctl(PR_SET_TIMERSLACK, 1UL) < 0)
+            return tl_run_fail(e->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
+    }
+    track_window(e, r->start_ns);
+    for (uint32_t k = 0; !e->open_loop && k < e->n; k++)
+        if (e->conns[k].state == ECHO_OPEN)
+            refill(e, &e->conns[k], r->start_ns);
+    for (;;) {
+        uint64_t now = clock_now_ns();
+        track_window(e, now);
+        if (e->open_loop)
+            dispatch(e, now);
+        if (!e->w.open && (now >= e->w.end + e->o->timeout_ns || quiet(e)))
+            break;
+        uint64_t wait = sleep_ns(e, now);
+        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
+                               (long)(wait % CLOCK_NS_PER_SEC) };
+        int n = epoll_pwait2(e->ep, evs, MAX_EVENTS, &ts, NULL);
+        if (n < 0 && errno != EINTR)
+            return tl_run_fail(e->t, "epoll_pwait2: %s", strerror(errno));
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.ptr != NULL)
+                on_event(e, evs[i].data.ptr, evs[i].events);
+        run_ready(e);
+    }
+    return 0;
+}
+
+/* Sums what the connections did and closes them. */
+static void finish(struct echo *e)
+{
+    struct tl_stats *st = e->st;
+
+    for (uint32_t k = 0; e->conns != NULL && k < e->n; k++) {
+        struct echo_conn *c = &e->conns[k];
+        st->bytes_out += c->sent;
+        st->bytes_in += c->rcvd;
+        st->started += c->sent / e->size;
+        if (c->state != ECHO_CLOSED)
+            set_state(e, c, ECHO_CLOSED);
+    }
+    if (e->open_loop) {
+        st->scheduled = e->n_hi > e->n_lo ? e->n_hi - e->n_lo : 0;
+        st->late = e->sched.late;
+        st->max_lag_ns = e->sched.max_lag_ns;
+    }
+    if (e->ep >= 0)
+        close(e->ep);
+    free(e->buf);
+    free(e->conns);
+    free(e->ready);
+    free(e->stamp_mem);
+}
+
+int tl_echo_thread(struct tl_thread *t)
+{
+    struct echo e;
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    e.t = t;
+    e.o = t->run->o;
+    e.st = &t->stats;
+    e.n = t->nconns;
+    e.ep = -1;
+    rc = setup(&e);
+    tl_run_begin(t);
+    if (rc == 0 && !t->run->failed)
+        rc = run(&e);
+    finish(&e);
+    return rc;
+}

@@ -1,0 +1,331 @@
+/* hold.c - the hold mode engine (see tl_hold.h).
+ *
+ * Two schedules drive a thread: one opens its connections (slot n % slots
+ * at the n-th due time, so --connect-rate 0 opens them all at once), the
+ * other pings them, each connection once per --ping-interval, spread
+ * evenly.  The thread tells the run when every one of its connections is
+ * open or has failed; main starts the hold clock when all threads have.
+ */
+#include "tl_hold.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "tl_net.h"
+#include "tl_sched.h"
+
+#define MAX_EVENTS 256
+#define SCAN_NS    (100 * CLOCK_NS_PER_MS)
+#define IDLE_NS    CLOCK_NS_PER_SEC  /* longest sleep while waiting for the end */
+#define OPEN_BATCH 64                /* connects between two looks at epoll */
+
+enum hold_state {
+    HOLD_WAITING,     /* not opened yet: waiting for the connect schedule */
+    HOLD_CONNECTING,  /* connect() in progress */
+    HOLD_OPEN,        /* established: held */
+    HOLD_CLOSED,      /* failed to open, or lost; fd closed */
+};
+
+struct hold_conn {
+    int fd;
+    uint8_t state;      /* enum hold_state */
+    uint8_t was_open;   /* reached HOLD_OPEN at some point */
+    uint64_t t_start;   /* connect() called */
+};
+
+struct hmode {
+    struct tl_thread *t;
+    const struct tl_opts *o;
+    struct tl_stats *st;
+    int ep;
+    uint32_t n;
+    struct hold_conn *conns;
+    uint32_t connecting;     /* conns in HOLD_CONNECTING */
+    int reported;            /* tl_run_opened called */
+    struct tl_source source;
+    struct tl_sched opens;   /* when each connection is opened */
+    struct tl_sched pings;   /* when each connection is pinged */
+    struct tl_window w;
+    uint64_t next_scan;
+    uint8_t buf[4096];
+};
+
+size_t tl_hold_conn_size(void)
+{
+    return sizeof(struct hold_conn);
+}
+
+static const uint8_t legal[] = {
+    [HOLD_WAITING] = 1u << HOLD_CONNECTING | 1u << HOLD_CLOSED,
+    [HOLD_CONNECTING] = 1u << HOLD_OPEN | 1u << HOLD_CLOSED,
+    [HOLD_OPEN] = 1u << HOLD_CLOSED,
+    [HOLD_CLOSED] = 0,
+};
+
+/* The one place a connection changes state. */
+static void set_state(struct hmode *m, struct hold_conn *c, enum hold_state to)
+{
+    struct tl_live *l = &m->t->live;
+
+    if (!(legal[c->state] & (1u << to)))
+        abort();
+    if (c->state == HOLD_CONNECTING)
+        m->connecting--;
+    if (to == HOLD_CONNECTING)
+        m->connecting++;
+    if (to == HOLD_OPEN) {
+        c->was_open = 1;
+        m->st->conns_ok++;
+        tl_live_add(&l->opened, 1);
+        tl_live_add(&l->open, 1);
+    }
+    if (to == HOLD_CLOSED && c->fd >= 0) {
+        if (c->state == HOLD_OPEN)
+            tl_live_sub(&l->open, 1);
+        int err = tl_net_close(c->fd, m->o->linger0);
+        if (err < 0)
+            tl_run_error(m->t, -err);
+        c->fd = -1;
+    }
+    c->state = (uint8_t)to;
+}
+
+static void fail(struct hmode *m, struct hold_conn *c, int kind)
+{
+    tl_run_error(m->t, kind);
+    if (c->state == HOLD_OPEN)
+        m->st->conns_lost++;
+    else
+        m->st->conns_failed++;
+    set_state(m, c, HOLD_CLOSED);
+}
+
+static void opened(struct hmode *m, struct hold_conn *c, uint64_t now)
+{
+    hist_record(&m->st->lat[TL_LAT_CONNECT], now - c->t_start);
+    set_state(m, c, HOLD_OPEN);
+}
+
+/* Opens one connection; its own timestamp, since opening a few thousand
+ * in one go takes long enough to matter. */
+static void open_one(struct hmode *m, struct hold_conn *c)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                              .data.ptr = c };
+    int is_connected;
+
+    c->t_start = clock_now_ns();
+    m->st->started++;
+    int fd = tl_net_connect((const struct sockaddr *)&m->o->addr, m->o->addr_len,
+                            &m->source, 0, &is_connected);
+    if (fd < 0) {
+        fail(m, c, -fd);
+        return;
+    }
+    c->fd = fd;
+    set_state(m, c, HOLD_CONNECTING);
+    if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+        fail(m, c, errno);
+    else if (is_connected)
+        opened(m, c, c->t_start);
+}
+
+/* Reads whatever an open connection has (ping replies, EOF, errors). */
+static void on_readable(struct hmode *m, struct hold_conn *c)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, m->buf, sizeof(m->buf), 0);
+        if (n > 0) {
+            m->st->bytes_in += (uint64_t)n;
+            tl_live_add(&m->t->live.bytes_in, (uint64_t)n);
+            continue;
+        }
+        if (n == 0) {
+            fail(m, c, TL_ERR_EOF);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            fail(m, c, errno);
+        return;
+    }
+}
+
+static void on_event(struct hmode *m, struct hold_conn *c, uint32_t ev)
+{
+    if (c->state == HOLD_CONNECTING) {
+        if (ev & (EPOLLERR | EPOLLHUP)) {
+            int err = tl_net_error(c->fd);
+            fail(m, c, err != 0 ? err : ECONNREFUSED);
+            return;
+        }
+        if (!(ev & EPOLLOUT))
+            return;
+        opened(m, c, clock_now_ns());
+    }
+    if (c->state == HOLD_OPEN && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        on_readable(m, c);
+}
+
+/* Opens the connections now due, at most OPEN_BATCH at a time so that
+ * completed connects are seen (and timed) between batches. */
+static void open_due(struct hmode *m, uint64_t now)
+{
+    uint64_t old = m->opens.next;
+    uint64_t limit = old + OPEN_BATCH < m->n ? old + OPEN_BATCH : m->n;
+    uint64_t end = tl_sched_dispatch(&m->opens, now, limit);
+
+    for (uint64_t k = old; k < end; k++)
+        open_one(m, &m->conns[k]);
+}
+
+/* Sends the pings now due, one byte each. */
+static void ping_due(struct hmode *m, uint64_t now)
+{
+    static const uint8_t ping = 'p';
+    uint64_t old = m->pings.next, end = tl_sched_dispatch(&m->pings, now, UINT64_MAX);
+
+    for (uint64_t k = old; k < end; k++) {
+        struct hold_conn *c = &m->conns[k % m->n];
+        if (c->state != HOLD_OPEN)
+            continue;
+        ssize_t n = send(c->fd, &ping, 1, MSG_NOSIGNAL);
+        if (n == 1) {
+            m->st->pings++;
+            m->st->bytes_out++;
+            tl_live_add(&m->t->live.bytes_out, 1);
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            fail(m, c, errno);
+        }
+    }
+}
+
+/* Fails connects older than --timeout. */
+static void scan_timeouts(struct hmode *m, uint64_t now)
+{
+    if (m->connecting == 0 || now < m->next_scan)
+        return;
+    m->next_scan = now + SCAN_NS;
+    for (uint32_t i = 0; i < m->n; i++) {
+        struct hold_conn *c = &m->conns[i];
+        if (c->state == HOLD_CONNECTING && now > c->t_start &&
+            now - c->t_start > m->o->timeout_ns)
+            fail(m, c, TL_ERR_TIMEOUT);
+    }
+}
+
+static uint64_t sleep_ns(const struct hmode *m, uint64_t now)
+{
+    uint64_t until = m->w.end < now + IDLE_NS ? m->w.end : now + IDLE_NS;
+
+    if (m->opens.next < m->n && tl_sched_next_time(&m->opens) < until)
+        until = tl_sched_next_time(&m->opens);
+    if (m->connecting > 0 && m->next_scan < until)
+        until = m->next_scan;
+    if (m->o->ping_interval_ns != 0 && tl_sched_next_time(&m->pings) < until)
+        until = tl_sched_next_time(&m->pings);
+    return until > now ? until - now : 0;
+}
+
+static int setup(struct hmode *m)
+{
+    int err;
+
+    m->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (m->ep < 0)
+        return tl_run_fail(m->t, "epoll_create1: %s", strerror(errno));
+    if ((err = tl_run_watch_wake(m->t->run, m->ep)) < 0)
+        return tl_run_fail(m->t, "epoll_ctl: %s", strerror(-err));
+    m->conns = calloc(m->n, sizeof(*m->conns));
+    if (m->conns == NULL)
+        return tl_run_fail(m->t, "out of memory for %u connections", m->n);
+    for (uint32_t i = 0; i < m->n; i++)
+        m->conns[i].fd = -1;
+    m->source = m->o->source;
+    if (m->source.count > 0)
+        m->source.next = m->t->id % m->source.count;
+    return 0;
+}
+
+static int run(struct hmode *m)
+{
+    const struct tl_run *r = m->t->run;
+    const struct tl_opts *o = m->o;
+    struct epoll_event evs[MAX_EVENTS];
+
+    tl_window_init(&m->w, r);
+    tl_sched_init_share(&m->opens, r->start_ns, o->connect_rate, (uint32_t)o->conns,
+                        m->n, m->t->id, CLOCK_NS_PER_MS);
+    /* Pings: each connection once per interval, the thread's connections
+     * spread over it, the threads offset from each other. */
+    uint64_t offset = o->ping_interval_ns / o->conns * m->t->id;
+    tl_sched_init(&m->pings, r->start_ns + o->ping_interval_ns + offset,
+                  o->ping_interval_ns, m->n, m->n, CLOCK_NS_PER_MS);
+    for (;;) {
+        uint64_t now = clock_now_ns();
+        tl_window_track(&m->w, m->t, now);
+        if (!m->w.open)
+            break;
+        open_due(m, now);
+        scan_timeouts(m, now);
+        if (!m->reported && m->opens.next == m->n && m->connecting == 0) {
+            m->reported = 1;
+            tl_run_opened(m->t);
+        }
+        if (o->ping_interval_ns != 0)
+            ping_due(m, now);
+        uint64_t wait = sleep_ns(m, now);
+        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
+                               (long)(wait % CLOCK_NS_PER_SEC) };
+        int n = epoll_pwait2(m->ep, evs, MAX_EVENTS, &ts, NULL);
+        if (n < 0 && errno != EINTR)
+            return tl_run_fail(m->t, "epoll_pwait2: %s", strerror(errno));
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.ptr != NULL)
+                on_event(m, evs[i].data.ptr, evs[i].events);
+    }
+    return 0;
+}
+
+static void finish(struct hmode *m)
+{
+    for (uint32_t i = 0; m->conns != NULL && i < m->n; i++) {
+        struct hold_conn *c = &m->conns[i];
+        if (c->state == HOLD_OPEN)
+            m->st->conns_held++;
+        if (c->state == HOLD_CONNECTING)
+            m->st->unanswered++;
+        if (c->state != HOLD_CLOSED)
+            set_state(m, c, HOLD_CLOSED);
+    }
+    if (!m->reported)
+        tl_run_opened(m->t);
+    if (m->ep >= 0)
+        close(m->ep);
+    free(m->conns);
+}
+
+int tl_hold_thread(struct tl_thread *t)
+{
+    struct hmode m;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.t = t;
+    m.o = t->run->o;
+    m.st = &t->stats;
+    m.n = t->nconns;
+    m.ep = -1;
+    rc = setup(&m);
+    tl_run_begin(t);
+    if (rc == 0 && !t->run->failed)
+        rc = run(&m);
+    finish(&m);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* main.c - tcpload: a load generator for TCP servers.
+ *
+ * Parses the command line (tl_opts), raises the open-file limit, runs the
+ * chosen mode on its threads (tl_run with tl_echo, tl_connect or tl_hold)
+ * and prints the report (tl_report).  Exit status: 0 for a completed run,
+ * 1 when data came back corrupted, no connection could be made or the run
+ * could not be carried out, 2 for bad usage.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl_connect.h"
+#include "tl_echo.h"
+#include "tl_hold.h"
+#include "tl_opts.h"
+#include "tl_pattern.h"
+#include "tl_report.h"
+#include "tl_run.h"
+#include "tl_sys.h"
+
+static tl_mode_fn mode_fn(enum tl_mode mode)
+{
+    switch (mode) {
+    case TL_MODE_CONNECT:
+        return tl_connect_thread;
+    case TL_MODE_HOLD:
+        return tl_hold_thread;
+    case TL_MODE_ECHO:
+        break;
+    }
+    return tl_echo_thread;
+}
+
+int main(int argc, char **argv)
+{
+    static struct tl_stats total; /* three histograms: too big for the stack */
+    struct tl_opts o;
+    struct tl_run run;
+    struct tl_sys sys;
+    char err[512];
+    uint64_t elapsed;
+    int rc;
+
+    switch (tl_opts_parse(&o, argc, argv, err, sizeof(err))) {
+    case TL_OPTS_HELP:
+        tl_opts_usage(stdout);
+        return 0;
+    case TL_OPTS_VERSION:
+        printf("tcpload %s\n", TL_VERSION);
+        return 0;
+    case TL_OPTS_ERROR:
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    case TL_OPTS_RUN:
+        break;
+    }
+    if ((rc = tl_sys_raise_nofile()) < 0)
+        fprintf(stderr, "tcpload: cannot raise the open-file limit: %s\n", strerror(-rc));
+    tl_sys_read(&sys);
+    if (o.conns + 64 > sys.nofile)
+        fprintf(stderr, "tcpload: -c %lu is close to or above the open-file limit %lu; "
+                "connections beyond it fail with EMFILE\n", (unsigned long)o.conns,
+                (unsigned long)sys.nofile);
+    if (tl_pattern_init() < 0) {
+        fprintf(stderr, "tcpload: out of memory\n");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN); /* sends use MSG_NOSIGNAL; this covers the rest */
+
+    rc = tl_run_execute(&run, &o, mode_fn(o.mode), &total, &elapsed);
+    struct tl_result res = { &o, &sys, &total, elapsed, rc < 0 ? run.why : NULL };
+    if (o.json)
+        tl_report_json(stdout, &res);
+    else
+        tl_report_human(stdout, &res);
+    if (o.histogram != NULL && (rc = tl_report_histogram(o.histogram, &res)) < 0) {
+        fprintf(stderr, "tcpload: --histogram: %s: %s\n", o.histogram, strerror(-rc));
+        res.failure = "cannot write the histogram file";
+    }
+    int status = tl_report_exit_status(&res);
+    tl_run_free(&run);
+    tl_pattern_free();
+    return status;
+}
