@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 
 #include "hist.h"
 #include "tl_opts.h"
@@ -190,7 +191,33 @@ static inline int tl_window_has(const struct tl_window *w, uint64_t ns)
     return ns >= w->measure && ns < w->end;
 }
 
-/* Registers r->wake_fd in epoll ep (data.ptr NULL).  Returns 0 or -errno. */
-int tl_run_watch_wake(const struct tl_run *r, int ep);
+/* What every mode's thread holds: its share of the run, its epoll
+ * instance (which also watches the run's wake eventfd, with data.ptr
+ * NULL), and its view of the window.  Each mode's state begins with one. */
+struct tl_loop {
+    struct tl_thread *t;
+    const struct tl_opts *o;
+    struct tl_stats *st;
+    uint32_t n;               /* connections or slots of this thread */
+    int ep;
+    struct tl_window w;
+};
+
+/* A mode's steps, each given the struct tl_loop its state begins with:
+ * setup (after tl_loop_open; returns 0 or -1), run (from the gate to the
+ * end; returns 0 or -1) and finish (sums up and frees; always called). */
+struct tl_steps {
+    int (*setup)(struct tl_loop *l);
+    int (*run)(struct tl_loop *l);
+    void (*finish)(struct tl_loop *l);
+};
+
+/* Runs a mode on thread t: opens l, sets up, waits at the gate, runs
+ * unless something failed, finishes, closes l.  Returns 0 or -1. */
+int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps *s);
+
+/* Waits up to wait_ns for events; returns how many (0 on timeout or
+ * EINTR), or -1 after tl_run_fail. */
+int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns);
 
 #endif

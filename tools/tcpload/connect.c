@@ -52,17 +52,12 @@ struct txn {
 };
 
 struct cmode {
-    struct tl_thread *t;
-    const struct tl_opts *o;
-    struct tl_stats *st;
-    int ep;
-    uint32_t n;
+    struct tl_loop l;        /* thread, options, epoll, window */
     struct txn *txns;
     uint32_t *idle;          /* stack of idle slots */
     uint32_t nidle;
     uint8_t *buf;
     struct tl_source source; /* this thread's walk over --source */
-    struct tl_window w;
     int rated;               /* --rate given */
     struct tl_sched sched;
     uint64_t owed;           /* due by the schedule, not begun yet */
@@ -73,7 +68,7 @@ struct cmode {
 
 static int in_flight(const struct cmode *m)
 {
-    return m->nidle < m->n;
+    return m->nidle < m->l.n;
 }
 
 /* Legal moves: bit `to` of legal[from]. */
@@ -89,21 +84,21 @@ static const uint8_t legal[] = {
  * socket and frees the slot. */
 static void set_state(struct cmode *m, struct txn *x, enum txn_state to)
 {
-    struct tl_live *l = &m->t->live;
+    struct tl_live *l = &m->l.t->live;
 
     if (!(legal[x->state] & (1u << to)))
         abort();
     if (x->state == TXN_CONNECTING && to == TXN_SENDING) {
-        m->st->conns_ok++;
+        m->l.st->conns_ok++;
         tl_live_add(&l->opened, 1);
         tl_live_add(&l->open, 1);
     }
     if (to == TXN_IDLE) {
         if (x->state != TXN_CONNECTING)
             tl_live_sub(&l->open, 1);
-        int err = tl_net_close(x->fd, m->o->linger0);
+        int err = tl_net_close(x->fd, m->l.o->linger0);
         if (err < 0)
-            tl_run_error(m->t, -err);
+            tl_run_error(m->l.t, -err);
         x->fd = -1;
         m->idle[m->nidle++] = x->slot;
     }
@@ -112,24 +107,24 @@ static void set_state(struct cmode *m, struct txn *x, enum txn_state to)
 
 static void fail(struct cmode *m, struct txn *x, int kind)
 {
-    tl_run_error(m->t, kind);
+    tl_run_error(m->l.t, kind);
     if (x->state == TXN_CONNECTING)
-        m->st->conns_failed++;
+        m->l.st->conns_failed++;
     else
-        m->st->conns_lost++;
+        m->l.st->conns_lost++;
     set_state(m, x, TXN_IDLE);
 }
 
 static void record(struct cmode *m, struct txn *x, int which, uint64_t now)
 {
-    if (tl_window_has(&m->w, x->t_start))
-        hist_record(&m->st->lat[which], now - x->t_start);
+    if (tl_window_has(&m->l.w, x->t_start))
+        hist_record(&m->l.st->lat[which], now - x->t_start);
 }
 
 /* Completes x when both halves are done. */
 static void maybe_done(struct cmode *m, struct txn *x, uint64_t now)
 {
-    const struct tl_opts *o = m->o;
+    const struct tl_opts *o = m->l.o;
 
     if (x->state != TXN_READING)
         return;
@@ -138,26 +133,26 @@ static void maybe_done(struct cmode *m, struct txn *x, uint64_t now)
     if (now == 0)
         now = clock_now_ns();
     record(m, x, TL_LAT_TXN, now);
-    if (tl_window_has(&m->w, x->t_start))
-        m->st->measured++;
-    if (tl_window_has(&m->w, now))
-        m->st->done++;
-    tl_live_add(&m->t->live.done, 1);
+    if (tl_window_has(&m->l.w, x->t_start))
+        m->l.st->measured++;
+    if (tl_window_has(&m->l.w, now))
+        m->l.st->done++;
+    tl_live_add(&m->l.t->live.done, 1);
     set_state(m, x, TXN_IDLE);
 }
 
 /* Writes the rest of --send; moves to READING when all is out. */
 static int send_more(struct cmode *m, struct txn *x)
 {
-    while (x->sent < m->o->send) {
-        uint64_t left = m->o->send - x->sent;
+    while (x->sent < m->l.o->send) {
+        uint64_t left = m->l.o->send - x->sent;
         size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
         ssize_t n = send(x->fd, tl_pattern_at(tl_pattern_base(x->slot), x->sent), len,
                          MSG_NOSIGNAL);
         if (n > 0) {
             x->sent += (uint64_t)n;
-            m->st->bytes_out += (uint64_t)n;
-            tl_live_add(&m->t->live.bytes_out, (uint64_t)n);
+            m->l.st->bytes_out += (uint64_t)n;
+            tl_live_add(&m->l.t->live.bytes_out, (uint64_t)n);
             if ((size_t)n < len)
                 return 0;
             continue;
@@ -185,9 +180,9 @@ static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now
                 record(m, x, TL_LAT_FIRST, *now);
             }
             x->rcvd += (uint64_t)n;
-            m->st->bytes_in += (uint64_t)n;
-            tl_live_add(&m->t->live.bytes_in, (uint64_t)n);
-            if (!m->o->expect_eof && x->rcvd >= m->o->expect)
+            m->l.st->bytes_in += (uint64_t)n;
+            tl_live_add(&m->l.t->live.bytes_in, (uint64_t)n);
+            if (!m->l.o->expect_eof && x->rcvd >= m->l.o->expect)
                 return 0; /* enough: the rest does not matter */
             if ((size_t)n < READ_BUF && !(ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
                 return 0;
@@ -195,7 +190,7 @@ static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now
         }
         if (n == 0) {
             x->eof = 1;
-            if (!m->o->expect_eof && x->rcvd < m->o->expect) {
+            if (!m->l.o->expect_eof && x->rcvd < m->l.o->expect) {
                 fail(m, x, TL_ERR_SHORT);
                 return -1;
             }
@@ -254,21 +249,21 @@ static int begin(struct cmode *m)
     int is_connected;
 
     uint64_t now = clock_now_ns();
-    m->st->started++;
+    m->l.st->started++;
     x->t_start = now;
     x->sent = x->rcvd = 0;
     x->got_first = x->eof = 0;
-    int fd = tl_net_connect((const struct sockaddr *)&m->o->addr, m->o->addr_len,
+    int fd = tl_net_connect((const struct sockaddr *)&m->l.o->addr, m->l.o->addr_len,
                             &m->source, 0, &is_connected);
     if (fd < 0) {
-        tl_run_error(m->t, -fd);
-        m->st->conns_failed++;
+        tl_run_error(m->l.t, -fd);
+        m->l.st->conns_failed++;
         m->idle[m->nidle++] = x->slot;
         return -1;
     }
     x->fd = fd;
     set_state(m, x, TXN_CONNECTING);
-    if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (epoll_ctl(m->l.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         fail(m, x, errno);
         return -1;
     }
@@ -280,7 +275,7 @@ static int begin(struct cmode *m)
 /* Begins what the rate (or the free slots) allow. */
 static void begin_some(struct cmode *m, uint64_t now)
 {
-    if (!m->w.open || now < m->retry_at)
+    if (!m->l.w.open || now < m->retry_at)
         return;
     if (m->rated) {
         uint64_t old = m->sched.next;
@@ -302,88 +297,82 @@ static void scan_timeouts(struct cmode *m, uint64_t now)
     if (now < m->next_scan)
         return;
     m->next_scan = now + SCAN_NS;
-    for (uint32_t i = 0; i < m->n; i++) {
+    for (uint32_t i = 0; i < m->l.n; i++) {
         struct txn *x = &m->txns[i];
         if (x->state != TXN_IDLE && now > x->t_start &&
-            now - x->t_start > m->o->timeout_ns)
+            now - x->t_start > m->l.o->timeout_ns)
             fail(m, x, TL_ERR_TIMEOUT);
     }
 }
 
 static uint64_t sleep_ns(const struct cmode *m, uint64_t now)
 {
-    uint64_t until = m->w.open ? m->w.end : m->w.end + m->o->timeout_ns;
+    uint64_t until = m->l.w.open ? m->l.w.end : m->l.w.end + m->l.o->timeout_ns;
 
     if (in_flight(m) && m->next_scan < until)
         until = m->next_scan;
-    if (m->w.open && m->nidle > 0) {
+    if (m->l.w.open && m->nidle > 0) {
         uint64_t next = m->retry_at;
         if (m->rated && m->owed == 0 && tl_sched_next_time(&m->sched) > next)
             next = tl_sched_next_time(&m->sched);
         if (next < until)
             until = next;
     }
-    if (!m->w.begun && m->w.measure < until)
-        until = m->w.measure;
+    if (!m->l.w.begun && m->l.w.measure < until)
+        until = m->l.w.measure;
     return until > now ? until - now : 0;
 }
 
-static int setup(struct cmode *m)
+/* Allocates the slots (a tl_steps setup). */
+static int setup(struct tl_loop *l)
 {
-    int err;
+    struct cmode *m = (struct cmode *)l;
 
-    m->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (m->ep < 0)
-        return tl_run_fail(m->t, "epoll_create1: %s", strerror(errno));
-    if ((err = tl_run_watch_wake(m->t->run, m->ep)) < 0)
-        return tl_run_fail(m->t, "epoll_ctl: %s", strerror(-err));
-    m->txns = calloc(m->n, sizeof(*m->txns));
-    m->idle = calloc(m->n, sizeof(*m->idle));
+    m->txns = calloc(l->n, sizeof(*m->txns));
+    m->idle = calloc(l->n, sizeof(*m->idle));
     m->buf = malloc(READ_BUF);
     if (m->txns == NULL || m->idle == NULL || m->buf == NULL)
-        return tl_run_fail(m->t, "out of memory for %u transactions", m->n);
-    for (uint32_t i = 0; i < m->n; i++) {
+        return tl_run_fail(l->t, "out of memory for %u transactions", l->n);
+    for (uint32_t i = 0; i < l->n; i++) {
         m->txns[i].fd = -1;
         m->txns[i].slot = i;
-        m->idle[m->nidle++] = m->n - 1 - i;
+        m->idle[m->nidle++] = l->n - 1 - i;
     }
-    m->source = m->o->source;
+    m->source = l->o->source;
     if (m->source.count > 0)
-        m->source.next = m->t->id % m->source.count;
-    m->rated = m->o->rate != 0;
+        m->source.next = l->t->id % m->source.count;
+    m->rated = l->o->rate != 0;
     if (m->rated && prctl(PR_SET_TIMERSLACK, 1UL) < 0)
-        return tl_run_fail(m->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
+        return tl_run_fail(l->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
     return 0;
 }
 
-static int run(struct cmode *m)
+/* Transactions from the gate to the end of the drain (a tl_steps run). */
+static int run(struct tl_loop *l)
 {
-    const struct tl_run *r = m->t->run;
+    struct cmode *m = (struct cmode *)l;
+    const struct tl_run *r = l->t->run;
     struct epoll_event evs[MAX_EVENTS];
 
-    tl_window_init(&m->w, r);
     if (m->rated) {
         /* The whole run's rate, shared by the threads in proportion. */
-        tl_sched_init_share(&m->sched, r->start_ns, m->o->rate, (uint32_t)m->o->threads,
-                            1, m->t->id, LATE_NS);
-        m->n_lo = m->w.measure > r->start_ns ? tl_sched_due(&m->sched, m->w.measure - 1) : 0;
+        tl_sched_init_share(&m->sched, r->start_ns, l->o->rate, (uint32_t)l->o->threads,
+                            1, l->t->id, LATE_NS);
+        m->n_lo = l->w.measure > r->start_ns ? tl_sched_due(&m->sched, l->w.measure - 1) : 0;
     }
     for (;;) {
         uint64_t now = clock_now_ns();
-        if (tl_window_track(&m->w, m->t, now) & TL_WIN_BEGAN) {
+        if (tl_window_track(&l->w, l->t, now) & TL_WIN_BEGAN) {
             m->sched.late = 0;
             m->sched.max_lag_ns = 0;
         }
         scan_timeouts(m, now);
         begin_some(m, now);
-        if (!m->w.open && (!in_flight(m) || now >= m->w.end + m->o->timeout_ns))
+        if (!l->w.open && (!in_flight(m) || now >= l->w.end + l->o->timeout_ns))
             break;
-        uint64_t wait = sleep_ns(m, now);
-        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
-                               (long)(wait % CLOCK_NS_PER_SEC) };
-        int n = epoll_pwait2(m->ep, evs, MAX_EVENTS, &ts, NULL);
-        if (n < 0 && errno != EINTR)
-            return tl_run_fail(m->t, "epoll_pwait2: %s", strerror(errno));
+        int n = tl_loop_wait(l, evs, MAX_EVENTS, sleep_ns(m, now));
+        if (n < 0)
+            return -1;
         for (int i = 0; i < n; i++)
             if (evs[i].data.ptr != NULL)
                 on_event(m, evs[i].data.ptr, evs[i].events);
@@ -391,21 +380,22 @@ static int run(struct cmode *m)
     return 0;
 }
 
-static void finish(struct cmode *m)
+/* Counts what is still in flight and frees (a tl_steps finish). */
+static void finish(struct tl_loop *l)
 {
-    for (uint32_t i = 0; m->txns != NULL && i < m->n; i++)
+    struct cmode *m = (struct cmode *)l;
+
+    for (uint32_t i = 0; m->txns != NULL && i < l->n; i++)
         if (m->txns[i].state != TXN_IDLE) {
-            m->st->unanswered++;
+            l->st->unanswered++;
             set_state(m, &m->txns[i], TXN_IDLE);
         }
     if (m->rated) {
-        uint64_t hi = m->w.end > 0 ? tl_sched_due(&m->sched, m->w.end - 1) : 0;
-        m->st->scheduled = hi > m->n_lo ? hi - m->n_lo : 0;
-        m->st->late = m->sched.late;
-        m->st->max_lag_ns = m->sched.max_lag_ns;
+        uint64_t hi = l->w.end > 0 ? tl_sched_due(&m->sched, l->w.end - 1) : 0;
+        l->st->scheduled = hi > m->n_lo ? hi - m->n_lo : 0;
+        l->st->late = m->sched.late;
+        l->st->max_lag_ns = m->sched.max_lag_ns;
     }
-    if (m->ep >= 0)
-        close(m->ep);
     free(m->txns);
     free(m->idle);
     free(m->buf);
@@ -413,19 +403,9 @@ static void finish(struct cmode *m)
 
 int tl_connect_thread(struct tl_thread *t)
 {
+    static const struct tl_steps steps = { setup, run, finish };
     struct cmode m;
-    int rc;
 
     memset(&m, 0, sizeof(m));
-    m.t = t;
-    m.o = t->run->o;
-    m.st = &t->stats;
-    m.n = t->nconns;
-    m.ep = -1;
-    rc = setup(&m);
-    tl_run_begin(t);
-    if (rc == 0 && !t->run->failed)
-        rc = run(&m);
-    finish(&m);
-    return rc;
+    return tl_loop_steps(&m.l, t, &steps);
 }

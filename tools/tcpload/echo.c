@@ -60,11 +60,7 @@ struct echo_conn {
 };
 
 struct echo {
-    struct tl_thread *t;
-    const struct tl_opts *o;
-    struct tl_stats *st;
-    int ep;
-    uint32_t n;              /* connections of this thread */
+    struct tl_loop l;        /* thread, options, epoll, window; l.w.open: still queueing */
     struct echo_conn *conns;
     struct echo_conn **ready;
     uint32_t nready;
@@ -74,7 +70,6 @@ struct echo {
     uint64_t size;
     int open_loop;
     struct tl_sched sched;
-    struct tl_window w;      /* the measured window; w.open: still queueing */
     uint64_t n_lo, n_hi;     /* open loop: messages due in the window */
 };
 
@@ -86,12 +81,12 @@ size_t tl_echo_conn_size(void)
 /* The one place a connection changes state. */
 static void set_state(struct echo *e, struct echo_conn *c, enum echo_state to)
 {
-    struct tl_live *l = &e->t->live;
+    struct tl_live *l = &e->l.t->live;
 
     if (c->state == ECHO_CLOSED || (c->state == ECHO_OPEN && to != ECHO_CLOSED))
         abort(); /* no way back from CLOSED, and OPEN only closes */
     if (to == ECHO_OPEN) {
-        e->st->conns_ok++;
+        e->l.st->conns_ok++;
         tl_live_add(&l->opened, 1);
         tl_live_add(&l->open, 1);
     } else if (to == ECHO_CLOSED) {
@@ -100,7 +95,7 @@ static void set_state(struct echo *e, struct echo_conn *c, enum echo_state to)
         if (c->fd >= 0)
             close(c->fd); /* a socket's close cannot fail in a way we could act on */
         c->fd = -1;
-        e->st->unanswered += c->queued - c->done;
+        e->l.st->unanswered += c->queued - c->done;
     }
     c->state = (uint8_t)to;
 }
@@ -108,11 +103,11 @@ static void set_state(struct echo *e, struct echo_conn *c, enum echo_state to)
 /* Counts an error of kind on c and closes it. */
 static void fail(struct echo *e, struct echo_conn *c, int kind)
 {
-    tl_run_error(e->t, kind);
+    tl_run_error(e->l.t, kind);
     if (c->state == ECHO_OPEN)
-        e->st->conns_lost++;
+        e->l.st->conns_lost++;
     else
-        e->st->conns_failed++;
+        e->l.st->conns_failed++;
     set_state(e, c, ECHO_CLOSED);
 }
 
@@ -128,7 +123,7 @@ static int flush(struct echo *e, struct echo_conn *c)
         ssize_t n = send(c->fd, tl_pattern_at(c->base, c->sent), len, MSG_NOSIGNAL);
         if (n > 0) {
             c->sent += (uint64_t)n;
-            tl_live_add(&e->t->live.bytes_out, (uint64_t)n);
+            tl_live_add(&e->l.t->live.bytes_out, (uint64_t)n);
             if ((size_t)n < len)
                 break; /* short: the socket buffer is full */
             continue;
@@ -155,15 +150,15 @@ static void corrupted(struct echo *e, struct echo_conn *c, const uint8_t *buf,
         if (i < want_len && buf[i] == want[i])
             continue; /* beyond want_len: bytes nobody sent */
         uint64_t msg = (off + i) / e->size;
-        e->st->bad_bytes++;
+        e->l.st->bad_bytes++;
         if (c->bad_msg != msg + 1) {
-            e->st->bad_msgs++;
+            e->l.st->bad_msgs++;
             c->bad_msg = msg + 1;
         }
-        uint64_t conn = tl_run_conn_index(e->t, c->slot);
-        if (e->st->bad_conn == UINT64_MAX) {
-            e->st->bad_conn = conn;
-            e->st->bad_offset = off + i;
+        uint64_t conn = tl_run_conn_index(e->l.t, c->slot);
+        if (e->l.st->bad_conn == UINT64_MAX) {
+            e->l.st->bad_conn = conn;
+            e->l.st->bad_offset = off + i;
         }
     }
 }
@@ -175,16 +170,16 @@ static void record(struct echo *e, struct echo_conn *c, uint64_t now)
     int measured;
 
     if (e->open_loop) {
-        uint64_t n = c->done * e->n + c->slot;
+        uint64_t n = c->done * e->l.n + c->slot;
         measured = n >= e->n_lo && n < e->n_hi;
         from = tl_sched_time(&e->sched, n);
     } else {
         from = c->stamps[c->done & e->mask];
-        measured = tl_window_has(&e->w, from);
+        measured = tl_window_has(&e->l.w, from);
     }
     if (measured) {
-        hist_record(&e->st->lat[TL_LAT_MESSAGE], now > from ? now - from : 0);
-        e->st->measured++;
+        hist_record(&e->l.st->lat[TL_LAT_MESSAGE], now > from ? now - from : 0);
+        e->l.st->measured++;
     }
 }
 
@@ -198,22 +193,22 @@ static void absorb(struct echo *e, struct echo_conn *c, size_t n, uint64_t now)
     if (tl_pattern_check(c->base, c->rcvd, e->buf, check, &first) != 0 || check < n)
         corrupted(e, c, e->buf, n, check, c->rcvd);
     c->rcvd += n;
-    tl_live_add(&e->t->live.bytes_in, n);
+    tl_live_add(&e->l.t->live.bytes_in, n);
     while (c->done < c->queued && c->rcvd >= c->done_at) {
         record(e, c, now);
         c->done++;
         c->done_at += e->size;
         k++;
     }
-    tl_live_add(&e->t->live.done, k);
-    if (tl_window_has(&e->w, now))
-        e->st->done += k;
+    tl_live_add(&e->l.t->live.done, k);
+    if (tl_window_has(&e->l.w, now))
+        e->l.st->done += k;
 }
 
 /* Closed loop: refills c's window with messages stamped now, and sends. */
 static void refill(struct echo *e, struct echo_conn *c, uint64_t now)
 {
-    uint64_t target = c->done + e->o->pipeline;
+    uint64_t target = c->done + e->l.o->pipeline;
 
     while (c->queued < target)
         c->stamps[c->queued++ & e->mask] = now;
@@ -251,7 +246,7 @@ static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
         fail(e, c, errno);
         return -1;
     }
-    if (now != 0 && !e->open_loop && e->w.open && now < e->w.end)
+    if (now != 0 && !e->open_loop && e->l.w.open && now < e->l.w.end)
         refill(e, c, now);
     return more;
 }
@@ -301,13 +296,13 @@ static void dispatch(struct echo *e, uint64_t now)
     if (end == old)
         return;
     for (uint64_t m = old; m < end; m++) {
-        struct echo_conn *c = &e->conns[m % e->n];
+        struct echo_conn *c = &e->conns[m % e->l.n];
         if (c->state == ECHO_OPEN)
             c->queued++;
     }
-    uint64_t touched = end - old < e->n ? end - old : e->n;
+    uint64_t touched = end - old < e->l.n ? end - old : e->l.n;
     for (uint64_t m = old; m < old + touched; m++) {
-        struct echo_conn *c = &e->conns[m % e->n];
+        struct echo_conn *c = &e->conns[m % e->l.n];
         if (c->state == ECHO_OPEN && !c->blocked)
             flush(e, c);
     }
@@ -316,7 +311,7 @@ static void dispatch(struct echo *e, uint64_t now)
 /* True when every open connection has all its replies. */
 static int quiet(const struct echo *e)
 {
-    for (uint32_t i = 0; i < e->n; i++) {
+    for (uint32_t i = 0; i < e->l.n; i++) {
         const struct echo_conn *c = &e->conns[i];
         if (c->state == ECHO_OPEN && c->rcvd < c->queued * e->size)
             return 0;
@@ -329,7 +324,7 @@ static int quiet(const struct echo *e)
 static void start_connect(struct echo *e, struct echo_conn *c)
 {
     static struct tl_source no_source;
-    const struct tl_opts *o = e->o;
+    const struct tl_opts *o = e->l.o;
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                               .data.ptr = c };
     int connected;
@@ -342,7 +337,7 @@ static void start_connect(struct echo *e, struct echo_conn *c)
         fail(e, c, err);
         return;
     }
-    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+    if (epoll_ctl(e->l.ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         fail(e, c, errno);
         return;
     }
@@ -354,10 +349,10 @@ static void start_connect(struct echo *e, struct echo_conn *c)
 static int connect_all(struct echo *e)
 {
     struct epoll_event evs[MAX_EVENTS];
-    uint64_t deadline = clock_now_ns() + e->o->timeout_ns;
+    uint64_t deadline = clock_now_ns() + e->l.o->timeout_ns;
     uint32_t pending = 0;
 
-    for (uint32_t i = 0; i < e->n; i++) {
+    for (uint32_t i = 0; i < e->l.n; i++) {
         start_connect(e, &e->conns[i]);
         pending += e->conns[i].state == ECHO_CONNECTING;
     }
@@ -365,10 +360,10 @@ static int connect_all(struct echo *e)
         uint64_t now = clock_now_ns();
         if (now >= deadline)
             break;
-        int n = epoll_wait(e->ep, evs, MAX_EVENTS,
+        int n = epoll_wait(e->l.ep, evs, MAX_EVENTS,
                            (int)((deadline - now) / CLOCK_NS_PER_MS) + 1);
         if (n < 0 && errno != EINTR)
-            return tl_run_fail(e->t, "epoll_wait: %s", strerror(errno));
+            return tl_run_fail(e->l.t, "epoll_wait: %s", strerror(errno));
         for (int i = 0; i < n; i++) {
             struct echo_conn *c = evs[i].data.ptr;
             if (c == NULL || c->state != ECHO_CONNECTING)
@@ -384,7 +379,7 @@ static int connect_all(struct echo *e)
             }
         }
     }
-    for (uint32_t i = 0; i < e->n; i++)
+    for (uint32_t i = 0; i < e->l.n; i++)
         if (e->conns[i].state == ECHO_CONNECTING)
             fail(e, &e->conns[i], TL_ERR_TIMEOUT);
     return 0;
@@ -398,33 +393,28 @@ static uint64_t pow2_at_least(uint64_t v)
     return p;
 }
 
-/* Allocates the thread's state and connects.  Returns 0 or -1. */
-static int setup(struct echo *e)
+/* Allocates the thread's state and connects (a tl_steps setup). */
+static int setup(struct tl_loop *l)
 {
-    const struct tl_opts *o = e->o;
-    int err;
+    struct echo *e = (struct echo *)l;
+    const struct tl_opts *o = l->o;
 
     e->size = o->size;
     e->open_loop = o->rate != 0;
     e->mask = pow2_at_least(o->pipeline) - 1;
-    e->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (e->ep < 0)
-        return tl_run_fail(e->t, "epoll_create1: %s", strerror(errno));
-    if ((err = tl_run_watch_wake(e->t->run, e->ep)) < 0)
-        return tl_run_fail(e->t, "epoll_ctl: %s", strerror(-err));
     e->buf = malloc(TL_PATTERN_SPAN);
-    e->conns = calloc(e->n, sizeof(*e->conns));
-    e->ready = calloc(e->n, sizeof(*e->ready));
-    e->stamp_mem = e->open_loop ? NULL : calloc((size_t)e->n, (e->mask + 1) * sizeof(uint64_t));
+    e->conns = calloc(l->n, sizeof(*e->conns));
+    e->ready = calloc(l->n, sizeof(*e->ready));
+    e->stamp_mem = e->open_loop ? NULL : calloc((size_t)l->n, (e->mask + 1) * sizeof(uint64_t));
     if (e->buf == NULL || e->conns == NULL || e->ready == NULL ||
         (!e->open_loop && e->stamp_mem == NULL))
-        return tl_run_fail(e->t, "out of memory for %u connections", e->n);
-    for (uint32_t k = 0; k < e->n; k++) {
+        return tl_run_fail(l->t, "out of memory for %u connections", l->n);
+    for (uint32_t k = 0; k < l->n; k++) {
         struct echo_conn *c = &e->conns[k];
         c->fd = -1;
         c->state = ECHO_CONNECTING;
         c->slot = k;
-        c->base = tl_pattern_base(tl_run_conn_index(e->t, k));
+        c->base = tl_pattern_base(tl_run_conn_index(l->t, k));
         c->done_at = e->size;
         c->stamps = e->open_loop ? NULL : e->stamp_mem + (size_t)k * (e->mask + 1);
     }
@@ -434,10 +424,10 @@ static int setup(struct echo *e)
 /* Window bookkeeping: the end may move (a signal), the schedule follows. */
 static void track_window(struct echo *e, uint64_t now)
 {
-    unsigned bits = tl_window_track(&e->w, e->t, now);
+    unsigned bits = tl_window_track(&e->l.w, e->l.t, now);
 
     if ((bits & TL_WIN_MOVED) && e->open_loop)
-        e->n_hi = e->w.end > 0 ? tl_sched_due(&e->sched, e->w.end - 1) : 0;
+        e->n_hi = e->l.w.end > 0 ? tl_sched_due(&e->sched, e->l.w.end - 1) : 0;
     if (bits & TL_WIN_BEGAN) {
         e->sched.late = 0; /* lateness counts within the window only */
         e->sched.max_lag_ns = 0;
@@ -447,34 +437,35 @@ static void track_window(struct echo *e, uint64_t now)
 /* How long the loop may sleep. */
 static uint64_t sleep_ns(const struct echo *e, uint64_t now)
 {
-    uint64_t until = e->w.open ? e->w.end : e->w.end + e->o->timeout_ns;
+    uint64_t until = e->l.w.open ? e->l.w.end : e->l.w.end + e->l.o->timeout_ns;
 
     if (e->nready > 0)
         return 0;
     if (e->open_loop && e->sched.next < e->n_hi && tl_sched_next_time(&e->sched) < until)
         until = tl_sched_next_time(&e->sched);
-    if (!e->w.begun && e->w.measure < until)
-        until = e->w.measure;
+    if (!e->l.w.begun && e->l.w.measure < until)
+        until = e->l.w.measure;
     return until > now ? until - now : 0;
 }
 
-/* The measured run: from the gate to the end of the drain. */
-static int run(struct echo *e)
+/* The measured run: from the gate to the end of the drain (a tl_steps
+ * run). */
+static int run(struct tl_loop *l)
 {
-    const struct tl_run *r = e->t->run;
+    struct echo *e = (struct echo *)l;
+    const struct tl_run *r = l->t->run;
     struct epoll_event evs[MAX_EVENTS];
 
-    tl_window_init(&e->w, r);
     if (e->open_loop) {
-        tl_sched_init_share(&e->sched, r->start_ns, e->o->rate, (uint32_t)e->o->conns,
-                            e->n, e->t->id, LATE_NS);
-        e->n_lo = e->w.measure > 0 ? tl_sched_due(&e->sched, e->w.measure - 1) : 0;
+        tl_sched_init_share(&e->sched, r->start_ns, l->o->rate, (uint32_t)l->o->conns,
+                            l->n, l->t->id, LATE_NS);
+        e->n_lo = l->w.measure > 0 ? tl_sched_due(&e->sched, l->w.measure - 1) : 0;
         /* Timer slack would make every scheduled wakeup up to 50 us late. */
         if (prctl(PR_SET_TIMERSLACK, 1UL) < 0)
-            return tl_run_fail(e->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
+            return tl_run_fail(l->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
     }
     track_window(e, r->start_ns);
-    for (uint32_t k = 0; !e->open_loop && k < e->n; k++)
+    for (uint32_t k = 0; !e->open_loop && k < l->n; k++)
         if (e->conns[k].state == ECHO_OPEN)
             refill(e, &e->conns[k], r->start_ns);
     for (;;) {
@@ -482,14 +473,11 @@ static int run(struct echo *e)
         track_window(e, now);
         if (e->open_loop)
             dispatch(e, now);
-        if (!e->w.open && (now >= e->w.end + e->o->timeout_ns || quiet(e)))
+        if (!l->w.open && (now >= l->w.end + l->o->timeout_ns || quiet(e)))
             break;
-        uint64_t wait = sleep_ns(e, now);
-        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
-                               (long)(wait % CLOCK_NS_PER_SEC) };
-        int n = epoll_pwait2(e->ep, evs, MAX_EVENTS, &ts, NULL);
-        if (n < 0 && errno != EINTR)
-            return tl_run_fail(e->t, "epoll_pwait2: %s", strerror(errno));
+        int n = tl_loop_wait(l, evs, MAX_EVENTS, sleep_ns(e, now));
+        if (n < 0)
+            return -1;
         for (int i = 0; i < n; i++)
             if (evs[i].data.ptr != NULL)
                 on_event(e, evs[i].data.ptr, evs[i].events);
@@ -498,12 +486,13 @@ static int run(struct echo *e)
     return 0;
 }
 
-/* Sums what the connections did and closes them. */
-static void finish(struct echo *e)
+/* Sums what the connections did and closes them (a tl_steps finish). */
+static void finish(struct tl_loop *l)
 {
-    struct tl_stats *st = e->st;
+    struct echo *e = (struct echo *)l;
+    struct tl_stats *st = l->st;
 
-    for (uint32_t k = 0; e->conns != NULL && k < e->n; k++) {
+    for (uint32_t k = 0; e->conns != NULL && k < l->n; k++) {
         struct echo_conn *c = &e->conns[k];
         st->bytes_out += c->sent;
         st->bytes_in += c->rcvd;
@@ -516,8 +505,6 @@ static void finish(struct echo *e)
         st->late = e->sched.late;
         st->max_lag_ns = e->sched.max_lag_ns;
     }
-    if (e->ep >= 0)
-        close(e->ep);
     free(e->buf);
     free(e->conns);
     free(e->ready);
@@ -526,19 +513,9 @@ static void finish(struct echo *e)
 
 int tl_echo_thread(struct tl_thread *t)
 {
+    static const struct tl_steps steps = { setup, run, finish };
     struct echo e;
-    int rc;
 
     memset(&e, 0, sizeof(e));
-    e.t = t;
-    e.o = t->run->o;
-    e.st = &t->stats;
-    e.n = t->nconns;
-    e.ep = -1;
-    rc = setup(&e);
-    tl_run_begin(t);
-    if (rc == 0 && !t->run->failed)
-        rc = run(&e);
-    finish(&e);
-    return rc;
+    return tl_loop_steps(&e.l, t, &steps);
 }

@@ -39,18 +39,13 @@ struct hold_conn {
 };
 
 struct hmode {
-    struct tl_thread *t;
-    const struct tl_opts *o;
-    struct tl_stats *st;
-    int ep;
-    uint32_t n;
+    struct tl_loop l;        /* thread, options, epoll, window */
     struct hold_conn *conns;
     uint32_t connecting;     /* conns in HOLD_CONNECTING */
     int reported;            /* tl_run_opened called */
     struct tl_source source;
     struct tl_sched opens;   /* when each connection is opened */
     struct tl_sched pings;   /* when each connection is pinged */
-    struct tl_window w;
     uint64_t next_scan;
     uint8_t buf[4096];
 };
@@ -70,7 +65,7 @@ static const uint8_t legal[] = {
 /* The one place a connection changes state. */
 static void set_state(struct hmode *m, struct hold_conn *c, enum hold_state to)
 {
-    struct tl_live *l = &m->t->live;
+    struct tl_live *l = &m->l.t->live;
 
     if (!(legal[c->state] & (1u << to)))
         abort();
@@ -80,16 +75,16 @@ static void set_state(struct hmode *m, struct hold_conn *c, enum hold_state to)
         m->connecting++;
     if (to == HOLD_OPEN) {
         c->was_open = 1;
-        m->st->conns_ok++;
+        m->l.st->conns_ok++;
         tl_live_add(&l->opened, 1);
         tl_live_add(&l->open, 1);
     }
     if (to == HOLD_CLOSED && c->fd >= 0) {
         if (c->state == HOLD_OPEN)
             tl_live_sub(&l->open, 1);
-        int err = tl_net_close(c->fd, m->o->linger0);
+        int err = tl_net_close(c->fd, m->l.o->linger0);
         if (err < 0)
-            tl_run_error(m->t, -err);
+            tl_run_error(m->l.t, -err);
         c->fd = -1;
     }
     c->state = (uint8_t)to;
@@ -97,17 +92,17 @@ static void set_state(struct hmode *m, struct hold_conn *c, enum hold_state to)
 
 static void fail(struct hmode *m, struct hold_conn *c, int kind)
 {
-    tl_run_error(m->t, kind);
+    tl_run_error(m->l.t, kind);
     if (c->state == HOLD_OPEN)
-        m->st->conns_lost++;
+        m->l.st->conns_lost++;
     else
-        m->st->conns_failed++;
+        m->l.st->conns_failed++;
     set_state(m, c, HOLD_CLOSED);
 }
 
 static void opened(struct hmode *m, struct hold_conn *c, uint64_t now)
 {
-    hist_record(&m->st->lat[TL_LAT_CONNECT], now - c->t_start);
+    hist_record(&m->l.st->lat[TL_LAT_CONNECT], now - c->t_start);
     set_state(m, c, HOLD_OPEN);
 }
 
@@ -120,8 +115,8 @@ static void open_one(struct hmode *m, struct hold_conn *c)
     int is_connected;
 
     c->t_start = clock_now_ns();
-    m->st->started++;
-    int fd = tl_net_connect((const struct sockaddr *)&m->o->addr, m->o->addr_len,
+    m->l.st->started++;
+    int fd = tl_net_connect((const struct sockaddr *)&m->l.o->addr, m->l.o->addr_len,
                             &m->source, 0, &is_connected);
     if (fd < 0) {
         fail(m, c, -fd);
@@ -129,7 +124,7 @@ static void open_one(struct hmode *m, struct hold_conn *c)
     }
     c->fd = fd;
     set_state(m, c, HOLD_CONNECTING);
-    if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+    if (epoll_ctl(m->l.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
         fail(m, c, errno);
     else if (is_connected)
         opened(m, c, c->t_start);
@@ -141,8 +136,8 @@ static void on_readable(struct hmode *m, struct hold_conn *c)
     for (;;) {
         ssize_t n = recv(c->fd, m->buf, sizeof(m->buf), 0);
         if (n > 0) {
-            m->st->bytes_in += (uint64_t)n;
-            tl_live_add(&m->t->live.bytes_in, (uint64_t)n);
+            m->l.st->bytes_in += (uint64_t)n;
+            tl_live_add(&m->l.t->live.bytes_in, (uint64_t)n);
             continue;
         }
         if (n == 0) {
@@ -178,7 +173,7 @@ static void on_event(struct hmode *m, struct hold_conn *c, uint32_t ev)
 static void open_due(struct hmode *m, uint64_t now)
 {
     uint64_t old = m->opens.next;
-    uint64_t limit = old + OPEN_BATCH < m->n ? old + OPEN_BATCH : m->n;
+    uint64_t limit = old + OPEN_BATCH < m->l.n ? old + OPEN_BATCH : m->l.n;
     uint64_t end = tl_sched_dispatch(&m->opens, now, limit);
 
     for (uint64_t k = old; k < end; k++)
@@ -192,14 +187,14 @@ static void ping_due(struct hmode *m, uint64_t now)
     uint64_t old = m->pings.next, end = tl_sched_dispatch(&m->pings, now, UINT64_MAX);
 
     for (uint64_t k = old; k < end; k++) {
-        struct hold_conn *c = &m->conns[k % m->n];
+        struct hold_conn *c = &m->conns[k % m->l.n];
         if (c->state != HOLD_OPEN)
             continue;
         ssize_t n = send(c->fd, &ping, 1, MSG_NOSIGNAL);
         if (n == 1) {
-            m->st->pings++;
-            m->st->bytes_out++;
-            tl_live_add(&m->t->live.bytes_out, 1);
+            m->l.st->pings++;
+            m->l.st->bytes_out++;
+            tl_live_add(&m->l.t->live.bytes_out, 1);
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
             fail(m, c, errno);
         }
@@ -212,80 +207,74 @@ static void scan_timeouts(struct hmode *m, uint64_t now)
     if (m->connecting == 0 || now < m->next_scan)
         return;
     m->next_scan = now + SCAN_NS;
-    for (uint32_t i = 0; i < m->n; i++) {
+    for (uint32_t i = 0; i < m->l.n; i++) {
         struct hold_conn *c = &m->conns[i];
         if (c->state == HOLD_CONNECTING && now > c->t_start &&
-            now - c->t_start > m->o->timeout_ns)
+            now - c->t_start > m->l.o->timeout_ns)
             fail(m, c, TL_ERR_TIMEOUT);
     }
 }
 
 static uint64_t sleep_ns(const struct hmode *m, uint64_t now)
 {
-    uint64_t until = m->w.end < now + IDLE_NS ? m->w.end : now + IDLE_NS;
+    uint64_t until = m->l.w.end < now + IDLE_NS ? m->l.w.end : now + IDLE_NS;
 
-    if (m->opens.next < m->n && tl_sched_next_time(&m->opens) < until)
+    if (m->opens.next < m->l.n && tl_sched_next_time(&m->opens) < until)
         until = tl_sched_next_time(&m->opens);
     if (m->connecting > 0 && m->next_scan < until)
         until = m->next_scan;
-    if (m->o->ping_interval_ns != 0 && tl_sched_next_time(&m->pings) < until)
+    if (m->l.o->ping_interval_ns != 0 && tl_sched_next_time(&m->pings) < until)
         until = tl_sched_next_time(&m->pings);
     return until > now ? until - now : 0;
 }
 
-static int setup(struct hmode *m)
+/* Allocates the connections (a tl_steps setup). */
+static int setup(struct tl_loop *l)
 {
-    int err;
+    struct hmode *m = (struct hmode *)l;
 
-    m->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (m->ep < 0)
-        return tl_run_fail(m->t, "epoll_create1: %s", strerror(errno));
-    if ((err = tl_run_watch_wake(m->t->run, m->ep)) < 0)
-        return tl_run_fail(m->t, "epoll_ctl: %s", strerror(-err));
-    m->conns = calloc(m->n, sizeof(*m->conns));
+    m->conns = calloc(l->n, sizeof(*m->conns));
     if (m->conns == NULL)
-        return tl_run_fail(m->t, "out of memory for %u connections", m->n);
-    for (uint32_t i = 0; i < m->n; i++)
+        return tl_run_fail(l->t, "out of memory for %u connections", l->n);
+    for (uint32_t i = 0; i < l->n; i++)
         m->conns[i].fd = -1;
-    m->source = m->o->source;
+    m->source = l->o->source;
     if (m->source.count > 0)
-        m->source.next = m->t->id % m->source.count;
+        m->source.next = l->t->id % m->source.count;
     return 0;
 }
 
-static int run(struct hmode *m)
+/* Opens, holds, pings until the end (a tl_steps run). */
+static int run(struct tl_loop *l)
 {
-    const struct tl_run *r = m->t->run;
-    const struct tl_opts *o = m->o;
+    struct hmode *m = (struct hmode *)l;
+    const struct tl_run *r = l->t->run;
+    const struct tl_opts *o = l->o;
     struct epoll_event evs[MAX_EVENTS];
 
-    tl_window_init(&m->w, r);
     tl_sched_init_share(&m->opens, r->start_ns, o->connect_rate, (uint32_t)o->conns,
-                        m->n, m->t->id, CLOCK_NS_PER_MS);
+                        l->n, l->t->id, CLOCK_NS_PER_MS);
     /* Pings: each connection once per interval, the thread's connections
      * spread over it, the threads offset from each other. */
-    uint64_t offset = o->ping_interval_ns / o->conns * m->t->id;
+    uint64_t offset = o->ping_interval_ns / o->conns * l->t->id;
     tl_sched_init(&m->pings, r->start_ns + o->ping_interval_ns + offset,
-                  o->ping_interval_ns, m->n, m->n, CLOCK_NS_PER_MS);
+                  o->ping_interval_ns, l->n, l->n, CLOCK_NS_PER_MS);
     for (;;) {
         uint64_t now = clock_now_ns();
-        tl_window_track(&m->w, m->t, now);
-        if (!m->w.open)
+        tl_window_track(&l->w, l->t, now);
+        if (!l->w.open)
             break;
         open_due(m, now);
         scan_timeouts(m, now);
-        if (!m->reported && m->opens.next == m->n && m->connecting == 0) {
+        if (!m->reported && m->opens.next == l->n && m->connecting == 0) {
             m->reported = 1;
-            tl_run_opened(m->t);
+            tl_run_opened(l->t);
         }
         if (o->ping_interval_ns != 0)
             ping_due(m, now);
-        uint64_t wait = sleep_ns(m, now);
-        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
-                               (long)(wait % CLOCK_NS_PER_SEC) };
-        int n = epoll_pwait2(m->ep, evs, MAX_EVENTS, &ts, NULL);
-        if (n < 0 && errno != EINTR)
-            return tl_run_fail(m->t, "epoll_pwait2: %s", strerror(errno));
+        int n = tl_loop_wait(l, evs, MAX_EVENTS, sleep_ns(m, now));
+        if (n < 0)
+            return -1;
         for (int i = 0; i < n; i++)
             if (evs[i].data.ptr != NULL)
                 on_event(m, evs[i].data.ptr, evs[i].events);
@@ -293,39 +282,30 @@ static int run(struct hmode *m)
     return 0;
 }
 
-static void finish(struct hmode *m)
+/* Counts what was held and closes everything (a tl_steps finish). */
+static void finish(struct tl_loop *l)
 {
-    for (uint32_t i = 0; m->conns != NULL && i < m->n; i++) {
+    struct hmode *m = (struct hmode *)l;
+
+    for (uint32_t i = 0; m->conns != NULL && i < l->n; i++) {
         struct hold_conn *c = &m->conns[i];
         if (c->state == HOLD_OPEN)
-            m->st->conns_held++;
+            l->st->conns_held++;
         if (c->state == HOLD_CONNECTING)
-            m->st->unanswered++;
+            l->st->unanswered++;
         if (c->state != HOLD_CLOSED)
             set_state(m, c, HOLD_CLOSED);
     }
     if (!m->reported)
-        tl_run_opened(m->t);
-    if (m->ep >= 0)
-        close(m->ep);
+        tl_run_opened(l->t);
     free(m->conns);
 }
 
 int tl_hold_thread(struct tl_thread *t)
 {
+    static const struct tl_steps steps = { setup, run, finish };
     struct hmode m;
-    int rc;
 
     memset(&m, 0, sizeof(m));
-    m.t = t;
-    m.o = t->run->o;
-    m.st = &t->stats;
-    m.n = t->nconns;
-    m.ep = -1;
-    rc = setup(&m);
-    tl_run_begin(t);
-    if (rc == 0 && !t->run->failed)
-        rc = run(&m);
-    finish(&m);
-    return rc;
+    return tl_loop_steps(&m.l, t, &steps);
 }

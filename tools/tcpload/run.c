@@ -104,11 +104,53 @@ void tl_run_opened(struct tl_thread *t)
     __atomic_add_fetch(&t->run->opened_threads, 1, __ATOMIC_RELEASE);
 }
 
-int tl_run_watch_wake(const struct tl_run *r, int ep)
+/* Creates the thread's epoll instance, watching the wake eventfd. */
+static int loop_open(struct tl_loop *l, struct tl_thread *t)
 {
     struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = NULL };
 
-    return epoll_ctl(ep, EPOLL_CTL_ADD, r->wake_fd, &ev) < 0 ? -errno : 0;
+    l->ep = -1;
+    l->t = t;
+    l->o = t->run->o;
+    l->st = &t->stats;
+    l->n = t->nconns;
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (l->ep < 0)
+        return tl_run_fail(t, "epoll_create1: %s", strerror(errno));
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, t->run->wake_fd, &ev) < 0)
+        return tl_run_fail(t, "epoll_ctl: %s", strerror(errno));
+    return 0;
+}
+
+int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps *s)
+{
+    int rc = loop_open(l, t);
+
+    if (rc == 0)
+        rc = s->setup(l);
+    tl_run_begin(t);
+    if (rc == 0 && !t->run->failed) {
+        tl_window_init(&l->w, t->run);
+        rc = s->run(l);
+    }
+    s->finish(l);
+    if (l->ep >= 0)
+        close(l->ep);
+    l->ep = -1;
+    return rc;
+}
+
+int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns)
+{
+    struct timespec ts = { (time_t)(wait_ns / CLOCK_NS_PER_SEC),
+                           (long)(wait_ns % CLOCK_NS_PER_SEC) };
+    int n = epoll_pwait2(l->ep, evs, max, &ts, NULL);
+
+    if (n >= 0)
+        return n;
+    if (errno == EINTR)
+        return 0;
+    return tl_run_fail(l->t, "epoll_pwait2: %s", strerror(errno));
 }
 
 void tl_window_init(struct tl_window *w, const struct tl_run *r)
