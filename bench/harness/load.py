@@ -71,37 +71,56 @@ def _get(js, *paths, default=None):
     return default
 
 
+def _mismatches(js):
+    m = _get(js, "mismatches", default={}) or {}
+    return (m.get("bytes") or 0) + (m.get("messages") or 0) if isinstance(m, dict) else m
+
+
 def echo_summary(js):
-    """Messages/s, MB/s (echoed bytes, one way), latency percentiles (us),
-    mismatches and whether an open-loop rate was kept."""
-    ns = 1e-3
-    lat = _get(js, "latency", default={}) or {}
+    """Messages/s, MB/s (echoed bytes coming back), latency percentiles
+    (us, from each message's send or scheduled time), mismatches, and
+    whether an open-loop rate was kept."""
+    lat = _get(js, "latency_us.message", default={}) or {}
     return {
-        "ops": _get(js, "messages", "messages.count"),
-        "ops_per_s": _get(js, "messages_per_s", "rate", "messages.per_s"),
-        "mb_per_s": _get(js, "mb_per_s_in", "mb_per_s.in", "mb_per_s"),
-        "p50_us": _num(_get(lat, "p50_ns", "p50")) * ns,
-        "p99_us": _num(_get(lat, "p99_ns", "p99")) * ns,
-        "p999_us": _num(_get(lat, "p99.9_ns", "p999_ns", "p99_9_ns", "p99.9", "p999")) * ns,
-        "mismatches": _get(js, "mismatches", default=0),
+        "ops": _get(js, "messages"),
+        "ops_per_s": _get(js, "per_second"),
+        "mb_per_s": _get(js, "mb_per_s_in"),
+        "p50_us": lat.get("p50"),
+        "p99_us": lat.get("p99"),
+        "p999_us": lat.get("p99.9"),
+        "max_us": lat.get("max"),
+        "mismatches": _mismatches(js),
         "errors": _get(js, "errors", default={}),
-        "rate_kept": _get(js, "rate_kept", "open_loop.kept", default=True),
+        "rate_kept": _get(js, "rate.kept", default=True),
+        "rate_verdict": _get(js, "rate.verdict"),
+        "conns_lost": _get(js, "connections.lost", default=0),
+        "conns_failed": _get(js, "connections.failed", default=0),
     }
 
 
 def connect_summary(js):
+    """Transactions/s, and the latency of the first byte and of the whole
+    transaction (us)."""
+    first = _get(js, "latency_us.first_byte", default={}) or {}
+    txn = _get(js, "latency_us.transaction", default={}) or {}
     return {
-        "ops": _get(js, "transactions", "transactions.count"),
-        "ops_per_s": _get(js, "transactions_per_s", "rate", "transactions.per_s"),
+        "ops": _get(js, "transactions"),
+        "ops_per_s": _get(js, "per_second"),
+        "p50_us": txn.get("p50"),
+        "p99_us": txn.get("p99"),
+        "first_byte_p99_us": first.get("p99"),
         "errors": _get(js, "errors", default={}),
+        "error_count": sum((_get(js, "errors", default={}) or {}).values()),
+        "mismatches": _mismatches(js),
     }
 
 
 def hold_summary(js):
     return {
-        "opened": _get(js, "opened"),
-        "held": _get(js, "held"),
-        "lost": _get(js, "lost"),
+        "opened": _get(js, "connections.opened"),
+        "held": _get(js, "connections.held"),
+        "lost": _get(js, "connections.lost"),
+        "failed": _get(js, "connections.failed"),
     }
 
 
@@ -112,5 +131,3 @@ def floor_summary(js):
             "seconds": js["seconds"]}
 
 
-def _num(v):
-    return float(v) if v is not None else float("nan")

@@ -407,13 +407,16 @@ def syscalls(recs):
     names = []
     for m in calls.values():
         names += [k for k, v in m["per_call"].items() if v >= 0.001 and k not in names]
-    rows = [[s, _n(calls[s]["messages"]), f"{calls[s]['calls_per_msg']:.3f}"] +
+    rows = [[s, " / ".join(_n(x) for x in calls[s]["messages"]),
+             f"{calls[s]['calls_per_msg']:.3f}"] +
             [f"{calls[s]['per_call'].get(k, 0):.3f}" for k in names] for s in calls]
     return ("\n### System calls per message\n\n64 B ping-pong on 100 connections under "
-            "`strace -c -f` (calls of at least 0.001 per message).  strace slows the server, "
-            "which lets more events gather per `epoll_wait` than in an untraced run; reads and "
-            "writes per message are unaffected.\n\n" +
-            _table(["server", "messages", "calls/msg"] + names, rows) +
+            "`strace -c -f`, a short and a three times longer load, each in its own server "
+            "life: the difference in calls over the difference in messages, so start-up, "
+            "accepting and closing cancel out (calls of at least 0.001 per message shown).  "
+            "strace slows the server, which lets more events gather per `epoll_wait` than in "
+            "an untraced run; reads and writes per message are unaffected.\n\n" +
+            _table(["server", "messages (short / long)", "calls/msg"] + names, rows) +
             _failures(recs, "syscalls"))
 
 
@@ -427,8 +430,9 @@ def commands(recs):
         cmd = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", cmd)
         cmd = re.sub(r"/\S*/(bin|build)/", r"\1/", cmd)
         rows.append(f"- {r['scenario']}, {r['point']}: `{cmd}`")
-    return ("\n## Load commands\n\nThe load of each point as run against echod (PORT is the "
-            "ephemeral port echod printed; the same command ran against every server):\n\n" +
+    return ("\n## Commands\n\nThe load of each point as run against echod (PORT is the "
+            "ephemeral port echod printed; the same command ran against every server), and "
+            "for system calls and instructions the traced server:\n\n" +
             "\n".join(rows) + "\n")
 
 

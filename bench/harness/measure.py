@@ -1,43 +1,37 @@
 """One measurement: a load process against a running server, with the CPU
 accounting of the steady part of the run.
 
-The load prints its own rates.  While it runs, the harness reads /proc at
-two instants inside its measuring window (after its connections are open
-and its warm-up is over, before its end): each core's busy time, and the user and system time of the server's
-process tree and of the load.  Each becomes a rate (seconds of CPU per
-second of wall time); divided by the load's operations per second it is the
-CPU time per operation, which is what shows a faster server even when the
-load generator, not the server, caps the rate.
+The load prints its own rates over its measuring window, which starts
+after it has opened its connections and warmed up, and ends just before it
+exits.  While it runs, the harness reads /proc every SAMPLE_S seconds: each
+core's busy time, and the user and system time of the server's process
+tree and of the load.  When the load has exited, the window is placed back
+from the exit (the one instant observed exactly, whatever the time the
+connections took to open), trimmed at both ends, and the two samples that
+bound it become rates (CPU seconds per second); divided by the load's
+operations per second they are the CPU time per operation, which shows a
+faster server even when the load generator, not the server, caps the rate.
 """
 import math
 import shlex
-import subprocess
 import time
 
 from . import procs, sysinfo
 
 
+SAMPLE_S = 0.025
+
+
 class Window:
-    """When, in seconds after the load's connections are all open, its
-    steady part begins and ends.  The edges are trimmed so that start-up
-    and shutdown stay out."""
+    """The load's measuring window: duration seconds ending when the load
+    exits, less its teardown (closing its connections: up to teardown_s),
+    trimmed by trim seconds at each end."""
 
-    def __init__(self, warmup, duration, trim=0.1):
-        self.start = warmup + min(trim, duration / 4)
-        self.end = warmup + duration - min(trim, duration / 4)
-        self.timeout = warmup + duration + 30
-
-
-def _await_conns(server_pid, base, conns, p, timeout=60.0):
-    """Waits until the server holds conns more descriptors than base (the
-    load has opened its connections: tcpload starts its warm-up clock only
-    then), or the load exits, or timeout.  Returns when it happened."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and p.poll() is None:
-        if sysinfo.fd_count(server_pid) >= base + conns:
-            break
-        time.sleep(0.005)
-    return time.monotonic()
+    def __init__(self, warmup, duration, conns=1, trim=0.1):
+        self.duration = duration
+        self.trim = min(trim, duration / 4)
+        self.teardown = 0.01 + conns * 10e-6
+        self.timeout = warmup + duration + 60
 
 
 def _snapshot(server_pid, load_pid):
@@ -47,14 +41,6 @@ def _snapshot(server_pid, load_pid):
         "server": sysinfo.tree_cpu(server_pid) if server_pid else (0.0, 0.0),
         "load": sysinfo.tree_cpu(load_pid),
     }
-
-
-def _sleep_until(t):
-    while True:
-        left = t - time.monotonic()
-        if left <= 0:
-            return
-        time.sleep(min(left, 0.5))
 
 
 def cpu_between(a, b):
@@ -88,30 +74,37 @@ def per_op(cpu, ops_per_s, server_cpu, load_cpu):
     }
 
 
-def run_load(argv, window, server_pid, load_cpu, log, nice=None, conns=0):
-    """Runs argv pinned to load_cpu, samples CPU inside window, waits for
-    it.  With conns, the window counts from the moment the server holds
-    that many more connections.  Returns (stdout text, exit status, cpu
-    dict or None).  A load that ends before the window closes gets no CPU
-    figures."""
+def _bounds(samples, window, t_exit):
+    """The samples that bound the window placed back from t_exit, or None
+    when the load ran too short to have one."""
+    end = t_exit - window.teardown - window.trim
+    start = t_exit - window.teardown - window.duration + window.trim
+    inside = [x for x in samples if start <= x["t"] <= end]
+    if len(inside) < 2 or inside[-1]["t"] - inside[0]["t"] < window.duration / 3:
+        return None
+    return inside[0], inside[-1]
+
+
+def run_load(argv, window, server_pid, load_cpu, log, nice=None):
+    """Runs argv pinned to load_cpu (at nice, if given), sampling /proc
+    until it exits.  Returns (stdout text, exit status, cpu dict or None);
+    None when the load ended too soon for a window."""
     cmd = procs.pinned(load_cpu, argv)
     if nice is not None:
         cmd = ["nice", "-n", str(nice)] + cmd
     log.write(f"$ {shlex.join(cmd)}\n")
     log.flush()
-    base = sysinfo.fd_count(server_pid) if conns and server_pid else 0
+    t0 = time.monotonic()
     p = procs.start(cmd, stderr=log)
-    t0 = _await_conns(server_pid, base, conns, p) if base else time.monotonic()
-    cpu = None
-    try:
-        _sleep_until(t0 + window.start)
-        a = _snapshot(server_pid, p.pid)
-        _sleep_until(t0 + window.end)
-        if p.poll() is None:
-            cpu = cpu_between(a, _snapshot(server_pid, p.pid))
-        out, _ = p.communicate(timeout=max(window.timeout - (time.monotonic() - t0), 1))
-    except subprocess.TimeoutExpired:
-        procs.stop(p)
-        raise RuntimeError(f"load did not finish in {window.timeout:.0f} s: {shlex.join(cmd)}")
+    samples = []
+    while p.poll() is None:
+        if time.monotonic() - t0 > window.timeout:
+            procs.stop(p)
+            raise RuntimeError(f"load did not finish in {window.timeout:.0f} s: {shlex.join(cmd)}")
+        samples.append(_snapshot(server_pid, p.pid))
+        time.sleep(SAMPLE_S)
+    t_exit = time.monotonic()
+    out = p.stdout.read()
     status = procs.stop(p)
-    return out.decode(errors="replace"), status, cpu
+    b = _bounds(samples, window, t_exit)
+    return out.decode(errors="replace"), status, cpu_between(*b) if b else None

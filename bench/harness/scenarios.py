@@ -144,8 +144,8 @@ def echo_measure(ctx, srv, point, run):
     warmup = ctx.p["warmup"]
     argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
                           duration, point.get("pipeline", 1), point.get("rate"))
-    out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration), srv.pid,
-                                        ctx.load_cpu, ctx.load_log, conns=point["conns"])
+    out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration, point["conns"]),
+                                        srv.pid, ctx.load_cpu, ctx.load_log)
     js = load.last_json(out)
     m = load.echo_summary(js)
     _add_cpu(ctx, m, cpu)
@@ -228,7 +228,7 @@ def latency(ctx):
 def cps_measure(ctx, srv, point, run):
     c = ctx.p["cps"]
     argv = load.connect_argv(ctx.tcpload, srv.addr, c["conns"], c["warmup"], c["duration"])
-    win = measure.Window(c["warmup"], c["duration"])
+    win = measure.Window(c["warmup"], c["duration"], c["conns"])
     out, status, cpu = measure.run_load(argv, win, srv.pid, ctx.load_cpu, ctx.load_log)
     js = load.last_json(out)
     m = load.connect_summary(js)

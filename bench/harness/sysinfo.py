@@ -42,14 +42,13 @@ def core_busy(before, after):
 
 
 def _children(pid):
-    kids = []
+    """Children forked by pid's main thread (a server with a thread per
+    connection has thousands of threads: only the main one forks here)."""
     try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                kids += [int(x) for x in f.read().split()]
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
     except OSError:
-        pass
-    return kids
+        return []
 
 
 def tree(pid):
