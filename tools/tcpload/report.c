@@ -499,8 +499,12 @@ void tl_report_json(FILE *f, const struct tl_result *r)
         json_rate(f, r);
     fputc(',', f);
     json_errors(f, s);
-    fprintf(f, ",\"mismatches\":{\"bytes\":%lu,\"messages\":%lu}",
+    fprintf(f, ",\"mismatches\":{\"bytes\":%lu,\"messages\":%lu",
             (unsigned long)s->bad_bytes, (unsigned long)s->bad_msgs);
+    if (s->bad_bytes > 0)
+        fprintf(f, ",\"first_connection\":%lu,\"first_offset\":%lu",
+                (unsigned long)s->bad_conn, (unsigned long)s->bad_offset);
+    fputc('}', f);
     fprintf(f, ",\"totals\":{\"started\":%lu,\"bytes_out\":%lu,\"bytes_in\":%lu,"
             "\"unanswered\":%lu,\"pings\":%lu}", (unsigned long)s->started,
             (unsigned long)s->bytes_out, (unsigned long)s->bytes_in,
