@@ -1,0 +1,767 @@
+/* test_echod.c - bin/echod end to end: each test starts the server on an
+ * ephemeral loopback port, talks to it as a client would, and stops it by
+ * PID.  Data is a position-dependent pattern (sup_pattern), so a lost,
+ * repeated or reordered byte fails the comparison.  Counters are read back
+ * from the "summary:" lines echod prints when it exits.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "support.h"
+
+#define START(p, ...) start((p), (const char *const[]){ __VA_ARGS__, NULL })
+
+static void start(struct sup_proc *p, const char *const *args)
+{
+    cr_assert_eq(sup_start_server(p, "echod", args), 0, "echod did not start: %s",
+                 p->err ? p->err : "");
+}
+
+/* SIGTERM; echod must exit 0 (and print its summary). */
+static void stop(struct sup_proc *p)
+{
+    int status = sup_stop(p, SIGTERM, 15000);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "echod exit status %#x; stderr: %s", status, p->err ? p->err : "");
+}
+
+/* The value of `key` in the last totals line "WHAT: k=v ..." of the
+ * child's stdout, or -1. */
+static long long counter(struct sup_proc *p, const char *what, const char *key)
+{
+    char head[32], pat[64];
+    const char *line = NULL;
+
+    sup_drain(p);
+    snprintf(head, sizeof(head), "%s: ", what);
+    snprintf(pat, sizeof(pat), " %s=", key);
+    for (const char *s = p->out; s != NULL && (s = strstr(s, head)) != NULL; s++)
+        if (strncmp(s + strlen(head), "worker ", 7) != 0)
+            line = s;
+    if (line == NULL)
+        return -1;
+    const char *hit = strstr(line, pat);
+    const char *end = strchr(line, '\n');
+    if (hit == NULL || (end != NULL && hit > end))
+        return -1;
+    return strtoll(hit + strlen(pat), NULL, 10);
+}
+
+static int connect_to(const struct sup_proc *p)
+{
+    int fd = sup_connect(p->host, p->port);
+    cr_assert_geq(fd, 0, "connect %s:%d: %s", p->host, p->port, strerror(errno));
+    return fd;
+}
+
+static void set_nonblocking(int fd, int on)
+{
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* Sends pattern bytes [sent, total) while reading the echo of [got,
+ * total), checking each byte.  Returns 0 when everything came back. */
+static int pump(int fd, uint64_t seed, size_t total, size_t sent, size_t got)
+{
+    static uint8_t out[65536], in[65536], want[65536];
+    int rc = 0;
+
+    set_nonblocking(fd, 1);
+    while (got < total && rc == 0) {
+        struct pollfd pfd = { fd, (short)(POLLIN | (sent < total ? POLLOUT : 0)), 0 };
+        if (poll(&pfd, 1, 10000) <= 0) {
+            rc = -1; /* ten seconds without progress */
+            break;
+        }
+        if (pfd.revents & POLLOUT) {
+            size_t n = total - sent < sizeof(out) ? total - sent : sizeof(out);
+            sup_pattern(out, n, seed, sent);
+            ssize_t w = send(fd, out, n, MSG_NOSIGNAL);
+            if (w > 0)
+                sent += (size_t)w;
+            else if (w < 0 && errno != EAGAIN)
+                rc = -1;
+        }
+        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = recv(fd, in, sizeof(in), 0);
+            if (r == 0 || (r < 0 && errno != EAGAIN))
+                rc = -1;
+            if (r > 0) {
+                sup_pattern(want, (size_t)r, seed, got);
+                if (memcmp(in, want, (size_t)r) != 0)
+                    rc = -1;
+                got += (size_t)r;
+            }
+        }
+    }
+    set_nonblocking(fd, 0);
+    return rc;
+}
+
+/* Sends msg and expects exactly msg back. */
+static void ping(int fd, const char *msg)
+{
+    char buf[256];
+    size_t len = strlen(msg);
+
+    cr_assert_eq(sup_write_all(fd, msg, len), 0);
+    cr_assert_eq(sup_read_n(fd, buf, len, 5000), (ssize_t)len);
+    cr_assert_eq(memcmp(buf, msg, len), 0);
+}
+
+/* What the peer does next, within timeout_ms: >0 bytes, 0 EOF, -1 reset,
+ * -2 nothing at all. */
+static ssize_t next_event(int fd, void *buf, size_t len, int timeout_ms)
+{
+    struct pollfd pfd = { fd, POLLIN, 0 };
+
+    if (poll(&pfd, 1, timeout_ms) <= 0)
+        return -2;
+    ssize_t r = recv(fd, buf, len, 0);
+    return r < 0 ? -1 : r;
+}
+
+/* Lets the test process hold n more descriptors; skips the test when the
+ * hard limit does not allow it. */
+static void need_fds(rlim_t n)
+{
+    struct rlimit rl;
+
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_max < n + 64)
+        cr_skip_test("open-file hard limit %lu is below %lu", (unsigned long)rl.rlim_max,
+                     (unsigned long)(n + 64));
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* ---- data paths ---- */
+
+Test(echod, echoes_16_mib_byte_exact, .timeout = 60)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "2");
+    int fd = connect_to(&p);
+    cr_assert_eq(pump(fd, 16, 16u << 20, 0, 0), 0, "16 MiB did not come back intact");
+    close(fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "bytes_in"), 16 << 20);
+    cr_assert_eq(counter(&p, "summary", "bytes_out"), 16 << 20);
+    sup_free(&p);
+}
+
+Test(echod, echoes_on_2000_concurrent_connections, .timeout = 60)
+{
+    enum { N = 2000 };
+    static int fds[N];
+    struct sup_proc p;
+    uint8_t msg[100], back[100];
+
+    need_fds(N);
+    START(&p, "-w", "2");
+    for (int i = 0; i < N; i++)
+        fds[i] = connect_to(&p);
+    for (int i = 0; i < N; i++) {
+        sup_pattern(msg, sizeof(msg), (uint64_t)i, 0);
+        cr_assert_eq(sup_write_all(fds[i], msg, sizeof(msg)), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        sup_pattern(msg, sizeof(msg), (uint64_t)i, 0);
+        cr_assert_eq(sup_read_n(fds[i], back, sizeof(back), 5000), (ssize_t)sizeof(back),
+                     "connection %d", i);
+        cr_assert_eq(memcmp(msg, back, sizeof(msg)), 0, "connection %d", i);
+    }
+    kill(p.pid, SIGUSR1);
+    usleep(100000);
+    cr_assert_eq(counter(&p, "stats", "active"), N);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "accepted"), N);
+    /* SO_REUSEPORT spreads connections by hash: both workers got some. */
+    cr_assert_null(strstr(p.out, "summary: worker 0 accepted=0 "));
+    cr_assert_null(strstr(p.out, "summary: worker 1 accepted=0 "));
+    sup_free(&p);
+}
+
+Test(echod, half_close_returns_everything_then_eof, .timeout = 30)
+{
+    struct sup_proc p;
+    enum { LEN = 300000 };
+    static uint8_t data[LEN], back[LEN + 1];
+
+    START(&p, "-w", "1");
+    int fd = connect_to(&p);
+    sup_pattern(data, LEN, 3, 0);
+    /* Small enough to fit in the socket buffers both ways, so the client
+     * can write it all before reading. */
+    cr_assert_eq(sup_write_all(fd, data, LEN), 0);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    cr_assert_eq(sup_read_n(fd, back, LEN + 1, 5000), LEN, "all bytes, then EOF");
+    cr_assert_eq(memcmp(data, back, LEN), 0);
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+}
+
+Test(echod, slow_reader_is_held_back_without_growing_memory, .timeout = 90)
+{
+    struct sup_proc p;
+    static uint8_t chunk[65536];
+    size_t sent = 0;
+
+    START(&p, "-w", "1");
+    int fd = connect_to(&p);
+    ping(fd, "warm up");
+    long before = sup_rss_kib(p.pid);
+
+    /* Send without reading until every buffer on the way is full. */
+    set_nonblocking(fd, 1);
+    for (int idle = 0; idle < 5;) {
+        sup_pattern(chunk, sizeof(chunk), 9, sent);
+        ssize_t n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += (size_t)n;
+            idle = 0;
+        } else {
+            cr_assert(n < 0 && errno == EAGAIN);
+            idle++;
+            usleep(50000);
+        }
+    }
+    set_nonblocking(fd, 0);
+    long after = sup_rss_kib(p.pid);
+    cr_log_info("slow reader: %zu bytes stuck in the kernel, echod RSS %ld -> %ld KiB",
+                sent, before, after);
+    cr_assert_gt(sent, 1u << 20, "the client should have got megabytes out");
+    cr_assert_lt(after - before, 4096, "RSS grew by %ld KiB", after - before);
+
+    /* Now read: every byte comes back, in order. */
+    cr_assert_eq(pump(fd, 9, 64u << 20, sent, 0), 0);
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+}
+
+/* The flooding client's two halves: one thread sends as fast as the
+ * server takes data, the other reads the echo back; both stop when the
+ * socket is shut down. */
+static void *flood_send(void *arg)
+{
+    static uint8_t buf[1 << 16];
+    while (send(*(int *)arg, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+        ;
+    return NULL;
+}
+
+static void *flood_recv(void *arg)
+{
+    static uint8_t buf[1 << 16];
+    while (recv(*(int *)arg, buf, sizeof(buf), 0) > 0)
+        ;
+    return NULL;
+}
+
+Test(echod, flooding_peer_does_not_starve_the_others, .timeout = 60)
+{
+    struct sup_proc p;
+    pthread_t tx, rx;
+
+    START(&p, "-w", "1", "--buffer-size", "64k");
+    int flood = connect_to(&p);
+    int quiet = connect_to(&p);
+    cr_assert_eq(pthread_create(&tx, NULL, flood_send, &flood), 0);
+    cr_assert_eq(pthread_create(&rx, NULL, flood_recv, &flood), 0);
+    usleep(100000);
+    for (int i = 0; i < 200; i++)
+        ping(quiet, "are you still there?");
+    shutdown(flood, SHUT_RDWR);
+    pthread_join(tx, NULL);
+    pthread_join(rx, NULL);
+    close(flood);
+    close(quiet);
+    stop(&p);
+    cr_assert_gt(counter(&p, "summary", "bytes_in"), 1 << 20, "the flood did flow");
+    sup_free(&p);
+}
+
+/* ---- modes ---- */
+
+Test(echod, hello_mode_writes_the_banner_and_closes, .timeout = 30)
+{
+    struct sup_proc p;
+    char buf[64];
+
+    START(&p, "-w", "1", "--mode", "hello");
+    for (int i = 0; i < 3; i++) {
+        int fd = connect_to(&p);
+        cr_assert_eq(sup_read_n(fd, buf, sizeof(buf), 5000), 13);
+        cr_assert_eq(memcmp(buf, "Hello World!\n", 13), 0);
+        close(fd);
+    }
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "accepted"), 3);
+    cr_assert_eq(counter(&p, "summary", "closed"), 3);
+    sup_free(&p);
+
+    START(&p, "-w", "1", "--mode", "hello", "--banner", "220 ready\\r\\n");
+    int fd = connect_to(&p);
+    cr_assert_eq(sup_read_n(fd, buf, sizeof(buf), 5000), 11);
+    cr_assert_eq(memcmp(buf, "220 ready\r\n", 11), 0);
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+}
+
+Test(echod, discard_mode_reads_and_never_writes, .timeout = 30)
+{
+    struct sup_proc p;
+    static uint8_t data[1 << 20];
+    char c;
+
+    START(&p, "-w", "1", "--mode", "discard");
+    int fd = connect_to(&p);
+    cr_assert_eq(sup_write_all(fd, data, sizeof(data)), 0);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    cr_assert_eq(sup_read_n(fd, &c, 1, 5000), 0, "EOF, and no byte before it");
+    close(fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "bytes_in"), sizeof(data));
+    cr_assert_eq(counter(&p, "summary", "bytes_out"), 0);
+    sup_free(&p);
+}
+
+/* ---- limits ---- */
+
+Test(echod, max_conns_refuses_the_extra_connection, .timeout = 30)
+{
+    struct sup_proc p;
+    char c;
+
+    START(&p, "-w", "2", "--max-conns", "2");
+    int a = connect_to(&p), b = connect_to(&p);
+    ping(a, "a");
+    ping(b, "b");
+    int extra = connect_to(&p);
+    cr_assert_eq(next_event(extra, &c, 1, 5000), 0, "closed at once");
+    close(extra);
+    close(a);
+    usleep(200000); /* the close reaches the server: room again */
+    int again = connect_to(&p);
+    ping(again, "again");
+    close(again);
+    close(b);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "refused"), 1);
+    cr_assert_eq(counter(&p, "summary", "accepted"), 3);
+    sup_free(&p);
+}
+
+Test(echod, idle_timeout_closes_only_idle_connections, .timeout = 30)
+{
+    struct sup_proc p;
+    char c;
+
+    START(&p, "-w", "1", "--idle-timeout", "500ms");
+    int idle = connect_to(&p), busy = connect_to(&p);
+    ping(idle, "x");
+    uint64_t t0 = clock_now_ns();
+    while (clock_now_ns() - t0 < 1500 * CLOCK_NS_PER_MS) {
+        ping(busy, "still here");
+        usleep(100000);
+    }
+    cr_assert_eq(next_event(idle, &c, 1, 0), 0, "the idle one was closed");
+    ping(busy, "and alive");
+    close(idle);
+    close(busy);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "idle_timeouts"), 1);
+    sup_free(&p);
+}
+
+/* Clock ticks of CPU time the process has used. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long ut = 0, st = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *s = strrchr(buf, ')');
+    cr_assert_eq(sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st), 2);
+    return (long)(ut + st);
+}
+
+Test(echod, emfile_sheds_clients_without_spinning_and_recovers, .timeout = 60)
+{
+    enum { N = 40 };
+    struct sup_proc p;
+    int fds[N], served = 0, shed = 0;
+    char buf[8];
+
+    START(&p, "-w", "1");
+    struct rlimit tight = { 24, 24 };
+    cr_assert_eq(prlimit(p.pid, RLIMIT_NOFILE, &tight, NULL), 0, "%s", strerror(errno));
+    for (int i = 0; i < N; i++)
+        fds[i] = connect_to(&p);
+    for (int i = 0; i < N; i++) {
+        /* Served: the echo.  Shed: EOF or a reset.  Never silence. */
+        sup_write_all(fds[i], "ping", 4);
+        ssize_t r = next_event(fds[i], buf, sizeof(buf), 5000);
+        cr_assert_neq(r, -2, "client %d left hanging", i);
+        if (r > 0)
+            served++;
+        else
+            shed++;
+    }
+    cr_assert_gt(served, 0);
+    cr_assert_gt(shed, 0);
+
+    long t0 = cpu_ticks(p.pid);
+    usleep(500000);
+    long used = cpu_ticks(p.pid) - t0;
+    cr_assert_lt(used, sysconf(_SC_CLK_TCK) / 5, "echod used %ld ticks while idle", used);
+
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    usleep(200000);
+    int fd = connect_to(&p);
+    ping(fd, "served again");
+    close(fd);
+    stop(&p);
+    cr_assert_geq(counter(&p, "summary", "emfile"), shed);
+    cr_assert_eq(counter(&p, "summary", "shed"), shed);
+    sup_free(&p);
+}
+
+/* ---- listeners ---- */
+
+/* Listening TCP sockets the process holds: its socket inodes that
+ * /proc/net/tcp and tcp6 list in state 0A (LISTEN). */
+static int count_listeners(pid_t pid)
+{
+    char path[64], link[128], line[512];
+    unsigned long inodes[256];
+    int ninodes = 0, count = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    cr_assert_not_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL && ninodes < 256;) {
+        char fdpath[320];
+        snprintf(fdpath, sizeof(fdpath), "%s/%s", path, e->d_name);
+        ssize_t n = readlink(fdpath, link, sizeof(link) - 1);
+        if (n > 0) {
+            link[n] = '\0';
+            if (sscanf(link, "socket:[%lu]", &inodes[ninodes]) == 1)
+                ninodes++;
+        }
+    }
+    closedir(d);
+    const char *tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+    for (int t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        if (f == NULL)
+            continue;
+        while (fgets(line, sizeof(line), f) != NULL) {
+            unsigned st;
+            unsigned long ino;
+            if (sscanf(line, " %*s %*s %*s %x %*s %*s %*s %*s %*s %lu", &st, &ino) != 2 || st != 0x0A)
+                continue;
+            for (int i = 0; i < ninodes; i++)
+                count += inodes[i] == ino;
+        }
+        fclose(f);
+    }
+    return count;
+}
+
+Test(echod, one_listening_socket_per_worker_or_one_shared, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "3");
+    cr_assert_not_null(strstr(p.out, "(3 workers)"));
+    cr_assert_eq(count_listeners(p.pid), 3);
+    stop(&p);
+    sup_free(&p);
+
+    START(&p, "-w", "3", "--shared-listener");
+    cr_assert_eq(count_listeners(p.pid), 1);
+    int fds[6];
+    for (int i = 0; i < 6; i++) {
+        fds[i] = connect_to(&p);
+        ping(fds[i], "shared");
+    }
+    for (int i = 0; i < 6; i++)
+        close(fds[i]);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "accepted"), 6);
+    sup_free(&p);
+}
+
+Test(echod, refuses_a_port_in_use, .timeout = 30)
+{
+    struct sup_proc a;
+    char listen[80];
+
+    START(&a, "-w", "2");
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", a.port);
+    char *path = sup_bin("echod");
+    char *argv[] = { "echod", "--listen", listen, "-w", "2", NULL };
+    char *err = NULL;
+    int status = sup_run(path, argv, 10000, NULL, &err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %#x", status);
+    cr_assert_not_null(strstr(err, "Address already in use"), "%s", err);
+    free(err);
+    free(path);
+    stop(&a);
+    sup_free(&a);
+}
+
+Test(echod, ipv6_loopback, .timeout = 30)
+{
+    struct sup_proc p;
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+    if (probe < 0 || bind(probe, (struct sockaddr *)&any, sizeof(any)) < 0)
+        cr_skip_test("no IPv6 loopback here");
+    close(probe);
+    START(&p, "--listen", "[::1]:0", "-w", "1");
+    cr_assert_str_eq(p.host, "::1");
+    int fd = connect_to(&p);
+    ping(fd, "over IPv6");
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+}
+
+/* ---- signals and shutdown ---- */
+
+Test(echod, sigterm_with_data_in_flight_loses_nothing, .timeout = 30)
+{
+    struct sup_proc p;
+    enum { LEN = 32768 };
+    static uint8_t data[LEN], back[LEN + 1];
+
+    START(&p, "-w", "1");
+    int fd = connect_to(&p);
+    ping(fd, "accepted");
+    sup_pattern(data, LEN, 5, 0);
+    cr_assert_eq(sup_write_all(fd, data, LEN), 0);
+    kill(p.pid, SIGTERM);
+    cr_assert_eq(sup_read_n(fd, back, LEN + 1, 5000), LEN, "every byte, then EOF");
+    cr_assert_eq(memcmp(data, back, LEN), 0);
+    int status = sup_wait(&p, 10000);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    cr_assert_neq(counter(&p, "summary", "bytes_out"), -1, "summary printed");
+    close(fd);
+    sup_free(&p);
+}
+
+/* A client that sends until everything is full and never reads: its
+ * connection always owes data. */
+static int stuck_client(const struct sup_proc *p)
+{
+    static uint8_t chunk[65536];
+    int fd = connect_to(p);
+
+    ping(fd, "hi");
+    set_nonblocking(fd, 1);
+    for (int idle = 0; idle < 3;) {
+        if (send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) > 0)
+            idle = 0;
+        else
+            idle++, usleep(30000);
+    }
+    return fd;
+}
+
+Test(echod, grace_period_ends_stuck_connections, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--grace", "300ms");
+    int fd = stuck_client(&p);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "grace_closed"), 1);
+    close(fd);
+    sup_free(&p);
+}
+
+Test(echod, second_signal_exits_at_once, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--grace", "60s");
+    int fd = stuck_client(&p);
+    kill(p.pid, SIGINT);
+    usleep(200000);
+    cr_assert_eq(sup_wait(&p, 0), -1, "still finishing its connection");
+    kill(p.pid, SIGINT);
+    int status = sup_wait(&p, 5000);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT, "status %#x", status);
+    close(fd);
+    sup_free(&p);
+}
+
+Test(echod, sigusr1_prints_stats, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "2", "--cpu-affinity", "--nodelay");
+    int fd = connect_to(&p);
+    ping(fd, "12345");
+    kill(p.pid, SIGUSR1);
+    usleep(200000);
+    cr_assert_eq(counter(&p, "stats", "active"), 1);
+    cr_assert_eq(counter(&p, "stats", "bytes_in"), 5);
+    cr_assert_not_null(strstr(p.out, "stats: worker 1 accepted="));
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+}
+
+Test(echod, accept_rate_zero_pauses_and_sigusr2_resumes, .timeout = 30)
+{
+    struct sup_proc p;
+    char buf[8];
+
+    START(&p, "-w", "1", "--accept-rate", "0");
+    int fd = connect_to(&p); /* the kernel completes the handshake */
+    cr_assert_eq(sup_write_all(fd, "wait", 4), 0);
+    cr_assert_eq(next_event(fd, buf, sizeof(buf), 300), -2, "not accepted while paused");
+    kill(p.pid, SIGUSR1);
+    usleep(100000);
+    cr_assert_eq(counter(&p, "stats", "accepted"), 0);
+    cr_assert_not_null(strstr(p.out, "accepting=paused"));
+
+    kill(p.pid, SIGUSR2);
+    cr_assert_eq(sup_read_n(fd, buf, 4, 5000), 4);
+    cr_assert_eq(memcmp(buf, "wait", 4), 0);
+    sup_drain(&p);
+    cr_assert_not_null(strstr(p.out, "accepting resumed"));
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+}
+
+Test(echod, accept_rate_paces_accepts, .timeout = 30)
+{
+    struct sup_proc p;
+    int fds[4];
+
+    START(&p, "-w", "1", "--accept-rate", "5"); /* one per 200 ms */
+    uint64_t t0 = clock_now_ns();
+    for (int i = 0; i < 4; i++)
+        fds[i] = connect_to(&p);
+    for (int i = 0; i < 4; i++)
+        ping(fds[i], "paced");
+    uint64_t ms = (clock_now_ns() - t0) / CLOCK_NS_PER_MS;
+    cr_assert_geq(ms, 500, "4 accepts at 5/s took only %llu ms", (unsigned long long)ms);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    stop(&p);
+    sup_free(&p);
+}
+
+Test(echod, stats_interval_lines_in_json, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--stats-interval", "100ms", "--json");
+    int fd = connect_to(&p);
+    ping(fd, "json");
+    usleep(400000);
+    close(fd);
+    stop(&p);
+    cr_assert_not_null(strstr(p.out, "\n{\"type\":\"interval\",\"active\":"), "%s", p.out);
+    cr_assert_not_null(strstr(p.out, "\n{\"type\":\"summary\",\"accepted\":1,"), "%s", p.out);
+    sup_free(&p);
+}
+
+/* ---- command line ---- */
+
+static int run_echod(const char *const *args, char **out, char **err)
+{
+    char *argv[16] = { "echod" };
+    char *path = sup_bin("echod");
+
+    for (int i = 0; args[i] != NULL; i++)
+        argv[i + 1] = (char *)args[i];
+    int status = sup_run(path, argv, 10000, out, err);
+    free(path);
+    return status;
+}
+
+Test(echod, bad_command_lines_exit_2_naming_the_flag, .timeout = 30)
+{
+    static const struct {
+        const char *args[4];
+        const char *message;
+    } cases[] = {
+        { { "--workers", "banana" }, "echod: --workers: expected a whole number from 1 to 1024, got 'banana'\n" },
+        { { "--listen", "127.0.0.1:99999" }, "echod: --listen: expected HOST:PORT" },
+        { { "--frobnicate" }, "echod: --frobnicate: unknown option (see --help)\n" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out, *err;
+        int status = run_echod(cases[i].args, &out, &err);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %#x",
+                  cases[i].args[0], status);
+        cr_assert_eq(strncmp(err, cases[i].message, strlen(cases[i].message)), 0, "%s", err);
+        cr_assert_str_eq(out, "");
+        free(out);
+        free(err);
+    }
+}
+
+Test(echod, help_and_version, .timeout = 30)
+{
+    char *out, *err;
+    int status = run_echod((const char *const[]){ "--help", NULL }, &out, &err);
+
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert_eq(strncmp(out, "usage: echod", 12), 0);
+    free(out);
+    free(err);
+    status = run_echod((const char *const[]){ "--version", NULL }, &out, &err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert_eq(strncmp(out, "echod ", 6), 0);
+    free(out);
+    free(err);
+}
+
+Test(echod, backlog_above_somaxconn_is_reported, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--backlog", "2147483647");
+    sup_drain(&p);
+    cr_assert_not_null(strstr(p.err, "exceeds net.core.somaxconn"), "%s", p.err ? p.err : "");
+    stop(&p);
+    sup_free(&p);
+}
