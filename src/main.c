@@ -115,13 +115,14 @@ static void toggle_pause(struct server *s)
 {
     int paused = !__atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED);
 
-    __atomic_store_n(&s->ctl.paused, paused, __ATOMIC_RELAXED);
-    kick_all(s);
+    /* Said before it takes effect, so the line precedes what it causes. */
     if (s->opt->json)
         printf("{\"type\":\"accepting\",\"accepting\":\"%s\"}\n", paused ? "paused" : "on");
     else
         printf("accepting %s\n", paused ? "paused" : "resumed");
     fflush(stdout);
+    __atomic_store_n(&s->ctl.paused, paused, __ATOMIC_RELAXED);
+    kick_all(s);
 }
 
 static void on_signals(struct server *s)
