@@ -51,11 +51,12 @@ struct bl_synq_phase {
     int64_t delta[BL_NCOUNTERS]; /* namespace TcpExt counters, -1 absent */
 
     /* SYN-ACK retransmission k (1-based) was seen for rtx_count[k] request
-     * sockets, rtx_median_ms[k] after their client's connect. */
+     * sockets, rtx_median_ms[k] after the SYN that made each one. */
     int rtx_count[BL_SYNQ_MAX_RTX + 1];
     double rtx_median_ms[BL_SYNQ_MAX_RTX + 1];
     uint32_t expired;         /* request sockets seen that later vanished */
     double expired_median_ms;
+    double expired_retrans_median; /* SYN-ACK retransmissions they had had */
 
     struct bl_synq_sample *samples;  /* malloc'ed */
     int nsamples;

@@ -105,7 +105,7 @@ static void print_retransmissions(FILE *f, const struct bl_synq_phase *ph, int n
     if (most == 0)
         return;
     fprintf(f, "\nSYN-ACK retransmissions of the half-open sockets (how many sockets, "
-               "median time since the client's SYN):\n%10s", "syncookies");
+               "median time since the SYN that made each):\n%10s", "syncookies");
     for (int k = 1; k <= most; k++)
         fprintf(f, " %13s", ordinal(k));
     fprintf(f, " %13s\n", "gone");
@@ -191,14 +191,22 @@ static void explain_timers(const struct bl_synq_phase *p, struct bl_text *t)
     if (used == 0)
         return;
     bl_text_add(t, "syncookies=%d: the server retransmitted each unanswered SYN-ACK "
-                   "(median times since the client's SYN: %s; TCPSynRetrans +%lld); "
+                   "(median times since the SYN that made each socket: %s; TCPSynRetrans +%lld); "
                    "net.ipv4.tcp_synack_retries is %ld in the namespace.", p->syncookies,
                 steps, (long long)p->delta[C_SYN_RETRANS], p->synack_retries);
     if (p->expired > 0)
         bl_text_add(t, "syncookies=%d: %u half-open socket%s then vanished, %.1f s after "
-                       "their SYN (median); their clients still believe they are "
-                       "connected.", p->syncookies, p->expired, p->expired == 1 ? "" : "s",
-                    p->expired_median_ms / 1000);
+                       "their SYN and after %.0f SYN-ACK retransmissions (medians); their "
+                       "clients still believe they are connected.", p->syncookies,
+                    p->expired, p->expired == 1 ? "" : "s", p->expired_median_ms / 1000,
+                    p->expired_retrans_median);
+    if (p->expired > 0 && p->expired_retrans_median < p->synack_retries)
+        bl_text_add(t, "syncookies=%d: that is fewer retransmissions than "
+                       "tcp_synack_retries (%ld): with the queue more than half full of "
+                       "old half-open sockets the kernel gives up on them sooner, which "
+                       "let %d clients whose SYNs had been dropped in later.",
+                    p->syncookies, p->synack_retries,
+                    p->cl_established - (int)p->syn_recv_peak);
     else if (p->rtx_count[1] > 0)
         bl_text_add(t, "syncookies=%d: none had given up by the end of the %.1f s watch "
                        "(--long watches until they do).", p->syncookies,

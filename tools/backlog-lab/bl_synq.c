@@ -40,6 +40,7 @@ struct synq_client {
     bool present;                  /* ... in the current sample */
     bool gone;                     /* ... and later vanished */
     uint64_t t_gone;
+    uint64_t t_base;               /* when its SYN-RECV socket was made */
     uint8_t rtx_seen;
     uint64_t t_rtx[BL_SYNQ_MAX_RTX + 1];
 };
@@ -198,10 +199,13 @@ static int sample_cb(const struct sockdiag_entry *e, void *arg)
     if (i == NO_CLIENT)
         return 0;
     struct synq_client *c = &sc->l->cl[i];
+    if (!c->seen) /* made by the first SYN, or by a retransmitted one later */
+        c->t_base = sc->now - c->t_connect < 2 * BL_SYNQ_SAMPLE_MS * CLOCK_NS_PER_MS
+                        ? c->t_connect : sc->now;
     c->seen = c->present = true;
     while (c->rtx_seen < e->retrans && c->rtx_seen < BL_SYNQ_MAX_RTX) {
         c->rtx_seen++;
-        c->t_rtx[c->rtx_seen] = sc->now - c->t_connect;
+        c->t_rtx[c->rtx_seen] = sc->now - c->t_base;
     }
     return 0;
 }
@@ -226,7 +230,7 @@ static int take_sample(struct synq_lab *l)
         struct synq_client *c = &l->cl[i];
         if (c->seen && !c->present && !c->gone) {
             c->gone = true;
-            c->t_gone = sc.now - c->t_connect;
+            c->t_gone = sc.now - c->t_base;
         }
     }
     if (s->syn_recv > ph->syn_recv_peak) {
@@ -302,6 +306,10 @@ static int summarize(struct synq_lab *l)
         if (l->cl[i].gone)
             v[m++] = (double)l->cl[i].t_gone / 1e6;
     ph->expired = (uint32_t)m;
+    for (int i = 0, k = 0; i < l->started; i++)
+        if (l->cl[i].gone)
+            v[k++] = l->cl[i].rtx_seen;
+    ph->expired_retrans_median = bl_text_median(v, m);
     ph->expired_median_ms = bl_text_median(v, m);
     free(v);
     for (int i = 0; i < l->started; i++) {
