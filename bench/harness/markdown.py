@@ -428,7 +428,9 @@ def commands(recs):
             continue
         seen.add((r["scenario"], r["point"]))
         cmd = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", cmd)
-        cmd = re.sub(r"/\S*/(bin|build)/", r"\1/", cmd)
+        cmd = re.sub(r"\S*/results/[^/ ]+/bin/peers/", "build/peers/", cmd)
+        cmd = re.sub(r"\S*/results/[^/ ]+/bin/", "bin/", cmd)
+        cmd = re.sub(r"\S*/results/([^/ ]+)/logs/", r"bench/results/\1/logs/", cmd)
         rows.append(f"- {r['scenario']}, {r['point']}: `{cmd}`")
     return ("\n## Commands\n\nThe load of each point as run against echod (PORT is the "
             "ephemeral port echod printed; the same command ran against every server), and "

@@ -52,10 +52,11 @@ def _open(ctx, srv, count, holds):
     """Adds hold processes until count more connections are asked for."""
     while count > 0:
         n = min(count, HOLD_MAX)
-        argv = load.hold_argv(ctx.tcpload, srv.addr, n, CONNECT_RATE, 600)
+        argv = procs.pinned(ctx.load_cpu, load.hold_argv(ctx.tcpload, srv.addr, n,
+                                                          CONNECT_RATE, 600))
         ctx.load_log.write("$ " + " ".join(argv) + "\n")
         ctx.load_log.flush()
-        holds.append(procs.start(procs.pinned(ctx.load_cpu, argv), stderr=ctx.load_log))
+        holds.append(procs.start(argv, stderr=ctx.load_log))
         count -= n
 
 
@@ -106,7 +107,7 @@ def measure_server(ctx, server, counts, run):
 def memory(ctx):
     """Scenario 6, interleaved: every server once per run."""
     mem = ctx.p["memory"]
-    for run in range(mem["runs"]):
+    for run in range(ctx.p["runs"]):
         for server in servers.echo_servers(ctx.bins):
             try:
                 measure_server(ctx, server, mem["counts"], run)

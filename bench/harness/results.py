@@ -5,7 +5,7 @@ date, the exact command, the servers' command lines, the profile) and one
 record per measurement ("records"); it is rewritten after every record, so
 an interrupted run keeps what it measured.  results.csv flattens the
 records' metrics, one row each, for spreadsheets.  logs/ keeps the servers'
-and loads' stderr.  bench/results/latest points to the newest run.
+and loads' stderr; bin/ the programs the run used.  bench/results/latest points to the newest run.
 """
 import csv
 import json

@@ -26,11 +26,11 @@ PROFILES = {
                      (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
         "latency_fractions": [0.1, 0.3, 0.5, 0.7, 0.9, 1.1],
-        "latency_duration": 2.0,
+        "latency_duration": 1.5,
         "cps": {"conns": 32, "warmup": 1.0, "duration": 10.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
-        "memory": {"counts": [10000, "max"], "runs": 3},
-        "syscalls": {"duration": 3.0},
+        "memory": {"counts": [10000, "max"]},
+        "syscalls": {"duration": 1.5},
         "instructions": {"duration": 1.0, "servers": ["echod", "libuv", "libevent", "threads"]},
     },
     "quick": {
@@ -41,7 +41,7 @@ PROFILES = {
         "latency_duration": 0.5,
         "cps": {"conns": 32, "warmup": 0.5, "duration": 2.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
-        "memory": {"counts": [1000], "runs": 1},
+        "memory": {"counts": [1000]},
         "syscalls": {"duration": 1.0},
         "instructions": {"duration": 0.5, "servers": ["echod", "libuv"]},
     },
@@ -253,8 +253,9 @@ def fairness_measure(ctx, srv, point, run):
     flood_argv = load.echo_argv(ctx.tcpload, srv.addr, 1, 65536, 0,
                                 ctx.p["warmup"] + ctx.p["duration"] + 2,
                                 point["flood_pipeline"])
-    flood = procs.start(["nice", "-n", "19"] + procs.pinned(ctx.load_cpu, flood_argv),
-                        stderr=ctx.load_log)
+    cmd = ["nice", "-n", "19"] + procs.pinned(ctx.load_cpu, flood_argv)
+    ctx.load_log.write(f"$ {shlex.join(cmd)} &\n")
+    flood = procs.start(cmd, stderr=ctx.load_log)
     try:
         time.sleep(0.3)
         if flood.poll() is not None:
