@@ -200,6 +200,7 @@ struct tl_loop {
     struct tl_stats *st;
     uint32_t n;               /* connections or slots of this thread */
     int ep;
+    int ms_timeouts;          /* no epoll_pwait2: millisecond timeouts */
     struct tl_window w;
 };
 
@@ -216,8 +217,9 @@ struct tl_steps {
  * unless something failed, finishes, closes l.  Returns 0 or -1. */
 int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps *s);
 
-/* Waits up to wait_ns for events; returns how many (0 on timeout or
- * EINTR), or -1 after tl_run_fail. */
+/* Waits up to wait_ns for events (epoll_pwait2; where the kernel lacks
+ * it, epoll_wait with the timeout rounded up to a millisecond); returns
+ * how many (0 on timeout or EINTR), or -1 after tl_run_fail. */
 int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns);
 
 #endif

@@ -144,13 +144,22 @@ int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t w
 {
     struct timespec ts = { (time_t)(wait_ns / CLOCK_NS_PER_SEC),
                            (long)(wait_ns % CLOCK_NS_PER_SEC) };
-    int n = epoll_pwait2(l->ep, evs, max, &ts, NULL);
+    int n;
 
+    if (!l->ms_timeouts) {
+        n = epoll_pwait2(l->ep, evs, max, &ts, NULL);
+        if (n < 0 && errno == ENOSYS)
+            l->ms_timeouts = 1; /* kernel before 5.11, or valgrind */
+    }
+    if (l->ms_timeouts) {
+        uint64_t ms = (wait_ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
+        n = epoll_wait(l->ep, evs, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
+    }
     if (n >= 0)
         return n;
     if (errno == EINTR)
         return 0;
-    return tl_run_fail(l->t, "epoll_pwait2: %s", strerror(errno));
+    return tl_run_fail(l->t, "epoll_wait: %s", strerror(errno));
 }
 
 void tl_window_init(struct tl_window *w, const struct tl_run *r)
