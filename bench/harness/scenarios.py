@@ -171,6 +171,7 @@ def floor_measure(ctx, srv, point, run):
         "server_user_us": m.pop("server_user_s") / m["ops"] * 1e6,
         "server_sys_us": m.pop("server_sys_s") / m["ops"] * 1e6,
         "server_core_busy": core,
+        "load_core_busy": cpu["core_busy"].get(str(ctx.load_cpu)) if cpu else None,
     })
     return {"ok": status == 0, "metrics": m, "cpu": cpu, "command": shlex.join(argv)}
 
