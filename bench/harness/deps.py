@@ -1,7 +1,7 @@
 """What the benchmarks need from Debian, and the peers' build.
 
 ensure_packages() installs whatever is missing of nginx (with its stream
-module), libuv and libevent headers, gnuplot, strace and valgrind, running `apt-get update`
+module), libuv and libevent headers, gnuplot, strace, valgrind and perf, running `apt-get update`
 first only when the package lists are empty, as `make test` does for
 Criterion.  Debian's nginx package may start a system nginx on install;
 the harness never relies on it and starts its own with its own config.
@@ -21,6 +21,7 @@ PACKAGES = {
     "gnuplot-nox": "/usr/bin/gnuplot",
     "strace": "/usr/bin/strace",
     "valgrind": "/usr/bin/callgrind_control",
+    "linux-perf": "/usr/bin/perf",
 }
 
 

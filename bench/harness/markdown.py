@@ -375,6 +375,27 @@ def cpu(recs, plots):
                                    "user share of core", "user x echod"], rows))
     out.append(instructions(recs))
     out.append(syscalls(recs))
+    out.append(perf_profile(recs))
+    return "".join(out)
+
+
+def perf_profile(recs):
+    done = [r for r in recs if r["scenario"] == "profile" and r["ok"]]
+    if not done:
+        return _failures(recs, "profile")
+    rows = [[r["server"], f"{r['metrics']['user_pct']:.1f}%", f"{r['metrics']['kernel_pct']:.1f}%",
+             f"{r['metrics']['idle_pct']:.1f}%", f"{r['metrics']['other_pct']:.1f}%"]
+            for r in done]
+    out = ["\n### Where the server's core goes (perf)\n\n`perf record -e cpu-clock -a -C 0` "
+           "(software clock: this virtual machine has no hardware counters) while each server "
+           "serves 64 B ping-pong on 100 connections; shares of all samples on the server's "
+           "CPU.\n\n" + _table(["server", "its user space", "kernel on its behalf",
+                                  "idle", "other tasks"], rows)]
+    for r in done:
+        out.append(f"\nHottest symbols on CPU 0, {r['server']}:\n\n" + _table(
+            ["share", "task", "side", "symbol"],
+            [[f"{t[0]:.2f}%", t[1], t[2], f"`{t[3]}`"] for t in r["metrics"]["top"][:10]]))
+    out.append(_failures(recs, "profile"))
     return "".join(out)
 
 
@@ -388,13 +409,20 @@ def instructions(recs):
         rows.append([srv, _n(s.median),
                      _ratio(stats.ratio(recs, "instructions", PP_MAIN, srv,
                                         "instructions_per_msg"))])
+    tops = [r for r in recs if r["scenario"] == "instructions" and r["ok"]
+            and r["metrics"].get("top")]
+    top_txt = "".join(
+        f"\nCostliest functions of {r['server']} by their own instructions per message "
+        "(long load, connection set-up included):\n\n" +
+        _table(["function", "instructions/msg"],
+               [[f"`{name}`", _n(v, 1)] for name, v in r["metrics"]["top"]]) for r in tops)
     return ("\n### User-space instructions per message\n\nThe user/system split above is "
             "sampled by the kernel once per tick (10 ms), so a small user share is noisy.  "
             "Callgrind counts the instructions each server executes in user space (libc "
             "included) exactly: 64 B ping-pong on 100 connections, the difference between a "
             "short and a long load divided by the difference in messages, so connecting and "
             "closing cancel out.\n\n" +
-            _table(["server", "instructions/msg", "x echod"], rows) +
+            _table(["server", "instructions/msg", "x echod"], rows) + top_txt +
             _failures(recs, "instructions"))
 
 

@@ -9,7 +9,8 @@ run, ok, metrics (rates, latencies, CPU per operation), the CPU rates of
 its window, the exact load command and the load's own JSON.
 
 Scenario 6 (memory) lives in memory.py, the system-call count in
-syscalls.py and the instruction count in instructions.py; scenario 7 (CPU per operation) is read from the records of
+syscalls.py, the instruction count in instructions.py and the perf
+profile in profile.py; scenario 7 (CPU per operation) is read from the records of
 scenarios 1 and 4 by the report.
 """
 import shlex
@@ -32,6 +33,7 @@ PROFILES = {
         "memory": {"counts": [10000, "max"]},
         "syscalls": {"duration": 1.5},
         "instructions": {"duration": 1.0, "servers": ["echod", "libuv", "libevent", "threads"]},
+        "profile": {"duration": 2.0},
     },
     "quick": {
         "runs": 1, "warmup": 0.25, "duration": 0.5,
@@ -44,6 +46,7 @@ PROFILES = {
         "memory": {"counts": [1000]},
         "syscalls": {"duration": 1.0},
         "instructions": {"duration": 0.5, "servers": ["echod", "libuv"]},
+        "profile": {"duration": 1.0},
     },
 }
 
