@@ -42,6 +42,9 @@ struct bl_synq_phase {
     uint64_t watch_ns;
     bool interrupted;
 
+    uint32_t syn_recv_stop;   /* SYN-RECV once every client had started:
+                                 where the queue stopped growing */
+    bool stopped_seen;
     uint32_t syn_recv_peak;
     uint32_t peak_at_ms;      /* first sample that saw the peak */
     uint32_t syn_recv_end;

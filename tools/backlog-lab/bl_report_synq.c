@@ -23,8 +23,9 @@ static void print_table(FILE *f, const struct bl_synq_phase *ph, int n)
 {
     fprintf(f, "Half-open connections per syncookies mode (counters of the server "
                "namespace: nothing else runs there):\n");
-    fprintf(f, "%10s %7s %5s %7s %14s %7s %9s %8s %12s %17s %14s %13s\n", "syncookies",
-            "backlog", "limit", "clients", "SYN-RECV peak", "at end", "connected",
+    fprintf(f, "%10s %7s %5s %7s %8s %14s %7s %9s %8s %12s %17s %14s %13s\n",
+            "syncookies", "backlog", "limit", "clients", "stopped", "SYN-RECV peak",
+            "at end", "connected",
             "SYN-SENT", "ReqQFullDrop", "ReqQFullDoCookies", "SyncookiesSent",
             "TCPSynRetrans");
     for (int i = 0; i < n; i++) {
@@ -32,8 +33,9 @@ static void print_table(FILE *f, const struct bl_synq_phase *ph, int n)
         char peak[32];
         snprintf(peak, sizeof(peak), "%u @%.2fs", p->syn_recv_peak,
                  (double)p->peak_at_ms / 1000);
-        fprintf(f, "%10d %7d %5u %7d %14s %7u %9d %8d %12lld %17lld %14lld %13lld\n",
-                p->syncookies, p->backlog, p->limit, p->nclients, peak, p->syn_recv_end,
+        fprintf(f, "%10d %7d %5u %7d %8u %14s %7u %9d %8d %12lld %17lld %14lld %13lld\n",
+                p->syncookies, p->backlog, p->limit, p->nclients, p->syn_recv_stop, peak,
+                p->syn_recv_end,
                 p->cl_established, p->cl_syn_sent, (long long)p->delta[C_REQQ_DROP],
                 (long long)p->delta[C_REQQ_COOKIES], (long long)p->delta[C_COOKIES_SENT],
                 (long long)p->delta[C_SYN_RETRANS]);
@@ -132,12 +134,12 @@ static void print_retransmissions(FILE *f, const struct bl_synq_phase *ph, int n
 /* Where SYN-RECV stopped, compared with the listener's limit. */
 static void explain_stop(const struct bl_synq_phase *p, struct bl_text *t)
 {
-    long diff = (long)p->syn_recv_peak - (long)p->limit;
+    long diff = (long)p->syn_recv_stop - (long)p->limit;
 
-    if ((int)p->syn_recv_peak >= p->nclients) {
-        bl_text_add(t, "syncookies=%d: all %d clients got a SYN-RECV socket (peak %u): "
-                       "the queue never filled, so this mode says nothing about its limit.",
-                    p->syncookies, p->nclients, p->syn_recv_peak);
+    if ((int)p->syn_recv_stop >= p->nclients) {
+        bl_text_add(t, "syncookies=%d: all %d clients got a SYN-RECV socket: the queue "
+                       "never filled, so this mode says nothing about its limit.",
+                    p->syncookies, p->nclients);
         return;
     }
     if (p->syn_recv_peak == 0) {
@@ -147,19 +149,22 @@ static void explain_stop(const struct bl_synq_phase *p, struct bl_text *t)
                     p->nclients, (long long)p->delta[C_COOKIES_SENT]);
         return;
     }
-    bl_text_add(t, "syncookies=%d: SYN-RECV sockets climbed to %u (reached %.2f s in) and "
-                   "stopped there while %d clients tried: that is the listener's limit "
+    bl_text_add(t, "syncookies=%d: SYN-RECV sockets climbed to %u and stopped there once "
+                   "all %d clients had sent their SYN: that is the listener's limit "
                    "(backlog %d, idiag_wqueue %u)%s%ld, not net.ipv4.tcp_max_syn_backlog "
-                   "(%ld in the namespace).", p->syncookies, p->syn_recv_peak,
-                (double)p->peak_at_ms / 1000, p->nclients, p->backlog, p->limit,
-                diff == 0 ? "" : diff > 0 ? " + " : " - ", diff == 0 ? 0 : labs(diff),
-                p->max_syn_backlog);
+                   "(%ld in the namespace).", p->syncookies, p->syn_recv_stop, p->nclients,
+                p->backlog, p->limit, diff == 0 ? "" : diff > 0 ? " + " : " - ",
+                diff == 0 ? 0 : labs(diff), p->max_syn_backlog);
+    if (p->syn_recv_peak > p->syn_recv_stop)
+        bl_text_add(t, "syncookies=%d: one sample saw %u (%.2f s in), for a moment while an "
+                       "old half-open socket was being replaced by a new one.", p->syncookies,
+                    p->syn_recv_peak, (double)p->peak_at_ms / 1000);
 }
 
 /* What happened to the SYNs beyond that point, and what clients saw. */
 static void explain_beyond(const struct bl_synq_phase *p, struct bl_text *t)
 {
-    if (p->syn_recv_peak == 0 || (int)p->syn_recv_peak >= p->nclients)
+    if (p->syn_recv_peak == 0 || (int)p->syn_recv_stop >= p->nclients)
         return;
     if (p->delta[C_REQQ_DROP] > 0)
         bl_text_add(t, "syncookies=%d: later SYNs were dropped (TCPReqQFullDrop +%lld); "
@@ -240,6 +245,7 @@ static void json_phase(struct bl_json *j, const struct bl_synq_phase *p)
     bl_json_int(j, "tcp_synack_retries", p->synack_retries);
     bl_json_int(j, "tcp_max_syn_backlog", p->max_syn_backlog);
     bl_json_double(j, "watch_ms", (double)p->watch_ns / 1e6);
+    bl_json_int(j, "syn_recv_stopped_at", p->syn_recv_stop);
     bl_json_int(j, "syn_recv_peak", p->syn_recv_peak);
     bl_json_int(j, "syn_recv_peak_at_ms", p->peak_at_ms);
     bl_json_int(j, "syn_recv_end", p->syn_recv_end);

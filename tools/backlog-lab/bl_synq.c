@@ -233,6 +233,10 @@ static int take_sample(struct synq_lab *l)
             c->t_gone = sc.now - c->t_base;
         }
     }
+    if (!ph->stopped_seen && s->started == (uint32_t)ph->nclients) {
+        ph->stopped_seen = true;
+        ph->syn_recv_stop = s->syn_recv;
+    }
     if (s->syn_recv > ph->syn_recv_peak) {
         ph->syn_recv_peak = s->syn_recv;
         ph->peak_at_ms = s->t_ms;
@@ -306,11 +310,11 @@ static int summarize(struct synq_lab *l)
         if (l->cl[i].gone)
             v[m++] = (double)l->cl[i].t_gone / 1e6;
     ph->expired = (uint32_t)m;
+    ph->expired_median_ms = bl_text_median(v, m);
     for (int i = 0, k = 0; i < l->started; i++)
         if (l->cl[i].gone)
             v[k++] = l->cl[i].rtx_seen;
     ph->expired_retrans_median = bl_text_median(v, m);
-    ph->expired_median_ms = bl_text_median(v, m);
     free(v);
     for (int i = 0; i < l->started; i++) {
         uint8_t state;
