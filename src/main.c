@@ -40,6 +40,7 @@ struct server {
     const struct stats_counters **blocks;
     unsigned nworkers;       /* created */
     unsigned nstarted;       /* threads running or finished */
+    struct sockaddr_storage bound; /* the address with its real port */
     int sig_fd;
     int done_fd;
     int stopping;
@@ -237,24 +238,18 @@ static void free_server(struct server *s)
     free(s->blocks);
 }
 
-/* Opens the listen sockets and says where echod listens.  Returns 0, or
- * -1 with a message. */
+/* Opens the listen sockets.  Returns 0, or -1 with a message. */
 static int open_listeners(struct server *s, char *err, size_t errlen)
 {
     const struct options *o = s->opt;
-    struct sockaddr_storage bound;
-    char text[PARSE_ADDRSTRLEN];
     unsigned n = o->shared_listener ? 1 : o->workers;
 
     warn_backlog(o->backlog);
     if (listener_open_all((const struct sockaddr *)&o->addr, o->addr_len, o->backlog, n,
-                          o->shared_listener, o->nodelay, s->listen_fds, &bound,
+                          o->shared_listener, o->nodelay, s->listen_fds, &s->bound,
                           err, errlen) < 0)
         return -1;
     s->nlisten = n;
-    printf("listening on %s (%u workers)\n",
-           parse_format_addr((struct sockaddr *)&bound, text, sizeof(text)), o->workers);
-    fflush(stdout);
     return 0;
 }
 
@@ -282,9 +277,14 @@ static int setup(struct server *s, char *err, size_t errlen)
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return -1;
     }
-    if (open_listeners(s, err, errlen) < 0)
+    if (open_listeners(s, err, errlen) < 0 || start_workers(s, err, errlen) < 0)
         return -1;
-    return start_workers(s, err, errlen);
+    /* Said once everything runs: a script that reads the port can connect. */
+    char text[PARSE_ADDRSTRLEN];
+    printf("listening on %s (%u workers)\n",
+           parse_format_addr((struct sockaddr *)&s->bound, text, sizeof(text)), s->opt->workers);
+    fflush(stdout);
+    return 0;
 }
 
 static int serve(const struct options *o)
