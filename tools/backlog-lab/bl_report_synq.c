@@ -168,10 +168,9 @@ static void explain_beyond(const struct bl_synq_phase *p, struct bl_text *t)
         return;
     if (p->delta[C_REQQ_DROP] > 0)
         bl_text_add(t, "syncookies=%d: later SYNs were dropped (TCPReqQFullDrop +%lld); "
-                       "%d client%s stayed in SYN-SENT, retransmitting their SYN (up to %u "
-                       "times so far), and only %d connected.", p->syncookies,
-                    (long long)p->delta[C_REQQ_DROP], p->cl_syn_sent,
-                    p->cl_syn_sent == 1 ? "" : "s", p->cl_syn_retrans, p->cl_established);
+                       "%d client%s stayed in SYN-SENT, retransmitting their SYN, and only %d "
+                       "connected.", p->syncookies, (long long)p->delta[C_REQQ_DROP],
+                    p->cl_syn_sent, p->cl_syn_sent == 1 ? "" : "s", p->cl_established);
     if (p->delta[C_REQQ_COOKIES] > 0)
         bl_text_add(t, "syncookies=%d: later SYNs were answered with syncookies "
                        "(TCPReqQFullDoCookies +%lld, SyncookiesSent +%lld) and left no "
