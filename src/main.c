@@ -213,8 +213,7 @@ static int start_workers(struct server *s, char *err, size_t errlen)
 }
 
 /* Stops the workers that were started (if main_loop has not) and waits
- * for their threads.  pthread_join fails only for a thread that does not
- * exist, which nstarted rules out. */
+ * for their threads. */
 static void join_workers(struct server *s)
 {
     if (s->nstarted > 0 && !s->stopping)

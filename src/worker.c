@@ -525,6 +525,8 @@ void worker_kick(struct worker *w)
         fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
 }
 
+/* pthread_join fails only for a thread that was never started or is
+ * already joined; main joins each started worker exactly once. */
 void worker_join(struct worker *w)
 {
     pthread_join(w->thread, NULL);
