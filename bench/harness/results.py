@@ -4,7 +4,7 @@ results.json holds the run's description ("meta": machine, kernel, commit,
 date, the exact command, the servers' command lines, the profile) and one
 record per measurement ("records"); it is rewritten after every record, so
 an interrupted run keeps what it measured.  results.csv flattens the
-records' metrics, one row each, for spreadsheets.  logs/ keeps the servers'
+records' scalar metrics, one row each, for spreadsheets.  logs/ keeps the servers'
 and loads' stderr; bin/ the programs the run used.  bench/results/latest points to the newest run.
 """
 import csv
@@ -44,7 +44,8 @@ class Results:
         os.replace(tmp, os.path.join(self.dir, "results.json"))
 
     def write_csv(self):
-        keys = sorted({k for r in self.records for k in r.get("metrics", {})})
+        keys = sorted({k for r in self.records for k, v in r.get("metrics", {}).items()
+                       if v is None or isinstance(v, (int, float, str, bool))})
         with open(os.path.join(self.dir, "results.csv"), "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["scenario", "point", "server", "run", "ok", "error"] + keys)
