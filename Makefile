@@ -47,14 +47,17 @@ quiet = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 .PHONY: all run test check deps clean install bench bench-quick
+.SECONDARY:
 all: $(PROGS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# P: members keep their paths, so src/x.c and tools/y/x.c cannot replace
+# each other inside the archive.
 $(LIB): $(LIB_OBJ)
-	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+	$(call quiet,AR,$@)rm -f $@ && ar rcsP $@ $^
 
 $(BIN)/echod: $(O)/src/main.o $(LIB)
 	@mkdir -p $(dir $@)
