@@ -64,7 +64,7 @@ def throughput(recs, outdir, tmp):
         plots.append(f"'{f}' using 1:2:3:4 with {style} title '{_q(name)}'")
     script = ("set logscale x\nset xlabel 'connections'\nset ylabel 'messages/s'\n"
               "set title '64 B ping-pong: throughput against connections (median, min-max)'\n"
-              "set key outside right\nset grid\nset format y '%.0s%c'\nset xrange [0.7:*]\n"
+              "set key below\nset grid\nset format y '%.0s%c'\nset xrange [0.7:*]\n"
               "plot " + ", ".join(plots))
     return _run(script, outdir, "throughput.png")
 
