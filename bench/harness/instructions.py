@@ -21,7 +21,7 @@ import re
 import shlex
 import subprocess
 
-from . import load, measure, procs, servers
+from . import load, measure, procs, scenarios
 
 COUNTED = ("echod", "libuv", "libevent", "threads")  # node's JIT does not run well under valgrind
 
@@ -111,16 +111,7 @@ def count_one(ctx, server, seconds):
 
 def instructions(ctx):
     seconds = ctx.p["instructions"]["duration"]
-    for server in servers.echo_servers(ctx.bins):
-        if server.name not in COUNTED or server.name not in ctx.p["instructions"]["servers"]:
-            continue
-        try:
-            rec = count_one(ctx, server, seconds)
-        except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as e:
-            rec = {"scenario": "instructions", "point": "64 B x 100", "server": server.name,
-                   "run": 0, "ok": False, "error": str(e), "metrics": {}}
-        ctx.results.add(rec)
-        m = rec["metrics"]
-        ctx.log(f"  instructions {server.name:<9} " + (
-            f"{m['instructions_per_msg']:,.0f} user-space instructions/message"
-            if rec["ok"] else "FAILED: " + rec["error"]))
+    names = [n for n in COUNTED if n in ctx.p["instructions"]["servers"]]
+    scenarios.each_server(
+        ctx, "instructions", names, lambda c, srv: count_one(c, srv, seconds),
+        lambda m: f"{m['instructions_per_msg']:,.0f} user-space instructions/message")

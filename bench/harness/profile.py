@@ -15,7 +15,7 @@ import shlex
 import subprocess
 import time
 
-from . import load, procs, servers
+from . import load, procs, scenarios
 
 PROFILED = ("echod", "libuv")
 
@@ -76,18 +76,8 @@ def profile_one(ctx, server, seconds):
 
 def profile(ctx):
     seconds = ctx.p["profile"]["duration"]
-    for server in servers.echo_servers(ctx.bins):
-        if server.name not in PROFILED:
-            continue
-        try:
-            rec = profile_one(ctx, server, seconds)
-        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
-            rec = {"scenario": "profile", "point": "64 B x 100", "server": server.name,
-                   "run": 0, "ok": False, "error": str(e), "metrics": {}}
-        ctx.results.add(rec)
-        m = rec["metrics"]
-        ctx.log(f"  profile   {server.name:<9} " + (
-            f"CPU {ctx.server_cpu}: {m['user_pct']:.1f}% user, {m['kernel_pct']:.1f}% kernel, "
-            f"{m['idle_pct']:.1f}% idle; "
-            + ", ".join(f"{t[3]} {t[0]:.1f}%" for t in m["top"][:3])
-            if rec["ok"] else "FAILED: " + rec["error"]))
+    scenarios.each_server(
+        ctx, "profile", PROFILED, lambda c, srv: profile_one(c, srv, seconds),
+        lambda m: f"CPU {ctx.server_cpu}: {m['user_pct']:.1f}% user, "
+        f"{m['kernel_pct']:.1f}% kernel, {m['idle_pct']:.1f}% idle; " +
+        ", ".join(f"{t[3]} {t[0]:.1f}%" for t in m["top"][:3]))

@@ -15,6 +15,7 @@ scenarios 1 and 4 by the report.
 """
 import shlex
 import statistics
+import subprocess
 import time
 
 from . import load, measure, procs, servers, stats
@@ -286,3 +287,20 @@ def fairness(ctx):
              "flood_pipeline": f["flood_pipeline"]}
     interleave(ctx, "fairness", servers.echo_servers(ctx.bins),
                [(f"{f['conns']} x 64 B at {rate:,}/s", point)], fairness_measure)
+
+
+def each_server(ctx, scenario, names, measure_fn, say_fn):
+    """For the tracing scenarios (syscalls, instructions, profile): runs
+    measure_fn(ctx, server) once for each echo server named in names,
+    records what it returns (or the failure) and logs say_fn(metrics)."""
+    for server in servers.echo_servers(ctx.bins):
+        if server.name not in names:
+            continue
+        try:
+            rec = measure_fn(ctx, server)
+        except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as e:
+            rec = {"scenario": scenario, "point": "64 B x 100", "server": server.name,
+                   "run": 0, "ok": False, "error": str(e), "metrics": {}}
+        ctx.results.add(rec)
+        ctx.log(f"  {scenario:<9} {server.name:<9} " + (
+            say_fn(rec["metrics"]) if rec["ok"] else "FAILED: " + rec["error"]))

@@ -13,7 +13,7 @@ untraced run would; the reads and writes per message do not change.
 import os
 import shlex
 
-from . import load, measure, procs, servers
+from . import load, measure, procs, scenarios
 
 TRACED = ("echod", "libuv")
 
@@ -66,17 +66,7 @@ def trace_one(ctx, server, duration):
 
 def syscalls(ctx):
     duration = ctx.p["syscalls"]["duration"]
-    for server in servers.echo_servers(ctx.bins):
-        if server.name not in TRACED:
-            continue
-        try:
-            rec = trace_one(ctx, server, duration)
-        except (RuntimeError, ValueError, OSError) as e:
-            rec = {"scenario": "syscalls", "point": "64 B x 100", "server": server.name,
-                   "run": 0, "ok": False, "error": str(e), "metrics": {}}
-        ctx.results.add(rec)
-        m = rec["metrics"]
-        ctx.log(f"  syscalls  {server.name:<9} " + (
-            f"{m['calls_per_msg']:.3f} calls/message: " +
-            ", ".join(f"{k} {v:.3f}" for k, v in list(m["per_call"].items())[:4])
-            if rec["ok"] else "FAILED: " + rec["error"]))
+    scenarios.each_server(
+        ctx, "syscalls", TRACED, lambda c, srv: trace_one(c, srv, duration),
+        lambda m: f"{m['calls_per_msg']:.3f} calls/message: " +
+        ", ".join(f"{k} {v:.3f}" for k, v in list(m["per_call"].items())[:4]))
