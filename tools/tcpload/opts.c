@@ -331,8 +331,9 @@ void tl_opts_usage(FILE *f)
 "             tcpload echo 127.0.0.1:7007 -c 100 -R 50k -d 10s\n"
 "  connect  transactions: connect, send --send bytes, read --expect bytes or\n"
 "           until the server closes, close; CONNS in flight at once\n"
-"             tcpload connect 127.0.0.1:7007 -c 50 --expect 6 -d 5s\n"
-"             tcpload connect 127.0.0.1:7007 --source 127.0.0.2-127.0.0.254 --rate 20k\n"
+"             tcpload connect 127.0.0.1:7007 -c 50 -d 5s    (hello-and-close server)\n"
+"             tcpload connect 127.0.0.1:7007 --send 64 --expect 64 --rate 20k \\\n"
+"                     --source 127.0.0.2-127.0.0.254 --linger0\n"
 "  hold     open CONNS connections (at --connect-rate), keep them open and\n"
 "           idle for DURATION, optionally pinging each; report opened/held/lost\n"
 "             tcpload hold 127.0.0.1:7007 -c 10k --connect-rate 2k -d 30s\n"
@@ -366,7 +367,8 @@ void tl_opts_usage(FILE *f)
 "      --ping-interval D send one byte on each connection every D\n"
 "      --source A[-B], --linger0   as for connect\n"
 "\n"
-"Durations: 10, 10s, 500ms, 2m.  Counts and rates: 10k, 2m.  Sizes: 64, 16k, 1MiB.\n"
+"Durations: 10, 10s, 500ms, 2m.  Counts and rates: 10k, 2m (million).\n"
+"Sizes: 64, 16k, 1MiB.  SIGINT or SIGTERM ends the run early, with a report.\n"
 "Exit status: 0 run completed, 1 data corrupted or no connection could be\n"
 "made, 2 bad usage.\n", f);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 static uint8_t *pattern;
+const uint8_t *tl_pattern_mem;
 
 int tl_pattern_init(void)
 {
@@ -24,6 +25,7 @@ int tl_pattern_init(void)
     }
     for (size_t i = 0; i < TL_PATTERN_SPAN; i++)
         pattern[TL_PATTERN_PERIOD + i] = pattern[i % TL_PATTERN_PERIOD];
+    tl_pattern_mem = pattern;
     return 0;
 }
 
@@ -31,21 +33,14 @@ void tl_pattern_free(void)
 {
     free(pattern);
     pattern = NULL;
+    tl_pattern_mem = NULL;
 }
 
-const uint8_t *tl_pattern_at(uint32_t base, uint64_t off)
+size_t tl_pattern_diff(const uint8_t *want, const uint8_t *buf, size_t len,
+                       size_t *first_bad)
 {
-    return pattern + (base + off) % TL_PATTERN_PERIOD;
-}
-
-size_t tl_pattern_check(uint32_t base, uint64_t off, const uint8_t *buf,
-                        size_t len, size_t *first_bad)
-{
-    const uint8_t *want = tl_pattern_at(base, off);
     size_t bad = 0;
 
-    if (memcmp(buf, want, len) == 0)
-        return 0;
     for (size_t i = 0; i < len; i++)
         if (buf[i] != want[i] && bad++ == 0)
             *first_bad = i;
