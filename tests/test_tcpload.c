@@ -321,7 +321,7 @@ Test(tcpload, hold_counts_connections_the_server_drops, .timeout = 60)
     start_echod(&srv, target, iargs);
     char *out = tcpload(&st, NULL, "hold", target, "-c", "5", "-d", "1s", "--json", NULL);
     cr_assert_eq(exit_code(st), 0, "%s", out);
-    cr_assert_eq(json_num(out, "opened"), 4, "%s", out);
+    cr_assert_eq(json_num(out, "opened"), 5, "%s", out);
     cr_assert_eq(json_num(out, "lost"), 5, "%s", out);
     cr_assert_eq(json_num(out, "held"), 0, "%s", out);
     cr_assert_eq(json_num(out, "EOF"), 5, "%s", out);
