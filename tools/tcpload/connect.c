@@ -168,6 +168,18 @@ static int send_more(struct cmode *m, struct txn *x)
     return 0;
 }
 
+/* The server closed its side: fine, unless --expect bytes are missing.
+ * Returns 0, or -1 when x failed. */
+static int eof(struct cmode *m, struct txn *x)
+{
+    x->eof = 1;
+    if (!m->l.o->expect_eof && x->rcvd < m->l.o->expect) {
+        fail(m, x, TL_ERR_SHORT);
+        return -1;
+    }
+    return 0;
+}
+
 /* Reads what the server sent.  Returns 0, or -1 when x failed. */
 static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now)
 {
@@ -184,18 +196,18 @@ static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now
             tl_live_add(&m->l.t->live.bytes_in, (uint64_t)n);
             if (!m->l.o->expect_eof && x->rcvd >= m->l.o->expect)
                 return 0; /* enough: the rest does not matter */
-            if ((size_t)n < READ_BUF && !(ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-                return 0;
+            if ((size_t)n < READ_BUF) {
+                /* Emptied.  EPOLLRDHUP means the FIN was in order behind
+                 * this data, so this is the end: no recv just to see 0. */
+                if (ev & EPOLLRDHUP)
+                    return eof(m, x);
+                if (!(ev & (EPOLLHUP | EPOLLERR)))
+                    return 0;
+            }
             continue;
         }
-        if (n == 0) {
-            x->eof = 1;
-            if (!m->l.o->expect_eof && x->rcvd < m->l.o->expect) {
-                fail(m, x, TL_ERR_SHORT);
-                return -1;
-            }
-            return 0;
-        }
+        if (n == 0)
+            return eof(m, x);
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN)
