@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sysraw.h"
 #include "tl_net.h"
 #include "tl_pattern.h"
 #include "tl_sched.h"
@@ -147,8 +148,7 @@ static int send_more(struct cmode *m, struct txn *x)
     while (x->sent < m->l.o->send) {
         uint64_t left = m->l.o->send - x->sent;
         size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
-        ssize_t n = send(x->fd, tl_pattern_at(tl_pattern_base(x->slot), x->sent), len,
-                         MSG_NOSIGNAL);
+        ssize_t n = sysraw_send(x->fd, tl_pattern_at(tl_pattern_base(x->slot), x->sent), len);
         if (n > 0) {
             x->sent += (uint64_t)n;
             m->l.st->bytes_out += (uint64_t)n;
@@ -184,7 +184,7 @@ static int eof(struct cmode *m, struct txn *x)
 static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now)
 {
     for (;;) {
-        ssize_t n = recv(x->fd, m->buf, READ_BUF, 0);
+        ssize_t n = sysraw_recv(x->fd, m->buf, READ_BUF);
         if (n > 0) {
             *now = clock_now_ns();
             if (!x->got_first) {

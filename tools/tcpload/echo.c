@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sysraw.h"
 #include "tl_net.h"
 #include "tl_pattern.h"
 #include "tl_sched.h"
@@ -120,7 +121,7 @@ static int flush(struct echo *e, struct echo_conn *c)
     while (c->sent < target) {
         uint64_t left = target - c->sent;
         size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
-        ssize_t n = send(c->fd, tl_pattern_at(c->base, c->sent), len, MSG_NOSIGNAL);
+        ssize_t n = sysraw_send(c->fd, tl_pattern_at(c->base, c->sent), len);
         if (n > 0) {
             c->sent += (uint64_t)n;
             tl_live_add(&e->l.t->live.bytes_out, (uint64_t)n);
@@ -227,7 +228,7 @@ static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
             more = 1;
             break;
         }
-        ssize_t n = recv(c->fd, e->buf, TL_PATTERN_SPAN, 0);
+        ssize_t n = sysraw_recv(c->fd, e->buf, TL_PATTERN_SPAN);
         if (n > 0) {
             now = clock_now_ns();
             absorb(e, c, (size_t)n, now);

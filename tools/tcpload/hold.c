@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sysraw.h"
 #include "tl_net.h"
 #include "tl_sched.h"
 
@@ -134,7 +135,7 @@ static void open_one(struct hmode *m, struct hold_conn *c)
 static void on_readable(struct hmode *m, struct hold_conn *c)
 {
     for (;;) {
-        ssize_t n = recv(c->fd, m->buf, sizeof(m->buf), 0);
+        ssize_t n = sysraw_recv(c->fd, m->buf, sizeof(m->buf));
         if (n > 0) {
             m->l.st->bytes_in += (uint64_t)n;
             tl_live_add(&m->l.t->live.bytes_in, (uint64_t)n);
@@ -190,7 +191,7 @@ static void ping_due(struct hmode *m, uint64_t now)
         struct hold_conn *c = &m->conns[k % m->l.n];
         if (c->state != HOLD_OPEN)
             continue;
-        ssize_t n = send(c->fd, &ping, 1, MSG_NOSIGNAL);
+        ssize_t n = sysraw_send(c->fd, &ping, 1);
         if (n == 1) {
             m->l.st->pings++;
             m->l.st->bytes_out++;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sysraw.h"
 #include "tl_report.h"
 
 #define TICK_NS  CLOCK_NS_PER_SEC            /* progress line interval */
@@ -147,13 +148,13 @@ int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t w
     int n;
 
     if (!l->ms_timeouts) {
-        n = epoll_pwait2(l->ep, evs, max, &ts, NULL);
+        n = (int)sysraw(SYS_epoll_pwait2, l->ep, (long)evs, max, (long)&ts, 0, 8);
         if (n < 0 && errno == ENOSYS)
             l->ms_timeouts = 1; /* kernel before 5.11, or valgrind */
     }
     if (l->ms_timeouts) {
         uint64_t ms = (wait_ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
-        n = epoll_wait(l->ep, evs, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
+        n = sysraw_epoll_wait(l->ep, evs, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
     }
     if (n >= 0)
         return n;
