@@ -80,7 +80,7 @@ struct conn_env {
     const struct conn_sock_ops *ops;
     struct pool *pool;            /* ring buffers, pool->buf_size bytes each */
     struct stats_counters *stats; /* the worker's counters */
-    uint8_t *scratch;             /* discard mode reads here (pool->buf_size bytes) */
+    uint8_t *scratch;             /* reads land here while nothing is owed (pool->buf_size bytes) */
     const char *banner;           /* hello mode */
     uint32_t banner_len;
     uint32_t budget;              /* bytes read per connection per turn */

@@ -3,9 +3,15 @@
  * conn_io is the whole per-event path: write what is owed (write first),
  * then read while the ring has room and the kernel may hold input, until
  * the readiness flags say the next syscall would only return EAGAIN or the
- * per-turn budget is spent.  Echo reads into the ring and writes from it;
- * discard reads into the worker's scratch buffer; hello writes its banner
- * from the options and buffers only what a short write left over.
+ * per-turn budget is spent.
+ *
+ * While nothing is owed (the common case), echo reads into the worker's
+ * scratch buffer and writes straight back from it: no buffer is taken, and
+ * the same few cache lines serve every connection of the worker.  Only what
+ * a short write leaves over is copied into the connection's ring, and
+ * while the ring holds bytes, input is read into the ring behind them, so
+ * order is kept.  Discard reads into the scratch buffer too; hello writes
+ * its banner from the options and buffers only what a short write left.
  */
 #include "conn.h"
 
@@ -16,21 +22,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sysraw.h"
+
 /* ---- socket operations ---- */
 
 static ssize_t sys_read(int fd, const struct iovec *iov, int iovcnt)
 {
     if (iovcnt == 1)
-        return recv(fd, iov[0].iov_base, iov[0].iov_len, 0);
-    return readv(fd, iov, iovcnt);
+        return sysraw_recv(fd, iov[0].iov_base, iov[0].iov_len);
+    return sysraw_readv(fd, iov, iovcnt);
 }
 
 static ssize_t sys_write(int fd, const struct iovec *iov, int iovcnt)
 {
     if (iovcnt == 1)
-        return send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        return sysraw_send(fd, iov[0].iov_base, iov[0].iov_len);
     struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+    return sysraw_sendmsg(fd, &msg);
 }
 
 static int sys_shutdown_write(int fd)
@@ -42,7 +50,7 @@ const struct conn_sock_ops conn_sys_ops = {
     .read = sys_read,
     .write = sys_write,
     .shutdown_write = sys_shutdown_write,
-    .close = close,
+    .close = sysraw_close,
 };
 
 /* ---- states ---- */
@@ -154,7 +162,7 @@ static int ensure_buffer(struct conn *c, const struct conn_env *e)
 
 /* One write call (retried on EINTR).  Returns the bytes written, 0 when
  * the send buffer is full (EAGAIN), or -1 after closing on an error. */
-static ssize_t write_some(struct conn *c, const struct conn_env *e,
+static inline __attribute__((always_inline)) ssize_t write_some(struct conn *c, const struct conn_env *e,
                           const struct iovec *iov, int cnt)
 {
     ssize_t n;
@@ -191,22 +199,49 @@ static int flush(struct conn *c, const struct conn_env *e)
     return 0;
 }
 
-/* Reads once into the ring's free space (echo) or the scratch buffer
- * (discard), taking what it read from *budget.  A short read clears
- * CONN_CAN_READ; a read of 0 (or a short read after EPOLLRDHUP) means the
- * peer's FIN: on to DRAINING.  Returns 0, or -1 after closing. */
-static int fill(struct conn *c, const struct conn_env *e, uint32_t *budget)
+/* Echo's direct path: writes the n bytes just read into the scratch
+ * buffer back at once, and copies into the (empty) ring what the socket
+ * does not take.  Returns 0, or -1 after closing. */
+static inline __attribute__((always_inline)) int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
 {
-    struct iovec iov[2] = { { e->scratch, e->pool->buf_size } };
-    int cnt = 1;
-    ssize_t n;
+    uint32_t sent = 0;
 
-    if (e->mode == OPTIONS_MODE_ECHO) {
+    if (c->flags & CONN_CAN_WRITE) {
+        struct iovec iov = { e->scratch, n };
+        ssize_t w = write_some(c, e, &iov, 1);
+        if (w < 0)
+            return -1;
+        sent = (uint32_t)w;
+        if (sent < n)
+            c->flags &= (uint8_t)~CONN_CAN_WRITE;
+    }
+    if (sent < n) {
         if (ensure_buffer(c, e) < 0)
             return -1;
-        cnt = ring_free_iov(&c->ring, iov);
+        ring_push(&c->ring, e->scratch + sent, n - sent);
     }
+    return 0;
+}
+
+/* Reads once: into the scratch buffer while nothing is owed (then echo
+ * writes it straight back), else into the ring's free space; takes what it
+ * read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a
+ * short read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A
+ * full ring means BACKPRESSURE.  Returns 0, or -1 after closing. */
+static inline __attribute__((always_inline)) int fill(struct conn *c, const struct conn_env *e,
+                                                      int64_t *budget)
+{
+    struct iovec iov[2];
+    int direct = ring_empty(&c->ring);
+    int cnt = 1;
+
+    if (direct)
+        iov[0] = (struct iovec){ e->scratch, e->pool->buf_size };
+    else
+        cnt = ring_free_iov(&c->ring, iov);
     size_t want = iov[0].iov_len + (cnt == 2 ? iov[1].iov_len : 0);
+    ssize_t n;
+
     do
         n = e->ops->read(c->fd, iov, cnt);
     while (n < 0 && errno == EINTR);
@@ -223,11 +258,13 @@ static int fill(struct conn *c, const struct conn_env *e, uint32_t *budget)
         conn_set_state(c, CONN_DRAINING);
         return 0;
     }
-    if (e->mode == OPTIONS_MODE_ECHO)
-        ring_produce(&c->ring, (uint32_t)n);
     stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
     c->last_active_ms = e->now_ms;
-    *budget -= (uint32_t)n < *budget ? (uint32_t)n : *budget;
+    *budget -= n;
+    if (!direct)
+        ring_produce(&c->ring, (uint32_t)n);
+    else if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
+        return -1;
     if ((size_t)n < want) {
         c->flags &= (uint8_t)~CONN_CAN_READ;
         if (c->flags & CONN_PEER_FIN)
@@ -241,7 +278,7 @@ static int fill(struct conn *c, const struct conn_env *e, uint32_t *budget)
 /* The loop behind conn_io; see the comment at the top of the file. */
 static enum conn_result serve(struct conn *c, const struct conn_env *e)
 {
-    uint32_t budget = e->budget;
+    int64_t budget = e->budget; /* may end below 0: the last read may overshoot */
 
     for (;;) {
         if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
@@ -255,7 +292,7 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
         }
         if (!(c->flags & CONN_CAN_READ))
             break;
-        if (budget == 0) {
+        if (budget <= 0) {
             release_buffer(c, e);
             return CONN_MORE;
         }

@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "parse.h"
+#include "sysraw.h"
 
 static int set_int(int fd, int level, int name, int value)
 {
@@ -172,11 +173,11 @@ static enum listener_result shed_one(struct listener *l, struct stats_counters *
         if (l->reserve_fd < 0)
             return LISTENER_BACKOFF;
     }
-    close(l->reserve_fd);
-    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sysraw_close(l->reserve_fd);
+    int fd = sysraw_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
     int err = errno;
     if (fd >= 0) {
-        close(fd);
+        sysraw_close(fd);
         stats_add(s, STATS_SHED, 1);
     }
     l->reserve_fd = open_reserve();
@@ -190,7 +191,7 @@ static enum listener_result shed_one(struct listener *l, struct stats_counters *
 enum listener_result listener_accept(struct listener *l, struct stats_counters *s, int *fd)
 {
     for (;;) {
-        *fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        *fd = sysraw_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (*fd >= 0)
             return LISTENER_ACCEPTED;
         switch (errno) {

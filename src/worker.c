@@ -42,6 +42,7 @@
 #include "listener.h"
 #include "pool.h"
 #include "slab.h"
+#include "sysraw.h"
 #include "timer.h"
 
 #define TAG_WAKE 1u   /* epoll data of the eventfd; connections use pointers */
@@ -117,7 +118,7 @@ static void on_closed(struct worker *w, struct conn *c)
 }
 
 /* Acts on what a connection said it needs next. */
-static void settle(struct worker *w, struct conn *c, enum conn_result r)
+static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
 {
     if (r == CONN_MORE)
         enqueue_ready(w, c);
@@ -198,7 +199,7 @@ static void on_idle_timer(struct timer_node *node, void *arg)
  * of a socket never used always frees the descriptor. */
 static void refuse(struct worker *w, int fd, enum stats_id id)
 {
-    close(fd);
+    sysraw_close(fd);
     stats_add(&w->stats, id, 1);
 }
 
@@ -364,7 +365,7 @@ static int next_timeout(const struct worker *w)
 static void run(struct worker *w)
 {
     while (!(w->stopping && w->active == 0)) {
-        int n = epoll_wait(w->epfd, w->events, WORKER_EVENTS, next_timeout(w));
+        int n = sysraw_epoll_wait(w->epfd, w->events, WORKER_EVENTS, next_timeout(w));
         if (n < 0) {
             if (errno != EINTR) {
                 fprintf(stderr, "echod: worker %u: epoll_wait: %s\n", w->cfg.index,
@@ -494,13 +495,11 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
         w->rate_limited = 1;
         listener_rate_init(&w->rate, o->accept_rate, w->now_ns);
     }
-    if (o->mode == OPTIONS_MODE_DISCARD) {
-        w->env.scratch = malloc(o->buffer_size);
-        if (w->env.scratch == NULL) {
-            snprintf(err, errlen, "worker %u: out of memory", cfg->index);
-            worker_destroy(w);
-            return NULL;
-        }
+    w->env.scratch = malloc(o->buffer_size);
+    if (w->env.scratch == NULL) {
+        snprintf(err, errlen, "worker %u: out of memory", cfg->index);
+        worker_destroy(w);
+        return NULL;
     }
     failed = open_fds(w);
     if (failed != NULL) {
