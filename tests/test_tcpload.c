@@ -312,6 +312,39 @@ Test(tcpload, source_spreads_connections_over_addresses_and_sigint_ends_early,
     sup_free(&srv);
 }
 
+/* In a network namespace of its own with 100 ephemeral ports and no
+ * TIME_WAIT reuse: connections that tcpload closes first use the ports up,
+ * EADDRNOTAVAIL follows and is explained; three source addresses give three
+ * times the ports. */
+Test(tcpload, eaddrnotavail_explained_and_source_multiplies_ports, .timeout = 60)
+{
+    char *bin = sup_bin(""), script[1024], *out = NULL;
+
+    char *const probe[] = { "unshare", "-n", "sh", "-c",
+                            "ip link set lo up && sysctl -qw net.ipv4.tcp_tw_reuse=0", NULL };
+    if (exit_code(sup_run("/usr/bin/unshare", probe, 10000, NULL, NULL)) != 0)
+        cr_skip_test("no network namespace with ip and sysctl here");
+    snprintf(script, sizeof(script),
+             "ip link set lo up && "
+             "sysctl -qw net.ipv4.ip_local_port_range='40000 40099' net.ipv4.tcp_tw_reuse=0 && "
+             "{ %sechod --listen 127.0.0.1:7007 -w 1 >/dev/null & E=$!; sleep 0.3; "
+             "%stcpload connect 127.0.0.1:7007 -c 4 -d 400ms --warmup 0 --send 1 --expect 1; "
+             "%stcpload connect 127.0.0.1:7007 -c 4 -d 400ms --warmup 0 --send 1 --expect 1 "
+             "--source 127.0.0.2-127.0.0.4 --json; kill $E; }", bin, bin, bin);
+    free(bin);
+    char *const argv[] = { "unshare", "-n", "sh", "-c", script, NULL };
+    int st = sup_run("/usr/bin/unshare", argv, 30000, &out, NULL);
+    cr_assert_eq(exit_code(st), 0, "%s", out);
+    cr_assert_neq(strstr(out, "connections   100 opened"), NULL, "%s", out);
+    cr_assert_neq(strstr(out, "The kernel has 100 ephemeral ports"), NULL, "%s", out);
+    cr_assert_neq(strstr(out, "--source 127.0.0.2-127.0.0.254"), NULL, "%s", out);
+    const char *json = strchr(out, '{');
+    cr_assert_not_null(json, "%s", out);
+    cr_assert_eq(json_num(json, "opened"), 300, "%s", out);
+    cr_assert_gt(json_num(json, "EADDRNOTAVAIL"), 0, "%s", out);
+    free(out);
+}
+
 Test(tcpload, hold_counts_connections_the_server_drops, .timeout = 60)
 {
     static const char *const iargs[] = { "-w", "1", "--idle-timeout", "200ms", NULL };
