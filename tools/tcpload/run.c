@@ -145,7 +145,7 @@ int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t w
 {
     struct timespec ts = { (time_t)(wait_ns / CLOCK_NS_PER_SEC),
                            (long)(wait_ns % CLOCK_NS_PER_SEC) };
-    int n;
+    int n = -1;
 
     if (!l->ms_timeouts) {
         n = (int)sysraw(SYS_epoll_pwait2, l->ep, (long)evs, max, (long)&ts, 0, 8);
