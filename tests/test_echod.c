@@ -27,10 +27,32 @@
 
 #define START(p, ...) start((p), (const char *const[]){ __VA_ARGS__, NULL })
 
+/* Every server a test starts, so that the suite's fini can kill what a
+ * failed assertion left running.  A pid is killed only while it is still
+ * an unreaped child of ours, so a number the system reused is never hit. */
+static pid_t started[8];
+static int nstarted;
+
+static void kill_leftovers(void)
+{
+    for (int i = 0; i < nstarted; i++) {
+        if (waitpid(started[i], NULL, WNOHANG) == 0) {
+            kill(started[i], SIGKILL);
+            waitpid(started[i], NULL, 0);
+        }
+    }
+    nstarted = 0;
+}
+
+TestSuite(echod, .fini = kill_leftovers);
+
 static void start(struct sup_proc *p, const char *const *args)
 {
-    cr_assert_eq(sup_start_server(p, "echod", args), 0, "echod did not start: %s",
-                 p->err ? p->err : "");
+    int rc = sup_start_server(p, "echod", args);
+
+    if (p->pid > 0 && nstarted < (int)(sizeof(started) / sizeof(started[0])))
+        started[nstarted++] = p->pid;
+    cr_assert_eq(rc, 0, "echod did not start: %s", p->err ? p->err : "");
 }
 
 /* SIGTERM; echod must exit 0 (and print its summary). */
