@@ -46,6 +46,10 @@ int tl_net_connect(const struct sockaddr *dst, socklen_t len,
 /* The pending error of a socket (SO_ERROR) as a positive errno, 0 if none. */
 int tl_net_error(int fd);
 
+/* What an epoll event on a socket whose connect() is in progress says: 0
+ * connected, a positive errno when the connect failed, -1 still waiting. */
+int tl_net_connected(int fd, uint32_t events);
+
 /* Closes fd; with rst set, with SO_LINGER 0 so the kernel sends a reset and
  * keeps no TIME_WAIT socket.  Returns 0 or -errno. */
 int tl_net_close(int fd, int rst);

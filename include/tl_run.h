@@ -21,7 +21,6 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include <sys/epoll.h>
 
 #include "hist.h"
 #include "tl_opts.h"
@@ -217,9 +216,14 @@ struct tl_steps {
  * unless something failed, finishes, closes l.  Returns 0 or -1. */
 int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps *s);
 
+/* A mode's handler for one epoll event on one of its connections. */
+typedef void (*tl_event_fn)(struct tl_loop *l, void *conn, uint32_t events);
+
 /* Waits up to wait_ns for events (epoll_pwait2; where the kernel lacks
- * it, epoll_wait with the timeout rounded up to a millisecond); returns
- * how many (0 on timeout or EINTR), or -1 after tl_run_fail. */
-int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns);
+ * it, epoll_wait with the timeout rounded up to a millisecond) and hands
+ * each connection's event to on_event (the wake eventfd's are skipped).
+ * Returns the number of events (0 on timeout or EINTR), or -1 after
+ * tl_run_fail. */
+int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,6 +68,8 @@ Test(tl_net, source_addresses_taken_in_turn)
         int fd = tl_net_connect((struct sockaddr *)&srv, sizeof(srv), &src, 1, &connected);
         cr_assert_geq(fd, 0, "%s", strerror(-fd));
         wait_connected(fd);
+        cr_assert_eq(tl_net_connected(fd, EPOLLOUT), 0);
+        cr_assert_eq(tl_net_connected(fd, EPOLLIN), -1, "no verdict without EPOLLOUT");
         cr_assert_eq(getsockname(fd, (struct sockaddr *)&local, &len), 0);
         cr_assert_eq(ntohl(local.sin_addr.s_addr), 0x7f000005u + (i % 2), "socket %d", i);
         cr_assert_neq(local.sin_port, 0);
@@ -89,7 +92,8 @@ Test(tl_net, refused_connect_reports_econnrefused)
     }
     struct pollfd p = { fd, POLLOUT, 0 };
     cr_assert_eq(poll(&p, 1, 5000), 1);
-    cr_assert_eq(tl_net_error(fd), ECONNREFUSED);
+    cr_assert_eq(tl_net_connected(fd, EPOLLOUT | EPOLLERR | EPOLLHUP), ECONNREFUSED);
+    cr_assert_eq(tl_net_error(fd), 0, "SO_ERROR is read once");
     close(fd);
 }
 

@@ -29,7 +29,6 @@
 #include "tl_pattern.h"
 #include "tl_sched.h"
 
-#define MAX_EVENTS 256
 #define RETRY_NS   CLOCK_NS_PER_MS
 #define SCAN_NS    (100 * CLOCK_NS_PER_MS)
 #define LATE_NS    CLOCK_NS_PER_MS
@@ -225,18 +224,21 @@ static int connected(struct cmode *m, struct txn *x, uint64_t now)
     return send_more(m, x);
 }
 
-static void on_event(struct cmode *m, struct txn *x, uint32_t ev)
+/* A transaction's event (a tl_event_fn). */
+static void on_event(struct tl_loop *l, void *conn, uint32_t ev)
 {
+    struct cmode *m = (struct cmode *)l;
+    struct txn *x = conn;
     uint64_t now = 0;
 
     if (x->state == TXN_CONNECTING) {
-        if (ev & (EPOLLERR | EPOLLHUP)) {
-            int err = tl_net_error(x->fd);
-            fail(m, x, err != 0 ? err : ECONNREFUSED);
+        int r = tl_net_connected(x->fd, ev);
+        if (r < 0)
+            return;
+        if (r > 0) {
+            fail(m, x, r);
             return;
         }
-        if (!(ev & EPOLLOUT))
-            return;
         now = clock_now_ns();
         if (connected(m, x, now) < 0)
             return;
@@ -364,8 +366,6 @@ static int run(struct tl_loop *l)
 {
     struct cmode *m = (struct cmode *)l;
     const struct tl_run *r = l->t->run;
-    struct epoll_event evs[MAX_EVENTS];
-
     if (m->rated) {
         /* The whole run's rate, shared by the threads in proportion. */
         tl_sched_init_share(&m->sched, r->start_ns, l->o->rate, (uint32_t)l->o->threads,
@@ -382,12 +382,8 @@ static int run(struct tl_loop *l)
         begin_some(m, now);
         if (!l->w.open && (!in_flight(m) || now >= l->w.end + l->o->timeout_ns))
             break;
-        int n = tl_loop_wait(l, evs, MAX_EVENTS, sleep_ns(m, now));
-        if (n < 0)
+        if (tl_loop_poll(l, sleep_ns(m, now), on_event) < 0)
             return -1;
-        for (int i = 0; i < n; i++)
-            if (evs[i].data.ptr != NULL)
-                on_event(m, evs[i].data.ptr, evs[i].events);
     }
     return 0;
 }

@@ -34,7 +34,6 @@
 #include "tl_pattern.h"
 #include "tl_sched.h"
 
-#define MAX_EVENTS      256
 #define READS_PER_EVENT 8
 #define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late is late */
 
@@ -65,6 +64,7 @@ struct echo {
     struct echo_conn *conns;
     struct echo_conn **ready;
     uint32_t nready;
+    uint32_t pending;        /* connections still connecting (setup) */
     uint64_t *stamp_mem;
     uint64_t mask;           /* stamps per connection - 1 */
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
@@ -260,8 +260,12 @@ static void make_ready(struct echo *e, struct echo_conn *c)
     }
 }
 
-static void on_event(struct echo *e, struct echo_conn *c, uint32_t ev)
+/* A connection's event while running (a tl_event_fn). */
+static void on_event(struct tl_loop *l, void *conn, uint32_t ev)
 {
+    struct echo *e = (struct echo *)l;
+    struct echo_conn *c = conn;
+
     if (c->state != ECHO_OPEN)
         return;
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
@@ -346,39 +350,37 @@ static void start_connect(struct echo *e, struct echo_conn *c)
         set_state(e, c, ECHO_OPEN);
 }
 
+/* A connection's event while connecting (a tl_event_fn). */
+static void on_connect_event(struct tl_loop *l, void *conn, uint32_t ev)
+{
+    struct echo *e = (struct echo *)l;
+    struct echo_conn *c = conn;
+    int r;
+
+    if (c->state != ECHO_CONNECTING || (r = tl_net_connected(c->fd, ev)) < 0)
+        return;
+    e->pending--;
+    if (r == 0)
+        set_state(e, c, ECHO_OPEN);
+    else
+        fail(e, c, r);
+}
+
 /* Connects every slot, waiting up to --timeout.  Returns 0 or -1. */
 static int connect_all(struct echo *e)
 {
-    struct epoll_event evs[MAX_EVENTS];
     uint64_t deadline = clock_now_ns() + e->l.o->timeout_ns;
-    uint32_t pending = 0;
 
     for (uint32_t i = 0; i < e->l.n; i++) {
         start_connect(e, &e->conns[i]);
-        pending += e->conns[i].state == ECHO_CONNECTING;
+        e->pending += e->conns[i].state == ECHO_CONNECTING;
     }
-    while (pending > 0) {
+    while (e->pending > 0) {
         uint64_t now = clock_now_ns();
         if (now >= deadline)
             break;
-        int n = epoll_wait(e->l.ep, evs, MAX_EVENTS,
-                           (int)((deadline - now) / CLOCK_NS_PER_MS) + 1);
-        if (n < 0 && errno != EINTR)
-            return tl_run_fail(e->l.t, "epoll_wait: %s", strerror(errno));
-        for (int i = 0; i < n; i++) {
-            struct echo_conn *c = evs[i].data.ptr;
-            if (c == NULL || c->state != ECHO_CONNECTING)
-                continue;
-            pending--;
-            if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
-                int err = tl_net_error(c->fd);
-                fail(e, c, err != 0 ? err : ECONNREFUSED);
-            } else if (evs[i].events & EPOLLOUT) {
-                set_state(e, c, ECHO_OPEN);
-            } else {
-                pending++;
-            }
-        }
+        if (tl_loop_poll(&e->l, deadline - now, on_connect_event) < 0)
+            return -1;
     }
     for (uint32_t i = 0; i < e->l.n; i++)
         if (e->conns[i].state == ECHO_CONNECTING)
@@ -455,8 +457,6 @@ static int run(struct tl_loop *l)
 {
     struct echo *e = (struct echo *)l;
     const struct tl_run *r = l->t->run;
-    struct epoll_event evs[MAX_EVENTS];
-
     if (e->open_loop) {
         tl_sched_init_share(&e->sched, r->start_ns, l->o->rate, (uint32_t)l->o->conns,
                             l->n, l->t->id, LATE_NS);
@@ -476,12 +476,8 @@ static int run(struct tl_loop *l)
             dispatch(e, now);
         if (!l->w.open && (now >= l->w.end + l->o->timeout_ns || quiet(e)))
             break;
-        int n = tl_loop_wait(l, evs, MAX_EVENTS, sleep_ns(e, now));
-        if (n < 0)
+        if (tl_loop_poll(l, sleep_ns(e, now), on_event) < 0)
             return -1;
-        for (int i = 0; i < n; i++)
-            if (evs[i].data.ptr != NULL)
-                on_event(e, evs[i].data.ptr, evs[i].events);
         run_ready(e);
     }
     return 0;

@@ -20,7 +20,6 @@
 #include "tl_net.h"
 #include "tl_sched.h"
 
-#define MAX_EVENTS 256
 #define SCAN_NS    (100 * CLOCK_NS_PER_MS)
 #define IDLE_NS    CLOCK_NS_PER_SEC  /* longest sleep while waiting for the end */
 #define OPEN_BATCH 64                /* connects between two looks at epoll */
@@ -153,16 +152,20 @@ static void on_readable(struct hmode *m, struct hold_conn *c)
     }
 }
 
-static void on_event(struct hmode *m, struct hold_conn *c, uint32_t ev)
+/* A connection's event (a tl_event_fn). */
+static void on_event(struct tl_loop *l, void *conn, uint32_t ev)
 {
+    struct hmode *m = (struct hmode *)l;
+    struct hold_conn *c = conn;
+
     if (c->state == HOLD_CONNECTING) {
-        if (ev & (EPOLLERR | EPOLLHUP)) {
-            int err = tl_net_error(c->fd);
-            fail(m, c, err != 0 ? err : ECONNREFUSED);
+        int r = tl_net_connected(c->fd, ev);
+        if (r < 0)
+            return;
+        if (r > 0) {
+            fail(m, c, r);
             return;
         }
-        if (!(ev & EPOLLOUT))
-            return;
         opened(m, c, clock_now_ns());
     }
     if (c->state == HOLD_OPEN && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
@@ -251,8 +254,6 @@ static int run(struct tl_loop *l)
     struct hmode *m = (struct hmode *)l;
     const struct tl_run *r = l->t->run;
     const struct tl_opts *o = l->o;
-    struct epoll_event evs[MAX_EVENTS];
-
     tl_sched_init_share(&m->opens, r->start_ns, o->connect_rate, (uint32_t)o->conns,
                         l->n, l->t->id, CLOCK_NS_PER_MS);
     /* Pings: each connection once per interval, the thread's connections
@@ -273,12 +274,8 @@ static int run(struct tl_loop *l)
         }
         if (o->ping_interval_ns != 0)
             ping_due(m, now);
-        int n = tl_loop_wait(l, evs, MAX_EVENTS, sleep_ns(m, now));
-        if (n < 0)
+        if (tl_loop_poll(l, sleep_ns(m, now), on_event) < 0)
             return -1;
-        for (int i = 0; i < n; i++)
-            if (evs[i].data.ptr != NULL)
-                on_event(m, evs[i].data.ptr, evs[i].events);
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 /* Parses one dotted IPv4 address of at most len characters. */
@@ -105,6 +106,15 @@ int tl_net_error(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         return errno;
     return err;
+}
+
+int tl_net_connected(int fd, uint32_t events)
+{
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        int err = tl_net_error(fd);
+        return err != 0 ? err : ECONNREFUSED;
+    }
+    return (events & EPOLLOUT) ? 0 : -1;
 }
 
 int tl_net_close(int fd, int rst)

@@ -23,6 +23,7 @@
 
 #define TICK_NS  CLOCK_NS_PER_SEC            /* progress line interval */
 #define POLL_NS  (100 * CLOCK_NS_PER_MS)     /* how often main looks around */
+#define MAX_EVENTS 256                       /* events taken per epoll wait */
 
 void tl_stats_init(struct tl_stats *s)
 {
@@ -141,7 +142,8 @@ int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps 
     return rc;
 }
 
-int tl_loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns)
+/* Waits for events; see tl_loop_poll. */
+static int loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns)
 {
     struct timespec ts = { (time_t)(wait_ns / CLOCK_NS_PER_SEC),
                            (long)(wait_ns % CLOCK_NS_PER_SEC) };
@@ -194,6 +196,17 @@ unsigned tl_window_track(struct tl_window *w, struct tl_thread *t, uint64_t now)
         }
     }
     return bits;
+}
+
+int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int n = loop_wait(l, evs, MAX_EVENTS, wait_ns);
+
+    for (int i = 0; i < n; i++)
+        if (evs[i].data.ptr != NULL)
+            on_event(l, evs[i].data.ptr, evs[i].events);
+    return n;
 }
 
 /* Moves the end of the window and wakes every thread to see it. */
