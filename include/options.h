@@ -40,7 +40,7 @@ struct options {
     uint64_t grace_ms;             /* --grace: time open connections get at shutdown */
     uint64_t stats_interval_ms;    /* --stats-interval: 0 = no interval lines */
     uint64_t accept_rate;          /* --accept-rate: accepts/s per worker, 0 = paused */
-    int nodelay;                   /* --nodelay: TCP_NODELAY on every connection */
+    int nodelay;                   /* TCP_NODELAY on every connection (default 1; --no-nodelay: 0) */
     int cpu_affinity;              /* --cpu-affinity: pin worker i to CPU i */
     int json;                      /* --json: stats lines as JSON */
     int shared_listener;           /* --shared-listener: one socket, EPOLLEXCLUSIVE */

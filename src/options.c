@@ -187,6 +187,13 @@ FLAG_SETTER(set_shared_listener, shared_listener)
 FLAG_SETTER(set_help, help)
 FLAG_SETTER(set_version, version)
 
+static int set_no_nodelay(struct options *o, const char *v, char *err, size_t errlen)
+{
+    (void)v, (void)err, (void)errlen;
+    o->nodelay = 0;
+    return 0;
+}
+
 static const struct opt_def opt_table[] = {
     { "listen",          'l', 1, set_listen },
     { "workers",         'w', 1, set_workers },
@@ -200,6 +207,7 @@ static const struct opt_def opt_table[] = {
     { "stats-interval",  0,   1, set_stats_interval },
     { "accept-rate",     0,   1, set_accept_rate },
     { "nodelay",         0,   0, set_nodelay },
+    { "no-nodelay",      0,   0, set_no_nodelay },
     { "cpu-affinity",    0,   0, set_cpu_affinity },
     { "json",            0,   0, set_json },
     { "shared-listener", 0,   0, set_shared_listener },
@@ -233,6 +241,7 @@ static void set_defaults(struct options *o)
     o->banner_len = sizeof(banner) - 1;
     o->grace_ms = 5000;
     o->accept_rate = OPTIONS_RATE_UNLIMITED;
+    o->nodelay = 1;
 }
 
 /* Finds the row for "--name" (name_len bytes of name) or "-c". */
@@ -336,7 +345,10 @@ void options_usage(FILE *f)
 "                             (SO_REUSEPORT)\n"
 "      --accept-rate N        accepts per second per worker (default: no\n"
 "                             limit; 0: paused, connections wait in the queue)\n"
-"      --nodelay              set TCP_NODELAY on every connection\n"
+"      --nodelay              set TCP_NODELAY on every connection (default:\n"
+"                             echoes larger than --buffer-size go out in pieces\n"
+"                             that Nagle would hold for the peer's delayed ACK)\n"
+"      --no-nodelay           leave Nagle's algorithm on\n"
 "      --cpu-affinity         pin worker i to CPU i\n"
 "  -h, --help                 print this help and exit\n"
 "      --version              print the version and exit\n"

@@ -190,6 +190,36 @@ Test(echod, echoes_16_mib_byte_exact, .timeout = 60)
     sup_free(&p);
 }
 
+/* Closed loop, one 64 KiB message at a time.  echod echoes it in
+ * --buffer-size pieces; without TCP_NODELAY the kernel holds back a piece
+ * smaller than the MSS until the client's delayed ACK, so each round trip
+ * stalled: with --no-nodelay 200 rounds took 8.8 s on loopback (44 ms
+ * each), against about 20 ms with TCP_NODELAY (the default), sanitized
+ * build included.  The bound sits far from both: a stall detector, not a
+ * speed requirement. */
+Test(echod, large_message_closed_loop_is_not_stalled_by_nagle, .timeout = 60)
+{
+    enum { LEN = 64 * 1024, ROUNDS = 200, BOUND_MS = 1000 };
+    static uint8_t msg[LEN], back[LEN];
+    struct sup_proc p;
+
+    START(&p, "-w", "1");
+    int fd = connect_to(&p);
+    sup_pattern(msg, LEN, 64, 0);
+    uint64_t t0 = clock_now_ns();
+    for (int i = 0; i < ROUNDS; i++) {
+        cr_assert_eq(sup_write_all(fd, msg, LEN), 0);
+        cr_assert_eq(sup_read_n(fd, back, LEN, 5000), LEN, "round %d", i);
+        cr_assert_eq(memcmp(msg, back, LEN), 0, "round %d", i);
+    }
+    uint64_t ms = (clock_now_ns() - t0) / CLOCK_NS_PER_MS;
+    close(fd);
+    stop(&p);
+    sup_free(&p);
+    cr_assert_lt(ms, BOUND_MS, "%d round trips of 64 KiB took %llu ms: stalled by Nagle?",
+                 ROUNDS, (unsigned long long)ms);
+}
+
 Test(echod, echoes_on_2000_concurrent_connections, .timeout = 60)
 {
     enum { N = 2000 };

@@ -45,7 +45,22 @@ Test(options, defaults)
     cr_assert_eq(o.grace_ms, 5000);
     cr_assert_eq(o.stats_interval_ms, 0);
     cr_assert_eq(o.accept_rate, OPTIONS_RATE_UNLIMITED);
-    cr_assert_eq(o.nodelay + o.cpu_affinity + o.json + o.shared_listener + o.help + o.version, 0);
+    cr_assert_eq(o.nodelay, 1);
+    cr_assert_eq(o.cpu_affinity + o.json + o.shared_listener + o.help + o.version, 0);
+}
+
+Test(options, no_nodelay_turns_nagle_back_on_and_nodelay_is_the_default)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--no-nodelay"), 0, "%s", err);
+    cr_assert_eq(o.nodelay, 0);
+    cr_assert_eq(PARSE(&o, "--no-nodelay", "--nodelay"), 0, "%s", err);
+    cr_assert_eq(o.nodelay, 1);
+    cr_assert_eq(PARSE(&o, "--nodelay", "--no-nodelay"), 0, "%s", err);
+    cr_assert_eq(o.nodelay, 0);
+    cr_assert_eq(PARSE(&o, "--no-nodelay=1"), -1);
+    cr_assert_str_eq(err, "--no-nodelay: takes no value");
 }
 
 Test(options, every_option_in_every_spelling)
@@ -160,7 +175,7 @@ Test(options, usage_mentions_every_option)
     static const char *const flags[] = {
         "--listen", "--workers", "--backlog", "--buffer-size", "--mode", "--banner",
         "--max-conns", "--idle-timeout", "--grace", "--stats-interval", "--json",
-        "--shared-listener", "--accept-rate", "--nodelay", "--cpu-affinity", "--help",
+        "--shared-listener", "--accept-rate", "--nodelay", "--no-nodelay", "--cpu-affinity", "--help",
         "--version",
     };
     char *text = NULL;
