@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,10 +58,15 @@ int sup_spawn(struct sup_proc *p, const char *path, char *const argv[])
         close(out[1]);
         return -1;
     }
+    pid_t parent = getpid();
     p->pid = fork();
     if (p->pid < 0)
         return -1;
     if (p->pid == 0) {
+        /* A test that fails an assertion exits without cleaning up: the
+         * kernel then kills what it started, so no server outlives it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(127);
         dup2(out[1], STDOUT_FILENO);
         dup2(err[1], STDERR_FILENO);
         execv(path, argv);
