@@ -23,9 +23,12 @@
  * than it asked for proves the receive queue empty (stream socket), and a
  * write is attempted first and EPOLLOUT awaited only after a short one.
  *
- * The connection never calls the kernel directly but through a table of
- * socket operations, so unit tests drive it with a fake socket.  It knows
- * nothing of epoll, timers or lists: the worker owns those.
+ * The connection makes its socket calls through a table of socket
+ * operations, so unit tests drive it with a fake socket.  When the table
+ * is conn_sys_ops (every worker's), the per-message reads and writes skip
+ * the table and enter the kernel inline: one pointer comparison instead of
+ * an indirect call.  It knows nothing of epoll, timers or lists: the
+ * worker owns those.
  */
 #ifndef CONN_H
 #define CONN_H

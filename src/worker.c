@@ -120,9 +120,11 @@ static void on_closed(struct worker *w, struct conn *c)
 /* Acts on what a connection said it needs next. */
 static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
 {
+    if (__builtin_expect(r == CONN_WAIT, 1))
+        return;
     if (r == CONN_MORE)
         enqueue_ready(w, c);
-    else if (r == CONN_DONE)
+    else
         on_closed(w, c);
 }
 
@@ -328,12 +330,14 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
 {
     struct conn *c = ev->data.ptr;
 
-    if (ev->data.u64 == TAG_WAKE)
-        on_wake(w);
-    else if (ev->data.u64 == TAG_LISTEN)
-        w->accept_pending = 1;
-    else if (c->state != CONN_CLOSED) /* closed earlier in this batch */
+    if (__builtin_expect(ev->data.u64 <= TAG_LISTEN, 0)) { /* tags are never pointers */
+        if (ev->data.u64 == TAG_WAKE)
+            on_wake(w);
+        else
+            w->accept_pending = 1;
+    } else if (c->state != CONN_CLOSED) { /* closed earlier in this batch */
         settle(w, c, conn_io(c, &w->env, ev->events));
+    }
 }
 
 static int64_t earliest(int64_t t, uint64_t ms)
