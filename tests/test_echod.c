@@ -731,6 +731,40 @@ Test(echod, accept_rate_zero_pauses_and_sigusr2_resumes, .timeout = 30)
     sup_free(&p);
 }
 
+/* SIGUSR2 on a running server: the first pauses accepting (echod lives
+ * on, an open connection keeps being served, a new one waits in the
+ * queue), the second resumes and the queued connection is served. */
+Test(echod, sigusr2_pauses_then_resumes_and_keeps_serving, .timeout = 30)
+{
+    struct sup_proc p;
+    char buf[8];
+
+    START(&p, "-w", "2");
+    int open_fd = connect_to(&p);
+    ping(open_fd, "before");
+    kill(p.pid, SIGUSR2);
+    usleep(200000);
+    sup_drain(&p);
+    cr_assert_not_null(strstr(p.out, "accepting paused"), "stdout: %s", p.out);
+    cr_assert_eq(waitpid(p.pid, NULL, WNOHANG), 0, "echod died on SIGUSR2");
+    ping(open_fd, "during");
+    int fd = connect_to(&p); /* the kernel completes the handshake */
+    cr_assert_eq(sup_write_all(fd, "wait", 4), 0);
+    cr_assert_eq(next_event(fd, buf, sizeof(buf), 300), -2, "not accepted while paused");
+
+    kill(p.pid, SIGUSR2);
+    cr_assert_eq(sup_read_n(fd, buf, 4, 5000), 4);
+    cr_assert_eq(memcmp(buf, "wait", 4), 0);
+    sup_drain(&p);
+    cr_assert_not_null(strstr(p.out, "accepting resumed"), "stdout: %s", p.out);
+    ping(open_fd, "after");
+    close(fd);
+    close(open_fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "accepted"), 2);
+    sup_free(&p);
+}
+
 Test(echod, accept_rate_paces_accepts, .timeout = 30)
 {
     struct sup_proc p;
