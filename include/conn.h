@@ -56,8 +56,7 @@ enum conn_flag {
     CONN_CAN_READ = 1u << 0,  /* input may be queued: an EPOLLIN edge came, no short read since */
     CONN_CAN_WRITE = 1u << 1, /* the send buffer had room when last seen */
     CONN_PEER_FIN = 1u << 2,  /* EPOLLRDHUP or EOF seen: the FIN follows the queued input */
-    CONN_CORKED = 1u << 3,    /* the last send said "more follows": the kernel may hold its tail */
-    CONN_QUEUED = 1u << 4,    /* on the worker's ready list (the worker sets and clears it) */
+    CONN_QUEUED = 1u << 3,    /* on the worker's ready list (the worker sets and clears it) */
 };
 
 /* What a connection needs next, returned by every call that runs it. */
@@ -68,19 +67,15 @@ enum conn_result {
 };
 
 /* The socket calls a connection makes; each returns what the syscall
- * returns and sets errno.  read/write take 1 or 2 iovecs; write's `more`
- * says more bytes follow at once (MSG_MORE: the kernel may hold a partial
- * segment), and push sends whatever such writes left held. */
+ * returns and sets errno.  read/write take 1 or 2 iovecs. */
 struct conn_sock_ops {
     ssize_t (*read)(int fd, const struct iovec *iov, int iovcnt);
-    ssize_t (*write)(int fd, const struct iovec *iov, int iovcnt, int more);
-    int (*push)(int fd);
+    ssize_t (*write)(int fd, const struct iovec *iov, int iovcnt);
     int (*shutdown_write)(int fd);
     int (*close)(int fd);
 };
 
-/* recv/readv, send/sendmsg with MSG_NOSIGNAL (and MSG_MORE), TCP_NODELAY
- * set again to push, shutdown(SHUT_WR), close. */
+/* recv/readv, send/sendmsg with MSG_NOSIGNAL, shutdown(SHUT_WR), close. */
 extern const struct conn_sock_ops conn_sys_ops;
 
 /* What a worker shares with all its connections. */
@@ -92,7 +87,6 @@ struct conn_env {
     const char *banner;           /* hello mode */
     uint32_t banner_len;
     uint32_t budget;              /* bytes read per connection per turn */
-    int coalesce;                 /* TCP_NODELAY is on: echo full reads with MSG_MORE */
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
     int stopping;                 /* shutdown: close connections that owe nothing */

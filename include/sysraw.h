@@ -87,12 +87,6 @@ static inline ssize_t sysraw_send(int fd, const void *buf, size_t len)
     return sysraw(SYS_sendto, fd, (long)buf, (long)len, MSG_NOSIGNAL, 0, 0);
 }
 
-/* send(2) with MSG_NOSIGNAL and the extra flags given (MSG_MORE). */
-static inline ssize_t sysraw_send_flags(int fd, const void *buf, size_t len, int flags)
-{
-    return sysraw(SYS_sendto, fd, (long)buf, (long)len, MSG_NOSIGNAL | flags, 0, 0);
-}
-
 static inline ssize_t sysraw_sendmsg(int fd, const struct msghdr *msg)
 {
     return sysraw(SYS_sendmsg, fd, (long)msg, MSG_NOSIGNAL, 0, 0, 0);

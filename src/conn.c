@@ -18,8 +18,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,21 +38,12 @@ static ssize_t sys_read(int fd, const struct iovec *iov, int iovcnt)
     return sysraw_readv(fd, iov, iovcnt);
 }
 
-static ssize_t sys_write(int fd, const struct iovec *iov, int iovcnt, int more)
+static ssize_t sys_write(int fd, const struct iovec *iov, int iovcnt)
 {
     if (iovcnt == 1)
-        return sysraw_send_flags(fd, iov[0].iov_base, iov[0].iov_len, more ? MSG_MORE : 0);
+        return sysraw_send(fd, iov[0].iov_base, iov[0].iov_len);
     struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
     return sysraw_sendmsg(fd, &msg);
-}
-
-/* Setting TCP_NODELAY (already on) makes the kernel send what MSG_MORE
- * writes left queued, at once. */
-static int sys_push(int fd)
-{
-    int one = 1;
-
-    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static int sys_shutdown_write(int fd)
@@ -65,7 +54,6 @@ static int sys_shutdown_write(int fd)
 const struct conn_sock_ops conn_sys_ops = {
     .read = sys_read,
     .write = sys_write,
-    .push = sys_push,
     .shutdown_write = sys_shutdown_write,
     .close = sysraw_close,
 };
@@ -88,11 +76,11 @@ static __attribute__((noinline)) ssize_t ops_recv(const struct conn_env *e, int 
 }
 
 static __attribute__((noinline)) ssize_t ops_send(const struct conn_env *e, int fd,
-                                                  const void *buf, size_t len, int more)
+                                                  const void *buf, size_t len)
 {
     struct iovec iov = { (void *)buf, len };
 
-    return e->ops->write(fd, &iov, 1, more);
+    return e->ops->write(fd, &iov, 1);
 }
 
 HOT ssize_t sock_recv(const struct conn_env *e, int fd, void *buf, size_t len)
@@ -100,10 +88,9 @@ HOT ssize_t sock_recv(const struct conn_env *e, int fd, void *buf, size_t len)
     return SOCK_IS_SYS(e) ? sysraw_recv(fd, buf, len) : ops_recv(e, fd, buf, len);
 }
 
-HOT ssize_t sock_send(const struct conn_env *e, int fd, const void *buf, size_t len, int more)
+HOT ssize_t sock_send(const struct conn_env *e, int fd, const void *buf, size_t len)
 {
-    return SOCK_IS_SYS(e) ? sysraw_send_flags(fd, buf, len, more ? MSG_MORE : 0)
-                          : ops_send(e, fd, buf, len, more);
+    return SOCK_IS_SYS(e) ? sysraw_send(fd, buf, len) : ops_send(e, fd, buf, len);
 }
 
 /* Ring reads and writes: 1 or 2 iovecs. */
@@ -114,7 +101,7 @@ HOT ssize_t sock_readv(const struct conn_env *e, int fd, const struct iovec *iov
 
 HOT ssize_t sock_writev(const struct conn_env *e, int fd, const struct iovec *iov, int cnt)
 {
-    return SOCK_IS_SYS(e) ? sys_write(fd, iov, cnt, 0) : e->ops->write(fd, iov, cnt, 0);
+    return SOCK_IS_SYS(e) ? sys_write(fd, iov, cnt) : e->ops->write(fd, iov, cnt);
 }
 
 /* ---- states ---- */
@@ -224,20 +211,17 @@ static int ensure_buffer(struct conn *c, const struct conn_env *e)
     return 0;
 }
 
-/* One write call (retried on EINTR); `more` as in conn_sock_ops.write, for
- * a single iovec.  Returns the bytes written, 0 when the send buffer is full
- * (EAGAIN), or -1 after closing on an error.  Any write without `more`
- * sends what earlier ones left held, so it clears CONN_CORKED. */
+/* One write call (retried on EINTR).  Returns the bytes written, 0 when
+ * the send buffer is full (EAGAIN), or -1 after closing on an error. */
 HOT ssize_t write_some(struct conn *c, const struct conn_env *e,
-                       const struct iovec *iov, int cnt, int more)
+                       const struct iovec *iov, int cnt)
 {
     ssize_t n;
 
     do
-        n = cnt == 1 ? sock_send(e, c->fd, iov[0].iov_base, iov[0].iov_len, more)
+        n = cnt == 1 ? sock_send(e, c->fd, iov[0].iov_base, iov[0].iov_len)
                      : sock_writev(e, c->fd, iov, cnt);
     while (n < 0 && errno == EINTR);
-    c->flags = (uint8_t)(more ? c->flags | CONN_CORKED : c->flags & ~CONN_CORKED);
     if (n < 0 && errno != EAGAIN) {
         fail(c, e, errno);
         return -1;
@@ -255,7 +239,7 @@ static int flush(struct conn *c, const struct conn_env *e)
     struct iovec iov[2];
     int cnt = ring_data_iov(&c->ring, iov);
     uint32_t want = ring_used(&c->ring);
-    ssize_t n = write_some(c, e, iov, cnt, 0);
+    ssize_t n = write_some(c, e, iov, cnt);
 
     if (n < 0)
         return -1;
@@ -269,19 +253,14 @@ static int flush(struct conn *c, const struct conn_env *e)
 
 /* Echo's direct path: writes the n bytes just read into the scratch
  * buffer back at once, and copies into the (empty) ring what the socket
- * does not take.  A read that filled the buffer (`full`) likely has more
- * behind it, so with env->coalesce its echo goes out with MSG_MORE: a
- * stream then leaves in full segments rather than one per read, while
- * TCP_NODELAY still sends the last piece of a message at once (the first
- * short read, or push_held, ends the run).  Returns 0, or -1 after
- * closing. */
-HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n, int full)
+ * does not take.  Returns 0, or -1 after closing. */
+HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
 {
     uint32_t sent = 0;
 
     if (c->flags & CONN_CAN_WRITE) {
         struct iovec iov = { e->scratch, n };
-        ssize_t w = write_some(c, e, &iov, 1, full && e->coalesce);
+        ssize_t w = write_some(c, e, &iov, 1);
         if (w < 0)
             return -1;
         sent = (uint32_t)w;
@@ -294,18 +273,6 @@ HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n, int full
         ring_push(&c->ring, e->scratch + sent, n - sent);
     }
     return 0;
-}
-
-/* After a read found the receive queue empty: sends at once what MSG_MORE
- * writes left held, so no echo waits for more input that is not coming.
- * Returns 0, or -1 after closing on an error. */
-static int push_held(struct conn *c, const struct conn_env *e)
-{
-    c->flags &= (uint8_t)~CONN_CORKED;
-    if (e->ops->push(c->fd) == 0)
-        return 0;
-    fail(c, e, errno);
-    return -1;
 }
 
 /* Reads once: into the scratch buffer while nothing is owed (then echo
@@ -333,8 +300,6 @@ HOT int fill(struct conn *c, const struct conn_env *e, int64_t *budget)
             return -1;
         }
         c->flags &= (uint8_t)~CONN_CAN_READ;
-        if ((c->flags & CONN_CORKED) && push_held(c, e) < 0)
-            return -1;
         return 1;
     }
     if (n == 0) {
@@ -347,7 +312,7 @@ HOT int fill(struct conn *c, const struct conn_env *e, int64_t *budget)
     *budget -= n;
     if (!direct)
         ring_produce(&c->ring, (uint32_t)n);
-    else if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n, (size_t)n == want) < 0)
+    else if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
         return -1;
     if ((size_t)n < want) {
         c->flags &= (uint8_t)~CONN_CAN_READ;
@@ -398,7 +363,7 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
 static enum conn_result send_banner(struct conn *c, const struct conn_env *e)
 {
     struct iovec iov = { (void *)e->banner, e->banner_len };
-    ssize_t n = e->banner_len > 0 ? write_some(c, e, &iov, 1, 0) : 0;
+    ssize_t n = e->banner_len > 0 ? write_some(c, e, &iov, 1) : 0;
 
     if (n < 0)
         return CONN_DONE;

@@ -446,7 +446,6 @@ static void init_env(struct worker *w)
     w->env.banner_len = o->banner_len;
     w->env.budget = o->buffer_size > WORKER_MIN_BUDGET ? o->buffer_size : WORKER_MIN_BUDGET;
     w->env.mode = o->mode;
-    w->env.coalesce = o->nodelay;
 }
 
 static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)

@@ -27,9 +27,6 @@ static struct fake {
     size_t out_room;        /* bytes the send buffer takes before EAGAIN */
     int out_err;            /* write fails with this */
     int reads, eagain_reads, writes, shutdowns, closes;
-    int more_writes;        /* writes that said more follows (MSG_MORE) */
-    int pushes;             /* push calls: held bytes sent */
-    int held;               /* bytes a MSG_MORE write left held, not yet pushed */
 } fk;
 
 static ssize_t fake_read(int fd, const struct iovec *iov, int cnt)
@@ -57,14 +54,12 @@ static ssize_t fake_read(int fd, const struct iovec *iov, int cnt)
     return -1;
 }
 
-static ssize_t fake_write(int fd, const struct iovec *iov, int cnt, int more)
+static ssize_t fake_write(int fd, const struct iovec *iov, int cnt)
 {
     size_t put = 0;
 
     cr_assert_eq(fd, FAKE_FD);
     fk.writes++;
-    fk.more_writes += more != 0;
-    fk.held = more != 0;
     if (fk.out_err) {
         errno = fk.out_err;
         return -1;
@@ -83,19 +78,10 @@ static ssize_t fake_write(int fd, const struct iovec *iov, int cnt, int more)
     return (ssize_t)put;
 }
 
-static int fake_push(int fd)
-{
-    cr_assert_eq(fd, FAKE_FD);
-    fk.pushes++;
-    fk.held = 0;
-    return 0;
-}
-
 static int fake_shutdown(int fd)
 {
     cr_assert_eq(fd, FAKE_FD);
     fk.shutdowns++;
-    fk.held = 0; /* the FIN goes out behind everything held */
     return 0;
 }
 
@@ -106,8 +92,7 @@ static int fake_close(int fd)
     return 0;
 }
 
-static const struct conn_sock_ops fake_ops = { fake_read, fake_write, fake_push, fake_shutdown,
-                                               fake_close };
+static const struct conn_sock_ops fake_ops = { fake_read, fake_write, fake_shutdown, fake_close };
 
 static struct pool pool;
 static struct stats_counters stats;
@@ -185,51 +170,6 @@ Test(conn, backpressure_cannot_skip_to_draining, .signal = SIGABRT)
 {
     c.state = CONN_BACKPRESSURE;
     conn_set_state(&c, CONN_DRAINING);
-}
-
-/* Full reads are echoed with "more follows"; the short read that ends a
- * message sends the last piece plainly, so nothing is held and no push is
- * needed. */
-Test(conn, coalesce_marks_full_reads_and_ends_plainly)
-{
-    env.coalesce = 1;
-    conn_open(&c, FAKE_FD, &env);
-    peer_sends_pattern(2 * sizeof(scratch) + 10);
-    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
-    cr_assert_eq(fk.out_len, 2 * sizeof(scratch) + 10);
-    cr_assert_eq(memcmp(fk.out, fk.in, fk.out_len), 0);
-    cr_assert_eq(fk.writes, 3);
-    cr_assert_eq(fk.more_writes, 2);
-    cr_assert_eq(fk.pushes, 0);
-    cr_assert_eq(fk.held, 0, "the last piece was left held");
-}
-
-/* A message that is an exact multiple of the buffer ends on a full read:
- * the read that finds the queue empty must push what is held, or the echo
- * would wait for the kernel's cork timer (regression: held tail). */
-Test(conn, coalesce_pushes_when_a_full_read_ends_the_input)
-{
-    env.coalesce = 1;
-    conn_open(&c, FAKE_FD, &env);
-    peer_sends_pattern(2 * sizeof(scratch));
-    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
-    cr_assert_eq(fk.out_len, 2 * sizeof(scratch));
-    cr_assert_eq(fk.more_writes, 2);
-    cr_assert_eq(fk.pushes, 1);
-    cr_assert_eq(fk.held, 0);
-    peer_sends("x", 1);                        /* then plain traffic again */
-    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
-    cr_assert_eq(fk.pushes, 1, "no push after a plain write");
-}
-
-Test(conn, without_coalesce_no_write_says_more)
-{
-    conn_open(&c, FAKE_FD, &env);
-    peer_sends_pattern(3 * sizeof(scratch));
-    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
-    cr_assert_eq(fk.out_len, 3 * sizeof(scratch));
-    cr_assert_eq(fk.more_writes, 0);
-    cr_assert_eq(fk.pushes, 0);
 }
 
 Test(conn, echo_costs_one_read_and_one_write)
