@@ -19,9 +19,10 @@
 #include <stdint.h>
 
 #include "bl_options.h"
+#include "netstat.h"
 
 /* The TcpExt counters the experiment tracks (netstat_listen_counters). */
-#define BL_NCOUNTERS 8
+#define BL_NCOUNTERS NETSTAT_NLISTEN
 
 struct bl_client {
     int fd;

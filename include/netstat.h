@@ -64,7 +64,14 @@ int netstat_delta(const struct netstat_snap *before,
                   const char *name, int64_t *out);
 
 /* The TcpExt counters that concern listen queues, in the order the lab
- * prints them; NULL-terminated. */
+ * prints them; NULL-terminated after NETSTAT_NLISTEN names. */
+#define NETSTAT_NLISTEN 8
 extern const char *const netstat_listen_counters[];
+
+/* after - before for each of netstat_listen_counters, into out[]; -1 for
+ * a counter that either snapshot lacks. */
+void netstat_listen_deltas(const struct netstat_snap *before,
+                           const struct netstat_snap *after,
+                           int64_t out[NETSTAT_NLISTEN]);
 
 #endif

@@ -57,6 +57,28 @@ Test(netstat, appends_snmp_and_keeps_negative_values)
     free(s);
 }
 
+Test(netstat, listen_deltas_name_every_counter_and_mark_missing_ones)
+{
+    struct netstat_snap *a = snap_new(), *b = snap_new();
+    int64_t d[NETSTAT_NLISTEN];
+
+    cr_assert_eq(netstat_parse(fixture, a), 0);
+    cr_assert_eq(netstat_parse("TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops\n"
+                               "TcpExt: 3 5 20 18\n", b), 0);
+    netstat_listen_deltas(a, b, d);
+    cr_assert_null(netstat_listen_counters[NETSTAT_NLISTEN]);
+    for (int k = 0; k < NETSTAT_NLISTEN; k++) {
+        const char *name = netstat_listen_counters[k];
+        int64_t want = strcmp(name, "ListenOverflows") == 0 ? 3
+                     : strcmp(name, "SyncookiesRecv") == 0 ? 3
+                     : strcmp(name, "ListenDrops") == 0 || strcmp(name, "SyncookiesSent") == 0 ? 0
+                     : -1; /* not in the fixture: absent, not zero */
+        cr_assert_eq(d[k], want, "%s: %lld", name, (long long)d[k]);
+    }
+    free(a);
+    free(b);
+}
+
 Test(netstat, rejects_mismatched_lines)
 {
     const char *bad[] = {

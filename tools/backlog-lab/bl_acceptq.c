@@ -311,9 +311,7 @@ static int read_deltas(struct lab *l, int64_t out[BL_NCOUNTERS])
 {
     if (netstat_read(l->nfd, l->sfd, l->now) < 0)
         return -1;
-    for (int k = 0; k < BL_NCOUNTERS; k++)
-        if (netstat_delta(l->before, l->now, "TcpExt", netstat_listen_counters[k], &out[k]) < 0)
-            out[k] = -1;
+    netstat_listen_deltas(l->before, l->now, out);
     return 0;
 }
 

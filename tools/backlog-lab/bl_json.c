@@ -1,5 +1,6 @@
 /* bl_json.c - streaming JSON writer (see bl_json.h). */
 #include "bl_json.h"
+#include "netstat.h"
 
 #include <math.h>
 
@@ -119,4 +120,16 @@ void bl_json_string(struct bl_json *j, const char *key, const char *v)
 {
     begin_value(j, key);
     put_string(j->f, v);
+}
+
+void bl_json_listen_deltas(struct bl_json *j, const char *key, const int64_t *d)
+{
+    bl_json_object(j, key);
+    for (int k = 0; k < NETSTAT_NLISTEN; k++) {
+        if (d[k] < 0)
+            bl_json_null(j, netstat_listen_counters[k]);
+        else
+            bl_json_int(j, netstat_listen_counters[k], d[k]);
+    }
+    bl_json_end_object(j);
 }

@@ -64,10 +64,7 @@ static int take(struct observer *ob, double t_s)
                              &s->q) < 0 ||
         netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
         return -1;
-    for (int k = 0; k < BL_NCOUNTERS; k++)
-        if (netstat_delta(ob->start, ob->now, "TcpExt", netstat_listen_counters[k],
-                          &s->delta[k]) < 0)
-            s->delta[k] = -1;
+    netstat_listen_deltas(ob->start, ob->now, s->delta);
     ob->n++;
     return 0;
 }
@@ -144,10 +141,7 @@ static void json_out(const struct observer *ob, const struct bl_text *t)
         bl_json_int(&j, "queue_length", s->q.accept_len);
         bl_json_int(&j, "queue_limit", s->q.accept_limit);
         bl_json_int(&j, "syn_recv", s->q.syn_recv);
-        bl_json_object(&j, "counter_deltas");
-        for (int k = 0; k < BL_NCOUNTERS; k++)
-            bl_json_int(&j, netstat_listen_counters[k], s->delta[k]);
-        bl_json_end_object(&j);
+        bl_json_listen_deltas(&j, "counter_deltas", s->delta);
         bl_json_end_object(&j);
     }
     bl_json_end_array(&j);

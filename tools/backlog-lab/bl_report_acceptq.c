@@ -369,18 +369,6 @@ void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n, struct 
     explain_writers(runs, n, t);
 }
 
-static void json_counters(struct bl_json *j, const char *key, const int64_t *d)
-{
-    bl_json_object(j, key);
-    for (int k = 0; k < BL_NCOUNTERS; k++) {
-        if (d[k] < 0)
-            bl_json_null(j, netstat_listen_counters[k]);
-        else
-            bl_json_int(j, netstat_listen_counters[k], d[k]);
-    }
-    bl_json_end_object(j);
-}
-
 static void json_client(struct bl_json *j, const struct bl_client *c)
 {
     bl_json_object(j, NULL);
@@ -423,7 +411,7 @@ static void json_run(struct bl_json *j, const struct bl_acceptq_run *r)
     bl_json_int(j, "clients_failed", r->cl_failed);
     bl_json_int(j, "server_established", r->srv_established);
     bl_json_int(j, "server_syn_recv", r->srv_syn_recv);
-    json_counters(j, "counter_deltas", r->settle_delta);
+    bl_json_listen_deltas(j, "counter_deltas", r->settle_delta);
     bl_json_end_object(j);
     bl_json_object(j, "accept");
     bl_json_double(j, "took_ms", ms(r->accept_ns));
@@ -440,7 +428,7 @@ static void json_run(struct bl_json *j, const struct bl_acceptq_run *r)
         bl_json_end_object(j);
     }
     bl_json_end_array(j);
-    json_counters(j, "counter_deltas", r->end_delta);
+    bl_json_listen_deltas(j, "counter_deltas", r->end_delta);
     bl_json_end_object(j);
     bl_json_array(j, "per_client");
     for (int i = 0; i < r->nclients; i++)

@@ -250,10 +250,7 @@ static void json_phase(struct bl_json *j, const struct bl_synq_phase *p)
     bl_json_int(j, "syn_recv_end", p->syn_recv_end);
     bl_json_int(j, "clients_established", p->cl_established);
     bl_json_int(j, "clients_syn_sent", p->cl_syn_sent);
-    bl_json_object(j, "counter_deltas");
-    for (int k = 0; k < BL_NCOUNTERS; k++)
-        bl_json_int(j, netstat_listen_counters[k], p->delta[k]);
-    bl_json_end_object(j);
+    bl_json_listen_deltas(j, "counter_deltas", p->delta);
     bl_json_array(j, "synack_retransmissions");
     for (int k = 1; k <= BL_SYNQ_MAX_RTX && p->rtx_count[k] > 0; k++) {
         bl_json_object(j, NULL);

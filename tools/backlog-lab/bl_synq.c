@@ -328,10 +328,7 @@ static int summarize(struct synq_lab *l)
     }
     if (netstat_read(l->nfd, l->sfd, l->now) < 0)
         return -1;
-    for (int k = 0; k < BL_NCOUNTERS; k++)
-        if (netstat_delta(l->before, l->now, "TcpExt", netstat_listen_counters[k],
-                          &ph->delta[k]) < 0)
-            ph->delta[k] = -1;
+    netstat_listen_deltas(l->before, l->now, ph->delta);
     return 0;
 }
 

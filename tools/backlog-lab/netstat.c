@@ -234,3 +234,12 @@ int netstat_delta(const struct netstat_snap *before,
     *out = a - b;
     return 0;
 }
+
+void netstat_listen_deltas(const struct netstat_snap *before,
+                           const struct netstat_snap *after,
+                           int64_t out[NETSTAT_NLISTEN])
+{
+    for (int k = 0; k < NETSTAT_NLISTEN; k++)
+        if (netstat_delta(before, after, "TcpExt", netstat_listen_counters[k], &out[k]) < 0)
+            out[k] = -1;
+}
