@@ -1,14 +1,24 @@
 # Build for echod, tcpload and backlog-lab.
 #
-# Every module under src/ and tools/*/ is compiled into one static library,
-# $(O)/libtoolkit.a; each program is its entry point (src/main.c for echod,
-# tools/NAME/main.c for the tools) linked against that library.  The test
-# suite links every tests/test_*.c against the same library, so a module is
-# tested exactly as the programs use it.
+# The tree has one owner per folder:
+#   include/ + lib/       the shared layer, the only code more than one program
+#                         uses; lib/*.c becomes $(O)/lib/libcommon.a
+#   src/                  echod; src/main.c is its entry point
+#   tools/tcpload/        tcpload (tl_*.c, entry tl_main.c)
+#   tools/backlog-lab/    backlog-lab (bl_*.c, entry bl_main.c)
+#   tests/NAME/           the tests of lib/ (tests/lib) or of one program
+#
+# A program's modules (its folder less its entry point) form its own archive,
+# $(O)/FOLDER/NAME.a; the program links its entry point, that archive and
+# libcommon.a.  Sources are compiled with -Iinclude only: a file finds the
+# headers beside it and the shared layer's, so a tool that includes one of
+# echod's headers does not build.  Each test folder is one Criterion suite
+# linked against exactly what it tests, so a module is tested as its program
+# uses it.
 #
 #   make                 build bin/echod, bin/tcpload, bin/backlog-lab
-#   make run             build, then run echod in echo mode on 127.0.0.1:7007
-#   make test            the Criterion suite, plain and under ASan+UBSan
+#   make run             build all three, then run echod on 127.0.0.1:7007
+#   make test            the Criterion suites, plain and under ASan+UBSan
 #   make bench           every benchmark scenario (bench/README.md)
 #   make bench-quick     a short version of each scenario
 #   make install PREFIX=/usr/local DESTDIR=
@@ -23,23 +33,44 @@ CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-WARN      := -std=gnu11 -Wall -Wextra -Werror
-ALL_CPPFLAGS := -Iinclude -D_GNU_SOURCE -MMD -MP $(CPPFLAGS)
+WARN         := -std=gnu11 -Wall -Wextra -Werror
+ALL_CPPFLAGS  = -Iinclude $(PRIV_INC) -D_GNU_SOURCE -MMD -MP $(CPPFLAGS)
 ALL_CFLAGS   := $(WARN) $(CFLAGS) -pthread
 ALL_LDFLAGS  := -pthread $(LDFLAGS)
 
-ENTRIES  := src/main.c $(wildcard tools/*/main.c)
-LIB_SRC  := $(filter-out $(ENTRIES),$(wildcard src/*.c tools/*/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
-LIB      := $(O)/libtoolkit.a
+COMMON      := $(O)/lib/libcommon.a
+COMMON_OBJ  := $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c))
+SUPPORT_OBJ := $(O)/tests/support.o
+HELPERS     := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+PROGS       :=
+SUITES      :=
+ALL_OBJ     := $(COMMON_OBJ) $(SUPPORT_OBJ) $(HELPERS:=.o)
 
-PROGS    := $(if $(wildcard src/main.c),$(BIN)/echod) \
-            $(patsubst tools/%/main.c,$(BIN)/%,$(wildcard tools/*/main.c))
+.DEFAULT_GOAL := all
 
-TEST_SRC := $(wildcard tests/test_*.c) tests/support.c
-TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
-SUITE    := $(O)/tests/suite
-HELPERS  := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+# $(call program,NAME,FOLDER,ENTRY): NAME's archive of FOLDER's modules,
+# bin/NAME, and the suite of tests/NAME (whose files see FOLDER's headers).
+define program
+$(1)_MODS := $$(patsubst %.c,$$(O)/%.o,$$(filter-out $(3),$$(wildcard $(2)/*.c)))
+$(1)_TESTS := $$(patsubst %.c,$$(O)/%.o,$$(wildcard tests/$(1)/*.c))
+$$(O)/$(2)/$(1).a: $$($(1)_MODS)
+$$(BIN)/$(1): $$(O)/$(3:.c=.o) $$(O)/$(2)/$(1).a $$(COMMON)
+$$(O)/tests/$(1)/suite: $$($(1)_TESTS) $$(SUPPORT_OBJ) $$(O)/$(2)/$(1).a $$(COMMON)
+$$(O)/tests/$(1)/%.o: PRIV_INC := -I$(2) -Itests
+PROGS  += $$(BIN)/$(1)
+SUITES += $$(O)/tests/$(1)/suite
+ALL_OBJ += $$($(1)_MODS) $$($(1)_TESTS) $$(O)/$(3:.c=.o)
+endef
+
+$(eval $(call program,echod,src,src/main.c))
+$(eval $(call program,tcpload,tools/tcpload,tools/tcpload/tl_main.c))
+$(eval $(call program,backlog-lab,tools/backlog-lab,tools/backlog-lab/bl_main.c))
+
+LIB_TESTS := $(patsubst %.c,$(O)/%.o,$(wildcard tests/lib/*.c))
+ALL_OBJ   += $(LIB_TESTS)
+SUITES    += $(O)/tests/lib/suite
+$(O)/tests/lib/suite: $(LIB_TESTS) $(SUPPORT_OBJ) $(COMMON)
+$(O)/tests/lib/%.o $(SUPPORT_OBJ): PRIV_INC := -Itests
 
 ifndef V
 Q = @
@@ -54,26 +85,21 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# P: members keep their paths, so src/x.c and tools/y/x.c cannot replace
-# each other inside the archive.
-$(LIB): $(LIB_OBJ)
-	$(call quiet,AR,$@)rm -f $@ && ar rcsP $@ $^
+$(COMMON): $(COMMON_OBJ)
+$(O)/%.a:
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(BIN)/echod: $(O)/src/main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^
-
-$(BIN)/%: $(O)/tools/%/main.o $(LIB)
+$(BIN)/%:
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 
-$(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(LIB)
-	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^
-
-$(SUITE): $(TEST_OBJ) $(LIB)
+$(O)/tests/%/suite:
 	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lm
 
-run: $(BIN)/echod
+$(O)/tests/helpers/%: $(O)/tests/helpers/%.o $(COMMON)
+	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+run: all
 	$(BIN)/echod --listen 127.0.0.1:7007
 
 # The whole suite twice: as built for users, then under AddressSanitizer and
@@ -85,12 +111,14 @@ test: deps
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined"
 
-check: $(PROGS) $(SUITE) $(HELPERS)
-	@echo "== tests ($(O)) =="
-	$(Q)TOOLKIT_BIN=$(BIN) TOOLKIT_HELPERS=$(O)/tests/helpers \
+check: $(PROGS) $(SUITES) $(HELPERS)
+	$(Q)for s in $(SUITES); do \
+	    echo "== $$s =="; \
+	    TOOLKIT_BIN=$(BIN) TOOLKIT_HELPERS=$(O)/tests/helpers \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    $(SUITE) --jobs 2 --short-filename
+	    $$s --jobs 2 --short-filename || exit 1; \
+	done
 
 # Criterion comes from Debian; install it when it is missing.
 deps:
@@ -115,4 +143,4 @@ install: all
 clean:
 	rm -rf build build-asan bin
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(O)/src/main.d $(wildcard $(O)/tools/*/main.d)
+-include $(ALL_OBJ:.o=.d)

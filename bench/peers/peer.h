@@ -6,7 +6,7 @@
  * `--listen HOST:PORT` (port 0 picks a free one), creates its listener here,
  * and prints exactly one line `listening on HOST:PORT` on stdout once the
  * socket accepts connections.  Addresses are parsed by the project's own
- * parse_hostport (src/parse.c), so the peers accept the same spellings as
+ * parse_hostport (lib/parse.c), so the peers accept the same spellings as
  * echod.
  */
 #ifndef PEER_H

@@ -24,8 +24,8 @@
 #include "bl_env.h"
 #include "bl_report.h"
 #include "clock.h"
-#include "netstat.h"
-#include "sockdiag.h"
+#include "bl_netstat.h"
+#include "bl_sockdiag.h"
 
 #define SERVER_TAG (1ULL << 32)   /* epoll data: an accepted socket */
 #define NO_CLIENT (-1)
@@ -42,7 +42,7 @@ struct lab {
     int *srv_fd;                 /* accepted socket by client index */
     int in_phase_accepted;
     int data_pending;            /* accepted writers whose bytes are unread */
-    struct netstat_snap *before, *now;
+    struct bl_netstat_snap *before, *now;
 };
 
 static uint64_t since(const struct lab *l)
@@ -84,12 +84,12 @@ static int lab_open(struct lab *l, int backlog)
     if (make_listener(l, backlog) < 0)
         return -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
-    l->nl = sockdiag_open();
+    l->nl = bl_sockdiag_open();
     if (l->ep < 0 || l->nl < 0)
         return -1;
-    if (netstat_open(&l->nfd, &l->sfd) < 0)
+    if (bl_netstat_open(&l->nfd, &l->sfd) < 0)
         return -1;
-    return netstat_read(l->nfd, l->sfd, l->before);
+    return bl_netstat_read(l->nfd, l->sfd, l->before);
 }
 
 static void close_fd(int *fd)
@@ -110,7 +110,7 @@ static void lab_close(struct lab *l)
         close_fd(&l->run->clients[i].fd);
     close_fd(&l->ep);
     close_fd(&l->nl);
-    netstat_close(l->nfd, l->sfd);
+    bl_netstat_close(l->nfd, l->sfd);
     free(l->by_port);
     free(l->srv_fd);
     free(l->before);
@@ -161,7 +161,7 @@ static int on_client(struct lab *l, int i)
     }
     c->established = true;
     c->t_established = since(l);
-    if (sockdiag_tcp_state(c->fd, &state, &c->syn_retrans) < 0)
+    if (bl_sockdiag_tcp_state(c->fd, &state, &c->syn_retrans) < 0)
         return -1;
     if (c->writer) {
         char hello[BL_HELLO_LEN];
@@ -290,7 +290,7 @@ static int wait_phase(struct lab *l, enum phase p, uint64_t end)
     return 0;
 }
 
-static int server_side_cb(const struct sockdiag_entry *e, void *arg)
+static int server_side_cb(const struct bl_sockdiag_entry *e, void *arg)
 {
     struct lab *l = arg;
     int i = l->by_port[e->dport];
@@ -309,9 +309,9 @@ static int server_side_cb(const struct sockdiag_entry *e, void *arg)
 
 static int read_deltas(struct lab *l, int64_t out[BL_NCOUNTERS])
 {
-    if (netstat_read(l->nfd, l->sfd, l->now) < 0)
+    if (bl_netstat_read(l->nfd, l->sfd, l->now) < 0)
         return -1;
-    netstat_listen_deltas(l->before, l->now, out);
+    bl_netstat_listen_deltas(l->before, l->now, out);
     return 0;
 }
 
@@ -319,14 +319,14 @@ static int read_deltas(struct lab *l, int64_t out[BL_NCOUNTERS])
 static int measure_settle(struct lab *l)
 {
     struct bl_acceptq_run *r = l->run;
-    struct sockdiag_queues q;
+    struct bl_sockdiag_queues q;
 
-    if (sockdiag_port_queues(l->nl, NULL, l->port, &q) < 0 ||
-        sockdiag_listener_info(l->lfd, &r->info_len, &r->info_limit) < 0)
+    if (bl_sockdiag_port_queues(l->nl, NULL, l->port, &q) < 0 ||
+        bl_sockdiag_listener_info(l->lfd, &r->info_len, &r->info_limit) < 0)
         return -1;
     r->diag_len = q.accept_len;
     r->diag_limit = q.accept_limit;
-    if (sockdiag_dump(l->nl, l->port, (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_RECV),
+    if (bl_sockdiag_dump(l->nl, l->port, (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_RECV),
                       server_side_cb, l) < 0)
         return -1;
     for (int i = 0; i < r->nclients; i++) {
@@ -336,7 +336,7 @@ static int measure_settle(struct lab *l)
             r->cl_failed++;
             continue;
         }
-        if (sockdiag_tcp_state(c->fd, &c->state_at_settle, &retrans) < 0)
+        if (bl_sockdiag_tcp_state(c->fd, &c->state_at_settle, &retrans) < 0)
             return -1;
         r->cl_established += c->state_at_settle == TCP_ESTABLISHED;
         r->cl_syn_sent += c->state_at_settle == TCP_SYN_SENT;
@@ -352,7 +352,7 @@ static int measure_end(struct lab *l)
         uint32_t total;
         if (c->fd < 0 || !c->established)
             continue;
-        if (sockdiag_tcp_state(c->fd, &state, &total) < 0)
+        if (bl_sockdiag_tcp_state(c->fd, &state, &total) < 0)
             return -1;
         c->data_retrans = total - c->syn_retrans;
     }

@@ -1,6 +1,6 @@
 /* bl_json.c - streaming JSON writer (see bl_json.h). */
 #include "bl_json.h"
-#include "netstat.h"
+#include "bl_netstat.h"
 
 #include <math.h>
 
@@ -125,11 +125,11 @@ void bl_json_string(struct bl_json *j, const char *key, const char *v)
 void bl_json_listen_deltas(struct bl_json *j, const char *key, const int64_t *d)
 {
     bl_json_object(j, key);
-    for (int k = 0; k < NETSTAT_NLISTEN; k++) {
+    for (int k = 0; k < BL_NETSTAT_NLISTEN; k++) {
         if (d[k] < 0)
-            bl_json_null(j, netstat_listen_counters[k]);
+            bl_json_null(j, bl_netstat_listen_counters[k]);
         else
-            bl_json_int(j, netstat_listen_counters[k], d[k]);
+            bl_json_int(j, bl_netstat_listen_counters[k], d[k]);
     }
     bl_json_end_object(j);
 }

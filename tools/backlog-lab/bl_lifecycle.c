@@ -20,7 +20,7 @@
 
 #include "bl_json.h"
 #include "bl_text.h"
-#include "sockdiag.h"
+#include "bl_sockdiag.h"
 
 #define LC_MAX_STEPS 8
 #define LC_SETTLE_MS 50   /* lets loopback packets and timers land */
@@ -47,7 +47,7 @@ struct end_view {
     char *out;
 };
 
-static int end_cb(const struct sockdiag_entry *e, void *arg)
+static int end_cb(const struct bl_sockdiag_entry *e, void *arg)
 {
     struct end_view *v = arg;
 
@@ -59,7 +59,7 @@ static int end_cb(const struct sockdiag_entry *e, void *arg)
     }
     if (e->dport != v->peer)
         return 0;
-    snprintf(v->out, 48, "%s", sockdiag_state_name(e->state));
+    snprintf(v->out, 48, "%s", bl_sockdiag_state_name(e->state));
     if (e->state == TCP_TIME_WAIT)
         v->st->tw_ms = e->expires_ms;
     return 0;
@@ -77,9 +77,9 @@ static int observe(struct lc *lc, const char *action)
     snprintf(st->client, sizeof(st->client), "-");
     snprintf(st->server, sizeof(st->server), "-");
     if (lc->cport != 0 &&
-        sockdiag_dump(lc->nl, lc->cport, SOCKDIAG_ALL_STATES, end_cb, &cv) < 0)
+        bl_sockdiag_dump(lc->nl, lc->cport, BL_SOCKDIAG_ALL_STATES, end_cb, &cv) < 0)
         return -1;
-    if (sockdiag_dump(lc->nl, lc->sport, SOCKDIAG_ALL_STATES, end_cb, &sv) < 0)
+    if (bl_sockdiag_dump(lc->nl, lc->sport, BL_SOCKDIAG_ALL_STATES, end_cb, &sv) < 0)
         return -1;
     lc->n++;
     return 0;
@@ -212,7 +212,7 @@ int bl_lifecycle_main(const struct bl_opts *o)
     struct lc lc = { .lfd = -1, .cfd = -1, .afd = -1 };
     int rc;
 
-    lc.nl = sockdiag_open();
+    lc.nl = bl_sockdiag_open();
     rc = lc.nl < 0 ? -1 : run_steps(&lc);
     if (rc < 0)
         fprintf(stderr, "backlog-lab: lifecycle: %s\n", strerror(errno));

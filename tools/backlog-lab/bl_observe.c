@@ -20,15 +20,15 @@
 #include "bl_json.h"
 #include "bl_text.h"
 #include "clock.h"
-#include "netstat.h"
+#include "bl_netstat.h"
 #include "parse.h"
-#include "sockdiag.h"
+#include "bl_sockdiag.h"
 
 #define OBS_SHOWN 5   /* counters shown in a row: the first five */
 
 struct obs_sample {
     double t_s;
-    struct sockdiag_queues q;
+    struct bl_sockdiag_queues q;
     int64_t delta[BL_NCOUNTERS];
 };
 
@@ -36,7 +36,7 @@ struct observer {
     const struct bl_opts *o;
     int nl, nfd, sfd;
     uint16_t port;
-    struct netstat_snap *start, *now;
+    struct bl_netstat_snap *start, *now;
     struct obs_sample *samples;
     int n, cap;
 };
@@ -60,11 +60,11 @@ static int take(struct observer *ob, double t_s)
     }
     struct obs_sample *s = &ob->samples[ob->n];
     s->t_s = t_s;
-    if (sockdiag_port_queues(ob->nl, (const struct sockaddr *)&ob->o->target, ob->port,
+    if (bl_sockdiag_port_queues(ob->nl, (const struct sockaddr *)&ob->o->target, ob->port,
                              &s->q) < 0 ||
-        netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
+        bl_netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
         return -1;
-    netstat_listen_deltas(ob->start, ob->now, s->delta);
+    bl_netstat_listen_deltas(ob->start, ob->now, s->delta);
     ob->n++;
     return 0;
 }
@@ -73,8 +73,8 @@ static void print_header(FILE *f)
 {
     fprintf(f, "%8s %9s %6s %6s %8s", "t", "listeners", "queue", "limit", "SYN-RECV");
     for (int k = 0; k < OBS_SHOWN; k++)
-        fprintf(f, " %*s", (int)strlen(netstat_listen_counters[k]) + 1,
-                netstat_listen_counters[k]);
+        fprintf(f, " %*s", (int)strlen(bl_netstat_listen_counters[k]) + 1,
+                bl_netstat_listen_counters[k]);
     fputc('\n', f);
 }
 
@@ -83,7 +83,7 @@ static void print_row(FILE *f, const struct obs_sample *s)
     fprintf(f, "%7.1fs %9d %6u %6u %8u", s->t_s, s->q.listeners, s->q.accept_len,
             s->q.accept_limit, s->q.syn_recv);
     for (int k = 0; k < OBS_SHOWN; k++)
-        fprintf(f, " %+*lld", (int)strlen(netstat_listen_counters[k]) + 1,
+        fprintf(f, " %+*lld", (int)strlen(bl_netstat_listen_counters[k]) + 1,
                 (long long)s->delta[k]);
     fputc('\n', f);
     fflush(f);
@@ -179,11 +179,11 @@ int bl_observe_main(const struct bl_opts *o)
     char addr[PARSE_ADDRSTRLEN];
     int rc = -1;
 
-    ob.nl = sockdiag_open();
+    ob.nl = bl_sockdiag_open();
     ob.start = malloc(sizeof(*ob.start));
     ob.now = malloc(sizeof(*ob.now));
     if (ob.nl >= 0 && ob.start != NULL && ob.now != NULL &&
-        netstat_open(&ob.nfd, &ob.sfd) == 0) {
+        bl_netstat_open(&ob.nfd, &ob.sfd) == 0) {
         if (!o->quiet)
             fprintf(stderr, "backlog-lab observe %s: a sample every %.2f s, ",
                     parse_format_addr((const struct sockaddr *)&o->target, addr,
@@ -194,9 +194,9 @@ int bl_observe_main(const struct bl_opts *o)
                     (double)o->duration_ns / 1e9);
         else if (!o->quiet)
             fprintf(stderr, "until Ctrl-C\n");
-        if (netstat_read(ob.nfd, ob.sfd, ob.start) == 0)
+        if (bl_netstat_read(ob.nfd, ob.sfd, ob.start) == 0)
             rc = watch(&ob);
-        netstat_close(ob.nfd, ob.sfd);
+        bl_netstat_close(ob.nfd, ob.sfd);
     }
     if (rc < 0)
         fprintf(stderr, "backlog-lab: observe: %s\n", strerror(errno));

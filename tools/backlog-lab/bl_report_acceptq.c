@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netstat.h"
-#include "sockdiag.h"
+#include "bl_netstat.h"
+#include "bl_sockdiag.h"
 
 #define MAX_RTX_GROUP 3 /* groups 0, 1, 2 and "3 or more" */
 
@@ -209,7 +209,7 @@ static void print_other_counters(FILE *f, const struct bl_acceptq_run *runs, int
                 fprintf(f, "\nOther TcpExt counters that moved during a run (host-wide):\n");
             header = true;
             fprintf(f, "  backlog %d: %s +%lld\n", runs[i].backlog,
-                    netstat_listen_counters[k], (long long)runs[i].end_delta[k]);
+                    bl_netstat_listen_counters[k], (long long)runs[i].end_delta[k]);
         }
     }
 }
@@ -222,7 +222,7 @@ static void print_clients(FILE *f, const struct bl_acceptq_run *r)
     for (int i = 0; i < r->nclients; i++) {
         const struct bl_client *c = &r->clients[i];
         fprintf(f, "%6d %6u %6s %12s %9s %10.1f", i, c->port, c->writer ? "yes" : "no",
-                c->connect_failed ? "failed" : sockdiag_state_name(c->state_at_settle),
+                c->connect_failed ? "failed" : bl_sockdiag_state_name(c->state_at_settle),
                 c->queued_at_settle ? "yes" : c->synrecv_at_settle ? "SYN-RECV" : "no",
                 ms(c->t_connect));
         if (c->established)
@@ -375,7 +375,7 @@ static void json_client(struct bl_json *j, const struct bl_client *c)
     bl_json_int(j, "port", c->port);
     bl_json_bool(j, "writer", c->writer);
     bl_json_string(j, "state_at_settle", c->connect_failed ? "failed"
-                                         : sockdiag_state_name(c->state_at_settle));
+                                         : bl_sockdiag_state_name(c->state_at_settle));
     bl_json_bool(j, "queued_at_settle", c->queued_at_settle);
     bl_json_bool(j, "syn_recv_at_settle", c->synrecv_at_settle);
     bl_json_double(j, "connect_ms", ms(c->t_connect));

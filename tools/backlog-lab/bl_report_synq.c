@@ -1,13 +1,13 @@
 /* bl_report_synq.c - table, timeline, SYN-ACK retransmission times,
  * explanation and JSON for the syn-queue experiment (see bl_report.h).
- * Counter names index netstat_listen_counters. */
+ * Counter names index bl_netstat_listen_counters. */
 #include "bl_report.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "netstat.h"
+#include "bl_netstat.h"
 
 enum { C_OVERFLOWS, C_DROPS, C_REQQ_DROP, C_REQQ_COOKIES, C_COOKIES_SENT,
        C_COOKIES_RECV, C_COOKIES_FAILED, C_SYN_RETRANS };

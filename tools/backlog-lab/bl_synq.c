@@ -26,8 +26,8 @@
 #include "bl_report.h"
 #include "bl_text.h"
 #include "clock.h"
-#include "netstat.h"
-#include "sockdiag.h"
+#include "bl_netstat.h"
+#include "bl_sockdiag.h"
 
 #define NO_CLIENT (-1)
 
@@ -54,7 +54,7 @@ struct synq_lab {
     uint64_t t0;
     struct synq_client *cl;
     int32_t *by_port;
-    struct netstat_snap *before, *now;
+    struct bl_netstat_snap *before, *now;
 };
 
 static uint64_t since(const struct synq_lab *l)
@@ -93,10 +93,10 @@ static int server_open(struct synq_lab *l, int syncookies)
     if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
         listen(l->lfd, ph->backlog) < 0)
         return -1;
-    l->nl = sockdiag_open();
-    if (l->nl < 0 || netstat_open(&l->nfd, &l->sfd) < 0)
+    l->nl = bl_sockdiag_open();
+    if (l->nl < 0 || bl_netstat_open(&l->nfd, &l->sfd) < 0)
         return -1;
-    return netstat_read(l->nfd, l->sfd, l->before);
+    return bl_netstat_read(l->nfd, l->sfd, l->before);
 }
 
 static int lab_alloc(struct synq_lab *l)
@@ -135,7 +135,7 @@ static void lab_close(struct synq_lab *l)
     close_fd(&l->lfd);
     close_fd(&l->nl);
     close_fd(&l->ep);
-    netstat_close(l->nfd, l->sfd);
+    bl_netstat_close(l->nfd, l->sfd);
     free(l->cl);
     free(l->by_port);
     free(l->before);
@@ -183,7 +183,7 @@ struct sample_ctx {
     uint64_t now;
 };
 
-static int sample_cb(const struct sockdiag_entry *e, void *arg)
+static int sample_cb(const struct bl_sockdiag_entry *e, void *arg)
 {
     struct sample_ctx *sc = arg;
     int i;
@@ -223,7 +223,7 @@ static int take_sample(struct synq_lab *l)
         l->cl[i].present = false;
         s->established += l->cl[i].established;
     }
-    if (sockdiag_dump(l->nl, ph->port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
+    if (bl_sockdiag_dump(l->nl, ph->port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
                       sample_cb, &sc) < 0)
         return -1;
     for (int i = 0; i < l->started; i++) {
@@ -319,16 +319,16 @@ static int summarize(struct synq_lab *l)
     for (int i = 0; i < l->started; i++) {
         uint8_t state;
         uint32_t retrans;
-        if (sockdiag_tcp_state(l->cl[i].fd, &state, &retrans) < 0)
+        if (bl_sockdiag_tcp_state(l->cl[i].fd, &state, &retrans) < 0)
             return -1;
         ph->cl_established += state == TCP_ESTABLISHED;
         ph->cl_syn_sent += state == TCP_SYN_SENT;
         if (state == TCP_SYN_SENT && retrans > ph->cl_syn_retrans)
             ph->cl_syn_retrans = retrans;
     }
-    if (netstat_read(l->nfd, l->sfd, l->now) < 0)
+    if (bl_netstat_read(l->nfd, l->sfd, l->now) < 0)
         return -1;
-    netstat_listen_deltas(l->before, l->now, ph->delta);
+    bl_netstat_listen_deltas(l->before, l->now, ph->delta);
     return 0;
 }
 

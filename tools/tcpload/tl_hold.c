@@ -1,4 +1,4 @@
-/* hold.c - the hold mode engine (see tl_hold.h).
+/* tl_hold.c - the hold mode engine (see tl_hold.h).
  *
  * Two schedules drive a thread: one opens its connections (slot n % slots
  * at the n-th due time, so --connect-rate 0 opens them all at once), the
@@ -102,7 +102,7 @@ static void fail(struct hmode *m, struct hold_conn *c, int kind)
 
 static void opened(struct hmode *m, struct hold_conn *c, uint64_t now)
 {
-    hist_record(&m->l.st->lat[TL_LAT_CONNECT], now - c->t_start);
+    tl_hist_record(&m->l.st->lat[TL_LAT_CONNECT], now - c->t_start);
     set_state(m, c, HOLD_OPEN);
 }
 

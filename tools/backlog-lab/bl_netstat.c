@@ -1,7 +1,7 @@
-/* netstat.c - parser for /proc/net/netstat and /proc/net/snmp (see
- * netstat.h).  The files are small (a few KiB), so each read takes the
+/* bl_netstat.c - parser for /proc/net/netstat and /proc/net/snmp (see
+ * bl_netstat.h).  The files are small (a few KiB), so each read takes the
  * whole file into one buffer and parses it line by line. */
-#include "netstat.h"
+#include "bl_netstat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,15 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NETSTAT_FILE_MAX (256 * 1024)
+#define BL_NETSTAT_FILE_MAX (256 * 1024)
 
-const char *const netstat_listen_counters[] = {
+const char *const bl_netstat_listen_counters[] = {
     "ListenOverflows", "ListenDrops", "TCPReqQFullDrop",
     "TCPReqQFullDoCookies", "SyncookiesSent", "SyncookiesRecv",
     "SyncookiesFailed", "TCPSynRetrans", NULL,
 };
 
-void netstat_clear(struct netstat_snap *s)
+void bl_netstat_clear(struct bl_netstat_snap *s)
 {
     s->n = 0;
 }
@@ -31,7 +31,7 @@ static int fail(int err)
 /* Copies the group name ("TcpExt" of "TcpExt: ...") of line into group;
  * returns a pointer just past the colon, or NULL when there is none. */
 static const char *line_group(const char *line, const char *eol,
-                              char group[NETSTAT_GROUP_LEN])
+                              char group[BL_NETSTAT_GROUP_LEN])
 {
     const char *colon = memchr(line, ':', (size_t)(eol - line));
     size_t len;
@@ -39,7 +39,7 @@ static const char *line_group(const char *line, const char *eol,
     if (colon == NULL)
         return NULL;
     len = (size_t)(colon - line);
-    if (len == 0 || len >= NETSTAT_GROUP_LEN)
+    if (len == 0 || len >= BL_NETSTAT_GROUP_LEN)
         return NULL;
     memcpy(group, line, len);
     group[len] = '\0';
@@ -84,10 +84,10 @@ static int parse_value(const char *word, int64_t *out)
 
 /* Parses one header line and its value line into s. */
 static int parse_pair(const char *hdr, const char *hdr_eol, const char *val,
-                      const char *val_eol, struct netstat_snap *s)
+                      const char *val_eol, struct bl_netstat_snap *s)
 {
-    char group[NETSTAT_GROUP_LEN], vgroup[NETSTAT_GROUP_LEN];
-    char name[NETSTAT_NAME_LEN], num[32];
+    char group[BL_NETSTAT_GROUP_LEN], vgroup[BL_NETSTAT_GROUP_LEN];
+    char name[BL_NETSTAT_NAME_LEN], num[32];
     const char *hp = line_group(hdr, hdr_eol, group);
     const char *vp = line_group(val, val_eol, vgroup);
 
@@ -100,9 +100,9 @@ static int parse_pair(const char *hdr, const char *hdr_eol, const char *val,
             return 0;
         if (hn != 1 || vn != 1)
             return fail(EINVAL);
-        if (s->n == NETSTAT_MAX_COUNTERS)
+        if (s->n == BL_NETSTAT_MAX_COUNTERS)
             return fail(ENOSPC);
-        struct netstat_counter *c = &s->c[s->n];
+        struct bl_netstat_counter *c = &s->c[s->n];
         if (parse_value(num, &c->value) < 0)
             return fail(EINVAL);
         memcpy(c->group, group, sizeof(group));
@@ -117,7 +117,7 @@ static const char *line_end(const char *p)
     return nl != NULL ? nl : p + strlen(p);
 }
 
-int netstat_parse(const char *text, struct netstat_snap *s)
+int bl_netstat_parse(const char *text, struct bl_netstat_snap *s)
 {
     const char *p = text;
 
@@ -140,7 +140,7 @@ int netstat_parse(const char *text, struct netstat_snap *s)
     return 0;
 }
 
-int netstat_read_fd(int fd, struct netstat_snap *s)
+int bl_netstat_read_fd(int fd, struct bl_netstat_snap *s)
 {
     size_t cap = 16384, len = 0;
     char *buf = malloc(cap);
@@ -152,7 +152,7 @@ int netstat_read_fd(int fd, struct netstat_snap *s)
         goto out;
     for (;;) {
         if (len + 1 == cap) {
-            if (cap >= NETSTAT_FILE_MAX) {
+            if (cap >= BL_NETSTAT_FILE_MAX) {
                 errno = EFBIG;
                 goto out;
             }
@@ -172,44 +172,44 @@ int netstat_read_fd(int fd, struct netstat_snap *s)
         len += (size_t)n;
     }
     buf[len] = '\0';
-    rc = netstat_parse(buf, s);
+    rc = bl_netstat_parse(buf, s);
 out:
     free(buf);
     return rc;
 }
 
-int netstat_open(int *netstat_fd, int *snmp_fd)
+int bl_netstat_open(int *bl_netstat_fd, int *snmp_fd)
 {
-    *netstat_fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
-    if (*netstat_fd < 0)
+    *bl_netstat_fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
+    if (*bl_netstat_fd < 0)
         return -1;
     *snmp_fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
     if (*snmp_fd < 0) {
         int err = errno;
-        close(*netstat_fd);
-        *netstat_fd = -1;
+        close(*bl_netstat_fd);
+        *bl_netstat_fd = -1;
         return fail(err);
     }
     return 0;
 }
 
-void netstat_close(int netstat_fd, int snmp_fd)
+void bl_netstat_close(int bl_netstat_fd, int snmp_fd)
 {
-    if (netstat_fd >= 0)
-        close(netstat_fd); /* a read-only /proc file: close cannot lose data */
+    if (bl_netstat_fd >= 0)
+        close(bl_netstat_fd); /* a read-only /proc file: close cannot lose data */
     if (snmp_fd >= 0)
         close(snmp_fd);
 }
 
-int netstat_read(int netstat_fd, int snmp_fd, struct netstat_snap *s)
+int bl_netstat_read(int bl_netstat_fd, int snmp_fd, struct bl_netstat_snap *s)
 {
-    netstat_clear(s);
-    if (netstat_read_fd(netstat_fd, s) < 0)
+    bl_netstat_clear(s);
+    if (bl_netstat_read_fd(bl_netstat_fd, s) < 0)
         return -1;
-    return netstat_read_fd(snmp_fd, s);
+    return bl_netstat_read_fd(snmp_fd, s);
 }
 
-int netstat_get(const struct netstat_snap *s, const char *group,
+int bl_netstat_get(const struct bl_netstat_snap *s, const char *group,
                 const char *name, int64_t *out)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -222,24 +222,24 @@ int netstat_get(const struct netstat_snap *s, const char *group,
     return fail(ENOENT);
 }
 
-int netstat_delta(const struct netstat_snap *before,
-                  const struct netstat_snap *after, const char *group,
+int bl_netstat_delta(const struct bl_netstat_snap *before,
+                  const struct bl_netstat_snap *after, const char *group,
                   const char *name, int64_t *out)
 {
     int64_t a, b;
 
-    if (netstat_get(before, group, name, &b) < 0 ||
-        netstat_get(after, group, name, &a) < 0)
+    if (bl_netstat_get(before, group, name, &b) < 0 ||
+        bl_netstat_get(after, group, name, &a) < 0)
         return -1;
     *out = a - b;
     return 0;
 }
 
-void netstat_listen_deltas(const struct netstat_snap *before,
-                           const struct netstat_snap *after,
-                           int64_t out[NETSTAT_NLISTEN])
+void bl_netstat_listen_deltas(const struct bl_netstat_snap *before,
+                           const struct bl_netstat_snap *after,
+                           int64_t out[BL_NETSTAT_NLISTEN])
 {
-    for (int k = 0; k < NETSTAT_NLISTEN; k++)
-        if (netstat_delta(before, after, "TcpExt", netstat_listen_counters[k], &out[k]) < 0)
+    for (int k = 0; k < BL_NETSTAT_NLISTEN; k++)
+        if (bl_netstat_delta(before, after, "TcpExt", bl_netstat_listen_counters[k], &out[k]) < 0)
             out[k] = -1;
 }

@@ -1,4 +1,4 @@
-/* sockdiag.h - what the kernel says about TCP sockets on one port, read
+/* bl_sockdiag.h - what the kernel says about TCP sockets on one port, read
  * with NETLINK_SOCK_DIAG (inet_diag, the interface `ss` uses) and, for
  * sockets this process owns, with getsockopt(TCP_INFO).
  *
@@ -11,16 +11,16 @@
  * A netlink socket answers for the network namespace it was created in.
  * Functions return 0 on success and -1 with errno set on failure.
  */
-#ifndef SOCKDIAG_H
-#define SOCKDIAG_H
+#ifndef BL_SOCKDIAG_H
+#define BL_SOCKDIAG_H
 
 #include <stdint.h>
 #include <sys/socket.h>
 
 /* Bit masks for the states argument: 1 << TCP_LISTEN etc. */
-#define SOCKDIAG_ALL_STATES 0xfffu
+#define BL_SOCKDIAG_ALL_STATES 0xfffu
 
-struct sockdiag_entry {
+struct bl_sockdiag_entry {
     int family;                 /* AF_INET or AF_INET6 */
     uint8_t state;              /* TCP_ESTABLISHED ... (netinet/tcp.h) */
     uint8_t timer;              /* 0 none, 1 retransmit, 2 keepalive,
@@ -37,7 +37,7 @@ struct sockdiag_entry {
 
 /* The queues of one port, summed over its listeners (several with
  * SO_REUSEPORT) and counted over its SYN-RECV sockets. */
-struct sockdiag_queues {
+struct bl_sockdiag_queues {
     int listeners;
     uint32_t accept_len;        /* sum of idiag_rqueue of the listeners */
     uint32_t accept_limit;      /* sum of idiag_wqueue */
@@ -45,30 +45,30 @@ struct sockdiag_queues {
     uint32_t syn_recv_retrans;  /* most SYN-ACK retransmissions among them */
 };
 
-typedef int (*sockdiag_cb)(const struct sockdiag_entry *e, void *arg);
+typedef int (*bl_sockdiag_cb)(const struct bl_sockdiag_entry *e, void *arg);
 
 /* Opens a NETLINK_SOCK_DIAG socket in the calling thread's namespace. */
-int sockdiag_open(void);
+int bl_sockdiag_open(void);
 
 /* Dumps the TCP sockets of both families whose local port is port (0 =
  * every port) and whose state bit is set in states, calling cb for each;
  * a nonzero return from cb stops the dump and is returned. */
-int sockdiag_dump(int nl, uint16_t port, uint32_t states, sockdiag_cb cb,
+int bl_sockdiag_dump(int nl, uint16_t port, uint32_t states, bl_sockdiag_cb cb,
                   void *arg);
 
 /* Fills q for the listeners on port whose local address is addr or a
  * wildcard (addr NULL, or itself a wildcard: every listener on port). */
-int sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
-                         struct sockdiag_queues *q);
+int bl_sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
+                         struct bl_sockdiag_queues *q);
 
 /* TCP_INFO on a listening socket: *len = tcpi_unacked (accept-queue
  * length), *limit = tcpi_sacked (its limit). */
-int sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit);
+int bl_sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit);
 
 /* TCP_INFO on any TCP socket: its state and total retransmissions. */
-int sockdiag_tcp_state(int fd, uint8_t *state, uint32_t *total_retrans);
+int bl_sockdiag_tcp_state(int fd, uint8_t *state, uint32_t *total_retrans);
 
 /* "SYN-SENT" etc. for a TCP state number; "?" when unknown. */
-const char *sockdiag_state_name(uint8_t state);
+const char *bl_sockdiag_state_name(uint8_t state);
 
 #endif

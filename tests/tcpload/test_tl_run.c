@@ -21,8 +21,8 @@ Test(tl_run, stats_merge_sums_and_keeps_extremes)
     b.bad_offset = 99;
     a.errors[111] = 2;
     b.errors[111] = 1;
-    hist_record(&a.lat[0], 1000);
-    hist_record(&b.lat[0], 3000);
+    tl_hist_record(&a.lat[0], 1000);
+    tl_hist_record(&b.lat[0], 3000);
     tl_stats_merge(&a, &b);
     cr_assert_eq(a.done, 12);
     cr_assert_eq(a.max_lag_ns, 10);
@@ -67,8 +67,8 @@ Test(tl_run, window_begins_ends_and_moves)
 Test(tl_run, connection_state_sizes)
 {
     printf("sizes: tcpload echo connection %zu bytes (+8 per --pipeline slot), "
-           "hold connection %zu bytes, struct hist %zu bytes\n",
-           tl_echo_conn_size(), tl_hold_conn_size(), sizeof(struct hist));
+           "hold connection %zu bytes, struct tl_hist %zu bytes\n",
+           tl_echo_conn_size(), tl_hold_conn_size(), sizeof(struct tl_hist));
     cr_assert_leq(tl_echo_conn_size(), 128);
     cr_assert_leq(tl_hold_conn_size(), 32);
 }

@@ -1,4 +1,4 @@
-/* sched.c - the open-loop schedule (see tl_sched.h).
+/* tl_sched.c - the open-loop schedule (see tl_sched.h).
  *
  * With t = now - start, message n is due when floor(n * num / den) <= t,
  * that is n * num < (t + 1) * den, so the number of messages due at t is

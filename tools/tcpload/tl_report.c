@@ -1,4 +1,4 @@
-/* report.c - tcpload's output (see tl_report.h).
+/* tl_report.c - tcpload's output (see tl_report.h).
  *
  * Every figure is printed from the same struct tl_result in both forms, so
  * the human summary and --json never disagree.  Rates are per second of
@@ -176,7 +176,7 @@ static void human_title(FILE *f, const struct tl_result *r)
     }
 }
 
-static void human_latency(FILE *f, const char *label, const struct hist *h)
+static void human_latency(FILE *f, const char *label, const struct tl_hist *h)
 {
     char b[32];
 
@@ -186,9 +186,9 @@ static void human_latency(FILE *f, const char *label, const struct hist *h)
         return;
     }
     for (size_t i = 0; i < NPCTS; i++)
-        fprintf(f, "p%g %s  ", pcts[i], tl_fmt_ns(b, sizeof(b), hist_percentile(h, pcts[i])));
+        fprintf(f, "p%g %s  ", pcts[i], tl_fmt_ns(b, sizeof(b), tl_hist_percentile(h, pcts[i])));
     fprintf(f, "max %s  ", tl_fmt_ns(b, sizeof(b), h->max));
-    fprintf(f, "(mean %s", tl_fmt_ns(b, sizeof(b), (uint64_t)hist_mean(h)));
+    fprintf(f, "(mean %s", tl_fmt_ns(b, sizeof(b), (uint64_t)tl_hist_mean(h)));
     fprintf(f, ", %lu samples)\n", (unsigned long)h->count);
 }
 
@@ -379,13 +379,13 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void json_hist(FILE *f, const struct hist *h)
+static void json_hist(FILE *f, const struct tl_hist *h)
 {
     fprintf(f, "{\"count\":%lu", (unsigned long)h->count);
     if (h->count > 0) {
-        fprintf(f, ",\"min\":%.3f,\"mean\":%.3f", (double)h->min / 1e3, hist_mean(h) / 1e3);
+        fprintf(f, ",\"min\":%.3f,\"mean\":%.3f", (double)h->min / 1e3, tl_hist_mean(h) / 1e3);
         for (size_t i = 0; i < NPCTS; i++)
-            fprintf(f, ",\"p%g\":%.3f", pcts[i], (double)hist_percentile(h, pcts[i]) / 1e3);
+            fprintf(f, ",\"p%g\":%.3f", pcts[i], (double)tl_hist_percentile(h, pcts[i]) / 1e3);
         fprintf(f, ",\"max\":%.3f", (double)h->max / 1e3);
     }
     fputc('}', f);
@@ -527,13 +527,13 @@ int tl_report_histogram(const char *path, const struct tl_result *r)
     if (f == NULL)
         return -errno;
     for (size_t i = 0; i < n; i++) {
-        const struct hist *h = &r->s->lat[lats[i].index];
-        struct hist_iter it = { 0, 0 };
-        struct hist_row row;
+        const struct tl_hist *h = &r->s->lat[lats[i].index];
+        struct tl_hist_iter it = { 0, 0 };
+        struct tl_hist_row row;
         fprintf(f, "%s# tcpload %s latency: %s (%lu samples)\n# value_us count percentile\n",
                 i ? "\n\n" : "", tl_opts_mode_name(r->o->mode), lats[i].key,
                 (unsigned long)h->count);
-        while (hist_next(h, &it, &row))
+        while (tl_hist_next(h, &it, &row))
             fprintf(f, "%.3f %lu %.6f\n", (double)row.value / 1e3,
                     (unsigned long)row.count, row.percentile);
     }

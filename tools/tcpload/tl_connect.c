@@ -1,4 +1,4 @@
-/* connect.c - the connect mode engine (see tl_connect.h).
+/* tl_connect.c - the connect mode engine (see tl_connect.h).
  *
  * Each thread owns a fixed set of transaction slots.  An idle slot begins a
  * transaction when the thread is allowed to (always, or when the --rate
@@ -118,7 +118,7 @@ static void fail(struct cmode *m, struct txn *x, int kind)
 static void record(struct cmode *m, struct txn *x, int which, uint64_t now)
 {
     if (tl_window_has(&m->l.w, x->t_start))
-        hist_record(&m->l.st->lat[which], now - x->t_start);
+        tl_hist_record(&m->l.st->lat[which], now - x->t_start);
 }
 
 /* Completes x when both halves are done. */

@@ -1,4 +1,4 @@
-/* netstat.h - the kernel's own TCP counters, read from /proc/net/netstat
+/* bl_netstat.h - the kernel's own TCP counters, read from /proc/net/netstat
  * (TcpExt, IpExt, ...) and /proc/net/snmp (Tcp, Ip, ...).
  *
  * Both files hold pairs of lines: "Group: Name1 Name2 ..." followed by
@@ -10,68 +10,68 @@
  *
  * Functions return 0 on success and -1 with errno set on failure.
  */
-#ifndef NETSTAT_H
-#define NETSTAT_H
+#ifndef BL_NETSTAT_H
+#define BL_NETSTAT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define NETSTAT_MAX_COUNTERS 640
-#define NETSTAT_GROUP_LEN 16
-#define NETSTAT_NAME_LEN 48
+#define BL_NETSTAT_MAX_COUNTERS 640
+#define BL_NETSTAT_GROUP_LEN 16
+#define BL_NETSTAT_NAME_LEN 48
 
-struct netstat_counter {
-    char group[NETSTAT_GROUP_LEN]; /* "TcpExt", "Tcp", ... */
-    char name[NETSTAT_NAME_LEN];   /* "ListenOverflows", ... */
+struct bl_netstat_counter {
+    char group[BL_NETSTAT_GROUP_LEN]; /* "TcpExt", "Tcp", ... */
+    char name[BL_NETSTAT_NAME_LEN];   /* "ListenOverflows", ... */
     int64_t value;                 /* signed: Tcp MaxConn is -1 */
 };
 
-struct netstat_snap {
+struct bl_netstat_snap {
     size_t n;
-    struct netstat_counter c[NETSTAT_MAX_COUNTERS];
+    struct bl_netstat_counter c[BL_NETSTAT_MAX_COUNTERS];
 };
 
 /* Empties a snapshot. */
-void netstat_clear(struct netstat_snap *s);
+void bl_netstat_clear(struct bl_netstat_snap *s);
 
 /* Parses text in the /proc/net/netstat or /proc/net/snmp format and
  * appends its counters to s.  Fails with EINVAL when a value line does not
  * match its header line (other group, other number of fields, a value that
  * is not a number) and with ENOSPC when s is full. */
-int netstat_parse(const char *text, struct netstat_snap *s);
+int bl_netstat_parse(const char *text, struct bl_netstat_snap *s);
 
 /* Reads the whole of an open /proc file from its start (it can be read
  * again and again) and appends its counters to s. */
-int netstat_read_fd(int fd, struct netstat_snap *s);
+int bl_netstat_read_fd(int fd, struct bl_netstat_snap *s);
 
 /* Opens /proc/net/netstat and /proc/net/snmp of the calling thread's
- * network namespace; *netstat_fd and *snmp_fd are closed with
- * netstat_close. */
-int netstat_open(int *netstat_fd, int *snmp_fd);
-void netstat_close(int netstat_fd, int snmp_fd);
+ * network namespace; *bl_netstat_fd and *snmp_fd are closed with
+ * bl_netstat_close. */
+int bl_netstat_open(int *bl_netstat_fd, int *snmp_fd);
+void bl_netstat_close(int bl_netstat_fd, int snmp_fd);
 
 /* Clears s and fills it from both open files. */
-int netstat_read(int netstat_fd, int snmp_fd, struct netstat_snap *s);
+int bl_netstat_read(int bl_netstat_fd, int snmp_fd, struct bl_netstat_snap *s);
 
 /* The value of group/name in s; fails with ENOENT when it is absent (an
  * older kernel may lack a counter). */
-int netstat_get(const struct netstat_snap *s, const char *group,
+int bl_netstat_get(const struct bl_netstat_snap *s, const char *group,
                 const char *name, int64_t *out);
 
 /* after - before for group/name; fails with ENOENT when either lacks it. */
-int netstat_delta(const struct netstat_snap *before,
-                  const struct netstat_snap *after, const char *group,
+int bl_netstat_delta(const struct bl_netstat_snap *before,
+                  const struct bl_netstat_snap *after, const char *group,
                   const char *name, int64_t *out);
 
 /* The TcpExt counters that concern listen queues, in the order the lab
- * prints them; NULL-terminated after NETSTAT_NLISTEN names. */
-#define NETSTAT_NLISTEN 8
-extern const char *const netstat_listen_counters[];
+ * prints them; NULL-terminated after BL_NETSTAT_NLISTEN names. */
+#define BL_NETSTAT_NLISTEN 8
+extern const char *const bl_netstat_listen_counters[];
 
-/* after - before for each of netstat_listen_counters, into out[]; -1 for
+/* after - before for each of bl_netstat_listen_counters, into out[]; -1 for
  * a counter that either snapshot lacks. */
-void netstat_listen_deltas(const struct netstat_snap *before,
-                           const struct netstat_snap *after,
-                           int64_t out[NETSTAT_NLISTEN]);
+void bl_netstat_listen_deltas(const struct bl_netstat_snap *before,
+                           const struct bl_netstat_snap *after,
+                           int64_t out[BL_NETSTAT_NLISTEN]);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_sockdiag.c - the inet_diag and TCP_INFO readers against a listener
+/* test_bl_sockdiag.c - the inet_diag and TCP_INFO readers against a listener
  * made here with a known number of connections waiting to be accepted. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sockdiag.h"
+#include "bl_sockdiag.h"
 #include "support.h"
 
 /* A listener on 127.0.0.1 with an ephemeral port; returns the fd. */
@@ -29,14 +29,14 @@ static int listener(int backlog, uint16_t *port)
 
 static void assert_queue(int nl, int lfd, uint16_t port, uint32_t len, uint32_t limit)
 {
-    struct sockdiag_queues q;
+    struct bl_sockdiag_queues q;
     uint32_t tlen, tlimit;
 
-    cr_assert_eq(sockdiag_port_queues(nl, NULL, port, &q), 0, "%s", strerror(errno));
+    cr_assert_eq(bl_sockdiag_port_queues(nl, NULL, port, &q), 0, "%s", strerror(errno));
     cr_assert_eq(q.listeners, 1);
     cr_assert_eq(q.accept_len, len, "inet_diag says %u waiting, expected %u", q.accept_len, len);
     cr_assert_eq(q.accept_limit, limit);
-    cr_assert_eq(sockdiag_listener_info(lfd, &tlen, &tlimit), 0);
+    cr_assert_eq(bl_sockdiag_listener_info(lfd, &tlen, &tlimit), 0);
     cr_assert_eq(tlen, len, "TCP_INFO says %u waiting, expected %u", tlen, len);
     cr_assert_eq(tlimit, limit);
 }
@@ -45,7 +45,7 @@ Test(sockdiag, accept_queue_of_a_known_listener, .timeout = 20)
 {
     uint16_t port;
     int lfd = listener(8, &port);
-    int nl = sockdiag_open();
+    int nl = bl_sockdiag_open();
     int clients[5];
 
     cr_assert_geq(nl, 0);
@@ -69,11 +69,11 @@ Test(sockdiag, no_listener_on_port)
 {
     uint16_t port;
     int lfd = listener(1, &port);
-    int nl = sockdiag_open();
-    struct sockdiag_queues q;
+    int nl = bl_sockdiag_open();
+    struct bl_sockdiag_queues q;
 
     close(lfd); /* the port is now free */
-    cr_assert_eq(sockdiag_port_queues(nl, NULL, port, &q), 0);
+    cr_assert_eq(bl_sockdiag_port_queues(nl, NULL, port, &q), 0);
     cr_assert_eq(q.listeners, 0);
     cr_assert_eq(q.syn_recv, 0);
     close(nl);
@@ -83,15 +83,15 @@ Test(sockdiag, address_filter_matches_wildcard_and_exact)
 {
     uint16_t port;
     int lfd = listener(3, &port);
-    int nl = sockdiag_open();
-    struct sockdiag_queues q;
+    int nl = bl_sockdiag_open();
+    struct bl_sockdiag_queues q;
     struct sockaddr_in other = { .sin_family = AF_INET };
 
     other.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1); /* 127.0.0.2 */
-    cr_assert_eq(sockdiag_port_queues(nl, (struct sockaddr *)&other, port, &q), 0);
+    cr_assert_eq(bl_sockdiag_port_queues(nl, (struct sockaddr *)&other, port, &q), 0);
     cr_assert_eq(q.listeners, 0, "127.0.0.2 matched a 127.0.0.1 listener");
     other.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(sockdiag_port_queues(nl, (struct sockaddr *)&other, port, &q), 0);
+    cr_assert_eq(bl_sockdiag_port_queues(nl, (struct sockaddr *)&other, port, &q), 0);
     cr_assert_eq(q.listeners, 1);
     cr_assert_eq(q.accept_limit, 3);
     close(lfd);
@@ -100,7 +100,7 @@ Test(sockdiag, address_filter_matches_wildcard_and_exact)
 
 struct count_arg { int established; uint16_t port; };
 
-static int count_cb(const struct sockdiag_entry *e, void *arg)
+static int count_cb(const struct bl_sockdiag_entry *e, void *arg)
 {
     struct count_arg *c = arg;
     cr_assert_eq(e->sport, c->port);
@@ -109,7 +109,7 @@ static int count_cb(const struct sockdiag_entry *e, void *arg)
     return 0;
 }
 
-static int stop_cb(const struct sockdiag_entry *e, void *arg)
+static int stop_cb(const struct bl_sockdiag_entry *e, void *arg)
 {
     (void)e;
     (void)arg;
@@ -120,7 +120,7 @@ Test(sockdiag, dump_children_and_stop_early, .timeout = 20)
 {
     uint16_t port;
     int lfd = listener(4, &port);
-    int nl = sockdiag_open();
+    int nl = bl_sockdiag_open();
     int c1 = sup_connect("127.0.0.1", port), c2 = sup_connect("127.0.0.1", port);
     struct count_arg ca = { 0, port };
     uint8_t state;
@@ -128,18 +128,18 @@ Test(sockdiag, dump_children_and_stop_early, .timeout = 20)
 
     cr_assert_geq(c1, 0);
     cr_assert_geq(c2, 0);
-    cr_assert_eq(sockdiag_dump(nl, port, SOCKDIAG_ALL_STATES, count_cb, &ca), 0);
+    cr_assert_eq(bl_sockdiag_dump(nl, port, BL_SOCKDIAG_ALL_STATES, count_cb, &ca), 0);
     cr_assert_eq(ca.established, 2, "server-side children not seen");
-    cr_assert_eq(sockdiag_dump(nl, port, SOCKDIAG_ALL_STATES, stop_cb, NULL), 7);
+    cr_assert_eq(bl_sockdiag_dump(nl, port, BL_SOCKDIAG_ALL_STATES, stop_cb, NULL), 7);
     /* the socket is still usable after an early stop */
     ca.established = 0;
-    cr_assert_eq(sockdiag_dump(nl, port, SOCKDIAG_ALL_STATES, count_cb, &ca), 0);
+    cr_assert_eq(bl_sockdiag_dump(nl, port, BL_SOCKDIAG_ALL_STATES, count_cb, &ca), 0);
     cr_assert_eq(ca.established, 2);
-    cr_assert_eq(sockdiag_tcp_state(c1, &state, &retrans), 0);
-    cr_assert_str_eq(sockdiag_state_name(state), "ESTABLISHED");
-    cr_assert_str_eq(sockdiag_state_name(TCP_SYN_RECV), "SYN-RECV");
-    cr_assert_str_eq(sockdiag_state_name(200), "?");
-    cr_assert_eq(sockdiag_listener_info(c1, &retrans, &retrans), -1, "not a listener");
+    cr_assert_eq(bl_sockdiag_tcp_state(c1, &state, &retrans), 0);
+    cr_assert_str_eq(bl_sockdiag_state_name(state), "ESTABLISHED");
+    cr_assert_str_eq(bl_sockdiag_state_name(TCP_SYN_RECV), "SYN-RECV");
+    cr_assert_str_eq(bl_sockdiag_state_name(200), "?");
+    cr_assert_eq(bl_sockdiag_listener_info(c1, &retrans, &retrans), -1, "not a listener");
     close(c1);
     close(c2);
     close(lfd);

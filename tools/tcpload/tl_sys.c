@@ -1,4 +1,4 @@
-/* sys.c - machine facts for the report, and the open-file limit (see
+/* tl_sys.c - machine facts for the report, and the open-file limit (see
  * tl_sys.h). */
 #include "tl_sys.h"
 

@@ -1,4 +1,4 @@
-/* main.c - tcpload: a load generator for TCP servers.
+/* tl_main.c - tcpload: a load generator for TCP servers.
  *
  * Parses the command line (tl_opts), raises the open-file limit, runs the
  * chosen mode on its threads (tl_run with tl_echo, tl_connect or tl_hold)

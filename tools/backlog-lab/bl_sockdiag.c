@@ -1,9 +1,9 @@
-/* sockdiag.c - TCP socket queries through NETLINK_SOCK_DIAG and TCP_INFO
- * (see sockdiag.h).  One dump request per address family; the kernel
+/* bl_sockdiag.c - TCP socket queries through NETLINK_SOCK_DIAG and TCP_INFO
+ * (see bl_sockdiag.h).  One dump request per address family; the kernel
  * answers with a multipart message of inet_diag_msg records ending in
  * NLMSG_DONE.  Filtering by port is done here rather than with inet_diag
  * bytecode: the states mask already keeps the answers small. */
-#include "sockdiag.h"
+#include "bl_sockdiag.h"
 
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SOCKDIAG_BUF 65536
+#define BL_SOCKDIAG_BUF 65536
 
 static int fail(int err)
 {
@@ -22,7 +22,7 @@ static int fail(int err)
     return -1;
 }
 
-int sockdiag_open(void)
+int bl_sockdiag_open(void)
 {
     return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 }
@@ -71,7 +71,7 @@ static void fill_addr(struct sockaddr_storage *ss, int family,
     }
 }
 
-static void fill_entry(struct sockdiag_entry *e, const struct inet_diag_msg *m)
+static void fill_entry(struct bl_sockdiag_entry *e, const struct inet_diag_msg *m)
 {
     e->family = m->idiag_family;
     e->state = m->idiag_state;
@@ -89,7 +89,7 @@ static void fill_entry(struct sockdiag_entry *e, const struct inet_diag_msg *m)
 
 /* Handles one netlink message other than NLMSG_DONE: returns -1 on an
  * error message, otherwise 0, with the callback's result in *cb_rc. */
-static int handle_msg(const struct nlmsghdr *nh, uint16_t port, sockdiag_cb cb,
+static int handle_msg(const struct nlmsghdr *nh, uint16_t port, bl_sockdiag_cb cb,
                       void *arg, int *cb_rc)
 {
     if (nh->nlmsg_type == NLMSG_ERROR) {
@@ -104,7 +104,7 @@ static int handle_msg(const struct nlmsghdr *nh, uint16_t port, sockdiag_cb cb,
     const struct inet_diag_msg *m = NLMSG_DATA(nh);
     if (port != 0 && ntohs(m->id.idiag_sport) != port)
         return 0;
-    struct sockdiag_entry e;
+    struct bl_sockdiag_entry e;
     fill_entry(&e, m);
     *cb_rc = cb(&e, arg);
     return 0;
@@ -114,9 +114,9 @@ static int handle_msg(const struct nlmsghdr *nh, uint16_t port, sockdiag_cb cb,
  * -1, or the first nonzero callback result; after that result the rest
  * of the answer is read and dropped, so the socket is ready for the next
  * request. */
-static int read_answer(int nl, uint16_t port, sockdiag_cb cb, void *arg)
+static int read_answer(int nl, uint16_t port, bl_sockdiag_cb cb, void *arg)
 {
-    static __thread char buf[SOCKDIAG_BUF] __attribute__((aligned(8)));
+    static __thread char buf[BL_SOCKDIAG_BUF] __attribute__((aligned(8)));
     int cb_rc = 0;
 
     for (;;) {
@@ -138,7 +138,7 @@ static int read_answer(int nl, uint16_t port, sockdiag_cb cb, void *arg)
     }
 }
 
-int sockdiag_dump(int nl, uint16_t port, uint32_t states, sockdiag_cb cb,
+int bl_sockdiag_dump(int nl, uint16_t port, uint32_t states, bl_sockdiag_cb cb,
                   void *arg)
 {
     static const int families[] = { AF_INET, AF_INET6 };
@@ -175,10 +175,10 @@ static int same_host(const struct sockaddr *a, const struct sockaddr *b)
 
 struct queues_arg {
     const struct sockaddr *addr; /* NULL: any listener on the port */
-    struct sockdiag_queues *q;
+    struct bl_sockdiag_queues *q;
 };
 
-static int queues_cb(const struct sockdiag_entry *e, void *arg)
+static int queues_cb(const struct bl_sockdiag_entry *e, void *arg)
 {
     struct queues_arg *qa = arg;
     const struct sockaddr *src = (const struct sockaddr *)&e->src;
@@ -197,15 +197,15 @@ static int queues_cb(const struct sockdiag_entry *e, void *arg)
     return 0;
 }
 
-int sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
-                         struct sockdiag_queues *q)
+int bl_sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
+                         struct bl_sockdiag_queues *q)
 {
     struct queues_arg qa = { addr, q };
 
     memset(q, 0, sizeof(*q));
     if (addr != NULL && is_wildcard(addr))
         qa.addr = NULL;
-    return sockdiag_dump(nl, port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
+    return bl_sockdiag_dump(nl, port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
                          queues_cb, &qa);
 }
 
@@ -217,7 +217,7 @@ static int get_info(int fd, struct tcp_info *ti)
     return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &tlen);
 }
 
-int sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit)
+int bl_sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit)
 {
     struct tcp_info ti;
 
@@ -230,7 +230,7 @@ int sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit)
     return 0;
 }
 
-int sockdiag_tcp_state(int fd, uint8_t *state, uint32_t *total_retrans)
+int bl_sockdiag_tcp_state(int fd, uint8_t *state, uint32_t *total_retrans)
 {
     struct tcp_info ti;
 
@@ -241,7 +241,7 @@ int sockdiag_tcp_state(int fd, uint8_t *state, uint32_t *total_retrans)
     return 0;
 }
 
-const char *sockdiag_state_name(uint8_t state)
+const char *bl_sockdiag_state_name(uint8_t state)
 {
     static const char *const names[] = {
         [TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN-SENT",

@@ -1,4 +1,4 @@
-/* opts.c - tcpload's command line (see tl_opts.h).
+/* tl_opts.c - tcpload's command line (see tl_opts.h).
  *
  * One table describes every option: its spellings, the kind of value it
  * takes, its range, the modes that use it and the field it fills.  Parsing

@@ -1,4 +1,4 @@
-/* net.c - source address ranges and nonblocking client sockets (see
+/* tl_net.c - source address ranges and nonblocking client sockets (see
  * tl_net.h). */
 #include "tl_net.h"
 

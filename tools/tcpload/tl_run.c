@@ -1,4 +1,4 @@
-/* run.c - threads, phases and counters of one tcpload run (see tl_run.h).
+/* tl_run.c - threads, phases and counters of one tcpload run (see tl_run.h).
  *
  * Main blocks SIGINT and SIGTERM before starting the threads (they inherit
  * the mask) and takes them with sigtimedwait between progress lines, so no
@@ -30,7 +30,7 @@ void tl_stats_init(struct tl_stats *s)
     memset(s, 0, sizeof(*s));
     s->bad_conn = UINT64_MAX;
     for (int i = 0; i < TL_LAT_KINDS; i++)
-        hist_init(&s->lat[i]);
+        tl_hist_init(&s->lat[i]);
 }
 
 void tl_stats_merge(struct tl_stats *dst, const struct tl_stats *src)
@@ -61,7 +61,7 @@ void tl_stats_merge(struct tl_stats *dst, const struct tl_stats *src)
     for (int i = 0; i < TL_ERR_KINDS; i++)
         dst->errors[i] += src->errors[i];
     for (int i = 0; i < TL_LAT_KINDS; i++)
-        hist_merge(&dst->lat[i], &src->lat[i]);
+        tl_hist_merge(&dst->lat[i], &src->lat[i]);
 }
 
 void tl_run_error(struct tl_thread *t, int kind)

@@ -78,7 +78,7 @@ Test(tl_report, human_summary_of_an_echo_run)
     st.done = 200000;
     st.win_out = st.win_in = 200000 * 64;
     for (int i = 0; i < 1000; i++)
-        hist_record(&st.lat[TL_LAT_MESSAGE], 40000 + (uint64_t)i);
+        tl_hist_record(&st.lat[TL_LAT_MESSAGE], 40000 + (uint64_t)i);
     st.bad_bytes = 3;
     st.bad_msgs = 2;
     st.bad_conn = 7;
@@ -156,7 +156,7 @@ Test(tl_report, histogram_file_rows)
     cr_assert_geq(fd, 0);
     close(fd);
     for (uint64_t v = 1000; v < 2000000; v *= 2)
-        hist_record(&st.lat[TL_LAT_MESSAGE], v);
+        tl_hist_record(&st.lat[TL_LAT_MESSAGE], v);
     cr_assert_eq(tl_report_histogram(path, &r), 0);
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f);

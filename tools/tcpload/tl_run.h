@@ -22,7 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "hist.h"
+#include "tl_hist.h"
 #include "tl_opts.h"
 
 /* Error kinds: an errno below TL_ERRNO_MAX, or one of tcpload's own. */
@@ -74,7 +74,7 @@ struct tl_stats {
     uint64_t bad_offset;
     uint64_t pings;           /* hold: pings sent */
     uint64_t errors[TL_ERR_KINDS];
-    struct hist lat[TL_LAT_KINDS];
+    struct tl_hist lat[TL_LAT_KINDS];
 };
 
 struct tl_run;

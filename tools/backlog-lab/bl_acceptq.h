@@ -19,10 +19,10 @@
 #include <stdint.h>
 
 #include "bl_options.h"
-#include "netstat.h"
+#include "bl_netstat.h"
 
-/* The TcpExt counters the experiment tracks (netstat_listen_counters). */
-#define BL_NCOUNTERS NETSTAT_NLISTEN
+/* The TcpExt counters the experiment tracks (bl_netstat_listen_counters). */
+#define BL_NCOUNTERS BL_NETSTAT_NLISTEN
 
 struct bl_client {
     int fd;

@@ -1,4 +1,4 @@
-/* main.c - backlog-lab: experiments that show what the kernel does with a
+/* bl_main.c - backlog-lab: experiments that show what the kernel does with a
  * listening socket's accept queue and SYN queue, measured with its own
  * instruments.  This file only parses the command line and hands over to
  * the command's module; see bl_options.h for the commands. */

@@ -27,7 +27,7 @@ void bl_json_int(struct bl_json *j, const char *key, int64_t v);
 void bl_json_double(struct bl_json *j, const char *key, double v);
 void bl_json_bool(struct bl_json *j, const char *key, bool v);
 void bl_json_null(struct bl_json *j, const char *key);
-/* An object `key` of the listen-queue counter deltas (netstat_listen_deltas),
+/* An object `key` of the listen-queue counter deltas (bl_netstat_listen_deltas),
  * null for a counter the kernel lacks. */
 void bl_json_listen_deltas(struct bl_json *j, const char *key, const int64_t *d);
 void bl_json_string(struct bl_json *j, const char *key, const char *v);

@@ -1,4 +1,4 @@
-/* pattern.c - the shared send pattern and the echo check (see
+/* tl_pattern.c - the shared send pattern and the echo check (see
  * tl_pattern.h). */
 #include "tl_pattern.h"
 

@@ -1,4 +1,4 @@
-/* echo.c - the echo mode engine (see tl_echo.h).
+/* tl_echo.c - the echo mode engine (see tl_echo.h).
  *
  * A connection's byte counters tell its whole story: `queued` messages are
  * owed to the server (queued * size bytes), `sent` bytes of them are
@@ -179,7 +179,7 @@ static void record(struct echo *e, struct echo_conn *c, uint64_t now)
         measured = tl_window_has(&e->l.w, from);
     }
     if (measured) {
-        hist_record(&e->l.st->lat[TL_LAT_MESSAGE], now > from ? now - from : 0);
+        tl_hist_record(&e->l.st->lat[TL_LAT_MESSAGE], now > from ? now - from : 0);
         e->l.st->measured++;
     }
 }
