@@ -1,0 +1,31 @@
+/* os.h - the small jobs every program does with the operating system:
+ * closing a descriptor, raising the open-file limit, reading a /proc/sys
+ * value.  One way each, so the three programs agree on errno and EINTR.
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on
+ * failure, as libuv does; none prints.
+ */
+#ifndef OS_H
+#define OS_H
+
+#include <stdint.h>
+
+/* Closes fd and leaves errno as the caller had it.  Linux releases the
+ * descriptor even when close(2) fails with EINTR, so EINTR counts as done
+ * (retrying could close a descriptor another thread just opened).  Returns
+ * 0, or -errno for any other failure (EBADF, EIO: data may be lost). */
+int os_close(int fd);
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit.  *soft and *hard (each
+ * may be NULL) get the limits in force afterwards, also on failure when
+ * they could be read.  Returns 0 or -errno of getrlimit/setrlimit. */
+int os_raise_nofile(uint64_t *soft, uint64_t *hard);
+
+/* Reads up to max whitespace-separated whole numbers from a /proc/sys file
+ * such as "/proc/sys/net/ipv4/ip_local_port_range" (the calling thread's
+ * network namespace) into v.  Returns how many were read (at least 1), or
+ * -errno: that of open/read, or -EINVAL when the file holds anything but
+ * numbers. */
+int os_read_sysctl(const char *path, long *v, int max);
+
+#endif
