@@ -29,6 +29,7 @@
 #include "options.h"
 #include "parse.h"
 #include "stats.h"
+#include "version.h"
 #include "worker.h"
 
 struct server {
@@ -317,7 +318,7 @@ int main(int argc, char *argv[])
         return 0;
     }
     if (opt.version) {
-        printf("echod %s\n", OPTIONS_VERSION);
+        printf("echod %s\n", TOOLKIT_VERSION);
         return 0;
     }
     return serve(&opt) == 0 ? 0 : 1;

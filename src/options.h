@@ -3,9 +3,11 @@
  * options_parse turns argv into a struct options and never exits or prints:
  * on a bad value or an unknown flag it returns -1 with a one-line message
  * that names the flag ("--workers: expected a whole number from 1 to 1024,
- * got 'banana'"); echod prints it as "echod: MESSAGE" and exits 2.  Every
- * value goes through the strict parsers of parse.h.  The defaults live in
- * one place (options_parse starts from them) and the usage text states them.
+ * got 'banana'"); echod prints it as "echod: MESSAGE" and exits 2.  The
+ * splitting of argv is the shared driver's (args.h); every value goes
+ * through the strict parsers of parse.h.  The defaults live in one place
+ * (options_parse starts from them) and the usage text states them.  The
+ * version that --version prints is the toolkit's (version.h).
  */
 #ifndef OPTIONS_H
 #define OPTIONS_H
@@ -14,7 +16,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#define OPTIONS_VERSION "1.0.0"
+struct args_opt;
+
 #define OPTIONS_DEFAULT_LISTEN "127.0.0.1:7007"
 #define OPTIONS_MAX_WORKERS 1024
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
@@ -56,6 +59,10 @@ int options_parse(struct options *o, int argc, char *const argv[],
 
 /* Writes the --help text (every option with its default) to f. */
 void options_usage(FILE *f);
+
+/* The spellings of the i-th row of the option table (args.h), or NULL
+ * past the last row; lets a test check the usage text against the table. */
+const struct args_opt *options_flag(size_t i);
 
 /* The name of a mode as --mode spells it ("echo", "discard", "hello"). */
 const char *options_mode_name(enum options_mode m);

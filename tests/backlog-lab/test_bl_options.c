@@ -1,8 +1,13 @@
-/* test_bl_options.c - backlog-lab's command line: defaults, --long, and a
- * message naming the flag for every bad value. */
+/* test_bl_options.c - backlog-lab's command line: defaults, --long, a
+ * message naming the flag for every bad value, and a --help text that
+ * shows every row of the flag table. */
 #include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "bl_options.h"
 #include "clock.h"
 
@@ -114,4 +119,39 @@ Test(bl_options, help_and_version_need_no_command)
     cr_assert_eq(parse(&o, err, "--version", NULL, NULL, NULL), 0);
     cr_assert(o.version);
     cr_assert(strstr(bl_options_usage, "--accept-window") != NULL);
+}
+
+/* Whether text names flag as a whole word, not inside a longer flag. */
+static bool mentions(const char *text, const char *flag)
+{
+    size_t n = strlen(flag);
+
+    for (const char *p = strstr(text, flag); p != NULL; p = strstr(p + 1, flag)) {
+        char before = p == text ? ' ' : p[-1], after = p[n];
+        if (!isalnum((unsigned char)before) && before != '-' &&
+            !isalnum((unsigned char)after) && after != '-')
+            return true;
+    }
+    return false;
+}
+
+/* Expects every row of a table (walked by row_at) in text, a short letter
+ * as "-c, --long". */
+static void expect_every_row(const char *text, const struct args_opt *(*row_at)(size_t))
+{
+    const struct args_opt *row;
+    size_t i;
+
+    for (i = 0; (row = row_at(i)) != NULL; i++) {
+        char both[64];
+        snprintf(both, sizeof(both), "-%c, %s", row->short_name, row->name);
+        const char *want = row->short_name != 0 ? both : row->name;
+        cr_expect(mentions(text, want), "%s missing from --help", want);
+    }
+    cr_assert_gt(i, 0, "the option table is empty");
+}
+
+Test(bl_options, usage_mentions_every_flag)
+{
+    expect_every_row(bl_options_usage, bl_options_flag);
 }

@@ -11,8 +11,7 @@
 #include "bl_observe.h"
 #include "bl_options.h"
 #include "bl_synq.h"
-
-#define BL_VERSION "1.0"
+#include "version.h"
 
 static int run_command(const struct bl_opts *o)
 {
@@ -45,7 +44,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (o.version) {
-        printf("backlog-lab %s\n", BL_VERSION);
+        printf("backlog-lab %s\n", TOOLKIT_VERSION);
         return 0;
     }
     if (bl_env_catch_signals() < 0) {

@@ -1,18 +1,20 @@
 /* bl_options.c - backlog-lab's command-line parser (see bl_options.h).
  *
  * A table lists every flag with the commands it belongs to and the
- * function that reads its value; values go through the shared strict
- * parsers in parse.h.  Defaults are the quick forms (each finishes within
- * 30 s); --long switches the defaults of the slow timers to their long
- * forms, and a flag given explicitly always wins over either.
+ * function that reads its value; the shared driver (args.h) splits argv
+ * and finds the row, values go through the shared strict parsers in
+ * parse.h, and every message goes through args_fail.  Flags count only
+ * after the command word (--help and --version also before it), and a
+ * flag that is unknown, or given a value it does not take, is reported
+ * as the whole argument.  Defaults are the quick forms (each finishes
+ * within 30 s); --long switches the defaults of the slow timers to their
+ * long forms, and a flag given explicitly always wins over either.
  */
 #include "bl_options.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "clock.h"
 #include "parse.h"
 
@@ -21,6 +23,7 @@
 #define FOR_SYNQ CMD_BIT(BL_CMD_SYNQ)
 #define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
 #define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE))
+#define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
     "usage: backlog-lab COMMAND [OPTIONS]\n"
@@ -69,34 +72,19 @@ const char bl_options_usage[] =
 
 struct parse_ctx {
     struct bl_opts *o;
-    char *err;
-    size_t errlen;
-    const char *flag;
+    struct args_msg msg;
+    const char *flag;          /* the flag being read, for its messages */
+    bool have_target;          /* observe's HOST:PORT was given */
     bool set_window, set_watch, set_cookies, set_clients;
 };
-
-static int errf(struct parse_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int errf(struct parse_ctx *c, const char *fmt, ...)
-{
-    va_list ap;
-    int n = snprintf(c->err, c->errlen, "%s: ", c->flag);
-
-    va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < c->errlen)
-        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int read_count(struct parse_ctx *c, const char *v, uint64_t min,
                       uint64_t max, uint64_t *out)
 {
     if (parse_count(v, min, max, out) == 0)
         return 0;
-    return errf(c, "expected a whole number from %llu to %llu, got '%s'",
-                (unsigned long long)min, (unsigned long long)max, v);
+    return args_fail(&c->msg, c->flag, "expected a whole number from %llu to %llu, got '%s'",
+                     (unsigned long long)min, (unsigned long long)max, v);
 }
 
 static int read_duration(struct parse_ctx *c, const char *v, uint64_t min_ns,
@@ -108,8 +96,8 @@ static int read_duration(struct parse_ctx *c, const char *v, uint64_t min_ns,
         *out = ns;
         return 0;
     }
-    return errf(c, "expected a duration such as 500ms, 10s or 2m%s, got '%s'",
-                min_ns > 0 ? " (more than 0)" : "", v);
+    return args_fail(&c->msg, c->flag, "expected a duration such as 500ms, 10s or 2m%s, "
+                     "got '%s'", min_ns > 0 ? " (more than 0)" : "", v);
 }
 
 /* One entry of the accept-queue --backlog list. */
@@ -178,9 +166,9 @@ static int opt_backlog(struct parse_ctx *c, const char *v)
         return read_count(c, v, 1, 4096, &c->o->syn_backlog);
     int n = split_list(v, BL_MAX_BACKLOGS, backlog_item_cb, c->o->backlogs);
     if (n < 0)
-        return errf(c, "expected up to %d comma-separated backlogs, each a whole "
-                    "number from 0 to %d or somaxconn+N, got '%s'",
-                    BL_MAX_BACKLOGS, BL_MAX_BACKLOG, v);
+        return args_fail(&c->msg, c->flag, "expected up to %d comma-separated backlogs, "
+                         "each a whole number from 0 to %d or somaxconn+N, got '%s'",
+                         BL_MAX_BACKLOGS, BL_MAX_BACKLOG, v);
     c->o->nbacklogs = n;
     return 0;
 }
@@ -224,7 +212,8 @@ static int opt_syncookies(struct parse_ctx *c, const char *v)
 {
     int n = split_list(v, BL_MAX_COOKIE_MODES, cookie_item_cb, c->o->cookie_modes);
     if (n < 0)
-        return errf(c, "expected up to 3 comma-separated values from 0 to 2, got '%s'", v);
+        return args_fail(&c->msg, c->flag, "expected up to 3 comma-separated values "
+                         "from 0 to 2, got '%s'", v);
     c->o->ncookie_modes = n;
     c->set_cookies = true;
     return 0;
@@ -241,8 +230,7 @@ static int opt_duration(struct parse_ctx *c, const char *v)
 }
 
 struct flag_def {
-    const char *name;
-    const char *alias;
+    struct args_opt arg;
     unsigned cmds;                                   /* CMD_BIT mask */
     int (*fn)(struct parse_ctx *, const char *);     /* NULL: no value */
     size_t bool_off;                                 /* for flags without a value */
@@ -251,21 +239,29 @@ struct flag_def {
 #define BOOL_AT(field) offsetof(struct bl_opts, field)
 
 static const struct flag_def flags[] = {
-    { "--backlog", NULL, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog, 0 },
-    { "--clients", NULL, FOR_ACCEPTQ | FOR_SYNQ, opt_clients, 0 },
-    { "--settle", NULL, FOR_ACCEPTQ, opt_settle, 0 },
-    { "--accept-window", NULL, FOR_ACCEPTQ, opt_window, 0 },
-    { "--accept-rate", NULL, FOR_ACCEPTQ, opt_accept_rate, 0 },
-    { "--per-client", NULL, FOR_ACCEPTQ, NULL, BOOL_AT(per_client) },
-    { "--rate", NULL, FOR_SYNQ, opt_rate, 0 },
-    { "--watch", NULL, FOR_SYNQ, opt_watch, 0 },
-    { "--syncookies", NULL, FOR_SYNQ, opt_syncookies, 0 },
-    { "--interval", NULL, FOR_OBSERVE, opt_interval, 0 },
-    { "--duration", NULL, FOR_OBSERVE, opt_duration, 0 },
-    { "--long", NULL, FOR_ALL, NULL, BOOL_AT(long_form) },
-    { "--json", NULL, FOR_ALL, NULL, BOOL_AT(json) },
-    { "--quiet", "-q", FOR_ALL, NULL, BOOL_AT(quiet) },
+    { { "--backlog", 0, true }, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog, 0 },
+    { { "--clients", 0, true }, FOR_ACCEPTQ | FOR_SYNQ, opt_clients, 0 },
+    { { "--settle", 0, true }, FOR_ACCEPTQ, opt_settle, 0 },
+    { { "--accept-window", 0, true }, FOR_ACCEPTQ, opt_window, 0 },
+    { { "--accept-rate", 0, true }, FOR_ACCEPTQ, opt_accept_rate, 0 },
+    { { "--per-client", 0, false }, FOR_ACCEPTQ, NULL, BOOL_AT(per_client) },
+    { { "--rate", 0, true }, FOR_SYNQ, opt_rate, 0 },
+    { { "--watch", 0, true }, FOR_SYNQ, opt_watch, 0 },
+    { { "--syncookies", 0, true }, FOR_SYNQ, opt_syncookies, 0 },
+    { { "--interval", 0, true }, FOR_OBSERVE, opt_interval, 0 },
+    { { "--duration", 0, true }, FOR_OBSERVE, opt_duration, 0 },
+    { { "--long", 0, false }, FOR_ALL, NULL, BOOL_AT(long_form) },
+    { { "--json", 0, false }, FOR_ALL, NULL, BOOL_AT(json) },
+    { { "--quiet", 'q', false }, FOR_ALL, NULL, BOOL_AT(quiet) },
+    { { "--help", 'h', false }, FOR_ANY, NULL, BOOL_AT(help) },
+    { { "--version", 0, false }, FOR_ANY, NULL, BOOL_AT(version) },
 };
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+const struct args_opt *bl_options_flag(size_t i)
+{
+    return i < NFLAGS ? &flags[i].arg : NULL;
+}
 
 static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "accept-queue", BL_CMD_ACCEPTQ },
@@ -320,100 +316,83 @@ static void finish_defaults(struct parse_ctx *c)
                                                              : o->syn_backlog * 4;
 }
 
-static const struct flag_def *find_flag(const char *arg, const char **value)
+/* Handles an option event of the driver, or its error. */
+static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind kind)
 {
-    *value = NULL;
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        size_t len = strlen(flags[i].name);
-        if (flags[i].alias != NULL && strcmp(arg, flags[i].alias) == 0)
-            return &flags[i];
-        if (strncmp(arg, flags[i].name, len) != 0)
-            continue;
-        if (arg[len] == '\0')
-            return &flags[i];
-        if (arg[len] == '=' && flags[i].fn != NULL) {
-            *value = arg + len + 1;
-            return &flags[i];
-        }
-    }
-    return NULL;
-}
+    const struct flag_def *f = &flags[a->index];
+    bool known = kind == ARGS_OPTION || kind == ARGS_NEEDS_VALUE;
 
-/* Handles one flag at argv[*i] (advancing *i past its value). */
-static int one_flag(struct parse_ctx *c, int argc, char *const argv[], int *i)
-{
-    const char *arg = argv[*i], *value;
-    const struct flag_def *f = find_flag(arg, &value);
-
-    c->flag = arg;
-    if (f == NULL)
-        return errf(c, "unknown option (see --help)");
-    c->flag = f->name;
+    if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
+        return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
+                         "syn-queue, observe or lifecycle)");
+    if (!known)
+        return args_fail(&c->msg, a->arg, "unknown option (see --help)");
+    c->flag = f->arg.name;
     if (!(f->cmds & CMD_BIT(c->o->cmd)))
-        return errf(c, "not an option of %s (see --help)", command_word(c->o->cmd));
+        return args_fail(&c->msg, c->flag, "not an option of %s (see --help)",
+                         command_word(c->o->cmd));
+    if (kind == ARGS_NEEDS_VALUE)
+        return args_fail(&c->msg, c->flag, "expected a value");
     if (f->fn == NULL) {
         *(bool *)((char *)c->o + f->bool_off) = true;
         return 0;
     }
-    if (value == NULL) {
-        if (*i + 1 >= argc)
-            return errf(c, "expected a value");
-        value = argv[++*i];
-    }
-    return f->fn(c, value);
+    return f->fn(c, a->value);
 }
 
 static int read_target(struct parse_ctx *c, const char *v)
 {
-    c->flag = "observe";
     if (parse_hostport(v, &c->o->target, &c->o->target_len) < 0)
-        return errf(c, "expected HOST:PORT such as 127.0.0.1:7007, [::1]:80 or "
-                    "localhost:8080, got '%s'", v);
+        return args_fail(&c->msg, "observe", "expected HOST:PORT such as 127.0.0.1:7007, "
+                         "[::1]:80 or localhost:8080, got '%s'", v);
+    c->have_target = true;
     return 0;
+}
+
+/* Handles an argument that is no option: the command word, or observe's
+ * HOST:PORT; any other is an unknown option, as a misspelled flag is. */
+static int positional(struct parse_ctx *c, const char *a)
+{
+    struct bl_opts *o = c->o;
+
+    if (o->cmd == BL_CMD_NONE && a[0] != '-') {
+        for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+            if (strcmp(a, commands[k].word) == 0)
+                o->cmd = commands[k].cmd;
+        if (o->cmd == BL_CMD_NONE)
+            return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
+                             "syn-queue, observe or lifecycle)");
+        return 0;
+    }
+    if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
+        return read_target(c, a);
+    if (o->cmd == BL_CMD_NONE)
+        return args_fail(&c->msg, a, "expected a command first (accept-queue, "
+                         "syn-queue, observe or lifecycle)");
+    return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
 int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
                      char *err, size_t errlen)
 {
-    struct parse_ctx c = { .o = o, .err = err, .errlen = errlen };
-    bool have_target = false;
+    struct parse_ctx c = { .o = o, .msg = { err, errlen, NULL, -1 } };
+    struct args a;
+    enum args_kind kind;
 
     set_defaults(o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            o->help = true;
-        } else if (strcmp(a, "--version") == 0) {
-            o->version = true;
-        } else if (o->cmd == BL_CMD_NONE && a[0] != '-') {
-            for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-                if (strcmp(a, commands[k].word) == 0)
-                    o->cmd = commands[k].cmd;
-            c.flag = a;
-            if (o->cmd == BL_CMD_NONE)
-                return errf(&c, "unknown command (expected accept-queue, "
-                            "syn-queue, observe or lifecycle)");
-        } else if (o->cmd == BL_CMD_OBSERVE && !have_target && a[0] != '-') {
-            if (read_target(&c, a) < 0)
-                return -1;
-            have_target = true;
-        } else if (o->cmd == BL_CMD_NONE) {
-            c.flag = a;
-            return errf(&c, "expected a command first (accept-queue, syn-queue, "
-                        "observe or lifecycle)");
-        } else if (one_flag(&c, argc, argv, &i) < 0) {
+    args_init(&a, argc, argv, ARGS_TABLE(flags, arg), 0);
+    while ((kind = args_next(&a)) != ARGS_END) {
+        int rc = kind == ARGS_POSITIONAL ? positional(&c, a.arg) : one_flag(&c, &a, kind);
+        if (rc < 0)
             return -1;
-        }
     }
     if (o->help || o->version)
         return 0;
-    c.flag = "backlog-lab";
     if (o->cmd == BL_CMD_NONE)
-        return errf(&c, "expected a command: accept-queue, syn-queue, observe or "
-                    "lifecycle (see --help)");
-    c.flag = "observe";
-    if (o->cmd == BL_CMD_OBSERVE && !have_target)
-        return errf(&c, "expected HOST:PORT of the listener to watch");
+        return args_fail(&c.msg, "backlog-lab", "expected a command: accept-queue, "
+                         "syn-queue, observe or lifecycle (see --help)");
+    if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
+        return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     finish_defaults(&c);
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
  * or returns -1 with a one-line message naming the offending flag, which
- * main prints before exiting with status 2.
+ * main prints before exiting with status 2.  argv is split by the shared
+ * driver (args.h); --version prints the toolkit's version (version.h).
  */
 #ifndef BL_OPTIONS_H
 #define BL_OPTIONS_H
@@ -65,6 +66,11 @@ struct bl_opts {
  * 8000, got 'x'". */
 int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
                      char *err, size_t errlen);
+
+/* The spellings of the i-th row of the flag table (args.h), or NULL past
+ * the last row; lets a test check the usage text against the table. */
+struct args_opt;
+const struct args_opt *bl_options_flag(size_t i);
 
 /* The usage text printed by --help. */
 extern const char bl_options_usage[];

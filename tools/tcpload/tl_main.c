@@ -19,6 +19,7 @@
 #include "tl_report.h"
 #include "tl_run.h"
 #include "tl_sys.h"
+#include "version.h"
 
 static tl_mode_fn mode_fn(enum tl_mode mode)
 {
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
         tl_opts_usage(stdout);
         return 0;
     case TL_OPTS_VERSION:
-        printf("tcpload %s\n", TL_VERSION);
+        printf("tcpload %s\n", TOOLKIT_VERSION);
         return 0;
     case TL_OPTS_ERROR:
         fprintf(stderr, "%s\n", err);

@@ -1,18 +1,20 @@
 /* tl_opts.c - tcpload's command line (see tl_opts.h).
  *
  * One table describes every option: its spellings, the kind of value it
- * takes, its range, the modes that use it and the field it fills.  Parsing
- * walks argv once (options may come before or after the positional MODE and
- * HOST:PORT), remembers how each option was spelled, and checks the
- * combinations once the mode is known.
+ * takes, its range, the modes that use it and the field it fills.  The
+ * shared driver (args.h) walks argv once, "--" ending the options (which may
+ * come before or after the positional MODE and HOST:PORT); this file
+ * remembers how each option was spelled, stores its value, and checks the
+ * combinations once the mode is known.  Every message goes through
+ * args_fail with the prefix "tcpload" and names the flag as spelled.
  */
 #include "tl_opts.h"
 
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "args.h"
 #include "clock.h"
 #include "parse.h"
 
@@ -38,8 +40,7 @@ enum opt_kind {
 #define MAX_DURATION (168 * 3600 * SEC)
 
 struct opt_def {
-    char short_name;        /* 0: long form only */
-    const char *long_name;
+    struct args_opt arg;    /* spellings; a value for all but K_FLAG, K_HELP, K_VERSION */
     enum opt_kind kind;
     unsigned modes;         /* modes that use it */
     size_t field;           /* offset in struct tl_opts */
@@ -47,25 +48,25 @@ struct opt_def {
 };
 
 static const struct opt_def defs[] = {
-    { 'c', "connections",   K_COUNT,    M_ALL,             F(conns), 1, 1000000 },
-    { 't', "threads",       K_COUNT,    M_ALL,             F(threads), 1, 256 },
-    { 'd', "duration",      K_DURATION, M_ALL,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION },
-    { 0,   "warmup",        K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION },
-    { 0,   "timeout",       K_DURATION, M_ALL,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC },
-    { 's', "size",          K_SIZE,     M_ECHO,            F(size), 1, 64 << 20 },
-    { 0,   "pipeline",      K_COUNT,    M_ECHO,            F(pipeline), 1, 4096 },
-    { 'R', "rate",          K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000 },
-    { 0,   "send",          K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20 },
-    { 0,   "expect",        K_SIZE,     M_CONNECT,         F(expect), 0, 64 << 20 },
-    { 0,   "source",        K_SOURCE,   M_CONNECT | M_HOLD, F(source), 0, 0 },
-    { 0,   "linger0",       K_FLAG,     M_CONNECT | M_HOLD, F(linger0), 0, 0 },
-    { 0,   "connect-rate",  K_RATE,     M_HOLD,            F(connect_rate), 1, 1000000000 },
-    { 0,   "ping-interval", K_DURATION, M_HOLD,            F(ping_interval_ns), CLOCK_NS_PER_MS, 3600 * SEC },
-    { 0,   "json",          K_FLAG,     M_ALL,             F(json), 0, 0 },
-    { 0,   "progress",      K_FLAG,     M_ALL,             F(progress), 0, 0 },
-    { 0,   "histogram",     K_FILE,     M_ALL,             F(histogram), 0, 0 },
-    { 'h', "help",          K_HELP,     M_ALL,             0, 0, 0 },
-    { 0,   "version",       K_VERSION,  M_ALL,             0, 0, 0 },
+    { { "--connections",   'c', true },  K_COUNT,    M_ALL,             F(conns), 1, 1000000 },
+    { { "--threads",       't', true },  K_COUNT,    M_ALL,             F(threads), 1, 256 },
+    { { "--duration",      'd', true },  K_DURATION, M_ALL,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION },
+    { { "--warmup",        0,   true },  K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION },
+    { { "--timeout",       0,   true },  K_DURATION, M_ALL,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC },
+    { { "--size",          's', true },  K_SIZE,     M_ECHO,            F(size), 1, 64 << 20 },
+    { { "--pipeline",      0,   true },  K_COUNT,    M_ECHO,            F(pipeline), 1, 4096 },
+    { { "--rate",          'R', true },  K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000 },
+    { { "--send",          0,   true },  K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20 },
+    { { "--expect",        0,   true },  K_SIZE,     M_CONNECT,         F(expect), 0, 64 << 20 },
+    { { "--source",        0,   true },  K_SOURCE,   M_CONNECT | M_HOLD, F(source), 0, 0 },
+    { { "--linger0",       0,   false }, K_FLAG,     M_CONNECT | M_HOLD, F(linger0), 0, 0 },
+    { { "--connect-rate",  0,   true },  K_RATE,     M_HOLD,            F(connect_rate), 1, 1000000000 },
+    { { "--ping-interval", 0,   true },  K_DURATION, M_HOLD,            F(ping_interval_ns), CLOCK_NS_PER_MS, 3600 * SEC },
+    { { "--json",          0,   false }, K_FLAG,     M_ALL,             F(json), 0, 0 },
+    { { "--progress",      0,   false }, K_FLAG,     M_ALL,             F(progress), 0, 0 },
+    { { "--histogram",     0,   true },  K_FILE,     M_ALL,             F(histogram), 0, 0 },
+    { { "--help",          'h', false }, K_HELP,     M_ALL,             0, 0, 0 },
+    { { "--version",       0,   false }, K_VERSION,  M_ALL,             0, 0, 0 },
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
@@ -78,29 +79,18 @@ const char *tl_opts_mode_name(enum tl_mode mode)
     return mode_names[mode];
 }
 
+const struct args_opt *tl_opts_flag(size_t i)
+{
+    return i < NDEFS ? &defs[i].arg : NULL;
+}
+
 /* Parser state: how each option was spelled (NULL: not given). */
 struct parse_state {
     const char *spelled[NDEFS];
     char spelling[NDEFS][40];
     int have_mode, have_target;
-    char *err;
-    size_t errlen;
+    struct args_msg msg;    /* "tcpload: ...", returning TL_OPTS_ERROR */
 };
-
-static enum tl_opts_result fail(struct parse_state *ps, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static enum tl_opts_result fail(struct parse_state *ps, const char *fmt, ...)
-{
-    va_list ap;
-    int n = snprintf(ps->err, ps->errlen, "tcpload: ");
-
-    va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < ps->errlen)
-        vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return TL_OPTS_ERROR;
-}
 
 static void set_defaults(struct tl_opts *o, int argc, char **argv)
 {
@@ -128,36 +118,35 @@ static enum tl_opts_result set_value(struct parse_state *ps, struct tl_opts *o,
     switch (d->kind) {
     case K_COUNT:
         if (parse_count(v, d->min, d->max, &u) < 0)
-            return fail(ps, "%s: expected a whole number from %lu to %lu, got '%s'",
-                        flag, (unsigned long)d->min, (unsigned long)d->max, v);
+            return args_fail(&ps->msg, flag, "expected a whole number from %lu to %lu, got '%s'",
+                             (unsigned long)d->min, (unsigned long)d->max, v);
         break;
     case K_RATE:
         if (parse_count(v, d->min, d->max, &u) < 0)
-            return fail(ps, "%s: expected a rate per second from %lu to %lu "
-                        "(k and m suffixes allowed), got '%s'",
-                        flag, (unsigned long)d->min, (unsigned long)d->max, v);
+            return args_fail(&ps->msg, flag, "expected a rate per second from %lu to %lu "
+                             "(k and m suffixes allowed), got '%s'",
+                             (unsigned long)d->min, (unsigned long)d->max, v);
         break;
     case K_SIZE:
         if (parse_size(v, d->min, d->max, &u) < 0)
-            return fail(ps, "%s: expected a size in bytes from %lu to 64MiB "
-                        "(k, KiB, M, MiB suffixes allowed), got '%s'",
-                        flag, (unsigned long)d->min, v);
+            return args_fail(&ps->msg, flag, "expected a size in bytes from %lu to 64MiB "
+                             "(k, KiB, M, MiB suffixes allowed), got '%s'",
+                             (unsigned long)d->min, v);
         break;
     case K_DURATION:
         if (parse_duration(v, &u) < 0 || u < d->min || u > d->max)
-            return fail(ps, "%s: expected a duration from %s to %s such as 10, "
-                        "10s, 500ms or 2m, got '%s'", flag,
-                        d->min == 0 ? "0" : "1ms",
-                        d->max == MAX_DURATION ? "168h" : "1h", v);
+            return args_fail(&ps->msg, flag, "expected a duration from %s to %s such as "
+                             "10, 10s, 500ms or 2m, got '%s'", d->min == 0 ? "0" : "1ms",
+                             d->max == MAX_DURATION ? "168h" : "1h", v);
         break;
     case K_SOURCE:
         if (tl_source_parse(v, (struct tl_source *)field) < 0)
-            return fail(ps, "%s: expected an IPv4 address or range such as "
-                        "127.0.0.2-127.0.0.254, got '%s'", flag, v);
+            return args_fail(&ps->msg, flag, "expected an IPv4 address or range such as "
+                             "127.0.0.2-127.0.0.254, got '%s'", v);
         return TL_OPTS_RUN;
     case K_FILE:
         if (*v == '\0')
-            return fail(ps, "%s: expected a file name, got ''", flag);
+            return args_fail(&ps->msg, flag, "expected a file name, got ''");
         *(const char **)field = v;
         return TL_OPTS_RUN;
     case K_FLAG:
@@ -172,22 +161,6 @@ static enum tl_opts_result set_value(struct parse_state *ps, struct tl_opts *o,
     return TL_OPTS_RUN;
 }
 
-static const struct opt_def *find_long(const char *name, size_t len)
-{
-    for (size_t i = 0; i < NDEFS; i++)
-        if (strlen(defs[i].long_name) == len && strncmp(defs[i].long_name, name, len) == 0)
-            return &defs[i];
-    return NULL;
-}
-
-static const struct opt_def *find_short(char c)
-{
-    for (size_t i = 0; i < NDEFS; i++)
-        if (defs[i].short_name == c)
-            return &defs[i];
-    return NULL;
-}
-
 /* Handles the positional arguments: MODE, then HOST:PORT. */
 static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                                       const char *arg)
@@ -199,88 +172,81 @@ static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                 ps->have_mode = 1;
                 return TL_OPTS_RUN;
             }
-        return fail(ps, "'%s': unknown mode (expected echo, connect or hold)", arg);
+        return args_fail(&ps->msg, NULL,
+                         "'%s': unknown mode (expected echo, connect or hold)", arg);
     }
     if (!ps->have_target) {
         if (parse_hostport(arg, &o->addr, &o->addr_len) < 0)
-            return fail(ps, "HOST:PORT: expected an address such as 127.0.0.1:7007 "
-                        "or [::1]:7007, got '%s'", arg);
+            return args_fail(&ps->msg, "HOST:PORT", "expected an address such as "
+                             "127.0.0.1:7007 or [::1]:7007, got '%s'", arg);
         if ((o->addr.ss_family == AF_INET &&
              ((struct sockaddr_in *)&o->addr)->sin_port == 0) ||
             (o->addr.ss_family == AF_INET6 &&
              ((struct sockaddr_in6 *)&o->addr)->sin6_port == 0))
-            return fail(ps, "HOST:PORT: expected a port from 1 to 65535, got '%s'", arg);
+            return args_fail(&ps->msg, "HOST:PORT",
+                             "expected a port from 1 to 65535, got '%s'", arg);
         o->target = arg;
         ps->have_target = 1;
         return TL_OPTS_RUN;
     }
-    return fail(ps, "'%s': unexpected argument (one MODE and one HOST:PORT)", arg);
+    return args_fail(&ps->msg, NULL,
+                     "'%s': unexpected argument (one MODE and one HOST:PORT)", arg);
 }
 
-/* Handles argv[*i], an option; may consume argv[*i + 1] as its value. */
+/* Handles an option event of the driver, or its error.  Messages name the
+ * flag as spelled, cut to "-c" or "--" and 30 letters; a known option's
+ * spelling is kept for the checks that follow argv. */
 static enum tl_opts_result option(struct parse_state *ps, struct tl_opts *o,
-                                  int argc, char **argv, int *i)
+                                  const struct args *a, enum args_kind kind)
 {
-    const char *arg = argv[*i], *value = NULL, *eq = NULL;
-    const struct opt_def *d;
-    char flag[40];
+    char flag[sizeof(ps->spelling[0])];
 
-    if (arg[1] == '-') {
-        eq = strchr(arg, '=');
-        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-        d = find_long(arg + 2, len);
-        snprintf(flag, sizeof(flag), "--%.*s", (int)(len > 30 ? 30 : len), arg + 2);
-        if (eq != NULL)
-            value = eq + 1;
-    } else {
-        d = find_short(arg[1]);
-        snprintf(flag, sizeof(flag), "-%c", arg[1]);
-        if (arg[2] != '\0')
-            value = arg + 2;
-    }
-    if (d == NULL)
-        return fail(ps, "%s: unknown option (see tcpload --help)", flag);
-    int takes_value = d->kind != K_FLAG && d->kind != K_HELP && d->kind != K_VERSION;
-    if (!takes_value && value != NULL)
-        return fail(ps, "%s: takes no value", flag);
-    if (takes_value && value == NULL) {
-        if (*i + 1 >= argc)
-            return fail(ps, "%s: expected a value", flag);
-        value = argv[++*i];
-    }
-    size_t k = (size_t)(d - defs);
-    snprintf(ps->spelling[k], sizeof(ps->spelling[k]), "%s", flag);
-    ps->spelled[k] = ps->spelling[k];
-    return set_value(ps, o, d, flag, value);
+    snprintf(flag, sizeof(flag), "%.32s", a->flag);
+    if (kind == ARGS_UNKNOWN)
+        return args_fail(&ps->msg, flag, "unknown option (see tcpload --help)");
+    if (kind == ARGS_NO_VALUE)
+        return args_fail(&ps->msg, flag, "takes no value");
+    if (kind == ARGS_NEEDS_VALUE)
+        return args_fail(&ps->msg, flag, "expected a value");
+    memcpy(ps->spelling[a->index], flag, sizeof(flag));
+    ps->spelled[a->index] = ps->spelling[a->index];
+    return set_value(ps, o, &defs[a->index], flag, a->value);
 }
 
-static const char *given(const struct parse_state *ps, const char *long_name)
+/* How the option named name ("--threads") was spelled, or NULL when it
+ * was not given. */
+static const char *given(const struct parse_state *ps, const char *name)
 {
-    return ps->spelled[find_long(long_name, strlen(long_name)) - defs];
+    for (size_t k = 0; k < NDEFS; k++)
+        if (strcmp(defs[k].arg.name, name) == 0)
+            return ps->spelled[k];
+    return NULL;
 }
 
 /* Checks what only makes sense once every option and the mode are known. */
 static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
 {
     if (!ps->have_mode)
-        return fail(ps, "missing MODE (echo, connect or hold); see tcpload --help");
+        return args_fail(&ps->msg, NULL,
+                         "missing MODE (echo, connect or hold); see tcpload --help");
     if (!ps->have_target)
-        return fail(ps, "missing HOST:PORT, such as 127.0.0.1:7007");
+        return args_fail(&ps->msg, NULL, "missing HOST:PORT, such as 127.0.0.1:7007");
     for (size_t k = 0; k < NDEFS; k++)
         if (ps->spelled[k] != NULL && !(defs[k].modes & (1u << o->mode)))
-            return fail(ps, "%s: not used in %s mode", ps->spelled[k],
-                        mode_names[o->mode]);
+            return args_fail(&ps->msg, ps->spelled[k], "not used in %s mode",
+                             mode_names[o->mode]);
     if (o->threads > o->conns)
-        return fail(ps, "%s: expected at most as many threads as connections (%lu), "
-                    "got %lu", given(ps, "threads"), (unsigned long)o->conns,
-                    (unsigned long)o->threads);
-    if (given(ps, "pipeline") && o->rate != 0)
-        return fail(ps, "%s: cannot be combined with %s (an open loop sends on "
-                    "schedule, not on replies)", given(ps, "pipeline"), given(ps, "rate"));
+        return args_fail(&ps->msg, given(ps, "--threads"),
+                         "expected at most as many threads as connections (%lu), got %lu",
+                         (unsigned long)o->conns, (unsigned long)o->threads);
+    if (given(ps, "--pipeline") && o->rate != 0)
+        return args_fail(&ps->msg, given(ps, "--pipeline"), "cannot be combined with %s "
+                         "(an open loop sends on schedule, not on replies)",
+                         given(ps, "--rate"));
     if (o->source.count > 0 && o->addr.ss_family != AF_INET)
-        return fail(ps, "%s: IPv4 source addresses need an IPv4 HOST:PORT",
-                    given(ps, "source"));
-    if (given(ps, "expect"))
+        return args_fail(&ps->msg, given(ps, "--source"),
+                         "IPv4 source addresses need an IPv4 HOST:PORT");
+    if (given(ps, "--expect"))
         o->expect_eof = false;
     if (o->mode == TL_MODE_HOLD)
         o->warmup_ns = 0;
@@ -291,23 +257,16 @@ enum tl_opts_result tl_opts_parse(struct tl_opts *o, int argc, char **argv,
                                   char *err, size_t errlen)
 {
     struct parse_state ps;
-    int only_positional = 0;
+    struct args a;
+    enum args_kind kind;
 
     memset(&ps, 0, sizeof(ps));
-    ps.err = err;
-    ps.errlen = errlen;
+    ps.msg = (struct args_msg){ err, errlen, "tcpload", TL_OPTS_ERROR };
     set_defaults(o, argc, argv);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        enum tl_opts_result r;
-        if (!only_positional && strcmp(arg, "--") == 0) {
-            only_positional = 1;
-            continue;
-        }
-        if (!only_positional && arg[0] == '-' && arg[1] != '\0')
-            r = option(&ps, o, argc, argv, &i);
-        else
-            r = positional(&ps, o, arg);
+    args_init(&a, argc, argv, ARGS_TABLE(defs, arg), ARGS_DOUBLE_DASH);
+    while ((kind = args_next(&a)) != ARGS_END) {
+        enum tl_opts_result r = kind == ARGS_POSITIONAL ? positional(&ps, o, a.arg)
+                                                        : option(&ps, o, &a, kind);
         if (r != TL_OPTS_RUN)
             return r;
     }

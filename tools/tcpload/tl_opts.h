@@ -2,9 +2,11 @@
  *
  * tl_opts_parse turns argv into a struct tl_opts and never exits: a bad
  * value, an unknown flag or a flag that the chosen mode does not use comes
- * back as TL_OPTS_ERROR with a one-line message that names the flag
- * ("tcpload: -c: expected a whole number from 1 to 1000000, got 'banana'"),
- * which main prints before exiting with status 2.
+ * back as TL_OPTS_ERROR with a one-line message that names the flag as it
+ * was spelled ("tcpload: -c: expected a whole number from 1 to 1000000,
+ * got 'banana'"), which main prints before exiting with status 2.  argv is
+ * split by the shared driver (args.h).  The version is the toolkit's
+ * (version.h).
  */
 #ifndef TL_OPTS_H
 #define TL_OPTS_H
@@ -15,8 +17,12 @@
 #include <sys/socket.h>
 
 #include "tl_net.h"
+#include "version.h"
 
-#define TL_VERSION "1.0"
+struct args_opt;
+
+/* The version the JSON report carries (tl_report.c): the toolkit's. */
+#define TL_VERSION TOOLKIT_VERSION
 
 enum tl_mode {
     TL_MODE_ECHO,     /* messages over long-lived connections */
@@ -62,6 +68,10 @@ enum tl_opts_result {
  * line without a newline, starting "tcpload: ". */
 enum tl_opts_result tl_opts_parse(struct tl_opts *o, int argc, char **argv,
                                   char *err, size_t errlen);
+
+/* The spellings of the i-th row of the option table (args.h), or NULL
+ * past the last row; lets a test check the usage text against the table. */
+const struct args_opt *tl_opts_flag(size_t i);
 
 /* Writes the --help text. */
 void tl_opts_usage(FILE *f);
