@@ -3,11 +3,14 @@
  * Only the main thread calls these, on a timer (--stats-interval), on
  * SIGUSR1 and at exit; the workers just bump their own block.  Text lines
  * are "key=value" pairs, so a script can pick any field with one regex;
- * --json prints the same fields as one JSON object per line.
+ * --json prints the same fields as one JSON object per line, through the
+ * shared JSON writer (json.h).
  */
 #include "stats.h"
 
 #include <string.h>
+
+#include "json.h"
 
 static const char *const stats_names[STATS_COUNT] = {
     [STATS_ACCEPTED] = "accepted",
@@ -51,29 +54,60 @@ static double per_sec(uint64_t delta, uint64_t interval_ms)
     return interval_ms == 0 ? 0.0 : (double)delta * 1000.0 / (double)interval_ms;
 }
 
+/* The interval line as one JSON object. */
+static void json_interval(FILE *f, uint64_t active, double accepts, double in, double out,
+                          int paused)
+{
+    struct json j;
+
+    json_init(&j, f, JSON_COMPACT);
+    json_object(&j, NULL);
+    json_string(&j, "type", "interval");
+    json_uint(&j, "active", active);
+    json_fixed(&j, "accepts_per_s", accepts, 1);
+    json_fixed(&j, "in_mb_per_s", in, 3);
+    json_fixed(&j, "out_mb_per_s", out, 3);
+    json_string(&j, "accepting", paused ? "paused" : "on");
+    json_end_object(&j);
+}
+
 void stats_print_interval(FILE *f, const struct stats_counters *prev,
                           const struct stats_counters *cur, uint64_t interval_ms,
                           int paused, int json)
 {
-    unsigned long long active = cur->v[STATS_ACTIVE];
+    uint64_t active = cur->v[STATS_ACTIVE];
     double accepts = per_sec(cur->v[STATS_ACCEPTED] - prev->v[STATS_ACCEPTED], interval_ms);
     double in = per_sec(cur->v[STATS_BYTES_IN] - prev->v[STATS_BYTES_IN], interval_ms) / 1e6;
     double out = per_sec(cur->v[STATS_BYTES_OUT] - prev->v[STATS_BYTES_OUT], interval_ms) / 1e6;
 
     if (json)
-        fprintf(f, "{\"type\":\"interval\",\"active\":%llu,\"accepts_per_s\":%.1f,"
-                "\"in_mb_per_s\":%.3f,\"out_mb_per_s\":%.3f,\"accepting\":\"%s\"}\n",
-                active, accepts, in, out, paused ? "paused" : "on");
+        json_interval(f, active, accepts, in, out, paused);
     else
         fprintf(f, "stats: active=%llu accepts/s=%.1f in=%.3fMB/s out=%.3fMB/s accepting=%s\n",
-                active, accepts, in, out, paused ? "paused" : "on");
+                (unsigned long long)active, accepts, in, out, paused ? "paused" : "on");
 }
 
-static void print_totals(FILE *f, const struct stats_counters *t, int json)
+/* The report as one JSON object: type, every total, accepting, workers. */
+static void json_report(FILE *f, const char *what, const struct stats_counters *total,
+                        const struct stats_counters *const blocks[], size_t n, int paused)
 {
+    struct json j;
+
+    json_init(&j, f, JSON_COMPACT);
+    json_object(&j, NULL);
+    json_string(&j, "type", what);
     for (int id = 0; id < STATS_COUNT; id++)
-        fprintf(f, json ? ",\"%s\":%llu" : " %s=%llu", stats_names[id],
-                (unsigned long long)t->v[id]);
+        json_uint(&j, stats_names[id], total->v[id]);
+    json_string(&j, "accepting", paused ? "paused" : "on");
+    json_array(&j, "workers");
+    for (size_t w = 0; w < n; w++) {
+        json_object(&j, NULL);
+        json_uint(&j, "accepted", stats_get(blocks[w], STATS_ACCEPTED));
+        json_uint(&j, "active", stats_get(blocks[w], STATS_ACTIVE));
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_end_object(&j);
 }
 
 void stats_print_report(FILE *f, const char *what,
@@ -84,21 +118,15 @@ void stats_print_report(FILE *f, const char *what,
 
     stats_sum(blocks, n, &total);
     if (json) {
-        fprintf(f, "{\"type\":\"%s\"", what);
-        print_totals(f, &total, 1);
-        fprintf(f, ",\"accepting\":\"%s\",\"workers\":[", paused ? "paused" : "on");
-        for (size_t w = 0; w < n; w++)
-            fprintf(f, "%s{\"accepted\":%llu,\"active\":%llu}", w ? "," : "",
-                    (unsigned long long)stats_get(blocks[w], STATS_ACCEPTED),
-                    (unsigned long long)stats_get(blocks[w], STATS_ACTIVE));
-        fputs("]}\n", f);
-    } else {
-        fprintf(f, "%s:", what);
-        print_totals(f, &total, 0);
-        fprintf(f, " accepting=%s\n", paused ? "paused" : "on");
-        for (size_t w = 0; w < n; w++)
-            fprintf(f, "%s: worker %zu accepted=%llu active=%llu\n", what, w,
-                    (unsigned long long)stats_get(blocks[w], STATS_ACCEPTED),
-                    (unsigned long long)stats_get(blocks[w], STATS_ACTIVE));
+        json_report(f, what, &total, blocks, n, paused);
+        return;
     }
+    fprintf(f, "%s:", what);
+    for (int id = 0; id < STATS_COUNT; id++)
+        fprintf(f, " %s=%llu", stats_names[id], (unsigned long long)total.v[id]);
+    fprintf(f, " accepting=%s\n", paused ? "paused" : "on");
+    for (size_t w = 0; w < n; w++)
+        fprintf(f, "%s: worker %zu accepted=%llu active=%llu\n", what, w,
+                (unsigned long long)stats_get(blocks[w], STATS_ACCEPTED),
+                (unsigned long long)stats_get(blocks[w], STATS_ACTIVE));
 }

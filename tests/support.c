@@ -1,8 +1,9 @@
-/* support.c - process and socket helpers for the integration tests (see
+/* support.c - process, socket and JSON-reading helpers for the tests (see
  * support.h).  Plain blocking code: clarity matters more than speed here. */
 #include "support.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -336,6 +337,219 @@ void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset)
         x ^= x >> 29;
         buf[i] = (uint8_t)(x ^ (x >> 8));
     }
+}
+
+/* ---- a strict JSON reader: each function takes p at the first byte of
+ * what it reads and returns the byte after it, or NULL when the text is not
+ * what RFC 8259 allows there ---- */
+
+#define JR_DEPTH 64 /* deepest nesting read */
+
+static const char *jr_value(const char *p, int depth);
+
+static const char *jr_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *jr_string(const char *p)
+{
+    if (*p != '"')
+        return NULL;
+    for (p++; *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL; /* a raw control character, or the text ended */
+        if (*p != '\\')
+            continue;
+        p++;
+        if (*p == 'u') {
+            for (int i = 1; i <= 4; i++)
+                if (!isxdigit((unsigned char)p[i]))
+                    return NULL;
+            p += 4;
+        } else if (*p == '\0' || strchr("\"\\/bfnrt", *p) == NULL) {
+            return NULL;
+        }
+    }
+    return p + 1;
+}
+
+static const char *jr_digits(const char *p)
+{
+    if (!isdigit((unsigned char)*p))
+        return NULL;
+    while (isdigit((unsigned char)*p))
+        p++;
+    return p;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static const char *jr_number(const char *p)
+{
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if ((p = jr_digits(p)) == NULL)
+        return NULL;
+    if (*p == '.' && (p = jr_digits(p + 1)) == NULL)
+        return NULL;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        p = jr_digits(p);
+    }
+    return p;
+}
+
+static const char *jr_word(const char *p, const char *word)
+{
+    size_t n = strlen(word);
+    return strncmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+/* An object or an array, at most JR_DEPTH - depth levels deep. */
+static const char *jr_container(const char *p, int depth)
+{
+    int object = *p == '{';
+    char close = object ? '}' : ']';
+
+    if (depth >= JR_DEPTH)
+        return NULL;
+    p = jr_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            if ((p = jr_string(p)) == NULL || *(p = jr_ws(p)) != ':')
+                return NULL;
+            p = jr_ws(p + 1);
+        }
+        if ((p = jr_value(p, depth + 1)) == NULL)
+            return NULL;
+        p = jr_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p != ',')
+            return NULL;
+        p = jr_ws(p + 1);
+    }
+}
+
+static const char *jr_value(const char *p, int depth)
+{
+    switch (*p) {
+    case '{':
+    case '[':
+        return jr_container(p, depth);
+    case '"':
+        return jr_string(p);
+    case 't':
+        return jr_word(p, "true");
+    case 'f':
+        return jr_word(p, "false");
+    case 'n':
+        return jr_word(p, "null");
+    }
+    return jr_number(p);
+}
+
+/* An array index as RFC 6901 spells it: "0", or digits without a leading
+ * zero.  Returns it, or -1. */
+static long jr_index(const char *seg, size_t n)
+{
+    long v = 0;
+
+    if (n == 0 || n > 9 || (seg[0] == '0' && n > 1))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)seg[i]))
+            return -1;
+        v = v * 10 + (seg[i] - '0');
+    }
+    return v;
+}
+
+/* In the already checked value at p: the element numbered seg[0..n) of an
+ * array, or the one member named seg[0..n) of an object; NULL when there
+ * is none (or, in an object, more than one). */
+static const char *jr_child(const char *p, const char *seg, size_t n)
+{
+    const char *found = NULL;
+
+    if (*p == '[') {
+        long want = jr_index(seg, n);
+        p = jr_ws(p + 1);
+        for (long i = 0; want >= 0 && *p != ']'; i++) {
+            if (i == want)
+                return p;
+            p = jr_ws(jr_value(p, 0));
+            if (*p == ',')
+                p = jr_ws(p + 1);
+        }
+        return NULL;
+    }
+    if (*p != '{')
+        return NULL;
+    for (p = jr_ws(p + 1); *p == '"';) {
+        const char *end = jr_string(p);
+        int match = (size_t)(end - p - 2) == n && memcmp(p + 1, seg, n) == 0;
+        p = jr_ws(jr_ws(end) + 1);
+        if (match && found != NULL)
+            return NULL;
+        if (match)
+            found = p;
+        p = jr_ws(jr_value(p, 0));
+        if (*p == ',')
+            p = jr_ws(p + 1);
+    }
+    return found;
+}
+
+const char *sup_json_find(const char *json, const char *path, size_t *len)
+{
+    const char *p = jr_ws(json), *end = jr_value(p, 0);
+
+    if (end == NULL || *jr_ws(end) != '\0')
+        return NULL;
+    while (*path != '\0') {
+        if (*path != '/')
+            return NULL;
+        path++;
+        size_t n = strcspn(path, "/");
+        if (memchr(path, '~', n) != NULL || (p = jr_child(p, path, n)) == NULL)
+            return NULL;
+        path += n;
+    }
+    *len = (size_t)(jr_value(p, 0) - p);
+    return p;
+}
+
+int sup_json_int(const char *json, const char *path, long long *out)
+{
+    size_t len;
+    const char *v = sup_json_find(json, path, &len);
+    char *end;
+
+    if (v == NULL || strcspn(v, ".eE") < len || (*v != '-' && !isdigit((unsigned char)*v)))
+        return -1;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || end != v + len)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+int sup_json_is(const char *json, const char *path, const char *want)
+{
+    size_t len;
+    const char *v = sup_json_find(json, path, &len);
+
+    return v != NULL && len == strlen(want) && memcmp(v, want, len) == 0;
 }
 
 /* The suite's own main: Criterion's, except that the runner process leaves

@@ -1,6 +1,6 @@
 /* support.h - helpers the integration tests share: start one of our
  * programs as a child process, read the port it listens on, talk to it over
- * loopback, and stop it by PID.
+ * loopback, stop it by PID, and read values out of the JSON it prints.
  *
  * Programs are found in $TOOLKIT_BIN (default "bin"), test helper programs
  * in $TOOLKIT_HELPERS (default "build/tests/helpers"); `make test` sets both
@@ -80,5 +80,23 @@ ssize_t sup_read_n(int fd, void *buf, size_t len, int timeout_ms);
 /* Fills buf with a pattern that depends on seed and offset, so any lost,
  * duplicated or reordered byte shows up in a comparison. */
 void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset);
+
+/* Finds the value at path in json, which must be one strict JSON text
+ * (RFC 8259, surrounded by nothing but whitespace, at most 64 levels deep;
+ * strings are not checked for valid UTF-8), else nothing is found.  path is a JSON Pointer
+ * (RFC 6901) without its ~ escapes: "" is the whole text, "/totals/bytes_in"
+ * a member of a member, "/runs/0/backlog" a member of an array's first
+ * element.  Keys are compared with the bytes between their quotes as
+ * written; an object holding the key twice has no such member.  Returns
+ * the value's first byte within json and its length in *len, or NULL. */
+const char *sup_json_find(const char *json, const char *path, size_t *len);
+
+/* The integer at path (a JSON number with no fraction or exponent, in the
+ * range of long long) into *out.  Returns 0 or -1. */
+int sup_json_int(const char *json, const char *path, long long *out);
+
+/* 1 when the value at path is exactly the JSON text want ("\"on\"",
+ * "true", "null", "3"), else 0. */
+int sup_json_is(const char *json, const char *path, const char *want);
 
 #endif

@@ -57,14 +57,16 @@ Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
 Test(backlog_lab, accept_queue_json, .timeout = 60)
 {
     char *out, *err;
+    size_t len;
     const char *args[] = { "accept-queue", "--backlog", "1", "--clients", "5", "--settle",
                            "200ms", "--accept-window", "1200ms", "--json", NULL };
 
     cr_assert_eq(lab(&out, &err, 30000, args), 0, "%s", err);
-    cr_assert(strstr(out, "\"experiment\": \"accept-queue\"") != NULL, "%s", out);
-    cr_assert(strstr(out, "\"saturated_runs\": 1") != NULL, "%s", out);
-    cr_assert(strstr(out, "\"queue_limit\": 1") != NULL, "%s", out);
-    cr_assert(strstr(out, "\"per_client\"") != NULL);
+    cr_assert(sup_json_is(out, "/experiment", "\"accept-queue\""), "%s", out);
+    cr_assert(sup_json_is(out, "/rule/saturated_runs", "1"), "%s", out);
+    cr_assert(sup_json_is(out, "/runs/0/settle/queue_limit", "1"), "%s", out);
+    cr_assert_not_null(sup_json_find(out, "/runs/0/per_client/4", &len), "5 clients: %s", out);
+    cr_assert_null(sup_json_find(out, "/runs/0/per_client/5", &len), "5 clients: %s", out);
     cr_assert(strstr(err, "at most") != NULL, "no time announced: %s", err);
     free(out), free(err);
 }
@@ -85,7 +87,8 @@ Test(backlog_lab, observe_a_listener_with_two_waiting, .timeout = 30)
     struct sockaddr_in a = { .sin_family = AF_INET };
     socklen_t len = sizeof(a);
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    char target[64], *out, *err;
+    char target[64], path[64], *out, *err;
+    size_t vlen;
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -98,8 +101,17 @@ Test(backlog_lab, observe_a_listener_with_two_waiting, .timeout = 30)
     const char *args[] = { "observe", target, "--interval", "100ms", "--duration", "300ms",
                            "--json", NULL };
     cr_assert_eq(lab(&out, &err, 10000, args), 0, "%s", err);
-    cr_assert(strstr(out, "\"queue_length\": 2") != NULL, "%s", out);
-    cr_assert(strstr(out, "\"queue_limit\": 3") != NULL, "%s", out);
+    int n = 0;
+    for (;; n++) { /* every sample sees the two clients waiting */
+        snprintf(path, sizeof(path), "/samples/%d", n);
+        if (sup_json_find(out, path, &vlen) == NULL)
+            break;
+        snprintf(path, sizeof(path), "/samples/%d/queue_length", n);
+        cr_assert(sup_json_is(out, path, "2"), "%s in %s", path, out);
+        snprintf(path, sizeof(path), "/samples/%d/queue_limit", n);
+        cr_assert(sup_json_is(out, path, "3"), "%s in %s", path, out);
+    }
+    cr_assert_gt(n, 0, "no sample: %s", out);
     free(out), free(err);
     close(c1);
     close(c2);

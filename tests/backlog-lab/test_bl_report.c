@@ -1,13 +1,16 @@
 /* test_bl_report.c - the accept-queue rule is inferred from the numbers
- * given (synthetic runs here, so every branch is reachable), and the JSON
- * writer and sentence lists that carry the reports. */
+ * given (synthetic runs here, so every branch is reachable); the
+ * counter-deltas object backlog-lab adds to the JSON writer; and the
+ * sentence lists that carry the reports. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bl_json.h"
+#include "bl_netstat.h"
 #include "bl_report.h"
 #include "bl_text.h"
+#include "support.h"
 
 /* A saturated run: len waiting, limit reported, clients beyond them. */
 static struct bl_acceptq_run run(int backlog, uint32_t limit, uint32_t len, int clients)
@@ -83,27 +86,41 @@ Test(bl_report, unsaturated_runs_say_nothing)
     bl_acceptq_free(&two[1]);
 }
 
-Test(bl_report, json_nesting_commas_and_escapes)
+/* The writer itself is tested in tests/lib/test_json.c; here, what
+ * backlog-lab adds: the counter deltas, null where the kernel lacks one,
+ * and the explanation as an array of strings. */
+Test(bl_report, json_counter_deltas_and_explanation)
 {
-    char *buf = NULL;
+    char *buf = NULL, path[96];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    struct bl_json j;
+    struct json j;
+    struct bl_text t;
+    int64_t d[BL_NETSTAT_NLISTEN];
+    long long v;
 
     cr_assert_not_null(f);
-    bl_json_init(&j, f);
-    bl_json_object(&j, NULL);
-    bl_json_int(&j, "a", -3);
-    bl_json_array(&j, "b");
-    bl_json_string(&j, NULL, "q\"\\\n");
-    bl_json_bool(&j, NULL, true);
-    bl_json_end_array(&j);
-    bl_json_array(&j, "empty");
-    bl_json_end_array(&j);
-    bl_json_end_object(&j);
+    for (int k = 0; k < BL_NETSTAT_NLISTEN; k++)
+        d[k] = k == 1 ? -1 : 10 * k;
+    bl_text_init(&t);
+    bl_text_add(&t, "say \"%s\"", "it");
+    json_init(&j, f, JSON_PRETTY);
+    json_object(&j, NULL);
+    bl_json_listen_deltas(&j, "counter_deltas", d);
+    bl_text_json(&t, &j, "explanation");
+    json_end_object(&j);
+    cr_assert_eq(json_error(&j), 0);
     fclose(f);
-    cr_assert_str_eq(buf, "{\n  \"a\": -3,\n  \"b\": [\n    \"q\\\"\\\\\\n\",\n    true\n  ],\n"
-                          "  \"empty\": []\n}\n");
+    bl_text_free(&t);
+    for (int k = 0; k < BL_NETSTAT_NLISTEN; k++) {
+        snprintf(path, sizeof(path), "/counter_deltas/%s", bl_netstat_listen_counters[k]);
+        if (k == 1)
+            cr_assert(sup_json_is(buf, path, "null"), "%s in %s", path, buf);
+        else
+            cr_assert(sup_json_int(buf, path, &v) == 0 && v == 10 * k, "%s in %s", path, buf);
+    }
+    cr_assert(sup_json_is(buf, "/explanation/0", "\"say \\\"it\\\"\""), "%s", buf);
+    cr_assert_not_null(strstr(buf, "\n  \"counter_deltas\": {\n    \""), "pretty: %s", buf);
     free(buf);
 }
 

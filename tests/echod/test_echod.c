@@ -784,9 +784,30 @@ Test(echod, accept_rate_paces_accepts, .timeout = 30)
     sup_free(&p);
 }
 
+/* The first line of out that is a JSON object with "type" type, as a
+ * malloc'ed string; the test fails when there is none. */
+static char *json_line(const char *out, const char *type)
+{
+    char want[32];
+
+    snprintf(want, sizeof(want), "\"%s\"", type);
+    for (const char *l = out; *l != '\0';) {
+        size_t n = strcspn(l, "\n");
+        char *line = strndup(l, n);
+        cr_assert_not_null(line);
+        if (line[0] == '{' && sup_json_is(line, "/type", want))
+            return line;
+        free(line);
+        l += n + (l[n] == '\n');
+    }
+    cr_assert_fail("no %s line in: %s", type, out);
+    return NULL;
+}
+
 Test(echod, stats_interval_lines_in_json, .timeout = 30)
 {
     struct sup_proc p;
+    long long v;
 
     START(&p, "-w", "1", "--stats-interval", "100ms", "--json");
     int fd = connect_to(&p);
@@ -794,8 +815,12 @@ Test(echod, stats_interval_lines_in_json, .timeout = 30)
     usleep(400000);
     close(fd);
     stop(&p);
-    cr_assert_not_null(strstr(p.out, "\n{\"type\":\"interval\",\"active\":"), "%s", p.out);
-    cr_assert_not_null(strstr(p.out, "\n{\"type\":\"summary\",\"accepted\":1,"), "%s", p.out);
+    char *interval = json_line(p.out, "interval");
+    cr_assert_eq(sup_json_int(interval, "/active", &v), 0, "%s", interval);
+    char *summary = json_line(p.out, "summary");
+    cr_assert(sup_json_int(summary, "/accepted", &v) == 0 && v == 1, "%s", summary);
+    free(interval);
+    free(summary);
     sup_free(&p);
 }
 

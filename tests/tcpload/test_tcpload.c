@@ -60,13 +60,13 @@ static char *tcpload(int *status, char **err, const char *first, ...)
     return out;
 }
 
-/* The number after "key": in a JSON text (first occurrence); -1 if none. */
-static long long json_num(const char *json, const char *key)
+/* The integer at path (a JSON Pointer, see sup_json_find) in tcpload's
+ * --json report; the test fails when there is none. */
+static long long json_num(const char *json, const char *path)
 {
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p == NULL ? -1 : strtoll(p + strlen(pat), NULL, 10);
+    long long v;
+    cr_assert_eq(sup_json_int(json, path, &v), 0, "no integer at %s in: %s", path, json);
+    return v;
 }
 
 /* The number after "key=" in echod's output (its final summary). */
@@ -112,14 +112,15 @@ static void echo_run_matches_echod(const char *size, const char *extra[])
                         "100ms", "-s", size, "--json", extra[0], extra[1], extra[2],
                         extra[3], NULL);
     cr_assert_eq(exit_code(st), 0, "%s", out);
-    long long started = json_num(out, "started"), bytes_out = json_num(out, "bytes_out");
+    long long started = json_num(out, "/totals/started");
+    long long bytes_out = json_num(out, "/totals/bytes_out");
     cr_assert_gt(started, 0, "%s", out);
     cr_assert_eq(bytes_out, started * atoll(size), "%s", out);
-    cr_assert_eq(json_num(out, "bytes_in"), bytes_out, "%s", out);
-    cr_assert_eq(json_num(out, "unanswered"), 0, "%s", out);
-    cr_assert_eq(json_num(out, "bytes"), 0, "mismatches: %s", out);
-    cr_assert_gt(json_num(out, "messages"), 0, "%s", out);
-    cr_assert_eq(json_num(out, "opened"), 4, "%s", out);
+    cr_assert_eq(json_num(out, "/totals/bytes_in"), bytes_out, "%s", out);
+    cr_assert_eq(json_num(out, "/totals/unanswered"), 0, "%s", out);
+    cr_assert_eq(json_num(out, "/mismatches/bytes"), 0, "mismatches: %s", out);
+    cr_assert_gt(json_num(out, "/messages"), 0, "%s", out);
+    cr_assert_eq(json_num(out, "/connections/opened"), 4, "%s", out);
     assert_echod_saw(&srv, bytes_out, bytes_out);
     free(out);
 }
@@ -152,15 +153,16 @@ Test(tcpload, echo_open_loop_measures_every_scheduled_message, .timeout = 60)
     char *out = tcpload(&st, NULL, "echo", target, "-c", "8", "-R", "2000", "-d", "400ms",
                         "--warmup", "100ms", "--json", NULL);
     cr_assert_eq(exit_code(st), 0, "%s", out);
-    cr_assert_neq(strstr(out, "\"rate\":{\"requested\":2000"), NULL, "%s", out);
+    cr_assert_eq(json_num(out, "/rate/requested"), 2000, "%s", out);
+    cr_assert_eq(json_num(out, "/config/rate"), 2000, "%s", out);
     /* 2000/s for 400 ms: 800 due in the window, all answered in the drain
      * and every one of them in the histogram. */
-    cr_assert_eq(json_num(out, "scheduled"), 800, "%s", out);
-    cr_assert_eq(json_num(out, "count"), 800, "%s", out);
-    cr_assert_eq(json_num(out, "unanswered"), 0, "%s", out);
-    long long bytes_out = json_num(out, "bytes_out");
-    cr_assert_eq(bytes_out, json_num(out, "started") * 64, "%s", out);
-    assert_echod_saw(&srv, bytes_out, json_num(out, "bytes_in"));
+    cr_assert_eq(json_num(out, "/rate/scheduled"), 800, "%s", out);
+    cr_assert_eq(json_num(out, "/latency_us/message/count"), 800, "%s", out);
+    cr_assert_eq(json_num(out, "/totals/unanswered"), 0, "%s", out);
+    long long bytes_out = json_num(out, "/totals/bytes_out");
+    cr_assert_eq(bytes_out, json_num(out, "/totals/started") * 64, "%s", out);
+    assert_echod_saw(&srv, bytes_out, json_num(out, "/totals/bytes_in"));
     free(out);
 }
 
@@ -177,9 +179,9 @@ Test(tcpload, echo_detects_a_flipped_byte, .timeout = 60)
     char *out = tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup",
                         "0", "--json", NULL);
     cr_assert_eq(exit_code(st), 1, "corruption must exit 1: %s", out);
-    cr_assert_eq(json_num(out, "bytes"), 1, "%s", out);
-    cr_assert_eq(json_num(out, "first_connection"), 0, "%s", out);
-    cr_assert_eq(json_num(out, "first_offset"), 1000, "%s", out);
+    cr_assert_eq(json_num(out, "/mismatches/bytes"), 1, "%s", out);
+    cr_assert_eq(json_num(out, "/mismatches/first_connection"), 0, "%s", out);
+    cr_assert_eq(json_num(out, "/mismatches/first_offset"), 1000, "%s", out);
     free(out);
     out = tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "100ms", "--warmup", "0", NULL);
     cr_assert_eq(exit_code(st), 0, "only the first connection is corrupted: %s", out);
@@ -206,13 +208,14 @@ Test(tcpload, connect_to_hello_every_transaction_gets_the_banner, .timeout = 60)
     const char *outs[] = { eof, exp };
     for (int i = 0; i < 2; i++) {
         const char *out = outs[i];
-        long long started = json_num(out, "started");
-        cr_assert_gt(json_num(out, "transactions"), 0, "%s", out);
-        cr_assert_neq(strstr(out, "\"errors\":{}"), NULL, "%s", out);
-        cr_assert_eq(json_num(out, "unanswered"), 0, "%s", out);
-        cr_assert_eq(json_num(out, "bytes_in"), started * 13, "each gets 'Hello World!\\n': %s", out);
-        cr_assert_eq(json_num(out, "opened"), started, "%s", out);
-        total_in += json_num(out, "bytes_in");
+        long long started = json_num(out, "/totals/started");
+        cr_assert_gt(json_num(out, "/transactions"), 0, "%s", out);
+        cr_assert(sup_json_is(out, "/errors", "{}"), "%s", out);
+        cr_assert_eq(json_num(out, "/totals/unanswered"), 0, "%s", out);
+        cr_assert_eq(json_num(out, "/totals/bytes_in"), started * 13,
+                     "each gets 'Hello World!\\n': %s", out);
+        cr_assert_eq(json_num(out, "/connections/opened"), started, "%s", out);
+        total_in += json_num(out, "/totals/bytes_in");
         total_started += started;
     }
     cr_assert_eq(exit_code(sup_stop(&srv, SIGTERM, 10000)), 0);
@@ -246,7 +249,7 @@ Test(tcpload, refused_port_reports_econnrefused, .timeout = 60)
     char *out = tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "100ms", "--warmup",
                         "0", "--json", NULL);
     cr_assert_eq(exit_code(st), 1, "no connection could be made: %s", out);
-    cr_assert_gt(json_num(out, "ECONNREFUSED"), 0, "%s", out);
+    cr_assert_gt(json_num(out, "/errors/ECONNREFUSED"), 0, "%s", out);
     free(out);
     out = tcpload(&st, NULL, "echo", target, "-c", "3", "-d", "100ms", NULL);
     cr_assert_eq(exit_code(st), 1, "%s", out);
@@ -303,10 +306,11 @@ Test(tcpload, source_spreads_connections_over_addresses_and_sigint_ends_early,
     /* SIGINT ends the 20 s hold now, with a full report. */
     st = sup_stop(&load, SIGINT, 10000);
     cr_assert_eq(exit_code(st), 0, "%s %s", load.out, load.err);
-    cr_assert_eq(json_num(load.out, "held"), 6, "%s", load.out);
-    const char *measured = strstr(load.out, "},\"duration_s\":"); /* not config's */
+    cr_assert_eq(json_num(load.out, "/connections/held"), 6, "%s", load.out);
+    size_t len;
+    const char *measured = sup_json_find(load.out, "/duration_s", &len); /* not config's */
     cr_assert_not_null(measured, "%s", load.out);
-    cr_assert_lt(atof(measured + strlen("},\"duration_s\":")), 15.0, "%s", load.out);
+    cr_assert_lt(atof(measured), 15.0, "%s", load.out);
     sup_free(&load);
     sup_stop(&srv, SIGTERM, 10000);
     sup_free(&srv);
@@ -340,8 +344,8 @@ Test(tcpload, eaddrnotavail_explained_and_source_multiplies_ports, .timeout = 60
     cr_assert_neq(strstr(out, "--source 127.0.0.2-127.0.0.254"), NULL, "%s", out);
     const char *json = strchr(out, '{');
     cr_assert_not_null(json, "%s", out);
-    cr_assert_eq(json_num(json, "opened"), 300, "%s", out);
-    cr_assert_gt(json_num(json, "EADDRNOTAVAIL"), 0, "%s", out);
+    cr_assert_eq(json_num(json, "/connections/opened"), 300, "%s", out);
+    cr_assert_gt(json_num(json, "/errors/EADDRNOTAVAIL"), 0, "%s", out);
     free(out);
 }
 
@@ -354,18 +358,19 @@ Test(tcpload, hold_counts_connections_the_server_drops, .timeout = 60)
     start_echod(&srv, target, iargs);
     char *out = tcpload(&st, NULL, "hold", target, "-c", "5", "-d", "1s", "--json", NULL);
     cr_assert_eq(exit_code(st), 0, "%s", out);
-    cr_assert_eq(json_num(out, "opened"), 5, "%s", out);
-    cr_assert_eq(json_num(out, "lost"), 5, "%s", out);
-    cr_assert_eq(json_num(out, "held"), 0, "%s", out);
-    cr_assert_eq(json_num(out, "EOF"), 5, "%s", out);
+    cr_assert_eq(json_num(out, "/connections/opened"), 5, "%s", out);
+    cr_assert_eq(json_num(out, "/connections/lost"), 5, "%s", out);
+    cr_assert_eq(json_num(out, "/connections/held"), 0, "%s", out);
+    cr_assert_eq(json_num(out, "/errors/EOF"), 5, "%s", out);
     free(out);
     /* With pings every 50 ms the connections are never idle: all held. */
     out = tcpload(&st, NULL, "hold", target, "-c", "5", "-d", "500ms", "--ping-interval",
                   "50ms", "--json", NULL);
     cr_assert_eq(exit_code(st), 0, "%s", out);
-    cr_assert_eq(json_num(out, "held"), 5, "%s", out);
-    cr_assert_gt(json_num(out, "pings"), 0, "%s", out);
-    cr_assert_eq(json_num(out, "bytes_in"), json_num(out, "pings"), "echoed: %s", out);
+    cr_assert_eq(json_num(out, "/connections/held"), 5, "%s", out);
+    cr_assert_gt(json_num(out, "/totals/pings"), 0, "%s", out);
+    cr_assert_eq(json_num(out, "/totals/bytes_in"), json_num(out, "/totals/pings"),
+                 "echoed: %s", out);
     free(out);
     sup_stop(&srv, SIGTERM, 10000);
     sup_free(&srv);
@@ -383,12 +388,22 @@ Test(tcpload, json_context_and_histogram_file, .timeout = 60)
     char *out = tcpload(&st, NULL, "echo", target, "-c", "2", "-d", "200ms", "--warmup", "0",
                         "--json", "--histogram", hist, NULL);
     cr_assert_eq(exit_code(st), 0, "%s", out);
-    const char *keys[] = { "\"argv\":[\"tcpload\",\"echo\"", "\"kernel\":\"",
-                           "\"ip_local_port_range\":\"", "\"tcp_tw_reuse\":",
-                           "\"somaxconn\":", "\"ulimit_n\":", "\"p99.99\":",
-                           "\"exit_status\":0}" };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        cr_assert_neq(strstr(out, keys[i]), NULL, "no %s in %s", keys[i], out);
+    cr_assert(sup_json_is(out, "/argv/0", "\"tcpload\""), "%s", out);
+    cr_assert(sup_json_is(out, "/argv/1", "\"echo\""), "%s", out);
+    const char *strings[] = { "/system/kernel", "/system/ip_local_port_range" };
+    const char *numbers[] = { "/system/tcp_tw_reuse", "/system/somaxconn", "/system/ulimit_n",
+                              "/latency_us/message/p99.99" };
+    size_t len;
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        const char *v = sup_json_find(out, strings[i], &len);
+        cr_assert(v != NULL && *v == '"', "no string at %s in %s", strings[i], out);
+    }
+    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+        const char *v = sup_json_find(out, numbers[i], &len);
+        cr_assert(v != NULL && (*v == '-' || (*v >= '0' && *v <= '9')),
+                  "no number at %s in %s", numbers[i], out);
+    }
+    cr_assert_eq(json_num(out, "/exit_status"), 0, "%s", out);
     cr_assert_eq(count_lines(out), 1, "one JSON object on one line");
     char *const cat[] = { "cat", hist, NULL };
     char *rows = NULL;

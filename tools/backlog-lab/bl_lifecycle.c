@@ -183,28 +183,28 @@ static void explain(const struct lc *lc, struct bl_text *t)
 
 static void print_json(const struct lc *lc, const struct bl_text *t)
 {
-    struct bl_json j;
+    struct json j;
 
-    bl_json_init(&j, stdout);
-    bl_json_object(&j, NULL);
-    bl_json_string(&j, "experiment", "lifecycle");
-    bl_json_int(&j, "server_port", lc->sport);
-    bl_json_int(&j, "client_port", lc->cport);
-    bl_json_array(&j, "steps");
+    json_init(&j, stdout, JSON_PRETTY);
+    json_object(&j, NULL);
+    json_string(&j, "experiment", "lifecycle");
+    json_int(&j, "server_port", lc->sport);
+    json_int(&j, "client_port", lc->cport);
+    json_array(&j, "steps");
     for (int i = 0; i < lc->n; i++) {
         const struct lc_step *st = &lc->steps[i];
-        bl_json_object(&j, NULL);
-        bl_json_string(&j, "action", st->action);
-        bl_json_string(&j, "client", st->client);
-        bl_json_string(&j, "server", st->server);
-        bl_json_int(&j, "queue_length", st->queue);
-        bl_json_int(&j, "queue_limit", st->limit);
-        bl_json_int(&j, "time_wait_ms", st->tw_ms);
-        bl_json_end_object(&j);
+        json_object(&j, NULL);
+        json_string(&j, "action", st->action);
+        json_string(&j, "client", st->client);
+        json_string(&j, "server", st->server);
+        json_int(&j, "queue_length", st->queue);
+        json_int(&j, "queue_limit", st->limit);
+        json_int(&j, "time_wait_ms", st->tw_ms);
+        json_end_object(&j);
     }
-    bl_json_end_array(&j);
+    json_end_array(&j);
     bl_text_json(t, &j, "explanation");
-    bl_json_end_object(&j);
+    json_end_object(&j);
 }
 
 int bl_lifecycle_main(const struct bl_opts *o)

@@ -124,29 +124,29 @@ static void explain(const struct observer *ob, struct bl_text *t)
 
 static void json_out(const struct observer *ob, const struct bl_text *t)
 {
-    struct bl_json j;
+    struct json j;
     char addr[PARSE_ADDRSTRLEN];
 
-    bl_json_init(&j, stdout);
-    bl_json_object(&j, NULL);
-    bl_json_string(&j, "experiment", "observe");
-    bl_json_string(&j, "target", parse_format_addr((const struct sockaddr *)&ob->o->target,
+    json_init(&j, stdout, JSON_PRETTY);
+    json_object(&j, NULL);
+    json_string(&j, "experiment", "observe");
+    json_string(&j, "target", parse_format_addr((const struct sockaddr *)&ob->o->target,
                                                    addr, sizeof(addr)));
-    bl_json_array(&j, "samples");
+    json_array(&j, "samples");
     for (int i = 0; i < ob->n; i++) {
         const struct obs_sample *s = &ob->samples[i];
-        bl_json_object(&j, NULL);
-        bl_json_double(&j, "t_s", s->t_s);
-        bl_json_int(&j, "listeners", s->q.listeners);
-        bl_json_int(&j, "queue_length", s->q.accept_len);
-        bl_json_int(&j, "queue_limit", s->q.accept_limit);
-        bl_json_int(&j, "syn_recv", s->q.syn_recv);
+        json_object(&j, NULL);
+        json_double(&j, "t_s", s->t_s);
+        json_int(&j, "listeners", s->q.listeners);
+        json_int(&j, "queue_length", s->q.accept_len);
+        json_int(&j, "queue_limit", s->q.accept_limit);
+        json_int(&j, "syn_recv", s->q.syn_recv);
         bl_json_listen_deltas(&j, "counter_deltas", s->delta);
-        bl_json_end_object(&j);
+        json_end_object(&j);
     }
-    bl_json_end_array(&j);
+    json_end_array(&j);
     bl_text_json(t, &j, "explanation");
-    bl_json_end_object(&j);
+    json_end_object(&j);
 }
 
 static int watch(struct observer *ob)

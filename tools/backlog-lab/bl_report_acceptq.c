@@ -369,101 +369,101 @@ void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n, struct 
     explain_writers(runs, n, t);
 }
 
-static void json_client(struct bl_json *j, const struct bl_client *c)
+static void json_client(struct json *j, const struct bl_client *c)
 {
-    bl_json_object(j, NULL);
-    bl_json_int(j, "port", c->port);
-    bl_json_bool(j, "writer", c->writer);
-    bl_json_string(j, "state_at_settle", c->connect_failed ? "failed"
+    json_object(j, NULL);
+    json_int(j, "port", c->port);
+    json_bool(j, "writer", c->writer);
+    json_string(j, "state_at_settle", c->connect_failed ? "failed"
                                          : bl_sockdiag_state_name(c->state_at_settle));
-    bl_json_bool(j, "queued_at_settle", c->queued_at_settle);
-    bl_json_bool(j, "syn_recv_at_settle", c->synrecv_at_settle);
-    bl_json_double(j, "connect_ms", ms(c->t_connect));
+    json_bool(j, "queued_at_settle", c->queued_at_settle);
+    json_bool(j, "syn_recv_at_settle", c->synrecv_at_settle);
+    json_double(j, "connect_ms", ms(c->t_connect));
     if (c->established) {
-        bl_json_double(j, "connected_ms", ms(c->t_established));
-        bl_json_int(j, "syn_retransmissions", c->syn_retrans);
+        json_double(j, "connected_ms", ms(c->t_established));
+        json_int(j, "syn_retransmissions", c->syn_retrans);
     }
     if (c->accepted)
-        bl_json_double(j, "accepted_ms", ms(c->t_accepted));
+        json_double(j, "accepted_ms", ms(c->t_accepted));
     if (c->data_read) {
-        bl_json_double(j, "data_read_ms", ms(c->t_data));
-        bl_json_int(j, "data_retransmissions", c->data_retrans);
+        json_double(j, "data_read_ms", ms(c->t_data));
+        json_int(j, "data_retransmissions", c->data_retrans);
     }
-    bl_json_end_object(j);
+    json_end_object(j);
 }
 
-static void json_run(struct bl_json *j, const struct bl_acceptq_run *r)
+static void json_run(struct json *j, const struct bl_acceptq_run *r)
 {
     struct rtx_groups g;
 
     group_latencies(r, &g);
-    bl_json_object(j, NULL);
-    bl_json_int(j, "backlog", r->backlog);
-    bl_json_int(j, "clients", r->nclients);
-    bl_json_object(j, "settle");
-    bl_json_double(j, "at_ms", ms(r->settle_ns));
-    bl_json_int(j, "queue_length", r->diag_len);
-    bl_json_int(j, "queue_limit", r->diag_limit);
-    bl_json_int(j, "tcp_info_queue_length", r->info_len);
-    bl_json_int(j, "tcp_info_queue_limit", r->info_limit);
-    bl_json_int(j, "clients_established", r->cl_established);
-    bl_json_int(j, "clients_syn_sent", r->cl_syn_sent);
-    bl_json_int(j, "clients_failed", r->cl_failed);
-    bl_json_int(j, "server_established", r->srv_established);
-    bl_json_int(j, "server_syn_recv", r->srv_syn_recv);
+    json_object(j, NULL);
+    json_int(j, "backlog", r->backlog);
+    json_int(j, "clients", r->nclients);
+    json_object(j, "settle");
+    json_double(j, "at_ms", ms(r->settle_ns));
+    json_int(j, "queue_length", r->diag_len);
+    json_int(j, "queue_limit", r->diag_limit);
+    json_int(j, "tcp_info_queue_length", r->info_len);
+    json_int(j, "tcp_info_queue_limit", r->info_limit);
+    json_int(j, "clients_established", r->cl_established);
+    json_int(j, "clients_syn_sent", r->cl_syn_sent);
+    json_int(j, "clients_failed", r->cl_failed);
+    json_int(j, "server_established", r->srv_established);
+    json_int(j, "server_syn_recv", r->srv_syn_recv);
     bl_json_listen_deltas(j, "counter_deltas", r->settle_delta);
-    bl_json_end_object(j);
-    bl_json_object(j, "accept");
-    bl_json_double(j, "took_ms", ms(r->accept_ns));
-    bl_json_int(j, "accepted", r->accepted);
-    bl_json_int(j, "never_connected", g.never);
-    bl_json_array(j, "by_syn_retransmissions");
+    json_end_object(j);
+    json_object(j, "accept");
+    json_double(j, "took_ms", ms(r->accept_ns));
+    json_int(j, "accepted", r->accepted);
+    json_int(j, "never_connected", g.never);
+    json_array(j, "by_syn_retransmissions");
     for (int k = 0; k <= MAX_RTX_GROUP; k++) {
-        bl_json_object(j, NULL);
-        bl_json_int(j, "syn_retransmissions", k);
-        bl_json_bool(j, "or_more", k == MAX_RTX_GROUP);
-        bl_json_int(j, "clients", g.count[k]);
-        bl_json_double(j, "median_connect_ms", g.median_ms[k]);
-        bl_json_double(j, "max_connect_ms", g.max_ms[k]);
-        bl_json_end_object(j);
+        json_object(j, NULL);
+        json_int(j, "syn_retransmissions", k);
+        json_bool(j, "or_more", k == MAX_RTX_GROUP);
+        json_int(j, "clients", g.count[k]);
+        json_double(j, "median_connect_ms", g.median_ms[k]);
+        json_double(j, "max_connect_ms", g.max_ms[k]);
+        json_end_object(j);
     }
-    bl_json_end_array(j);
+    json_end_array(j);
     bl_json_listen_deltas(j, "counter_deltas", r->end_delta);
-    bl_json_end_object(j);
-    bl_json_array(j, "per_client");
+    json_end_object(j);
+    json_array(j, "per_client");
     for (int i = 0; i < r->nclients; i++)
         json_client(j, &r->clients[i]);
-    bl_json_end_array(j);
-    bl_json_end_object(j);
+    json_end_array(j);
+    json_end_object(j);
 }
 
 static void json_report(FILE *f, const struct bl_acceptq_run *runs, int n,
                         const struct bl_text *t)
 {
-    struct bl_json j;
+    struct json j;
     struct bl_acceptq_rule rule;
 
     bl_report_acceptq_rule(runs, n, &rule);
-    bl_json_init(&j, f);
-    bl_json_object(&j, NULL);
-    bl_json_string(&j, "experiment", "accept-queue");
-    bl_json_int(&j, "somaxconn", n > 0 ? runs[0].somaxconn : 0);
-    bl_json_array(&j, "runs");
+    json_init(&j, f, JSON_PRETTY);
+    json_object(&j, NULL);
+    json_string(&j, "experiment", "accept-queue");
+    json_int(&j, "somaxconn", n > 0 ? runs[0].somaxconn : 0);
+    json_array(&j, "runs");
     for (int i = 0; i < n; i++)
         json_run(&j, &runs[i]);
-    bl_json_end_array(&j);
-    bl_json_object(&j, "rule");
-    bl_json_int(&j, "saturated_runs", rule.saturated);
+    json_end_array(&j);
+    json_object(&j, "rule");
+    json_int(&j, "saturated_runs", rule.saturated);
     if (rule.extra_same)
-        bl_json_int(&j, "queue_minus_limit", rule.extra);
+        json_int(&j, "queue_minus_limit", rule.extra);
     else
-        bl_json_null(&j, "queue_minus_limit");
-    bl_json_int(&j, "limit_is_backlog", rule.limit_is_backlog);
-    bl_json_int(&j, "limit_is_somaxconn", rule.limit_is_somaxconn);
-    bl_json_int(&j, "limit_other", rule.limit_other);
-    bl_json_end_object(&j);
+        json_null(&j, "queue_minus_limit");
+    json_int(&j, "limit_is_backlog", rule.limit_is_backlog);
+    json_int(&j, "limit_is_somaxconn", rule.limit_is_somaxconn);
+    json_int(&j, "limit_other", rule.limit_other);
+    json_end_object(&j);
     bl_text_json(t, &j, "explanation");
-    bl_json_end_object(&j);
+    json_end_object(&j);
 }
 
 void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,

@@ -234,47 +234,47 @@ void bl_report_synq_explain(const struct bl_synq_phase *ph, int n, struct bl_tex
         }
 }
 
-static void json_phase(struct bl_json *j, const struct bl_synq_phase *p)
+static void json_phase(struct json *j, const struct bl_synq_phase *p)
 {
-    bl_json_object(j, NULL);
-    bl_json_int(j, "syncookies", p->syncookies);
-    bl_json_int(j, "backlog", p->backlog);
-    bl_json_int(j, "limit", p->limit);
-    bl_json_int(j, "clients", p->nclients);
-    bl_json_int(j, "tcp_synack_retries", p->synack_retries);
-    bl_json_int(j, "tcp_max_syn_backlog", p->max_syn_backlog);
-    bl_json_double(j, "watch_ms", (double)p->watch_ns / 1e6);
-    bl_json_int(j, "syn_recv_stopped_at", p->syn_recv_stop);
-    bl_json_int(j, "syn_recv_peak", p->syn_recv_peak);
-    bl_json_int(j, "syn_recv_peak_at_ms", p->peak_at_ms);
-    bl_json_int(j, "syn_recv_end", p->syn_recv_end);
-    bl_json_int(j, "clients_established", p->cl_established);
-    bl_json_int(j, "clients_syn_sent", p->cl_syn_sent);
+    json_object(j, NULL);
+    json_int(j, "syncookies", p->syncookies);
+    json_int(j, "backlog", p->backlog);
+    json_int(j, "limit", p->limit);
+    json_int(j, "clients", p->nclients);
+    json_int(j, "tcp_synack_retries", p->synack_retries);
+    json_int(j, "tcp_max_syn_backlog", p->max_syn_backlog);
+    json_double(j, "watch_ms", (double)p->watch_ns / 1e6);
+    json_int(j, "syn_recv_stopped_at", p->syn_recv_stop);
+    json_int(j, "syn_recv_peak", p->syn_recv_peak);
+    json_int(j, "syn_recv_peak_at_ms", p->peak_at_ms);
+    json_int(j, "syn_recv_end", p->syn_recv_end);
+    json_int(j, "clients_established", p->cl_established);
+    json_int(j, "clients_syn_sent", p->cl_syn_sent);
     bl_json_listen_deltas(j, "counter_deltas", p->delta);
-    bl_json_array(j, "synack_retransmissions");
+    json_array(j, "synack_retransmissions");
     for (int k = 1; k <= BL_SYNQ_MAX_RTX && p->rtx_count[k] > 0; k++) {
-        bl_json_object(j, NULL);
-        bl_json_int(j, "n", k);
-        bl_json_int(j, "sockets", p->rtx_count[k]);
-        bl_json_double(j, "median_ms_since_syn", p->rtx_median_ms[k]);
-        bl_json_end_object(j);
+        json_object(j, NULL);
+        json_int(j, "n", k);
+        json_int(j, "sockets", p->rtx_count[k]);
+        json_double(j, "median_ms_since_syn", p->rtx_median_ms[k]);
+        json_end_object(j);
     }
-    bl_json_end_array(j);
-    bl_json_int(j, "expired", p->expired);
-    bl_json_double(j, "expired_median_ms", p->expired_median_ms);
-    bl_json_array(j, "samples");
+    json_end_array(j);
+    json_int(j, "expired", p->expired);
+    json_double(j, "expired_median_ms", p->expired_median_ms);
+    json_array(j, "samples");
     for (int i = 0; i < p->nsamples; i++) {
         const struct bl_synq_sample *s = &p->samples[i];
-        bl_json_object(j, NULL);
-        bl_json_int(j, "t_ms", s->t_ms);
-        bl_json_int(j, "started", s->started);
-        bl_json_int(j, "syn_recv", s->syn_recv);
-        bl_json_int(j, "established", s->established);
-        bl_json_int(j, "max_retrans", s->max_retrans);
-        bl_json_end_object(j);
+        json_object(j, NULL);
+        json_int(j, "t_ms", s->t_ms);
+        json_int(j, "started", s->started);
+        json_int(j, "syn_recv", s->syn_recv);
+        json_int(j, "established", s->established);
+        json_int(j, "max_retrans", s->max_retrans);
+        json_end_object(j);
     }
-    bl_json_end_array(j);
-    bl_json_end_object(j);
+    json_end_array(j);
+    json_end_object(j);
 }
 
 void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n, const struct bl_opts *o)
@@ -284,16 +284,16 @@ void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n, const struct
     bl_text_init(&t);
     bl_report_synq_explain(ph, n, &t);
     if (o->json) {
-        struct bl_json j;
-        bl_json_init(&j, f);
-        bl_json_object(&j, NULL);
-        bl_json_string(&j, "experiment", "syn-queue");
-        bl_json_array(&j, "phases");
+        struct json j;
+        json_init(&j, f, JSON_PRETTY);
+        json_object(&j, NULL);
+        json_string(&j, "experiment", "syn-queue");
+        json_array(&j, "phases");
         for (int i = 0; i < n; i++)
             json_phase(&j, &ph[i]);
-        bl_json_end_array(&j);
+        json_end_array(&j);
         bl_text_json(&t, &j, "explanation");
-        bl_json_end_object(&j);
+        json_end_object(&j);
     } else {
         print_table(f, ph, n);
         print_timeline(f, ph, n);

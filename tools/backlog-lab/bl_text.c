@@ -56,12 +56,12 @@ void bl_text_print(const struct bl_text *t, FILE *f)
         print_wrapped(f, t->line[i], 78);
 }
 
-void bl_text_json(const struct bl_text *t, struct bl_json *j, const char *key)
+void bl_text_json(const struct bl_text *t, struct json *j, const char *key)
 {
-    bl_json_array(j, key);
+    json_array(j, key);
     for (int i = 0; i < t->n; i++)
-        bl_json_string(j, NULL, t->line[i]);
-    bl_json_end_array(j);
+        json_string(j, NULL, t->line[i]);
+    json_end_array(j);
 }
 
 void bl_text_free(struct bl_text *t)

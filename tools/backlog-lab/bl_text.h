@@ -23,7 +23,7 @@ void bl_text_add(struct bl_text *t, const char *fmt, ...)
 /* Prints each sentence as a "- " item wrapped at 78 columns. */
 void bl_text_print(const struct bl_text *t, FILE *f);
 /* Writes the sentences as a JSON array named key. */
-void bl_text_json(const struct bl_text *t, struct bl_json *j, const char *key);
+void bl_text_json(const struct bl_text *t, struct json *j, const char *key);
 void bl_text_free(struct bl_text *t);
 
 /* The median of n values (sorted in place); 0 when n is 0. */

@@ -4,6 +4,7 @@
  * the human summary and --json never disagree.  Rates are per second of
  * the measured window; "MB" is 10^6 bytes; latencies come from the merged
  * histograms (upper bucket edges, at most 0.79% above the true values).
+ * --json goes through the shared JSON writer (json.h), compact: one line.
  */
 #include "tl_report.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json.h"
 #include "tl_sched.h"
 
 static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
@@ -364,86 +366,85 @@ void tl_report_human(FILE *f, const struct tl_result *r)
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *f, const char *s)
+/* A latency distribution in microseconds: its count, and when it has
+ * samples min, mean, each of pcts[] (keys "p50" ... "p99.99") and max. */
+static void json_hist(struct json *j, const char *key, const struct tl_hist *h)
 {
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
+    char pkey[16];
 
-static void json_hist(FILE *f, const struct tl_hist *h)
-{
-    fprintf(f, "{\"count\":%lu", (unsigned long)h->count);
+    json_object(j, key);
+    json_uint(j, "count", h->count);
     if (h->count > 0) {
-        fprintf(f, ",\"min\":%.3f,\"mean\":%.3f", (double)h->min / 1e3, tl_hist_mean(h) / 1e3);
-        for (size_t i = 0; i < NPCTS; i++)
-            fprintf(f, ",\"p%g\":%.3f", pcts[i], (double)tl_hist_percentile(h, pcts[i]) / 1e3);
-        fprintf(f, ",\"max\":%.3f", (double)h->max / 1e3);
-    }
-    fputc('}', f);
-}
-
-static void json_system(FILE *f, const struct tl_result *r)
-{
-    const struct tl_sys *y = r->sys;
-
-    fprintf(f, "\"system\":{\"kernel\":");
-    json_str(f, y->kernel);
-    fprintf(f, ",\"ip_local_port_range\":\"%u %u\",\"tcp_tw_reuse\":%d,\"somaxconn\":%d,"
-            "\"ulimit_n\":%lu,\"ulimit_n_hard\":%lu}", y->port_lo, y->port_hi,
-            y->tw_reuse, y->somaxconn, (unsigned long)y->nofile,
-            (unsigned long)y->nofile_hard);
-}
-
-static void json_config(FILE *f, const struct tl_opts *o)
-{
-    fprintf(f, "\"config\":{\"connections\":%lu,\"threads\":%lu,\"duration_s\":%.3f,"
-            "\"warmup_s\":%.3f,\"timeout_s\":%.3f", (unsigned long)o->conns,
-            (unsigned long)o->threads, secs(o->duration_ns), secs(o->warmup_ns),
-            secs(o->timeout_ns));
-    if (o->mode == TL_MODE_ECHO)
-        fprintf(f, ",\"size\":%lu,\"pipeline\":%lu,\"rate\":%lu,\"open_loop\":%s",
-                (unsigned long)o->size, (unsigned long)o->pipeline, (unsigned long)o->rate,
-                o->rate ? "true" : "false");
-    if (o->mode == TL_MODE_CONNECT) {
-        fprintf(f, ",\"send\":%lu,\"expect\":", (unsigned long)o->send);
-        if (o->expect_eof)
-            fprintf(f, "\"eof\"");
-        else
-            fprintf(f, "%lu", (unsigned long)o->expect);
-        fprintf(f, ",\"rate\":%lu", (unsigned long)o->rate);
-    }
-    if (o->mode == TL_MODE_HOLD)
-        fprintf(f, ",\"connect_rate\":%lu,\"ping_interval_s\":%.3f",
-                (unsigned long)o->connect_rate, secs(o->ping_interval_ns));
-    if (o->mode != TL_MODE_ECHO)
-        fprintf(f, ",\"source_addresses\":%u,\"linger0\":%s", o->source.count,
-                o->linger0 ? "true" : "false");
-    fputc('}', f);
-}
-
-static void json_errors(FILE *f, const struct tl_stats *s)
-{
-    const char *sep = "";
-
-    fprintf(f, "\"errors\":{");
-    for (int i = 0; i < TL_ERR_KINDS; i++)
-        if (s->errors[i] != 0) {
-            fprintf(f, "%s\"%s\":%lu", sep, tl_err_name(i), (unsigned long)s->errors[i]);
-            sep = ",";
+        json_fixed(j, "min", (double)h->min / 1e3, 3);
+        json_fixed(j, "mean", tl_hist_mean(h) / 1e3, 3);
+        for (size_t i = 0; i < NPCTS; i++) {
+            snprintf(pkey, sizeof(pkey), "p%g", pcts[i]);
+            json_fixed(j, pkey, (double)tl_hist_percentile(h, pcts[i]) / 1e3, 3);
         }
-    fputc('}', f);
+        json_fixed(j, "max", (double)h->max / 1e3, 3);
+    }
+    json_end_object(j);
 }
 
-static void json_rate(FILE *f, const struct tl_result *r)
+static void json_system(struct json *j, const struct tl_sys *y)
+{
+    char range[32];
+
+    snprintf(range, sizeof(range), "%u %u", y->port_lo, y->port_hi);
+    json_object(j, "system");
+    json_string(j, "kernel", y->kernel);
+    json_string(j, "ip_local_port_range", range);
+    json_int(j, "tcp_tw_reuse", y->tw_reuse);
+    json_int(j, "somaxconn", y->somaxconn);
+    json_uint(j, "ulimit_n", y->nofile);
+    json_uint(j, "ulimit_n_hard", y->nofile_hard);
+    json_end_object(j);
+}
+
+static void json_config(struct json *j, const struct tl_opts *o)
+{
+    json_object(j, "config");
+    json_uint(j, "connections", o->conns);
+    json_uint(j, "threads", o->threads);
+    json_fixed(j, "duration_s", secs(o->duration_ns), 3);
+    json_fixed(j, "warmup_s", secs(o->warmup_ns), 3);
+    json_fixed(j, "timeout_s", secs(o->timeout_ns), 3);
+    if (o->mode == TL_MODE_ECHO) {
+        json_uint(j, "size", o->size);
+        json_uint(j, "pipeline", o->pipeline);
+        json_uint(j, "rate", o->rate);
+        json_bool(j, "open_loop", o->rate != 0);
+    }
+    if (o->mode == TL_MODE_CONNECT) {
+        json_uint(j, "send", o->send);
+        if (o->expect_eof)
+            json_string(j, "expect", "eof");
+        else
+            json_uint(j, "expect", o->expect);
+        json_uint(j, "rate", o->rate);
+    }
+    if (o->mode == TL_MODE_HOLD) {
+        json_uint(j, "connect_rate", o->connect_rate);
+        json_fixed(j, "ping_interval_s", secs(o->ping_interval_ns), 3);
+    }
+    if (o->mode != TL_MODE_ECHO) {
+        json_uint(j, "source_addresses", o->source.count);
+        json_bool(j, "linger0", o->linger0);
+    }
+    json_end_object(j);
+}
+
+/* Each error kind that occurred, by name, in the order of their numbers. */
+static void json_errors(struct json *j, const struct tl_stats *s)
+{
+    json_object(j, "errors");
+    for (int i = 0; i < TL_ERR_KINDS; i++)
+        if (s->errors[i] != 0)
+            json_uint(j, tl_err_name(i), s->errors[i]);
+    json_end_object(j);
+}
+
+static void json_rate(struct json *j, const struct tl_result *r)
 {
     const struct tl_stats *s = r->s;
     static const char *const verdicts[] = {
@@ -452,68 +453,90 @@ static void json_rate(FILE *f, const struct tl_result *r)
     };
     enum tl_rate_verdict v = tl_sched_verdict(s->scheduled, s->done, s->late);
 
-    fprintf(f, ",\"rate\":{\"requested\":%lu,\"scheduled\":%lu,\"done\":%lu,\"late\":%lu,"
-            "\"max_lag_us\":%.3f,\"kept\":%s,\"verdict\":\"%s\"}", (unsigned long)r->o->rate,
-            (unsigned long)s->scheduled, (unsigned long)s->done, (unsigned long)s->late,
-            (double)s->max_lag_ns / 1e3, v == TL_RATE_KEPT ? "true" : "false", verdicts[v]);
+    json_object(j, "rate");
+    json_uint(j, "requested", r->o->rate);
+    json_uint(j, "scheduled", s->scheduled);
+    json_uint(j, "done", s->done);
+    json_uint(j, "late", s->late);
+    json_fixed(j, "max_lag_us", (double)s->max_lag_ns / 1e3, 3);
+    json_bool(j, "kept", v == TL_RATE_KEPT);
+    json_string(j, "verdict", verdicts[v]);
+    json_end_object(j);
+}
+
+/* The connection counts, and for echo and connect what was done and the
+ * throughput in the window. */
+static void json_counts(struct json *j, const struct tl_result *r)
+{
+    const struct tl_stats *s = r->s;
+    enum tl_mode mode = r->o->mode;
+
+    json_object(j, "connections");
+    json_uint(j, "opened", s->conns_ok);
+    json_uint(j, "failed", s->conns_failed);
+    json_uint(j, "lost", s->conns_lost);
+    json_uint(j, "held", s->conns_held);
+    json_end_object(j);
+    if (mode == TL_MODE_HOLD)
+        return;
+    json_uint(j, mode == TL_MODE_CONNECT ? "transactions" : "messages", s->done);
+    json_fixed(j, "per_second", per_sec(s->done, r->elapsed_ns), 3);
+    json_fixed(j, "mb_per_s_out", per_sec(s->win_out, r->elapsed_ns) / 1e6, 6);
+    json_fixed(j, "mb_per_s_in", per_sec(s->win_in, r->elapsed_ns) / 1e6, 6);
+}
+
+static void json_totals(struct json *j, const struct tl_stats *s)
+{
+    json_object(j, "mismatches");
+    json_uint(j, "bytes", s->bad_bytes);
+    json_uint(j, "messages", s->bad_msgs);
+    if (s->bad_bytes > 0) {
+        json_uint(j, "first_connection", s->bad_conn);
+        json_uint(j, "first_offset", s->bad_offset);
+    }
+    json_end_object(j);
+    json_object(j, "totals");
+    json_uint(j, "started", s->started);
+    json_uint(j, "bytes_out", s->bytes_out);
+    json_uint(j, "bytes_in", s->bytes_in);
+    json_uint(j, "unanswered", s->unanswered);
+    json_uint(j, "pings", s->pings);
+    json_end_object(j);
 }
 
 void tl_report_json(FILE *f, const struct tl_result *r)
 {
     const struct tl_opts *o = r->o;
-    const struct tl_stats *s = r->s;
     size_t n;
     const struct lat_def *lats = mode_lats(o->mode, &n);
+    struct json j;
 
-    fprintf(f, "{\"tool\":\"tcpload\",\"version\":\"%s\",\"argv\":[", TL_VERSION);
-    for (int i = 0; i < o->argc; i++) {
-        if (i > 0)
-            fputc(',', f);
-        json_str(f, o->argv[i]);
-    }
-    fprintf(f, "],\"mode\":\"%s\",\"target\":", tl_opts_mode_name(o->mode));
-    json_str(f, o->target);
-    fputc(',', f);
-    json_system(f, r);
-    fputc(',', f);
-    json_config(f, o);
-    fprintf(f, ",\"duration_s\":%.6f", secs(r->elapsed_ns));
-    fprintf(f, ",\"connections\":{\"opened\":%lu,\"failed\":%lu,\"lost\":%lu,\"held\":%lu}",
-            (unsigned long)s->conns_ok, (unsigned long)s->conns_failed,
-            (unsigned long)s->conns_lost, (unsigned long)s->conns_held);
-    if (o->mode != TL_MODE_HOLD) {
-        fprintf(f, ",\"%s\":%lu,\"per_second\":%.3f",
-                o->mode == TL_MODE_CONNECT ? "transactions" : "messages",
-                (unsigned long)s->done, per_sec(s->done, r->elapsed_ns));
-        fprintf(f, ",\"mb_per_s_out\":%.6f,\"mb_per_s_in\":%.6f",
-                per_sec(s->win_out, r->elapsed_ns) / 1e6,
-                per_sec(s->win_in, r->elapsed_ns) / 1e6);
-    }
-    fprintf(f, ",\"latency_us\":{");
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s\"%s\":", i ? "," : "", lats[i].key);
-        json_hist(f, &s->lat[lats[i].index]);
-    }
-    fputc('}', f);
+    json_init(&j, f, JSON_COMPACT);
+    json_object(&j, NULL);
+    json_string(&j, "tool", "tcpload");
+    json_string(&j, "version", TL_VERSION);
+    json_array(&j, "argv");
+    for (int i = 0; i < o->argc; i++)
+        json_string(&j, NULL, o->argv[i]);
+    json_end_array(&j);
+    json_string(&j, "mode", tl_opts_mode_name(o->mode));
+    json_string(&j, "target", o->target);
+    json_system(&j, r->sys);
+    json_config(&j, o);
+    json_fixed(&j, "duration_s", secs(r->elapsed_ns), 6);
+    json_counts(&j, r);
+    json_object(&j, "latency_us");
+    for (size_t i = 0; i < n; i++)
+        json_hist(&j, lats[i].key, &r->s->lat[lats[i].index]);
+    json_end_object(&j);
     if (o->rate != 0)
-        json_rate(f, r);
-    fputc(',', f);
-    json_errors(f, s);
-    fprintf(f, ",\"mismatches\":{\"bytes\":%lu,\"messages\":%lu",
-            (unsigned long)s->bad_bytes, (unsigned long)s->bad_msgs);
-    if (s->bad_bytes > 0)
-        fprintf(f, ",\"first_connection\":%lu,\"first_offset\":%lu",
-                (unsigned long)s->bad_conn, (unsigned long)s->bad_offset);
-    fputc('}', f);
-    fprintf(f, ",\"totals\":{\"started\":%lu,\"bytes_out\":%lu,\"bytes_in\":%lu,"
-            "\"unanswered\":%lu,\"pings\":%lu}", (unsigned long)s->started,
-            (unsigned long)s->bytes_out, (unsigned long)s->bytes_in,
-            (unsigned long)s->unanswered, (unsigned long)s->pings);
-    if (r->failure != NULL) {
-        fprintf(f, ",\"failure\":");
-        json_str(f, r->failure);
-    }
-    fprintf(f, ",\"exit_status\":%d}\n", tl_report_exit_status(r));
+        json_rate(&j, r);
+    json_errors(&j, r->s);
+    json_totals(&j, r->s);
+    if (r->failure != NULL)
+        json_string(&j, "failure", r->failure);
+    json_int(&j, "exit_status", tl_report_exit_status(r));
+    json_end_object(&j);
 }
 
 /* ---- histogram file and progress ---- */
