@@ -366,30 +366,42 @@ static int next_timeout(const struct worker *w)
     return t > INT_MAX ? INT_MAX : (int)t;
 }
 
+/* The worker has stopped and every connection is closed: its thread ends. */
+static int finished(const struct worker *w)
+{
+    return w->stopping && w->active == 0;
+}
+
+/* One loop turn; see the comment at the top of the file. */
+static void turn(struct worker *w)
+{
+    int n = sysraw_epoll_wait(w->epfd, w->events, WORKER_EVENTS, next_timeout(w));
+
+    if (n < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "echod: worker %u: epoll_wait: %s\n", w->cfg.index,
+                    strerror(errno));
+            exit(1);
+        }
+        n = 0;
+    }
+    tick(w);
+    size_t queued = w->ready_len;
+    for (int i = 0; i < n; i++)
+        dispatch(w, &w->events[i]);
+    serve_ready(w, queued);
+    if (w->wheel.armed > 0)
+        timer_expire(&w->wheel, w->now_ms, on_idle_timer, w);
+    accept_some(w);
+    if (w->stopping && w->now_ms >= w->grace_end_ms)
+        close_all(w, STATS_GRACE_CLOSED);
+    release_closed(w);
+}
+
 static void run(struct worker *w)
 {
-    while (!(w->stopping && w->active == 0)) {
-        int n = sysraw_epoll_wait(w->epfd, w->events, WORKER_EVENTS, next_timeout(w));
-        if (n < 0) {
-            if (errno != EINTR) {
-                fprintf(stderr, "echod: worker %u: epoll_wait: %s\n", w->cfg.index,
-                        strerror(errno));
-                exit(1);
-            }
-            n = 0;
-        }
-        tick(w);
-        size_t queued = w->ready_len;
-        for (int i = 0; i < n; i++)
-            dispatch(w, &w->events[i]);
-        serve_ready(w, queued);
-        if (w->wheel.armed > 0)
-            timer_expire(&w->wheel, w->now_ms, on_idle_timer, w);
-        accept_some(w);
-        if (w->stopping && w->now_ms >= w->grace_end_ms)
-            close_all(w, STATS_GRACE_CLOSED);
-        release_closed(w);
-    }
+    while (!finished(w))
+        turn(w);
 }
 
 /* --cpu-affinity: pins the calling worker to the index-th CPU it may run
@@ -439,7 +451,7 @@ static void init_env(struct worker *w)
 {
     const struct options *o = w->cfg.opt;
 
-    w->env.ops = &conn_sys_ops;
+    w->env.ops = w->cfg.ops != NULL ? w->cfg.ops : &conn_sys_ops;
     w->env.pool = &w->pool;
     w->env.stats = &w->stats;
     w->env.banner = o->banner;
@@ -533,6 +545,17 @@ void worker_kick(struct worker *w)
 void worker_join(struct worker *w)
 {
     pthread_join(w->thread, NULL);
+}
+
+void worker_adopt(struct worker *w, int fd)
+{
+    admit(w, fd);
+}
+
+int worker_turn(struct worker *w)
+{
+    turn(w);
+    return !finished(w);
 }
 
 const struct stats_counters *worker_stats(const struct worker *w)

@@ -16,6 +16,8 @@
 #include "options.h"
 #include "stats.h"
 
+struct conn_sock_ops;
+
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
 #define WORKER_MIN_BUDGET (64u * 1024) /* bytes read per connection per turn, at least */
@@ -34,6 +36,7 @@ struct worker_config {
     unsigned index;  /* 0 .. workers-1; CPU to pin with --cpu-affinity */
     int listen_fd;   /* this worker's socket, or the shared one */
     int done_fd;     /* eventfd: the worker adds 1 when its thread ends */
+    const struct conn_sock_ops *ops; /* its connections' socket calls; NULL: conn_sys_ops */
 };
 
 struct worker;
@@ -51,6 +54,21 @@ void worker_kick(struct worker *w);
 /* Waits for the thread to end (it ends after ctl->stop, once its
  * connections are closed or the grace period is over). */
 void worker_join(struct worker *w);
+
+/* Takes fd, a connected nonblocking stream socket, as a new connection,
+ * exactly as if the listener had just accepted it: counted, refused past
+ * --max-conns, registered with epoll.  Only the worker's own thread may
+ * call it, or any thread while the worker's thread is not running; tests
+ * hand a worker socketpairs this way. */
+void worker_adopt(struct worker *w, int fd);
+
+/* Runs one loop turn (see worker.c) in the calling thread, for a worker
+ * whose thread was never started: tests step a worker with it.  Blocks in
+ * epoll_wait as the worker's thread would, until an event, a timer, an
+ * accept retry or the grace deadline.  Returns 1 while the worker has work
+ * left, 0 once it is stopping with no connection open (where its thread
+ * would end). */
+int worker_turn(struct worker *w);
 
 /* The worker's counters, for the main thread to read. */
 const struct stats_counters *worker_stats(const struct worker *w);
