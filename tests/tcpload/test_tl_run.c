@@ -1,5 +1,6 @@
-/* test_tl_run.c - the run's shared pieces: stats merging, a thread's view
- * of the measured window, and the size of the per-connection state. */
+/* test_tl_run.c - the run's shared pieces: the merge of the threads' stats
+ * (over every field the lists in tl_run.h name, so a new field is tested
+ * without a new line here) and the size of the per-connection state. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,60 +9,97 @@
 #include "tl_hold.h"
 #include "tl_run.h"
 
-Test(tl_run, stats_merge_sums_and_keeps_extremes)
+/* Gives every counter and array element of s its own value, counting up
+ * from *v; histogram i records one value. */
+static void fill(struct tl_stats *s, uint64_t *v)
 {
-    static struct tl_stats a, b;
-    tl_stats_init(&a);
-    tl_stats_init(&b);
-    a.done = 5;
-    b.done = 7;
-    a.max_lag_ns = 10;
-    b.max_lag_ns = 3;
-    b.bad_conn = 4;
-    b.bad_offset = 99;
-    a.errors[111] = 2;
-    b.errors[111] = 1;
-    tl_hist_record(&a.lat[0], 1000);
-    tl_hist_record(&b.lat[0], 3000);
-    tl_stats_merge(&a, &b);
-    cr_assert_eq(a.done, 12);
-    cr_assert_eq(a.max_lag_ns, 10);
-    cr_assert_eq(a.bad_conn, 4);
-    cr_assert_eq(a.bad_offset, 99);
-    cr_assert_eq(a.errors[111], 3);
-    cr_assert_eq(a.lat[0].count, 2);
-    cr_assert_eq(a.lat[0].max, 3000);
+    tl_stats_init(s);
+#define SET_COUNTER(how, name) s->name = (*v)++;
+#define SET_ELEM_SUM(name, i) s->name[i] = (*v)++
+#define SET_ELEM_HIST(name, i) tl_hist_record(&s->name[i], (*v)++)
+#define SET_ARRAY(how, type, name, n) \
+    for (size_t i = 0; i < (n); i++)  \
+        SET_ELEM_##how(name, i);
+    TL_STATS_COUNTERS(SET_COUNTER)
+    TL_STATS_ARRAYS(SET_ARRAY)
 }
 
-Test(tl_run, window_begins_ends_and_moves)
+static void check_hist(const char *name, size_t i, const struct tl_hist *m,
+                       const struct tl_hist *d, const struct tl_hist *s)
 {
-    static struct tl_run r;
-    static struct tl_thread t;
-    struct tl_window w;
+    cr_assert_eq(m->count, d->count + s->count, "%s[%zu].count", name, i);
+    cr_assert_eq(m->sum, d->sum + s->sum, "%s[%zu].sum", name, i);
+    cr_assert_eq(m->min, d->min < s->min ? d->min : s->min, "%s[%zu].min", name, i);
+    cr_assert_eq(m->max, d->max > s->max ? d->max : s->max, "%s[%zu].max", name, i);
+}
 
-    memset(&r, 0, sizeof(r));
-    memset(&t, 0, sizeof(t));
-    t.run = &r;
-    r.measure_ns = 1000;
-    r.end_ns = 5000;
-    tl_window_init(&w, &r);
-    cr_assert_eq(tl_window_track(&w, &t, 500), TL_WIN_MOVED);
-    cr_assert(!w.begun && w.open);
-    t.live.bytes_out = 100;
-    t.live.bytes_in = 50;
-    cr_assert_eq(tl_window_track(&w, &t, 1000), TL_WIN_BEGAN);
-    cr_assert(tl_window_has(&w, 1000) && tl_window_has(&w, 4999));
-    cr_assert(!tl_window_has(&w, 999) && !tl_window_has(&w, 5000));
-    t.live.bytes_out = 400;
-    t.live.bytes_in = 250;
-    r.end_ns = 3000; /* a signal moved the end earlier */
-    cr_assert_eq(tl_window_track(&w, &t, 3500), TL_WIN_MOVED);
-    cr_assert(!w.open);
-    cr_assert_eq(t.stats.win_out, 300);
-    cr_assert_eq(t.stats.win_in, 200);
-    t.live.bytes_out = 1000;
-    cr_assert_eq(tl_window_track(&w, &t, 4000), 0);
-    cr_assert_eq(t.stats.win_out, 300, "bytes after the end do not count");
+static void same_hist(const char *name, size_t i, const struct tl_hist *got,
+                      const struct tl_hist *want)
+{
+    cr_assert_eq(got->count, want->count, "%s[%zu].count", name, i);
+    cr_assert_eq(got->sum, want->sum, "%s[%zu].sum", name, i);
+    cr_assert_eq(got->min, want->min, "%s[%zu].min", name, i);
+    cr_assert_eq(got->max, want->max, "%s[%zu].max", name, i);
+}
+
+/* Merges s into a copy of d and checks every field of the result against
+ * the rule its list gives it. */
+static void check_merge(const struct tl_stats *d, const struct tl_stats *s)
+{
+    static struct tl_stats m;
+    int src_first = s->bad_conn < d->bad_conn;
+
+    memcpy(&m, d, sizeof(m));
+    tl_stats_merge(&m, s);
+#define EXPECT_SUM(dv, sv) ((dv) + (sv))
+#define EXPECT_MAX(dv, sv) ((dv) > (sv) ? (dv) : (sv))
+#define EXPECT_FIRST(dv, sv) (src_first ? (sv) : (dv))
+#define CHECK_COUNTER(how, name) \
+    cr_assert_eq(m.name, EXPECT_##how(d->name, s->name), "%s (%s)", #name, #how);
+#define CHECK_ELEM_SUM(name, i) \
+    cr_assert_eq(m.name[i], EXPECT_SUM(d->name[i], s->name[i]), "%s[%zu]", #name, i)
+#define CHECK_ELEM_HIST(name, i) check_hist(#name, i, &m.name[i], &d->name[i], &s->name[i])
+#define CHECK_ARRAY(how, type, name, n) \
+    for (size_t i = 0; i < (n); i++)    \
+        CHECK_ELEM_##how(name, i);
+    TL_STATS_COUNTERS(CHECK_COUNTER)
+    TL_STATS_ARRAYS(CHECK_ARRAY)
+}
+
+Test(tl_run, stats_merge_combines_every_listed_field)
+{
+    static struct tl_stats a, b;
+    uint64_t v = 1;
+
+#define SIZE_COUNTER(how, name) +sizeof(uint64_t)
+#define SIZE_ARRAY(how, type, name, n) +sizeof(type) * (n)
+    cr_assert_eq(sizeof(struct tl_stats),
+                 0 TL_STATS_COUNTERS(SIZE_COUNTER) TL_STATS_ARRAYS(SIZE_ARRAY),
+                 "every field of struct tl_stats is in the lists");
+    fill(&a, &v);
+    fill(&b, &v); /* every value of b is above every value of a */
+    check_merge(&a, &b); /* dst has the first bad byte and the larger lag */
+    check_merge(&b, &a); /* src has both */
+}
+
+/* What tl_run_execute does: merging into fresh stats must give back the
+ * thread's own, field for field (the empty values are neutral). */
+Test(tl_run, stats_merge_into_empty_stats_copies_every_field)
+{
+    static struct tl_stats a, total;
+    uint64_t v = 1;
+
+    fill(&a, &v);
+    tl_stats_init(&total);
+    tl_stats_merge(&total, &a);
+#define SAME_COUNTER(how, name) cr_assert_eq(total.name, a.name, "%s", #name);
+#define SAME_ELEM_SUM(name, i) cr_assert_eq(total.name[i], a.name[i], "%s[%zu]", #name, i)
+#define SAME_ELEM_HIST(name, i) same_hist(#name, i, &total.name[i], &a.name[i])
+#define SAME_ARRAY(how, type, name, n) \
+    for (size_t i = 0; i < (n); i++)   \
+        SAME_ELEM_##how(name, i);
+    TL_STATS_COUNTERS(SAME_COUNTER)
+    TL_STATS_ARRAYS(SAME_ARRAY)
 }
 
 Test(tl_run, connection_state_sizes)

@@ -30,6 +30,7 @@
 
 #include "clock.h"
 #include "sysraw.h"
+#include "tl_loop.h"
 #include "tl_net.h"
 #include "tl_pattern.h"
 #include "tl_sched.h"

@@ -13,17 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "sysraw.h"
+#include "os.h"
 #include "tl_report.h"
 
 #define TICK_NS  CLOCK_NS_PER_SEC            /* progress line interval */
 #define POLL_NS  (100 * CLOCK_NS_PER_MS)     /* how often main looks around */
-#define MAX_EVENTS 256                       /* events taken per epoll wait */
 
 void tl_stats_init(struct tl_stats *s)
 {
@@ -33,35 +31,22 @@ void tl_stats_init(struct tl_stats *s)
         tl_hist_init(&s->lat[i]);
 }
 
+/* How tl_stats_merge combines one field (tl_run.h). */
+#define MERGE_SUM(f)   dst->f += src->f;
+#define MERGE_MAX(f)   if (src->f > dst->f) dst->f = src->f;
+#define MERGE_FIRST(f) if (src_first) dst->f = src->f;
+#define MERGE_HIST(f)  tl_hist_merge(&dst->f, &src->f);
+#define MERGE_COUNTER(how, name) MERGE_##how(name)
+#define MERGE_ARRAY(how, type, name, n) \
+    for (size_t i = 0; i < (n); i++)    \
+        MERGE_##how(name[i])
+
 void tl_stats_merge(struct tl_stats *dst, const struct tl_stats *src)
 {
-    dst->conns_ok += src->conns_ok;
-    dst->conns_failed += src->conns_failed;
-    dst->conns_lost += src->conns_lost;
-    dst->conns_held += src->conns_held;
-    dst->done += src->done;
-    dst->measured += src->measured;
-    dst->started += src->started;
-    dst->unanswered += src->unanswered;
-    dst->bytes_out += src->bytes_out;
-    dst->bytes_in += src->bytes_in;
-    dst->win_out += src->win_out;
-    dst->win_in += src->win_in;
-    dst->scheduled += src->scheduled;
-    dst->late += src->late;
-    if (src->max_lag_ns > dst->max_lag_ns)
-        dst->max_lag_ns = src->max_lag_ns;
-    dst->bad_bytes += src->bad_bytes;
-    dst->bad_msgs += src->bad_msgs;
-    if (src->bad_conn < dst->bad_conn) {
-        dst->bad_conn = src->bad_conn;
-        dst->bad_offset = src->bad_offset;
-    }
-    dst->pings += src->pings;
-    for (int i = 0; i < TL_ERR_KINDS; i++)
-        dst->errors[i] += src->errors[i];
-    for (int i = 0; i < TL_LAT_KINDS; i++)
-        tl_hist_merge(&dst->lat[i], &src->lat[i]);
+    int src_first = src->bad_conn < dst->bad_conn; /* src saw the first bad byte */
+
+    TL_STATS_COUNTERS(MERGE_COUNTER)
+    TL_STATS_ARRAYS(MERGE_ARRAY)
 }
 
 void tl_run_error(struct tl_thread *t, int kind)
@@ -104,109 +89,6 @@ void tl_run_begin(struct tl_thread *t)
 void tl_run_opened(struct tl_thread *t)
 {
     __atomic_add_fetch(&t->run->opened_threads, 1, __ATOMIC_RELEASE);
-}
-
-/* Creates the thread's epoll instance, watching the wake eventfd. */
-static int loop_open(struct tl_loop *l, struct tl_thread *t)
-{
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = NULL };
-
-    l->ep = -1;
-    l->t = t;
-    l->o = t->run->o;
-    l->st = &t->stats;
-    l->n = t->nconns;
-    l->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (l->ep < 0)
-        return tl_run_fail(t, "epoll_create1: %s", strerror(errno));
-    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, t->run->wake_fd, &ev) < 0)
-        return tl_run_fail(t, "epoll_ctl: %s", strerror(errno));
-    return 0;
-}
-
-int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps *s)
-{
-    int rc = loop_open(l, t);
-
-    if (rc == 0)
-        rc = s->setup(l);
-    tl_run_begin(t);
-    if (rc == 0 && !t->run->failed) {
-        tl_window_init(&l->w, t->run);
-        rc = s->run(l);
-    }
-    s->finish(l);
-    if (l->ep >= 0)
-        close(l->ep);
-    l->ep = -1;
-    return rc;
-}
-
-/* Waits for events; see tl_loop_poll. */
-static int loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns)
-{
-    struct timespec ts = { (time_t)(wait_ns / CLOCK_NS_PER_SEC),
-                           (long)(wait_ns % CLOCK_NS_PER_SEC) };
-    int n = -1;
-
-    if (!l->ms_timeouts) {
-        n = (int)sysraw(SYS_epoll_pwait2, l->ep, (long)evs, max, (long)&ts, 0, 8);
-        if (n < 0 && errno == ENOSYS)
-            l->ms_timeouts = 1; /* kernel before 5.11, or valgrind */
-    }
-    if (l->ms_timeouts) {
-        uint64_t ms = (wait_ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
-        n = sysraw_epoll_wait(l->ep, evs, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
-    }
-    if (n >= 0)
-        return n;
-    if (errno == EINTR)
-        return 0;
-    return tl_run_fail(l->t, "epoll_wait: %s", strerror(errno));
-}
-
-void tl_window_init(struct tl_window *w, const struct tl_run *r)
-{
-    memset(w, 0, sizeof(*w));
-    w->measure = r->measure_ns;
-    w->open = 1;
-}
-
-unsigned tl_window_track(struct tl_window *w, struct tl_thread *t, uint64_t now)
-{
-    const struct tl_live *l = &t->live;
-    uint64_t end = tl_run_end(t->run);
-    unsigned bits = 0;
-
-    if (end != w->end) {
-        w->end = end;
-        bits |= TL_WIN_MOVED;
-    }
-    if (!w->begun && now >= w->measure) {
-        w->begun = 1;
-        w->snap_out = l->bytes_out;
-        w->snap_in = l->bytes_in;
-        bits |= TL_WIN_BEGAN;
-    }
-    if (w->open && now >= w->end) {
-        w->open = 0;
-        if (w->begun) {
-            t->stats.win_out = l->bytes_out - w->snap_out;
-            t->stats.win_in = l->bytes_in - w->snap_in;
-        }
-    }
-    return bits;
-}
-
-int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event)
-{
-    struct epoll_event evs[MAX_EVENTS];
-    int n = loop_wait(l, evs, MAX_EVENTS, wait_ns);
-
-    for (int i = 0; i < n; i++)
-        if (evs[i].data.ptr != NULL)
-            on_event(l, evs[i].data.ptr, evs[i].events);
-    return n;
 }
 
 /* Moves the end of the window and wakes every thread to see it. */
@@ -363,8 +245,9 @@ int tl_run_execute(struct tl_run *r, const struct tl_opts *o, tl_mode_fn fn,
 
 void tl_run_free(struct tl_run *r)
 {
+    /* An eventfd holds no data that a failed close could lose. */
     if (r->wake_fd >= 0)
-        close(r->wake_fd);
+        os_close(r->wake_fd);
     free(r->threads);
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->cond);

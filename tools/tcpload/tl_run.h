@@ -15,6 +15,7 @@
  * starts its clock once every connection is open): main then stores the
  * new end and writes to an eventfd that every thread's epoll watches
  * (edge-triggered, never read), so each thread wakes up once and rereads it.
+ * The loop each thread runs, and its view of the window, are tl_loop.h's.
  */
 #ifndef TL_RUN_H
 #define TL_RUN_H
@@ -53,28 +54,51 @@ struct tl_live {
     uint64_t errors;
 } __attribute__((aligned(64)));
 
-/* A thread's results; summed over threads with tl_stats_merge. */
+/* A thread's results, each field listed once below and the struct and
+ * tl_stats_merge generated from the lists, so no field can be left out of
+ * the merge (memcached lists its stats the same way).
+ *
+ * TL_STATS_COUNTERS lists the uint64_t counters as X(HOW, name), where HOW
+ * is how tl_stats_merge combines two threads' values:
+ *   SUM    adds them;
+ *   MAX    keeps the larger;
+ *   FIRST  belongs to the first bad byte: both FIRST fields come from the
+ *          thread whose bad_conn is lower (UINT64_MAX: none seen).
+ * TL_STATS_ARRAYS lists the arrays as X(HOW, type, name, length), each
+ * element merged by HOW: SUM, or HIST (tl_hist_merge). */
+#define TL_STATS_COUNTERS(X)                                                      \
+    X(SUM, conns_ok)       /* connections established */                         \
+    X(SUM, conns_failed)   /* connection attempts that failed */                 \
+    X(SUM, conns_lost)     /* established, then closed by an error or EOF */     \
+    X(SUM, conns_held)     /* open at the end (hold) */                          \
+    X(SUM, done)           /* completed within the measured window */            \
+    X(SUM, measured)       /* started in the window and completed: in lat[] */   \
+    X(SUM, started)        /* messages sent or transactions begun, all phases */ \
+    X(SUM, unanswered)     /* sent (or begun) but never completed */             \
+    X(SUM, bytes_out)      /* all phases */                                      \
+    X(SUM, bytes_in)                                                             \
+    X(SUM, win_out)        /* bytes moved within the measured window */          \
+    X(SUM, win_in)                                                               \
+    X(SUM, scheduled)      /* open loop / --rate: due within the window */       \
+    X(SUM, late)           /* of those, dispatched late */                       \
+    X(MAX, max_lag_ns)     /* the latest a dispatch came */                      \
+    X(SUM, bad_bytes)      /* echoed bytes that differ from what was sent */     \
+    X(SUM, bad_msgs)       /* messages with at least one such byte */            \
+    X(FIRST, bad_conn)     /* connection and stream offset of the first */       \
+    X(FIRST, bad_offset)                                                         \
+    X(SUM, pings)          /* hold: pings sent */
+
+#define TL_STATS_ARRAYS(X)                                                        \
+    X(SUM, uint64_t, errors, TL_ERR_KINDS)      /* by errno or TL_ERR_* */        \
+    X(HIST, struct tl_hist, lat, TL_LAT_KINDS)  /* latencies, by enum tl_lat */
+
 struct tl_stats {
-    uint64_t conns_ok;        /* connections established */
-    uint64_t conns_failed;    /* connection attempts that failed */
-    uint64_t conns_lost;      /* established, then closed by an error or EOF */
-    uint64_t conns_held;      /* open at the end (hold) */
-    uint64_t done;            /* completed within the measured window */
-    uint64_t measured;        /* started in the window and completed: in lat[] */
-    uint64_t started;         /* messages sent or transactions begun, all phases */
-    uint64_t unanswered;      /* sent (or begun) but never completed */
-    uint64_t bytes_out, bytes_in;    /* all phases */
-    uint64_t win_out, win_in; /* bytes moved within the measured window */
-    uint64_t scheduled;       /* open loop / --rate: due within the window */
-    uint64_t late;            /* of those, dispatched late */
-    uint64_t max_lag_ns;      /* the latest a dispatch came */
-    uint64_t bad_bytes;       /* echoed bytes that differ from what was sent */
-    uint64_t bad_msgs;        /* messages with at least one such byte */
-    uint64_t bad_conn;        /* connection and stream offset of the first */
-    uint64_t bad_offset;
-    uint64_t pings;           /* hold: pings sent */
-    uint64_t errors[TL_ERR_KINDS];
-    struct tl_hist lat[TL_LAT_KINDS];
+#define TL_STATS_COUNTER_FIELD(how, name) uint64_t name;
+#define TL_STATS_ARRAY_FIELD(how, type, name, n) type name[n];
+    TL_STATS_COUNTERS(TL_STATS_COUNTER_FIELD)
+    TL_STATS_ARRAYS(TL_STATS_ARRAY_FIELD)
+#undef TL_STATS_COUNTER_FIELD
+#undef TL_STATS_ARRAY_FIELD
 };
 
 struct tl_run;
@@ -161,69 +185,9 @@ int tl_run_execute(struct tl_run *r, const struct tl_opts *o, tl_mode_fn fn,
 /* Releases what tl_run_execute allocated. */
 void tl_run_free(struct tl_run *r);
 
-/* Empties stats; adds src into dst. */
+/* Empties stats (bad_conn UINT64_MAX, histograms empty); merges src into
+ * dst field by field, as the lists above say. */
 void tl_stats_init(struct tl_stats *s);
 void tl_stats_merge(struct tl_stats *dst, const struct tl_stats *src);
-
-/* A thread's view of the measured window [measure, end). */
-struct tl_window {
-    uint64_t measure, end;
-    int begun;                /* a wakeup at or after measure was seen */
-    int open;                 /* no wakeup at or after end yet: new work may start */
-    uint64_t snap_out, snap_in; /* live byte counters when it began */
-};
-
-#define TL_WIN_BEGAN     1u   /* the window began at this wakeup */
-#define TL_WIN_MOVED     2u   /* the end moved (or was first read) */
-
-/* Starts tracking the run's window. */
-void tl_window_init(struct tl_window *w, const struct tl_run *r);
-
-/* Brings w up to date at time now: rereads the end, and when the window
- * begins or ends takes the thread's byte counters, so t->stats.win_out and
- * win_in hold the bytes moved within it.  Returns TL_WIN_* bits. */
-unsigned tl_window_track(struct tl_window *w, struct tl_thread *t, uint64_t now);
-
-/* Whether a time lies within the window. */
-static inline int tl_window_has(const struct tl_window *w, uint64_t ns)
-{
-    return ns >= w->measure && ns < w->end;
-}
-
-/* What every mode's thread holds: its share of the run, its epoll
- * instance (which also watches the run's wake eventfd, with data.ptr
- * NULL), and its view of the window.  Each mode's state begins with one. */
-struct tl_loop {
-    struct tl_thread *t;
-    const struct tl_opts *o;
-    struct tl_stats *st;
-    uint32_t n;               /* connections or slots of this thread */
-    int ep;
-    int ms_timeouts;          /* no epoll_pwait2: millisecond timeouts */
-    struct tl_window w;
-};
-
-/* A mode's steps, each given the struct tl_loop its state begins with:
- * setup (after tl_loop_open; returns 0 or -1), run (from the gate to the
- * end; returns 0 or -1) and finish (sums up and frees; always called). */
-struct tl_steps {
-    int (*setup)(struct tl_loop *l);
-    int (*run)(struct tl_loop *l);
-    void (*finish)(struct tl_loop *l);
-};
-
-/* Runs a mode on thread t: opens l, sets up, waits at the gate, runs
- * unless something failed, finishes, closes l.  Returns 0 or -1. */
-int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps *s);
-
-/* A mode's handler for one epoll event on one of its connections. */
-typedef void (*tl_event_fn)(struct tl_loop *l, void *conn, uint32_t events);
-
-/* Waits up to wait_ns for events (epoll_pwait2; where the kernel lacks
- * it, epoll_wait with the timeout rounded up to a millisecond) and hands
- * each connection's event to on_event (the wake eventfd's are skipped).
- * Returns the number of events (0 on timeout or EINTR), or -1 after
- * tl_run_fail. */
-int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event);
 
 #endif
