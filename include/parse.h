@@ -6,8 +6,10 @@
  * junk, overflow, values out of range), so that a bad flag can always be
  * reported by name and never silently becomes 0.
  *
- * Every function returns 0 on success and -1 on failure; on failure *out is
- * left untouched and errno is EINVAL (bad syntax) or ERANGE (out of range).
+ * Every parse_* function returns 0 on success and -1 on failure, with
+ * errno EINVAL (bad syntax) or ERANGE (out of range).  parse_count,
+ * parse_size and parse_duration write their result only on success;
+ * parse_hostport may have cleared *ss on failure (see there).
  */
 #ifndef PARSE_H
 #define PARSE_H
@@ -29,11 +31,15 @@ int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse_duration(const char *s, uint64_t *out_ns);
 
 /* HOST:PORT with a numeric IPv4 address, a bracketed IPv6 address
- * ("[::1]:7007") or "localhost"; PORT is 0..65535.  Fills *ss and *len. */
+ * ("[::1]:7007") or "localhost"; PORT is 0..65535.  Fills *ss and *len.
+ * On failure *len is untouched, and so is *ss when the syntax or the port
+ * is wrong; when only HOST is not an address ("banana:80", "[1.2.3.4]:80"),
+ * *ss has been zeroed. */
 int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
-/* Formats an IPv4 or IPv6 socket address as "1.2.3.4:80" or "[::1]:80" into
- * buf (at least PARSE_ADDRSTRLEN bytes); returns buf. */
+/* Formats an IPv4 or IPv6 socket address as "1.2.3.4:80" or "[::1]:80"
+ * (any other family as "(family N)") into buf of size bytes (at least
+ * PARSE_ADDRSTRLEN for the whole text); cannot fail, returns buf. */
 #define PARSE_ADDRSTRLEN 64
 char *parse_format_addr(const struct sockaddr *sa, char *buf, size_t size);
 

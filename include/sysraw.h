@@ -1,14 +1,15 @@
-/* sysraw.h - the system calls on echod's hot paths, made directly.
+/* sysraw.h - the system calls on the hot paths, made directly: echod's
+ * workers and tcpload's threads both use it, hence its place in include/.
  *
  * glibc's recv, send, readv, sendmsg, accept4, close and epoll_wait are
  * pthread cancellation points: in a process with more than one thread each
  * call switches asynchronous cancellation on and off around the syscall,
- * two extra function calls and some sixty instructions per call, about as
- * much as echod's own work for an echoed message.  echod never cancels a
- * thread, so its workers enter the kernel themselves: one inline
- * `syscall` (x86-64) or `svc 0` (arm64) instruction, or syscall(2) on any
- * other architecture.  Each function returns what the syscall returns and
- * sets errno exactly like the libc wrapper.
+ * two extra function calls per call, which on a per-message path weighs as
+ * much as the program's own work for the message.  Neither echod nor
+ * tcpload ever cancels a thread, so they enter the kernel themselves: one
+ * inline `syscall` (x86-64) or `svc 0` (arm64) instruction, or syscall(2)
+ * on any other architecture.  Each function returns what the syscall
+ * returns and sets errno exactly like the libc wrapper.
  */
 #ifndef SYSRAW_H
 #define SYSRAW_H

@@ -25,8 +25,8 @@
 #include "sysraw.h"
 
 /* The per-message helpers, inlined into conn_io whatever the compiler's
- * size heuristics say: calls and register spills were a third of the
- * user-space instructions of an echoed message. */
+ * size heuristics say: each runs at least once per message, where a call
+ * and the register spills around it are a real share of the work. */
 #define HOT static inline __attribute__((always_inline))
 
 /* ---- socket operations ---- */
@@ -61,8 +61,9 @@ const struct conn_sock_ops conn_sys_ops = {
 /* The reads and writes of the per-message path.  With the real table
  * (every worker's) they enter the kernel inline, with no indirect call
  * and no iovec for a single buffer; any other table, the tests' fake
- * socket, is called through.  The comparison costs two instructions, the
- * call it saves some thirty. */
+ * socket, is called through.  The comparison is a compare and a branch;
+ * the indirect call it saves would also build an iovec and spill
+ * registers. */
 #define SOCK_IS_SYS(e) __builtin_expect((e)->ops == &conn_sys_ops, 1)
 
 /* The fake socket's single-buffer calls, kept out of line so that the

@@ -1,8 +1,11 @@
 /* pool.h - a per-worker cache of equally sized I/O buffers.
  *
- * A connection takes a buffer only while it has bytes pending and gives it
- * back as soon as its ring is empty, so a buffer is taken and returned
- * around nearly every echoed message.  The pool keeps returned buffers on a
+ * Echoed messages need no buffer of their own: a read lands in the
+ * worker's scratch buffer and is written straight back from it.  A
+ * connection takes a buffer for its ring only when a write comes back
+ * short (the send buffer is full) and bytes stay owed to its peer, and
+ * gives it back as soon as the ring is empty again; an idle or keeping-up
+ * connection holds none.  The pool keeps returned buffers on a
  * LIFO free list (the next taker gets the buffer that is still warm in the
  * cache) and frees whatever exceeds max_free, so a burst does not pin its
  * peak memory forever.  One worker thread owns a pool: no locks.

@@ -1,4 +1,4 @@
-"""The benchmark harness behind bench/run and bench/report (issue 4).
+"""The benchmark harness behind bench/run and bench/report (bench/README.md).
 
 Modules, one concern each:
   sysinfo    what /proc says: per-core busy time, a process tree's CPU time,
@@ -9,9 +9,12 @@ Modules, one concern each:
   servers    the servers under test and how to start each
   load       tcpload and floor command lines, and reading their JSON
   measure    one measurement: a load against a server, with the CPU window
-  scenarios  the scenarios of issue 4, interleaved run by run
+  scenarios  the benchmark scenarios, interleaved run by run
   memory     scenario 6: idle connections held, RSS and slab per connection
   syscalls   strace -c: system calls per message
+  instructions
+             callgrind: user-space instructions per message
+  profile    perf record: where the server's core spends its time
   results    the run's JSON and CSV files
   stats      medians, spreads and per-run ratios
   plots      gnuplot PNGs

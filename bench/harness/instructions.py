@@ -1,8 +1,8 @@
 """User-space instructions per message, counted by callgrind.
 
 The user/system split of /proc/PID/stat is sampled by the kernel once per
-tick (10 ms), so a server that spends 3% of its core in user space gets a
-handful of ticks per run: its user time per message is noisy.  Callgrind
+tick (10 ms), so a server that spends only a few percent of its core in
+user space gets a handful of ticks per run: its user time per message is noisy.  Callgrind
 counts every instruction the server executes in user space, exactly.  Each
 server runs under `valgrind --tool=callgrind`; after a warm-up load the
 counters are zeroed (`callgrind_control -z`), a 64 B ping-pong load runs on

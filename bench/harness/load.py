@@ -1,6 +1,6 @@
 """tcpload and floor command lines, and what their JSON says.
 
-Every scenario drives its servers with bin/tcpload (issue 3), one thread
+Every scenario drives its servers with bin/tcpload, one thread
 pinned to the load CPU.  The functions here build the command lines and
 turn tcpload's --json summary into the few numbers the harness reports, so
 that a change in tcpload's output touches only this file.

@@ -1,5 +1,5 @@
 """BENCHMARKS.md from one run's results: the machine, the method, the
-targets of issue 4 with a verdict each, a table per scenario (median,
+performance targets (targets() below) with a verdict each, a table per scenario (median,
 min-max, ratio to echod), the plots, and the commands that reproduce it.
 
 A hand-written closing note (what limits a missed target, with the profile

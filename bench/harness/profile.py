@@ -2,10 +2,10 @@
 the server CPU while echod, then libuv, serve 64 B ping-pong on 100
 connections.
 
-The machine has no hardware counters (a virtual machine), so perf samples
-on the software cpu-clock event; sampling the whole CPU (-a -C) rather
-than the process catches the kernel's softirq work for the server's
-sockets too.  `perf report` then gives the share of samples per command,
+perf samples on the software cpu-clock event, which every machine has (a
+virtual one often has no hardware counters); sampling the whole CPU
+(-a -C) rather than the process catches the kernel's softirq work for the
+server's sockets too.  `perf report` then gives the share of samples per command,
 per user/kernel side and per symbol, which is the profile that explains a
 missed CPU target.
 """

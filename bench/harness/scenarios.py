@@ -1,4 +1,4 @@
-"""The scenarios of issue 4, each run interleaved: for every point of a
+"""The benchmark scenarios (bench/README.md), each run interleaved: for every point of a
 scenario and every run, each server in turn (A, B, C, A, B, C, ...), so
 that the machine's drift hits all of them alike.
 

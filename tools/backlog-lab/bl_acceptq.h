@@ -9,8 +9,8 @@
  * how many SYN retransmissions), when it was accepted, and for the
  * clients that write right away, when the server read their bytes.
  *
- * The experiment only measures; bl_acceptq_report.c turns the numbers
- * into tables, the explanation and JSON.
+ * The experiment only measures; bl_report_acceptq.c (bl_report.h) turns
+ * the numbers into tables, the explanation and JSON.
  */
 #ifndef BL_ACCEPTQ_H
 #define BL_ACCEPTQ_H

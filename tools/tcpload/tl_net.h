@@ -1,16 +1,19 @@
 /* tl_net.h - tcpload's socket helpers: source address ranges and
  * nonblocking client sockets.
  *
- * A loopback client runs out of ephemeral ports (about 28,000 per source
- * address here, fewer while TIME_WAIT holds them) long before a server runs
- * out of anything.  --source A-B spreads connections over a range of IPv4
- * source addresses: each socket is bound to the next address of the range
- * with IP_BIND_ADDRESS_NO_PORT, so the kernel picks the port only at
- * connect() time, per (source, destination) pair, and each address brings
- * its own set of ports.
+ * A loopback client runs out of ephemeral ports (as many per source address
+ * as net.ipv4.ip_local_port_range holds, fewer while TIME_WAIT holds them)
+ * long before a server runs out of anything.  --source A-B spreads
+ * connections over a range of IPv4 source addresses: each socket is bound
+ * to the next address of the range with IP_BIND_ADDRESS_NO_PORT, so the
+ * kernel picks the port only at connect() time, per (source, destination)
+ * pair, and each address brings its own set of ports.
  *
- * Functions return 0 (or a descriptor) on success and a negative errno on
- * failure, so callers can count failures by errno.
+ * tl_net_connect and tl_net_close return 0 (or a descriptor) on success and
+ * a negative errno on failure, so callers can count failures by errno.
+ * The others differ, each as its contract says: tl_source_parse returns -1
+ * with errno set, and tl_net_error and tl_net_connected report a socket's
+ * error as a positive errno.
  */
 #ifndef TL_NET_H
 #define TL_NET_H
@@ -43,11 +46,13 @@ static inline uint32_t tl_source_addr(const struct tl_source *src, uint32_t i)
 int tl_net_connect(const struct sockaddr *dst, socklen_t len,
                    struct tl_source *src, int nodelay, int *connected);
 
-/* The pending error of a socket (SO_ERROR) as a positive errno, 0 if none. */
+/* The pending error of a socket (SO_ERROR) as a positive errno, 0 if none;
+ * getsockopt's own errno (positive too) when the call itself fails. */
 int tl_net_error(int fd);
 
 /* What an epoll event on a socket whose connect() is in progress says: 0
- * connected, a positive errno when the connect failed, -1 still waiting. */
+ * connected, a positive errno when the connect failed (ECONNREFUSED when
+ * EPOLLERR or EPOLLHUP came with no pending error), -1 still waiting. */
 int tl_net_connected(int fd, uint32_t events);
 
 /* Closes fd; with rst set, with SO_LINGER 0 so the kernel sends a reset and
