@@ -40,6 +40,11 @@ int os_raise_nofile(uint64_t *soft, uint64_t *hard)
     return rc;
 }
 
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
 int os_read_sysctl(const char *path, long *v, int max)
 {
     char buf[256], *p = buf, *end;
@@ -55,14 +60,14 @@ int os_read_sysctl(const char *path, long *v, int max)
         return -err;
     buf[len] = '\0';
     while (n < max) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
+        while (is_blank(*p))
             p++;
         if (*p == '\0')
             break;
         errno = 0;
         long x = strtol(p, &end, 10);
-        if (errno != 0 || end == p)
-            return -EINVAL;
+        if (errno != 0 || end == p || (*end != '\0' && !is_blank(*end)))
+            return -EINVAL; /* not a whole number: "12abc" too */
         v[n++] = x;
         p = end;
     }

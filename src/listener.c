@@ -25,9 +25,9 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
+#include "os.h"
 #include "parse.h"
 #include "sysraw.h"
 
@@ -36,10 +36,11 @@ static int set_int(int fd, int level, int name, int value)
     return setsockopt(fd, level, name, &value, sizeof(value));
 }
 
+/* Listen sockets that never accepted: a failed close loses nothing. */
 static void close_all(int *fds, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        close(fds[i]);
+        os_close(fds[i]);
 }
 
 /* Creates a nonblocking socket bound to addr with SO_REUSEADDR (and the
@@ -64,7 +65,7 @@ static int bound_socket(const struct sockaddr *addr, socklen_t addr_len, int reu
     } else {
         return fd;
     }
-    close(fd);
+    os_close(fd); /* never connected: nothing to lose */
     return -1;
 }
 
@@ -76,7 +77,7 @@ static int open_one(const struct sockaddr *addr, socklen_t addr_len, int backlog
 
     if (fd >= 0 && listen(fd, backlog) < 0) {
         snprintf(err, errlen, "listen: %s", strerror(errno));
-        close(fd);
+        os_close(fd); /* never listened: nothing to lose */
         return -1;
     }
     return fd;
@@ -98,7 +99,7 @@ static int probe_address(struct sockaddr_storage *addr, socklen_t addr_len,
         snprintf(err, errlen, "getsockname: %s", strerror(errno));
         rc = -1;
     }
-    close(fd);
+    os_close(fd); /* a bound probe: nothing to lose */
     return rc;
 }
 
@@ -132,15 +133,9 @@ int listener_open_all(const struct sockaddr *addr, socklen_t addr_len, int backl
 
 long listener_somaxconn(void)
 {
-    long v = -1;
-    FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+    long v;
 
-    if (f == NULL)
-        return -1;
-    if (fscanf(f, "%ld", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
+    return os_read_sysctl("/proc/sys/net/core/somaxconn", &v, 1) == 1 ? v : -1;
 }
 
 static int open_reserve(void)
@@ -158,7 +153,7 @@ int listener_init(struct listener *l, int fd)
 void listener_destroy(struct listener *l)
 {
     if (l->reserve_fd >= 0)
-        close(l->reserve_fd);
+        os_close(l->reserve_fd); /* /dev/null, read-only: nothing to lose */
     l->reserve_fd = -1;
 }
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "clock.h"
 #include "listener.h"
 #include "options.h"
+#include "os.h"
 #include "parse.h"
 #include "stats.h"
 #include "version.h"
@@ -46,19 +46,6 @@ struct server {
     int done_fd;
     int stopping;
 };
-
-/* Lets echod hold as many connections as the hard limit allows. */
-static void raise_nofile(void)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-            fprintf(stderr, "echod: warning: cannot raise the open-file limit: %s\n",
-                    strerror(errno));
-    }
-}
 
 /* Blocks the signals echod handles (in this thread and so in every worker
  * created after) and returns a signalfd that reads them, or -1. */
@@ -227,12 +214,14 @@ static void free_server(struct server *s)
 {
     for (unsigned i = 0; i < s->nworkers; i++)
         worker_destroy(s->workers[i]);
+    /* Listen sockets, a signalfd and an eventfd hold no data that a failed
+     * close could lose, and the process is about to exit. */
     for (unsigned i = 0; i < s->nlisten; i++)
-        close(s->listen_fds[i]);
+        os_close(s->listen_fds[i]);
     if (s->sig_fd >= 0)
-        close(s->sig_fd);
+        os_close(s->sig_fd);
     if (s->done_fd >= 0)
-        close(s->done_fd);
+        os_close(s->done_fd);
     free(s->listen_fds);
     free(s->workers);
     free(s->blocks);
@@ -257,8 +246,11 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
 static int setup(struct server *s, char *err, size_t errlen)
 {
     unsigned n = s->opt->workers;
+    int rc = os_raise_nofile(NULL, NULL); /* hold as many connections as allowed */
 
-    raise_nofile();
+    if (rc < 0)
+        fprintf(stderr, "echod: warning: cannot raise the open-file limit: %s\n",
+                strerror(-rc));
     s->ctl.paused = s->opt->accept_rate == 0;
     s->listen_fds = calloc(n, sizeof(*s->listen_fds));
     s->workers = calloc(n, sizeof(*s->workers));

@@ -40,6 +40,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "listener.h"
+#include "os.h"
 #include "pool.h"
 #include "slab.h"
 #include "sysraw.h"
@@ -571,9 +572,10 @@ void worker_destroy(struct worker *w)
     pool_destroy(&w->pool);
     slab_destroy(&w->slab);
     listener_destroy(&w->listener);
+    /* An epoll instance and an eventfd hold no data a failed close could lose. */
     if (w->epfd >= 0)
-        close(w->epfd);
+        os_close(w->epfd);
     if (w->wake_fd >= 0)
-        close(w->wake_fd);
+        os_close(w->wake_fd);
     free(w);
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "os.h"
 #include "sysraw.h"
 #include "tl_loop.h"
 #include "tl_net.h"
@@ -94,8 +95,9 @@ static void set_state(struct echo *e, struct echo_conn *c, enum echo_state to)
     } else if (to == ECHO_CLOSED) {
         if (c->state == ECHO_OPEN)
             tl_live_sub(&l->open, 1);
-        if (c->fd >= 0)
-            close(c->fd); /* a socket's close cannot fail in a way we could act on */
+        int err = c->fd >= 0 ? os_close(c->fd) : 0;
+        if (err < 0)
+            tl_run_error(e->l.t, -err); /* counted like the other modes' */
         c->fd = -1;
         e->l.st->unanswered += c->queued - c->done;
     }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os.h"
 #include "tl_connect.h"
 #include "tl_echo.h"
 #include "tl_hold.h"
@@ -57,9 +58,9 @@ int main(int argc, char **argv)
     case TL_OPTS_RUN:
         break;
     }
-    if ((rc = tl_sys_raise_nofile()) < 0)
-        fprintf(stderr, "tcpload: cannot raise the open-file limit: %s\n", strerror(-rc));
     tl_sys_read(&sys);
+    if ((rc = os_raise_nofile(&sys.nofile, &sys.nofile_hard)) < 0)
+        fprintf(stderr, "tcpload: cannot raise the open-file limit: %s\n", strerror(-rc));
     if (o.conns + 64 > sys.nofile)
         fprintf(stderr, "tcpload: -c %lu is close to or above the open-file limit %lu; "
                 "connections beyond it fail with EMFILE\n", (unsigned long)o.conns,

@@ -8,7 +8,8 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <unistd.h>
+
+#include "os.h"
 
 /* Parses one dotted IPv4 address of at most len characters. */
 static int parse_v4(const char *s, size_t len, uint32_t *out)
@@ -94,7 +95,7 @@ int tl_net_connect(const struct sockaddr *dst, socklen_t len,
     }
     return fd;
 fail:
-    close(fd);
+    os_close(fd); /* never connected: nothing to lose; err says what failed */
     return err;
 }
 
@@ -122,12 +123,10 @@ int tl_net_close(int fd, int rst)
     if (rst) {
         struct linger lg = { .l_onoff = 1, .l_linger = 0 };
         if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0) {
-            int err = errno;
-            close(fd);
-            return -err;
+            int err = -errno;
+            os_close(fd); /* the setsockopt failure is the one reported */
+            return err;
         }
     }
-    /* close() of a socket fails only with EINTR/EIO, and the descriptor is
-     * released either way on Linux. */
-    return close(fd) < 0 ? -errno : 0;
+    return os_close(fd);
 }

@@ -1,10 +1,10 @@
 /* tl_sys.h - the facts about the machine that make a tcpload figure
- * credible, and the one limit tcpload changes about itself.
+ * credible.
  *
  * --json reports the kernel release, the sysctls that bound a loopback
  * benchmark (ip_local_port_range, tcp_tw_reuse, somaxconn) and the
- * open-file limit; tcpload raises its own soft open-file limit to the hard
- * limit before it opens any connection.
+ * open-file limit, which tcpload raises to the hard limit (os_raise_nofile,
+ * which also fills nofile and nofile_hard) before it opens any connection.
  */
 #ifndef TL_SYS_H
 #define TL_SYS_H
@@ -21,10 +21,8 @@ struct tl_sys {
     uint64_t nofile_hard;
 };
 
-/* Raises the soft RLIMIT_NOFILE to the hard limit.  Returns 0 or -errno. */
-int tl_sys_raise_nofile(void);
-
-/* Reads everything above; what cannot be read is left 0 / -1 / "". */
+/* Reads the kernel release and the sysctls; what cannot be read is left
+ * 0 / -1 / "".  The limits are left 0 for os_raise_nofile to fill. */
 void tl_sys_read(struct tl_sys *s);
 
 /* Ephemeral ports per source address and destination (0 when unknown). */
