@@ -57,11 +57,13 @@ Test(bl_acceptq, small_backlogs_are_self_consistent, .timeout = 60)
     struct bl_opts o;
     struct bl_acceptq_run runs[2];
     struct bl_acceptq_rule rule;
+    struct bl_err why;
     int backlogs[] = { 2, 5 };
 
     quick_opts(&o);
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(bl_acceptq_run(backlogs[i], backlogs[i] + 6, &o, &runs[i]), 0);
+        cr_assert_eq(bl_acceptq_run(backlogs[i], backlogs[i] + 6, &o, &runs[i], &why), 0,
+                     "%s: %s", why.call, strerror(why.errnum));
         check_run(&runs[i]);
     }
     bl_report_acceptq_rule(runs, 2, &rule);

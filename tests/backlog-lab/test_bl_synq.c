@@ -13,6 +13,7 @@
 #include "bl_netns.h"
 #include "bl_synq.h"
 #include "clock.h"
+#include "os.h"
 #include "support.h"
 
 enum { C_REQQ_DROP = 2, C_REQQ_COOKIES = 3, C_COOKIES_SENT = 4 };
@@ -63,6 +64,7 @@ Test(bl_synq, half_open_queue_fills_and_stops, .timeout = 400)
     struct bl_netns ns;
     struct bl_opts o;
     struct bl_synq_phase ph[2];
+    struct bl_err why;
     char err[512];
     int fds = count_fds();
 
@@ -70,8 +72,8 @@ Test(bl_synq, half_open_queue_fills_and_stops, .timeout = 400)
     quick_opts(&o);
     cr_assert_eq(bl_netns_create(&ns, BL_SYNQ_PORT_BASE, BL_SYNQ_PORT_BASE + 1, err,
                                  sizeof(err)), 0, "%s", err);
-    cr_assert_eq(bl_synq_phase(&ns, 0, 0, &o, &ph[0]), 0);
-    cr_assert_eq(bl_synq_phase(&ns, 1, 1, &o, &ph[1]), 0);
+    cr_assert_eq(bl_synq_phase(&ns, 0, 0, &o, &ph[0], &why), 0, "%s", why.call);
+    cr_assert_eq(bl_synq_phase(&ns, 1, 1, &o, &ph[1], &why), 0, "%s", why.call);
     bl_netns_destroy(&ns);
     cr_assert_eq(count_fds(), fds, "namespace or socket descriptors left open");
 
@@ -105,17 +107,18 @@ Test(bl_synq, host_syncookies_untouched, .timeout = 400)
     struct bl_synq_phase ph;
     char err[512];
     long before, after;
+    struct bl_err why;
 
     need_namespaces(&ns);
     quick_opts(&o);
     o.syn_clients = 2;
     o.watch_ns = 200 * CLOCK_NS_PER_MS;
-    cr_assert_eq(bl_env_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies", &before), 0);
+    cr_assert_eq(os_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies", &before, 1), 1);
     cr_assert_eq(bl_netns_create(&ns, BL_SYNQ_PORT_BASE, BL_SYNQ_PORT_BASE, err,
                                  sizeof(err)), 0, "%s", err);
-    cr_assert_eq(bl_synq_phase(&ns, before == 2 ? 0 : 2, 0, &o, &ph), 0);
+    cr_assert_eq(bl_synq_phase(&ns, before == 2 ? 0 : 2, 0, &o, &ph, &why), 0, "%s", why.call);
     bl_netns_destroy(&ns);
-    cr_assert_eq(bl_env_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies", &after), 0);
+    cr_assert_eq(os_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies", &after, 1), 1);
     cr_assert_eq(after, before, "the host's tcp_syncookies changed");
     bl_synq_free(&ph);
 }

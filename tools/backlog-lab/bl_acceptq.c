@@ -26,7 +26,9 @@
 #include "clock.h"
 #include "bl_netstat.h"
 #include "bl_sockdiag.h"
+#include "os.h"
 
+#define SOMAXCONN_PATH "/proc/sys/net/core/somaxconn"
 #define SERVER_TAG (1ULL << 32)   /* epoll data: an accepted socket */
 #define NO_CLIENT (-1)
 
@@ -35,6 +37,7 @@ enum phase { PHASE_SETTLE, PHASE_ACCEPT };
 struct lab {
     struct bl_acceptq_run *run;
     const struct bl_opts *o;
+    struct bl_err *err;          /* the call that failed */
     int lfd, ep, nl, nfd, sfd;
     uint16_t port;
     uint64_t t0;                 /* clock at the start of the run */
@@ -58,11 +61,13 @@ static int make_listener(struct lab *l, int backlog)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (l->lfd < 0)
-        return -1;
-    if (bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(l->lfd, backlog) < 0 ||
-        getsockname(l->lfd, (struct sockaddr *)&a, &len) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "socket");
+    if (bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return bl_err_set(l->err, errno, "bind 127.0.0.1:0");
+    if (listen(l->lfd, backlog) < 0)
+        return bl_err_set(l->err, errno, "listen");
+    if (getsockname(l->lfd, (struct sockaddr *)&a, &len) < 0)
+        return bl_err_set(l->err, errno, "getsockname");
     l->port = ntohs(a.sin_port);
     return 0;
 }
@@ -76,7 +81,7 @@ static int lab_open(struct lab *l, int backlog)
     l->before = malloc(sizeof(*l->before));
     l->now = malloc(sizeof(*l->now));
     if (l->by_port == NULL || l->srv_fd == NULL || l->before == NULL || l->now == NULL)
-        return -1;
+        return bl_err_set(l->err, ENOMEM, "malloc");
     for (int i = 0; i < 65536; i++)
         l->by_port[i] = NO_CLIENT;
     for (int i = 0; i < l->run->nclients; i++)
@@ -84,18 +89,22 @@ static int lab_open(struct lab *l, int backlog)
     if (make_listener(l, backlog) < 0)
         return -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (l->ep < 0)
+        return bl_err_set(l->err, errno, "epoll_create1");
     l->nl = bl_sockdiag_open();
-    if (l->ep < 0 || l->nl < 0)
-        return -1;
+    if (l->nl < 0)
+        return bl_err_set(l->err, errno, "socket(NETLINK_SOCK_DIAG)");
     if (bl_netstat_open(&l->nfd, &l->sfd) < 0)
-        return -1;
-    return bl_netstat_read(l->nfd, l->sfd, l->before);
+        return bl_err_set(l->err, errno, "opening " BL_NETSTAT_FILES);
+    if (bl_netstat_read(l->nfd, l->sfd, l->before) < 0)
+        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
+    return 0;
 }
 
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
-        close(*fd); /* sockets we only read from: nothing to flush */
+        os_close(*fd); /* sockets we only read from: nothing to flush */
     *fd = -1;
 }
 
@@ -128,7 +137,7 @@ static int connect_one(struct lab *l, int i)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "socket");
     c->t_connect = since(l);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
         c->connect_failed = true;
@@ -137,10 +146,12 @@ static int connect_one(struct lab *l, int i)
         return 0;
     }
     if (getsockname(c->fd, (struct sockaddr *)&a, &len) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "getsockname");
     c->port = ntohs(a.sin_port);
     l->by_port[c->port] = i;
-    return epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev);
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        return bl_err_set(l->err, errno, "epoll_ctl ADD");
+    return 0;
 }
 
 /* Client i's socket became writable or failed. */
@@ -151,9 +162,10 @@ static int on_client(struct lab *l, int i)
     socklen_t len = sizeof(err);
     uint8_t state;
 
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL) < 0)
-        return -1;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return bl_err_set(l->err, errno, "getsockopt(SO_ERROR)");
+    if (epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL) < 0)
+        return bl_err_set(l->err, errno, "epoll_ctl DEL");
     if (err != 0) {
         c->connect_failed = true;
         c->err = err;
@@ -162,12 +174,13 @@ static int on_client(struct lab *l, int i)
     c->established = true;
     c->t_established = since(l);
     if (bl_sockdiag_tcp_state(c->fd, &state, &c->syn_retrans) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "getsockopt(TCP_INFO)");
     if (c->writer) {
         char hello[BL_HELLO_LEN];
         memset(hello, 'h', sizeof(hello));
-        if (write(c->fd, hello, sizeof(hello)) != (ssize_t)sizeof(hello))
-            return -1; /* an empty send buffer always takes 32 bytes */
+        ssize_t n = write(c->fd, hello, sizeof(hello));
+        if (n != (ssize_t)sizeof(hello)) /* an empty send buffer always takes 32 bytes */
+            return bl_err_set(l->err, n < 0 ? errno : EIO, "write");
     }
     return 0;
 }
@@ -182,13 +195,15 @@ static int on_server(struct lab *l, int i)
     if (n < 0 && errno == EAGAIN)
         return 0;
     if (n < 0 && errno != ECONNRESET)
-        return -1;
+        return bl_err_set(l->err, errno, "read");
     if (!c->data_read) {
         c->data_read = true;
         c->t_data = since(l);
         l->data_pending--;
     }
-    return epoll_ctl(l->ep, EPOLL_CTL_DEL, l->srv_fd[i], NULL);
+    if (epoll_ctl(l->ep, EPOLL_CTL_DEL, l->srv_fd[i], NULL) < 0)
+        return bl_err_set(l->err, errno, "epoll_ctl DEL");
+    return 0;
 }
 
 /* Accepts one connection; returns 1 when one was accepted, 0 when the
@@ -200,11 +215,13 @@ static int accept_one(struct lab *l)
     int fd = accept4(l->lfd, (struct sockaddr *)&peer, &len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+    if (fd < 0 && (errno == EAGAIN || errno == ECONNABORTED))
+        return 0;
     if (fd < 0)
-        return errno == EAGAIN || errno == ECONNABORTED ? 0 : -1;
+        return bl_err_set(l->err, errno, "accept4");
     int i = l->by_port[ntohs(peer.sin_port)];
     if (i == NO_CLIENT || l->srv_fd[i] >= 0) {
-        close(fd); /* not one of ours: cannot happen on a private port */
+        os_close(fd); /* not one of ours: cannot happen on a private port */
         return 1;
     }
     struct bl_client *c = &l->run->clients[i];
@@ -218,7 +235,7 @@ static int accept_one(struct lab *l)
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SERVER_TAG | (uint64_t)i };
     l->data_pending++;
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "epoll_ctl ADD");
     return on_server(l, i) < 0 ? -1 : 1;
 }
 
@@ -283,7 +300,7 @@ static int wait_phase(struct lab *l, enum phase p, uint64_t end)
             return 0;
         int n = epoll_wait(l->ep, evs, 256, p == PHASE_ACCEPT ? 1 : 10);
         if (n < 0 && errno != EINTR)
-            return -1;
+            return bl_err_set(l->err, errno, "epoll_wait");
         for (int k = 0; k < n; k++) {
             uint64_t tag = evs[k].data.u64;
             int i = (int)(tag & 0xffffffffu);
@@ -316,7 +333,7 @@ static int server_side_cb(const struct bl_sockdiag_entry *e, void *arg)
 static int read_deltas(struct lab *l, int64_t out[BL_NCOUNTERS])
 {
     if (bl_netstat_read(l->nfd, l->sfd, l->now) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
     bl_netstat_listen_deltas(l->before, l->now, out);
     return 0;
 }
@@ -327,14 +344,15 @@ static int measure_settle(struct lab *l)
     struct bl_acceptq_run *r = l->run;
     struct bl_sockdiag_queues q;
 
-    if (bl_sockdiag_port_queues(l->nl, NULL, l->port, &q) < 0 ||
-        bl_sockdiag_listener_info(l->lfd, &r->info_len, &r->info_limit) < 0)
-        return -1;
+    if (bl_sockdiag_port_queues(l->nl, NULL, l->port, &q) < 0)
+        return bl_err_set(l->err, errno, "inet_diag dump");
+    if (bl_sockdiag_listener_info(l->lfd, &r->info_len, &r->info_limit) < 0)
+        return bl_err_set(l->err, errno, "getsockopt(TCP_INFO) of the listener");
     r->diag_len = q.accept_len;
     r->diag_limit = q.accept_limit;
     if (bl_sockdiag_dump(l->nl, l->port, (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_RECV),
                       server_side_cb, l) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "inet_diag dump");
     for (int i = 0; i < r->nclients; i++) {
         struct bl_client *c = &r->clients[i];
         uint32_t retrans;
@@ -343,7 +361,7 @@ static int measure_settle(struct lab *l)
             continue;
         }
         if (bl_sockdiag_tcp_state(c->fd, &c->state_at_settle, &retrans) < 0)
-            return -1;
+            return bl_err_set(l->err, errno, "getsockopt(TCP_INFO)");
         r->cl_established += c->state_at_settle == TCP_ESTABLISHED;
         r->cl_syn_sent += c->state_at_settle == TCP_SYN_SENT;
     }
@@ -359,7 +377,7 @@ static int measure_end(struct lab *l)
         if (c->fd < 0 || !c->established)
             continue;
         if (bl_sockdiag_tcp_state(c->fd, &state, &total) < 0)
-            return -1;
+            return bl_err_set(l->err, errno, "getsockopt(TCP_INFO)");
         c->data_retrans = total - c->syn_retrans;
     }
     return read_deltas(l, l->run->end_delta);
@@ -390,30 +408,31 @@ static int run_phases(struct lab *l)
 }
 
 int bl_acceptq_run(int backlog, int nclients, const struct bl_opts *o,
-                   struct bl_acceptq_run *run)
+                   struct bl_acceptq_run *run, struct bl_err *err)
 {
-    struct lab l = { .run = run, .o = o };
-    int rc = -1, err = 0;
+    struct lab l = { .run = run, .o = o, .err = err };
+    int rc;
 
     memset(run, 0, sizeof(*run));
+    memset(err, 0, sizeof(*err));
     run->backlog = backlog;
     run->nclients = nclients;
-    if (bl_env_read_sysctl("/proc/sys/net/core/somaxconn", &run->somaxconn) < 0)
-        return -1;
+    rc = os_read_sysctl(SOMAXCONN_PATH, &run->somaxconn, 1);
+    if (rc < 0)
+        return bl_err_set(err, -rc, "reading " SOMAXCONN_PATH);
     run->clients = calloc((size_t)nclients, sizeof(*run->clients));
     if (run->clients == NULL)
-        return -1;
+        return bl_err_set(err, ENOMEM, "calloc");
     for (int i = 0; i < nclients; i++) {
         run->clients[i].fd = -1;
         run->clients[i].writer = i % 2 == 1;
     }
     l.t0 = clock_now_ns();
-    if (lab_open(&l, backlog) == 0)
+    rc = lab_open(&l, backlog);
+    if (rc == 0)
         rc = run_phases(&l);
-    err = errno;
     bl_env_progress_end();
     lab_close(&l);
-    errno = err;
     return rc;
 }
 
@@ -463,10 +482,17 @@ int bl_acceptq_main(const struct bl_opts *o)
     struct bl_acceptq_run runs[BL_MAX_BACKLOGS];
     uint64_t nofile;
     long somaxconn;
+    struct bl_err err;
+    int rc = os_raise_nofile(&nofile, NULL);
 
-    if (bl_env_raise_nofile(&nofile) < 0 ||
-        bl_env_read_sysctl("/proc/sys/net/core/somaxconn", &somaxconn) < 0) {
-        fprintf(stderr, "backlog-lab: reading limits: %s\n", strerror(errno));
+    if (rc < 0) {
+        fprintf(stderr, "backlog-lab: accept-queue: getrlimit/setrlimit(RLIMIT_NOFILE): %s\n",
+                strerror(-rc));
+        return 1;
+    }
+    if ((rc = os_read_sysctl(SOMAXCONN_PATH, &somaxconn, 1)) < 0) {
+        fprintf(stderr, "backlog-lab: accept-queue: reading " SOMAXCONN_PATH ": %s\n",
+                strerror(-rc));
         return 1;
     }
     for (int i = 0; i < o->nbacklogs; i++) {
@@ -475,9 +501,9 @@ int bl_acceptq_main(const struct bl_opts *o)
     }
     announce(o, backlogs, clients, o->nbacklogs);
     for (; done < o->nbacklogs; done++) {
-        if (bl_acceptq_run(backlogs[done], clients[done], o, &runs[done]) < 0) {
-            fprintf(stderr, "backlog-lab: accept-queue run at backlog %d: %s\n",
-                    backlogs[done], strerror(errno));
+        if (bl_acceptq_run(backlogs[done], clients[done], o, &runs[done], &err) < 0) {
+            fprintf(stderr, "backlog-lab: accept-queue run at backlog %d: %s: %s\n",
+                    backlogs[done], err.call, strerror(err.errnum));
             bl_acceptq_free(&runs[done]);
             status = 1;
             break;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bl_err.h"
 #include "bl_options.h"
 #include "bl_netstat.h"
 
@@ -71,11 +72,11 @@ struct bl_acceptq_run {
 };
 
 /* Runs one backlog with nclients clients; fills *run (run->clients is
- * malloc'ed: free with bl_acceptq_free).  Returns 0, or -1 with errno when
- * the experiment itself could not be set up; an interrupt returns 0 with
- * run->interrupted set. */
+ * malloc'ed: free with bl_acceptq_free).  Returns 0, or -1 with *err
+ * naming the call that failed when the experiment itself could not run;
+ * an interrupt returns 0 with run->interrupted set. */
 int bl_acceptq_run(int backlog, int nclients, const struct bl_opts *o,
-                   struct bl_acceptq_run *run);
+                   struct bl_acceptq_run *run, struct bl_err *err);
 
 void bl_acceptq_free(struct bl_acceptq_run *run);
 

@@ -1,4 +1,4 @@
-/* bl_env.c - interrupt flag, progress line, limits and sysctls shared by
+/* bl_env.c - interrupt flag, progress line and writing sysctls, shared by
  * the backlog-lab experiments (see bl_env.h). */
 #include "bl_env.h"
 
@@ -6,13 +6,12 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "os.h"
 
 volatile sig_atomic_t bl_env_interrupted;
 
@@ -98,46 +97,6 @@ void bl_env_progress_end(void)
     progress.open_line = false;
 }
 
-int bl_env_raise_nofile(uint64_t *limit)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return -1;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-            return -1;
-    }
-    *limit = rl.rlim_cur;
-    return 0;
-}
-
-int bl_env_read_sysctl(const char *path, long *out)
-{
-    char buf[64], *end;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-
-    if (fd < 0)
-        return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd); /* read-only: nothing to lose on close */
-    if (n <= 0) {
-        errno = n == 0 ? EINVAL : errno;
-        return -1;
-    }
-    buf[n] = '\0';
-    errno = 0;
-    long v = strtol(buf, &end, 10);
-    if (errno != 0 || end == buf || (*end != '\n' && *end != '\0')) {
-        errno = EINVAL;
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int bl_env_write_sysctl(const char *path, long value)
 {
     char buf[32];
@@ -147,11 +106,14 @@ int bl_env_write_sysctl(const char *path, long value)
     if (fd < 0)
         return -1;
     ssize_t n = write(fd, buf, (size_t)len);
-    int err = errno;
-    if (close(fd) < 0 && n == len)
-        return -1;
+    int err = n < 0 ? errno : EIO;
+    int closed = os_close(fd); /* a write error may only show here */
     if (n != len) {
-        errno = n < 0 ? err : EIO;
+        errno = err;
+        return -1;
+    }
+    if (closed < 0) {
+        errno = -closed;
         return -1;
     }
     return 0;

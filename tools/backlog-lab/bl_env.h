@@ -1,7 +1,7 @@
 /* bl_env.h - what every backlog-lab experiment shares about the process
  * it runs in: the interrupt flag set by SIGINT/SIGTERM, the progress line
- * on stderr, the open-file limit, and reading sysctls of the calling
- * thread's network namespace.
+ * on stderr, and writing sysctls of the calling thread's network namespace
+ * (the open-file limit and reading sysctls are os.h's).
  *
  * Functions return 0 on success and -1 with errno set on failure.
  */
@@ -28,14 +28,6 @@ void bl_env_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void bl_env_progress_now(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends a progress line (on a terminal: erases it). */
 void bl_env_progress_end(void);
-
-/* Raises the soft RLIMIT_NOFILE to the hard limit; *limit gets the new
- * soft limit. */
-int bl_env_raise_nofile(uint64_t *limit);
-
-/* Reads a whole number from a /proc/sys file such as
- * "/proc/sys/net/core/somaxconn" (the calling thread's namespace). */
-int bl_env_read_sysctl(const char *path, long *out);
 
 /* Writes a whole number into a /proc/sys file.  Only ever used inside a
  * network namespace the lab created. */

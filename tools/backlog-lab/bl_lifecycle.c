@@ -18,9 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bl_err.h"
 #include "bl_json.h"
 #include "bl_text.h"
 #include "bl_sockdiag.h"
+#include "os.h"
 
 #define LC_MAX_STEPS 8
 #define LC_SETTLE_MS 50   /* lets loopback packets and timers land */
@@ -35,6 +37,7 @@ struct lc_step {
 };
 
 struct lc {
+    struct bl_err err;      /* the call that failed */
     int lfd, cfd, afd, nl;
     uint16_t sport, cport;
     struct lc_step steps[LC_MAX_STEPS];
@@ -78,9 +81,9 @@ static int observe(struct lc *lc, const char *action)
     snprintf(st->server, sizeof(st->server), "-");
     if (lc->cport != 0 &&
         bl_sockdiag_dump(lc->nl, lc->cport, BL_SOCKDIAG_ALL_STATES, end_cb, &cv) < 0)
-        return -1;
+        return bl_err_set(&lc->err, errno, "inet_diag dump");
     if (bl_sockdiag_dump(lc->nl, lc->sport, BL_SOCKDIAG_ALL_STATES, end_cb, &sv) < 0)
-        return -1;
+        return bl_err_set(&lc->err, errno, "inet_diag dump");
     lc->n++;
     return 0;
 }
@@ -102,9 +105,14 @@ static int listen_step(struct lc *lc)
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     lc->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lc->lfd < 0 || bind(lc->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(lc->lfd, 1) < 0 || port_of(lc->lfd, &lc->sport) < 0)
-        return -1;
+    if (lc->lfd < 0)
+        return bl_err_set(&lc->err, errno, "socket");
+    if (bind(lc->lfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return bl_err_set(&lc->err, errno, "bind 127.0.0.1:0");
+    if (listen(lc->lfd, 1) < 0)
+        return bl_err_set(&lc->err, errno, "listen");
+    if (port_of(lc->lfd, &lc->sport) < 0)
+        return bl_err_set(&lc->err, errno, "getsockname");
     return observe(lc, "server: listen(fd, 1)");
 }
 
@@ -114,10 +122,25 @@ static int connect_step(struct lc *lc)
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     lc->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lc->cfd < 0 || connect(lc->cfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        port_of(lc->cfd, &lc->cport) < 0)
-        return -1;
+    if (lc->cfd < 0)
+        return bl_err_set(&lc->err, errno, "socket");
+    if (connect(lc->cfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return bl_err_set(&lc->err, errno, "connect 127.0.0.1:%u", lc->sport);
+    if (port_of(lc->cfd, &lc->cport) < 0)
+        return bl_err_set(&lc->err, errno, "getsockname");
     return observe(lc, "client: connect() -> SYN, SYN-ACK, ACK");
+}
+
+/* Closes *fd (the descriptor is released even when close fails) and
+ * records the step called action. */
+static int close_step(struct lc *lc, int *fd, const char *action)
+{
+    int rc = os_close(*fd);
+
+    *fd = -1;
+    if (rc < 0)
+        return bl_err_set(&lc->err, -rc, "close");
+    return observe(lc, action);
 }
 
 static int run_steps(struct lc *lc)
@@ -127,21 +150,17 @@ static int run_steps(struct lc *lc)
     if (listen_step(lc) < 0 || connect_step(lc) < 0)
         return -1;
     lc->afd = accept4(lc->lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (lc->afd < 0 || observe(lc, "server: accept()") < 0)
+    if (lc->afd < 0)
+        return bl_err_set(&lc->err, errno, "accept4");
+    if (observe(lc, "server: accept()") < 0 ||
+        close_step(lc, &lc->cfd, "client: close() -> FIN; server kernel ACKs it") < 0)
         return -1;
-    if (close(lc->cfd) < 0)
-        return -1;
-    lc->cfd = -1;
-    if (observe(lc, "client: close() -> FIN; server kernel ACKs it") < 0)
-        return -1;
-    if (read(lc->afd, &byte, 1) != 0)
-        return errno = EPROTO, -1;
+    ssize_t n = read(lc->afd, &byte, 1);
+    if (n != 0) /* a byte nobody sent: EPROTO */
+        return bl_err_set(&lc->err, n < 0 ? errno : EPROTO, "read (expecting end of stream)");
     if (observe(lc, "server: read() returns 0 (end of stream)") < 0)
         return -1;
-    if (close(lc->afd) < 0)
-        return -1;
-    lc->afd = -1;
-    return observe(lc, "server: close() -> FIN; client kernel ACKs it");
+    return close_step(lc, &lc->afd, "server: close() -> FIN; client kernel ACKs it");
 }
 
 static void print_text(const struct lc *lc, const struct bl_text *t)
@@ -213,13 +232,17 @@ int bl_lifecycle_main(const struct bl_opts *o)
     int rc;
 
     lc.nl = bl_sockdiag_open();
-    rc = lc.nl < 0 ? -1 : run_steps(&lc);
+    if (lc.nl < 0)
+        rc = bl_err_set(&lc.err, errno, "socket(NETLINK_SOCK_DIAG)");
+    else
+        rc = run_steps(&lc);
     if (rc < 0)
-        fprintf(stderr, "backlog-lab: lifecycle: %s\n", strerror(errno));
+        fprintf(stderr, "backlog-lab: lifecycle: %s: %s\n", lc.err.call,
+                strerror(lc.err.errnum));
     int *fds[] = { &lc.afd, &lc.cfd, &lc.lfd, &lc.nl };
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
         if (*fds[i] >= 0)
-            close(*fds[i]); /* error path only: nothing left to flush */
+            os_close(*fds[i]); /* no data was ever written: nothing to lose */
     if (rc < 0)
         return 1;
     struct bl_text t;

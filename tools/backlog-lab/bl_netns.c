@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "os.h"
+
 static int errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -66,20 +68,20 @@ int bl_netns_enter(int ns_fd)
     return setns(ns_fd, CLONE_NEWNET);
 }
 
-/* Makes a fresh namespace and returns an fd holding it; the thread is back
- * in orig afterwards. */
-static int new_namespace(int orig)
+/* Makes a fresh namespace and returns an fd holding it, or -1 with a
+ * message; the thread is back in orig afterwards. */
+static int new_namespace(int orig, char *err, size_t errlen)
 {
     if (unshare(CLONE_NEWNET) < 0)
-        return -1;
+        return errf(err, errlen, "unshare(CLONE_NEWNET): %s", strerror(errno));
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    int err = errno;
+    if (fd < 0)
+        errf(err, errlen, "open /proc/thread-self/ns/net: %s", strerror(errno));
     if (bl_netns_enter(orig) < 0) {
         /* stuck in the new namespace: nothing below could be trusted */
         perror("backlog-lab: setns back to the original namespace");
         abort();
     }
-    errno = err;
     return fd;
 }
 
@@ -111,7 +113,7 @@ static int finish_child(pid_t pid, int out_fd, char *const argv[], char *err, si
             break;
     buf[len] = '\0';
     buf[strcspn(buf, "\n")] = '\0';
-    close(out_fd);
+    os_close(out_fd); /* a pipe's read end: nothing to lose */
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return errf(err, errlen, "waitpid: %s", strerror(errno));
@@ -128,30 +130,34 @@ int bl_netns_run(int ns_fd, char *const argv[], const char *stdin_text,
 
     if (pipe2(out, O_CLOEXEC) < 0)
         return errf(err, errlen, "pipe: %s", strerror(errno));
+    /* os_close keeps errno, so the messages below quote the failed call;
+     * pipes hold nothing that a failed close could lose (what was written
+     * to one is already in it). */
     if (stdin_text != NULL && pipe2(in, O_CLOEXEC) < 0) {
-        close(out[0]);
-        close(out[1]);
+        os_close(out[0]);
+        os_close(out[1]);
         return errf(err, errlen, "pipe: %s", strerror(errno));
     }
     pid_t pid = fork();
     if (pid == 0)
         child_exec(ns_fd, in[0], out[1], argv);
-    close(out[1]);
+    os_close(out[1]);
     if (in[0] >= 0)
-        close(in[0]);
+        os_close(in[0]);
     if (pid < 0) {
-        close(out[0]);
+        os_close(out[0]);
         if (in[1] >= 0)
-            close(in[1]);
+            os_close(in[1]);
         return errf(err, errlen, "fork: %s", strerror(errno));
     }
     if (in[1] >= 0) {
         size_t len = strlen(stdin_text);
         ssize_t n = write(in[1], stdin_text, len); /* small: fits the pipe */
-        close(in[1]);
+        const char *why = n < 0 ? strerror(errno) : "short write";
+        os_close(in[1]);
         if (n != (ssize_t)len) {
             finish_child(pid, out[0], argv, err, errlen);
-            return errf(err, errlen, "writing to %s: %s", argv[0], strerror(errno));
+            return errf(err, errlen, "write to %s: %s", argv[0], why);
         }
     }
     return finish_child(pid, out[0], argv, err, errlen);
@@ -209,11 +215,10 @@ int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
     ns->orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (ns->orig < 0)
         return errf(err, errlen, "open /proc/thread-self/ns/net: %s", strerror(errno));
-    ns->srv = new_namespace(ns->orig);
+    ns->srv = new_namespace(ns->orig, err, errlen);
     if (ns->srv >= 0)
-        ns->cli = new_namespace(ns->orig);
+        ns->cli = new_namespace(ns->orig, err, errlen);
     if (ns->srv < 0 || ns->cli < 0) {
-        errf(err, errlen, "creating a network namespace: %s", strerror(errno));
         bl_netns_destroy(ns);
         return -1;
     }
@@ -232,7 +237,7 @@ void bl_netns_destroy(struct bl_netns *ns)
     int *fds[] = { &ns->srv, &ns->cli, &ns->orig };
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0)
-            close(*fds[i]); /* namespace fds: closing releases, cannot lose data */
+            os_close(*fds[i]); /* namespace fds: closing releases, cannot lose data */
         *fds[i] = -1;
     }
 }

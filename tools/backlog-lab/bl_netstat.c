@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "os.h"
+
 #define BL_NETSTAT_FILE_MAX (256 * 1024)
 
 const char *const bl_netstat_listen_counters[] = {
@@ -180,25 +182,26 @@ out:
 
 int bl_netstat_open(int *bl_netstat_fd, int *snmp_fd)
 {
+    *snmp_fd = -1;
     *bl_netstat_fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
     if (*bl_netstat_fd < 0)
         return -1;
     *snmp_fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
     if (*snmp_fd < 0) {
-        int err = errno;
-        close(*bl_netstat_fd);
+        os_close(*bl_netstat_fd); /* keeps errno; read-only: nothing to lose */
         *bl_netstat_fd = -1;
-        return fail(err);
+        return -1;
     }
     return 0;
 }
 
 void bl_netstat_close(int bl_netstat_fd, int snmp_fd)
 {
+    /* read-only /proc files: a failed close cannot lose data */
     if (bl_netstat_fd >= 0)
-        close(bl_netstat_fd); /* a read-only /proc file: close cannot lose data */
+        os_close(bl_netstat_fd);
     if (snmp_fd >= 0)
-        close(snmp_fd);
+        os_close(snmp_fd);
 }
 
 int bl_netstat_read(int bl_netstat_fd, int snmp_fd, struct bl_netstat_snap *s)

@@ -44,9 +44,12 @@ int bl_netstat_parse(const char *text, struct bl_netstat_snap *s);
  * again and again) and appends its counters to s. */
 int bl_netstat_read_fd(int fd, struct bl_netstat_snap *s);
 
+/* The two files, as a failure message names them. */
+#define BL_NETSTAT_FILES "/proc/net/netstat and /proc/net/snmp"
+
 /* Opens /proc/net/netstat and /proc/net/snmp of the calling thread's
- * network namespace; *bl_netstat_fd and *snmp_fd are closed with
- * bl_netstat_close. */
+ * network namespace; *bl_netstat_fd and *snmp_fd (both -1 on failure) are
+ * closed with bl_netstat_close. */
 int bl_netstat_open(int *bl_netstat_fd, int *snmp_fd);
 void bl_netstat_close(int bl_netstat_fd, int snmp_fd);
 

@@ -13,14 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bl_acceptq.h"
 #include "bl_env.h"
+#include "bl_err.h"
 #include "bl_json.h"
 #include "bl_text.h"
 #include "clock.h"
 #include "bl_netstat.h"
+#include "os.h"
 #include "parse.h"
 #include "bl_sockdiag.h"
 
@@ -34,6 +35,7 @@ struct obs_sample {
 
 struct observer {
     const struct bl_opts *o;
+    struct bl_err err;            /* the call that failed */
     int nl, nfd, sfd;
     uint16_t port;
     struct bl_netstat_snap *start, *now;
@@ -54,16 +56,17 @@ static int take(struct observer *ob, double t_s)
         int cap = ob->cap ? ob->cap * 2 : 64;
         struct obs_sample *grown = realloc(ob->samples, (size_t)cap * sizeof(*grown));
         if (grown == NULL)
-            return -1;
+            return bl_err_set(&ob->err, ENOMEM, "realloc");
         ob->samples = grown;
         ob->cap = cap;
     }
     struct obs_sample *s = &ob->samples[ob->n];
     s->t_s = t_s;
     if (bl_sockdiag_port_queues(ob->nl, (const struct sockaddr *)&ob->o->target, ob->port,
-                             &s->q) < 0 ||
-        bl_netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
-        return -1;
+                             &s->q) < 0)
+        return bl_err_set(&ob->err, errno, "inet_diag dump");
+    if (bl_netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
+        return bl_err_set(&ob->err, errno, "reading " BL_NETSTAT_FILES);
     bl_netstat_listen_deltas(ob->start, ob->now, s->delta);
     ob->n++;
     return 0;
@@ -173,33 +176,61 @@ static int watch(struct observer *ob)
     }
 }
 
+/* Opens the netlink socket and the counter files and takes the first
+ * counter snapshot. */
+static int observer_open(struct observer *ob)
+{
+    ob->nl = bl_sockdiag_open();
+    if (ob->nl < 0)
+        return bl_err_set(&ob->err, errno, "socket(NETLINK_SOCK_DIAG)");
+    ob->start = malloc(sizeof(*ob->start));
+    ob->now = malloc(sizeof(*ob->now));
+    if (ob->start == NULL || ob->now == NULL)
+        return bl_err_set(&ob->err, ENOMEM, "malloc");
+    if (bl_netstat_open(&ob->nfd, &ob->sfd) < 0)
+        return bl_err_set(&ob->err, errno, "opening " BL_NETSTAT_FILES);
+    if (bl_netstat_read(ob->nfd, ob->sfd, ob->start) < 0)
+        return bl_err_set(&ob->err, errno, "reading " BL_NETSTAT_FILES);
+    return 0;
+}
+
+static void observer_close(struct observer *ob)
+{
+    bl_netstat_close(ob->nfd, ob->sfd);
+    if (ob->nl >= 0)
+        os_close(ob->nl); /* a netlink socket we only read: nothing to lose */
+    free(ob->start);
+    free(ob->now);
+    free(ob->samples);
+}
+
+static void announce(const struct bl_opts *o)
+{
+    char addr[PARSE_ADDRSTRLEN];
+
+    if (o->quiet)
+        return;
+    fprintf(stderr, "backlog-lab observe %s: a sample every %.2f s, ",
+            parse_format_addr((const struct sockaddr *)&o->target, addr, sizeof(addr)),
+            (double)o->interval_ns / 1e9);
+    if (o->duration_ns > 0)
+        fprintf(stderr, "for %.1f s (Ctrl-C stops early)\n", (double)o->duration_ns / 1e9);
+    else
+        fprintf(stderr, "until Ctrl-C\n");
+}
+
 int bl_observe_main(const struct bl_opts *o)
 {
-    struct observer ob = { .o = o, .port = target_port(o) };
-    char addr[PARSE_ADDRSTRLEN];
-    int rc = -1;
+    struct observer ob = { .o = o, .port = target_port(o), .nl = -1, .nfd = -1, .sfd = -1 };
+    int rc = observer_open(&ob);
 
-    ob.nl = bl_sockdiag_open();
-    ob.start = malloc(sizeof(*ob.start));
-    ob.now = malloc(sizeof(*ob.now));
-    if (ob.nl >= 0 && ob.start != NULL && ob.now != NULL &&
-        bl_netstat_open(&ob.nfd, &ob.sfd) == 0) {
-        if (!o->quiet)
-            fprintf(stderr, "backlog-lab observe %s: a sample every %.2f s, ",
-                    parse_format_addr((const struct sockaddr *)&o->target, addr,
-                                      sizeof(addr)),
-                    (double)o->interval_ns / 1e9);
-        if (!o->quiet && o->duration_ns > 0)
-            fprintf(stderr, "for %.1f s (Ctrl-C stops early)\n",
-                    (double)o->duration_ns / 1e9);
-        else if (!o->quiet)
-            fprintf(stderr, "until Ctrl-C\n");
-        if (bl_netstat_read(ob.nfd, ob.sfd, ob.start) == 0)
-            rc = watch(&ob);
-        bl_netstat_close(ob.nfd, ob.sfd);
+    if (rc == 0) {
+        announce(o);
+        rc = watch(&ob);
     }
     if (rc < 0)
-        fprintf(stderr, "backlog-lab: observe: %s\n", strerror(errno));
+        fprintf(stderr, "backlog-lab: observe: %s: %s\n", ob.err.call,
+                strerror(ob.err.errnum));
     if (rc == 0 && ob.n > 0) {
         struct bl_text t;
         bl_text_init(&t);
@@ -212,10 +243,6 @@ int bl_observe_main(const struct bl_opts *o)
         }
         bl_text_free(&t);
     }
-    if (ob.nl >= 0)
-        close(ob.nl);
-    free(ob.start);
-    free(ob.now);
-    free(ob.samples);
+    observer_close(&ob);
     return rc < 0 ? 1 : 0;
 }

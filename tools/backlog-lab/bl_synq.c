@@ -28,8 +28,10 @@
 #include "clock.h"
 #include "bl_netstat.h"
 #include "bl_sockdiag.h"
+#include "os.h"
 
 #define NO_CLIENT (-1)
+#define SYNCOOKIES_PATH "/proc/sys/net/ipv4/tcp_syncookies"
 
 struct synq_client {
     int fd;
@@ -49,6 +51,7 @@ struct synq_lab {
     struct bl_synq_phase *ph;
     const struct bl_opts *o;
     struct bl_netns *ns;
+    struct bl_err *err;            /* the call that failed */
     int lfd, nl, nfd, sfd, ep;
     int started;
     uint64_t t0;
@@ -70,33 +73,59 @@ static void set_addr(struct sockaddr_in *a, const char *ip, uint16_t port)
     inet_pton(AF_INET, ip, &a->sin_addr); /* a constant literal: cannot fail */
 }
 
+/* One /proc/sys value of the calling thread's namespace. */
+static int read_sysctl(struct synq_lab *l, const char *path, long *out)
+{
+    int rc = os_read_sysctl(path, out, 1);
+
+    return rc < 0 ? bl_err_set(l->err, -rc, "reading %s", path) : 0;
+}
+
+/* Sets tcp_syncookies (checking that it took) and reads the two sysctls
+ * the report quotes; the thread is in the server namespace. */
+static int server_sysctls(struct synq_lab *l, int syncookies)
+{
+    struct bl_synq_phase *ph = l->ph;
+    long check;
+
+    if (bl_env_write_sysctl(SYNCOOKIES_PATH, syncookies) < 0)
+        return bl_err_set(l->err, errno, "writing " SYNCOOKIES_PATH);
+    if (read_sysctl(l, SYNCOOKIES_PATH, &check) < 0 ||
+        read_sysctl(l, "/proc/sys/net/ipv4/tcp_synack_retries", &ph->synack_retries) < 0 ||
+        read_sysctl(l, "/proc/sys/net/ipv4/tcp_max_syn_backlog", &ph->max_syn_backlog) < 0)
+        return -1;
+    if (check != syncookies)
+        return bl_err_set(l->err, EIO, "writing " SYNCOOKIES_PATH " (it reads back %ld)",
+                          check);
+    return 0;
+}
+
 /* Everything on the server side, made inside the server namespace. */
 static int server_open(struct synq_lab *l, int syncookies)
 {
     struct bl_synq_phase *ph = l->ph;
     struct sockaddr_in a;
-    long check;
 
     if (bl_netns_enter(l->ns->srv) < 0)
+        return bl_err_set(l->err, errno, "setns to the server namespace");
+    if (server_sysctls(l, syncookies) < 0)
         return -1;
-    if (bl_env_write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", syncookies) < 0 ||
-        bl_env_read_sysctl("/proc/sys/net/ipv4/tcp_syncookies", &check) < 0 ||
-        bl_env_read_sysctl("/proc/sys/net/ipv4/tcp_synack_retries", &ph->synack_retries) < 0 ||
-        bl_env_read_sysctl("/proc/sys/net/ipv4/tcp_max_syn_backlog", &ph->max_syn_backlog) < 0)
-        return -1;
-    if (check != syncookies) {
-        errno = EIO;
-        return -1;
-    }
     set_addr(&a, BL_NETNS_SERVER_ADDR, ph->port);
     l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(l->lfd, ph->backlog) < 0)
-        return -1;
+    if (l->lfd < 0)
+        return bl_err_set(l->err, errno, "socket");
+    if (bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return bl_err_set(l->err, errno, "bind " BL_NETNS_SERVER_ADDR ":%u", ph->port);
+    if (listen(l->lfd, ph->backlog) < 0)
+        return bl_err_set(l->err, errno, "listen");
     l->nl = bl_sockdiag_open();
-    if (l->nl < 0 || bl_netstat_open(&l->nfd, &l->sfd) < 0)
-        return -1;
-    return bl_netstat_read(l->nfd, l->sfd, l->before);
+    if (l->nl < 0)
+        return bl_err_set(l->err, errno, "socket(NETLINK_SOCK_DIAG)");
+    if (bl_netstat_open(&l->nfd, &l->sfd) < 0)
+        return bl_err_set(l->err, errno, "opening " BL_NETSTAT_FILES);
+    if (bl_netstat_read(l->nfd, l->sfd, l->before) < 0)
+        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
+    return 0;
 }
 
 static int lab_alloc(struct synq_lab *l)
@@ -112,19 +141,19 @@ static int lab_alloc(struct synq_lab *l)
                          sizeof(*ph->samples));
     if (l->cl == NULL || l->by_port == NULL || l->before == NULL || l->now == NULL ||
         ph->samples == NULL)
-        return -1;
+        return bl_err_set(l->err, ENOMEM, "malloc");
     for (int i = 0; i < 65536; i++)
         l->by_port[i] = NO_CLIENT;
     for (int i = 0; i < ph->nclients; i++)
         l->cl[i].fd = -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
-    return l->ep < 0 ? -1 : 0;
+    return l->ep < 0 ? bl_err_set(l->err, errno, "epoll_create1") : 0;
 }
 
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
-        close(*fd); /* sockets and /proc files: nothing to flush */
+        os_close(*fd); /* sockets and /proc files: nothing to flush */
     *fd = -1;
 }
 
@@ -153,15 +182,17 @@ static int start_client(struct synq_lab *l)
     set_addr(&a, BL_NETNS_SERVER_ADDR, l->ph->port);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "socket");
     c->t_connect = since(l);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
-        return -1;
+        return bl_err_set(l->err, errno, "connect " BL_NETNS_SERVER_ADDR ":%u", l->ph->port);
     if (getsockname(c->fd, (struct sockaddr *)&a, &len) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "getsockname");
     c->port = ntohs(a.sin_port);
     l->by_port[c->port] = l->started++;
-    return epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev);
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        return bl_err_set(l->err, errno, "epoll_ctl ADD");
+    return 0;
 }
 
 static int on_client(struct synq_lab *l, int i)
@@ -170,9 +201,10 @@ static int on_client(struct synq_lab *l, int i)
     int err = 0;
     socklen_t len = sizeof(err);
 
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
-        epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL) < 0)
-        return -1;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return bl_err_set(l->err, errno, "getsockopt(SO_ERROR)");
+    if (epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL) < 0)
+        return bl_err_set(l->err, errno, "epoll_ctl DEL");
     c->established = err == 0;
     return 0;
 }
@@ -225,7 +257,7 @@ static int take_sample(struct synq_lab *l)
     }
     if (bl_sockdiag_dump(l->nl, ph->port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
                       sample_cb, &sc) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "inet_diag dump");
     for (int i = 0; i < l->started; i++) {
         struct synq_client *c = &l->cl[i];
         if (c->seen && !c->present && !c->gone) {
@@ -281,7 +313,7 @@ static int watch(struct synq_lab *l)
         }
         int n = epoll_wait(l->ep, evs, 64, 5);
         if (n < 0 && errno != EINTR)
-            return -1;
+            return bl_err_set(l->err, errno, "epoll_wait");
         for (int k = 0; k < n; k++)
             if (on_client(l, (int)evs[k].data.u32) < 0)
                 return -1;
@@ -296,7 +328,7 @@ static int summarize(struct synq_lab *l)
     double *v = malloc((size_t)(ph->nclients + 1) * sizeof(*v));
 
     if (v == NULL)
-        return -1;
+        return bl_err_set(l->err, ENOMEM, "malloc");
     for (int k = 1; k <= BL_SYNQ_MAX_RTX; k++) {
         int m = 0;
         for (int i = 0; i < l->started; i++)
@@ -320,43 +352,50 @@ static int summarize(struct synq_lab *l)
         uint8_t state;
         uint32_t retrans;
         if (bl_sockdiag_tcp_state(l->cl[i].fd, &state, &retrans) < 0)
-            return -1;
+            return bl_err_set(l->err, errno, "getsockopt(TCP_INFO)");
         ph->cl_established += state == TCP_ESTABLISHED;
         ph->cl_syn_sent += state == TCP_SYN_SENT;
         if (state == TCP_SYN_SENT && retrans > ph->cl_syn_retrans)
             ph->cl_syn_retrans = retrans;
     }
     if (bl_netstat_read(l->nfd, l->sfd, l->now) < 0)
-        return -1;
+        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
     bl_netstat_listen_deltas(l->before, l->now, ph->delta);
     return 0;
 }
 
-int bl_synq_phase(struct bl_netns *ns, int syncookies, int index,
-                  const struct bl_opts *o, struct bl_synq_phase *ph)
+/* The phase proper; the caller cleans up and returns to the original
+ * namespace, whatever happened. */
+static int run_phase(struct synq_lab *l, int syncookies)
 {
-    struct synq_lab l = { .ph = ph, .o = o, .ns = ns };
-    int rc = -1, err;
+    if (lab_alloc(l) < 0 || server_open(l, syncookies) < 0)
+        return -1;
+    if (bl_netns_enter(l->ns->cli) < 0)
+        return bl_err_set(l->err, errno, "setns to the client namespace");
+    l->t0 = clock_now_ns();
+    if (watch(l) < 0)
+        return -1;
+    return l->ph->interrupted ? 0 : summarize(l);
+}
+
+int bl_synq_phase(struct bl_netns *ns, int syncookies, int index,
+                  const struct bl_opts *o, struct bl_synq_phase *ph, struct bl_err *err)
+{
+    struct synq_lab l = { .ph = ph, .o = o, .ns = ns, .err = err };
+    int rc;
 
     memset(ph, 0, sizeof(*ph));
+    memset(err, 0, sizeof(*err));
     ph->syncookies = syncookies;
     ph->backlog = (int)o->syn_backlog;
     ph->nclients = (int)o->syn_clients;
     ph->port = (uint16_t)(BL_SYNQ_PORT_BASE + index);
     ph->watch_ns = o->watch_ns;
-    if (lab_alloc(&l) == 0 && server_open(&l, syncookies) == 0 &&
-        bl_netns_enter(ns->cli) == 0) {
-        l.t0 = clock_now_ns();
-        rc = watch(&l);
-        if (rc == 0 && !ph->interrupted)
-            rc = summarize(&l);
-    }
-    err = errno;
+    rc = run_phase(&l, syncookies);
     bl_env_progress_end();
     lab_close(&l);
-    if (bl_netns_enter(ns->orig) < 0 && rc == 0)
-        return -1;
-    errno = err;
+    if (bl_netns_enter(ns->orig) < 0)
+        rc = bl_err_set(err, errno, "setns back to the original namespace");
     return rc;
 }
 
@@ -387,6 +426,7 @@ int bl_synq_main(const struct bl_opts *o)
     struct bl_netns ns;
     struct bl_synq_phase phases[BL_MAX_COOKIE_MODES];
     char err[512];
+    struct bl_err why;
     int done = 0, status = 0;
 
     if (bl_netns_check(&ns, err, sizeof(err)) < 0) {
@@ -400,9 +440,9 @@ int bl_synq_main(const struct bl_opts *o)
         return 1;
     }
     for (; done < o->ncookie_modes; done++) {
-        if (bl_synq_phase(&ns, o->cookie_modes[done], done, o, &phases[done]) < 0) {
-            fprintf(stderr, "backlog-lab: syn-queue, syncookies=%d: %s\n",
-                    o->cookie_modes[done], strerror(errno));
+        if (bl_synq_phase(&ns, o->cookie_modes[done], done, o, &phases[done], &why) < 0) {
+            fprintf(stderr, "backlog-lab: syn-queue, syncookies=%d: %s: %s\n",
+                    o->cookie_modes[done], why.call, strerror(why.errnum));
             bl_synq_free(&phases[done]);
             status = 1;
             break;

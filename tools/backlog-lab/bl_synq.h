@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "bl_acceptq.h"
+#include "bl_err.h"
 #include "bl_options.h"
 
 #define BL_SYNQ_SAMPLE_MS 50
@@ -66,10 +67,11 @@ struct bl_synq_phase {
 };
 
 /* Runs one phase (ns from bl_netns_create; the thread ends up back in the
- * original namespace).  Returns 0, or -1 with errno. */
+ * original namespace).  Returns 0, or -1 with *err naming the call that
+ * failed. */
 struct bl_netns;
 int bl_synq_phase(struct bl_netns *ns, int syncookies, int index,
-                  const struct bl_opts *o, struct bl_synq_phase *ph);
+                  const struct bl_opts *o, struct bl_synq_phase *ph, struct bl_err *err);
 
 void bl_synq_free(struct bl_synq_phase *ph);
 
