@@ -12,6 +12,7 @@
 
 #include "support.h"
 #include "tl_report.h"
+#include "version.h"
 
 static struct tl_stats st;
 static struct tl_opts o;
@@ -215,7 +216,7 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
     for (uint64_t i = 0; i < 1000; i++)
         tl_hist_record(&st.lat[TL_LAT_MESSAGE], 40000 + i * 37);
     static const char want[] =
-        "{\"tool\":\"tcpload\",\"version\":\"" TL_VERSION "\",\"argv\":[\"tcpload\",\"echo\","
+        "{\"tool\":\"tcpload\",\"version\":\"" TOOLKIT_VERSION "\",\"argv\":[\"tcpload\",\"echo\","
         "\"127.0.0.1:7007\",\"--weird=\\\"q\\\"\\\\\"],\"mode\":\"echo\","
         "\"target\":\"127.0.0.1:7007\",\"system\":{\"kernel\":\"6.1.0-test\","
         "\"ip_local_port_range\":\"32768 60999\",\"tcp_tw_reuse\":2,\"somaxconn\":4096,"

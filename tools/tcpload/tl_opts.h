@@ -5,8 +5,7 @@
  * back as TL_OPTS_ERROR with a one-line message that names the flag as it
  * was spelled ("tcpload: -c: expected a whole number from 1 to 1000000,
  * got 'banana'"), which main prints before exiting with status 2.  argv is
- * split by the shared driver (args.h).  The version is the toolkit's
- * (version.h).
+ * split by the shared driver (args.h).
  */
 #ifndef TL_OPTS_H
 #define TL_OPTS_H
@@ -17,12 +16,8 @@
 #include <sys/socket.h>
 
 #include "tl_net.h"
-#include "version.h"
 
 struct args_opt;
-
-/* The version the JSON report carries (tl_report.c): the toolkit's. */
-#define TL_VERSION TOOLKIT_VERSION
 
 enum tl_mode {
     TL_MODE_ECHO,     /* messages over long-lived connections */

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "json.h"
 #include "tl_sched.h"
+#include "version.h"
 
 static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
 #define NPCTS (sizeof(pcts) / sizeof(pcts[0]))
@@ -514,7 +515,7 @@ void tl_report_json(FILE *f, const struct tl_result *r)
     json_init(&j, f, JSON_COMPACT);
     json_object(&j, NULL);
     json_string(&j, "tool", "tcpload");
-    json_string(&j, "version", TL_VERSION);
+    json_string(&j, "version", TOOLKIT_VERSION);
     json_array(&j, "argv");
     for (int i = 0; i < o->argc; i++)
         json_string(&j, NULL, o->argv[i]);
