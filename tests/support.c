@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "clock.h"
 
 #include <criterion/criterion.h>
@@ -568,4 +569,32 @@ int main(int argc, char *argv[])
     criterion_finalize(tests);
     fflush(NULL);
     _exit(result);
+}
+
+/* Whether text names flag as a whole word, not inside a longer flag. */
+static bool mentions(const char *text, const char *flag)
+{
+    size_t n = strlen(flag);
+
+    for (const char *p = strstr(text, flag); p != NULL; p = strstr(p + 1, flag)) {
+        char before = p == text ? ' ' : p[-1], after = p[n];
+        if (!isalnum((unsigned char)before) && before != '-' &&
+            !isalnum((unsigned char)after) && after != '-')
+            return true;
+    }
+    return false;
+}
+
+void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(size_t))
+{
+    const struct args_opt *row;
+    size_t i;
+
+    for (i = 0; (row = row_at(i)) != NULL; i++) {
+        char both[64];
+        snprintf(both, sizeof(both), "-%c, %s", row->short_name, row->name);
+        const char *want = row->short_name != 0 ? both : row->name;
+        cr_expect(mentions(text, want), "%s missing from --help", want);
+    }
+    cr_assert_gt(i, 0, "the option table is empty");
 }

@@ -89,6 +89,13 @@ void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset);
  * element.  Keys are compared with the bytes between their quotes as
  * written; an object holding the key twice has no such member.  Returns
  * the value's first byte within json and its length in *len, or NULL. */
+struct args_opt;
+
+/* Expects (cr_expect) every row of an option table, walked by row_at until
+ * it returns NULL, to be named in a --help text as a whole word: a row
+ * with a short letter as "-c, --long".  Fails when the table is empty. */
+void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(size_t));
+
 const char *sup_json_find(const char *json, const char *path, size_t *len);
 
 /* The integer at path (a JSON number with no fraction or exponent, in the

@@ -2,7 +2,6 @@
  * message naming the flag for every bad value, and a --help text that
  * shows every row of the flag table. */
 #include <criterion/criterion.h>
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "args.h"
 #include "bl_options.h"
 #include "clock.h"
+#include "support.h"
 
 static int parse(struct bl_opts *o, char *err, const char *a1, const char *a2,
                  const char *a3, const char *a4)
@@ -121,37 +121,7 @@ Test(bl_options, help_and_version_need_no_command)
     cr_assert(strstr(bl_options_usage, "--accept-window") != NULL);
 }
 
-/* Whether text names flag as a whole word, not inside a longer flag. */
-static bool mentions(const char *text, const char *flag)
-{
-    size_t n = strlen(flag);
-
-    for (const char *p = strstr(text, flag); p != NULL; p = strstr(p + 1, flag)) {
-        char before = p == text ? ' ' : p[-1], after = p[n];
-        if (!isalnum((unsigned char)before) && before != '-' &&
-            !isalnum((unsigned char)after) && after != '-')
-            return true;
-    }
-    return false;
-}
-
-/* Expects every row of a table (walked by row_at) in text, a short letter
- * as "-c, --long". */
-static void expect_every_row(const char *text, const struct args_opt *(*row_at)(size_t))
-{
-    const struct args_opt *row;
-    size_t i;
-
-    for (i = 0; (row = row_at(i)) != NULL; i++) {
-        char both[64];
-        snprintf(both, sizeof(both), "-%c, %s", row->short_name, row->name);
-        const char *want = row->short_name != 0 ? both : row->name;
-        cr_expect(mentions(text, want), "%s missing from --help", want);
-    }
-    cr_assert_gt(i, 0, "the option table is empty");
-}
-
 Test(bl_options, usage_mentions_every_flag)
 {
-    expect_every_row(bl_options_usage, bl_options_flag);
+    sup_expect_every_flag(bl_options_usage, bl_options_flag);
 }

@@ -2,7 +2,6 @@
  * messages for bad values (each must name its flag), and a --help text
  * that shows every row of the option table. */
 #include <criterion/criterion.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 
 #include "args.h"
 #include "options.h"
+#include "support.h"
 
 static char err[512];
 
@@ -175,36 +175,6 @@ Test(options, banner_must_fit_the_buffer)
     cr_assert_str_eq(err, "--banner: 199 bytes do not fit in --buffer-size 64");
 }
 
-/* Whether text names flag as a whole word, not inside a longer flag. */
-static bool mentions(const char *text, const char *flag)
-{
-    size_t n = strlen(flag);
-
-    for (const char *p = strstr(text, flag); p != NULL; p = strstr(p + 1, flag)) {
-        char before = p == text ? ' ' : p[-1], after = p[n];
-        if (!isalnum((unsigned char)before) && before != '-' &&
-            !isalnum((unsigned char)after) && after != '-')
-            return true;
-    }
-    return false;
-}
-
-/* Expects every row of a table (walked by row_at) in text, a short letter
- * as "-c, --long". */
-static void expect_every_row(const char *text, const struct args_opt *(*row_at)(size_t))
-{
-    const struct args_opt *row;
-    size_t i;
-
-    for (i = 0; (row = row_at(i)) != NULL; i++) {
-        char both[64];
-        snprintf(both, sizeof(both), "-%c, %s", row->short_name, row->name);
-        const char *want = row->short_name != 0 ? both : row->name;
-        cr_expect(mentions(text, want), "%s missing from --help", want);
-    }
-    cr_assert_gt(i, 0, "the option table is empty");
-}
-
 Test(options, usage_mentions_every_option)
 {
     char *text = NULL;
@@ -214,6 +184,6 @@ Test(options, usage_mentions_every_option)
     cr_assert_not_null(f);
     options_usage(f);
     cr_assert_eq(fclose(f), 0);
-    expect_every_row(text, options_flag);
+    sup_expect_every_flag(text, options_flag);
     free(text);
 }

@@ -2,7 +2,6 @@
  * errors that name the flag, and a --help text that shows every row of the
  * option table. */
 #include <criterion/criterion.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include "args.h"
 #include "clock.h"
 #include "tl_opts.h"
+#include "support.h"
 
 static struct tl_opts o;
 static char err[256];
@@ -178,36 +178,6 @@ Test(tl_opts, double_dash_ends_options)
     assert_error("tcpload: '-c': unknown mode (expected echo, connect or hold)", "--", "-c");
 }
 
-/* Whether text names flag as a whole word, not inside a longer flag. */
-static bool mentions(const char *text, const char *flag)
-{
-    size_t n = strlen(flag);
-
-    for (const char *p = strstr(text, flag); p != NULL; p = strstr(p + 1, flag)) {
-        char before = p == text ? ' ' : p[-1], after = p[n];
-        if (!isalnum((unsigned char)before) && before != '-' &&
-            !isalnum((unsigned char)after) && after != '-')
-            return true;
-    }
-    return false;
-}
-
-/* Expects every row of a table (walked by row_at) in text, a short letter
- * as "-c, --long". */
-static void expect_every_row(const char *text, const struct args_opt *(*row_at)(size_t))
-{
-    const struct args_opt *row;
-    size_t i;
-
-    for (i = 0; (row = row_at(i)) != NULL; i++) {
-        char both[64];
-        snprintf(both, sizeof(both), "-%c, %s", row->short_name, row->name);
-        const char *want = row->short_name != 0 ? both : row->name;
-        cr_expect(mentions(text, want), "%s missing from --help", want);
-    }
-    cr_assert_gt(i, 0, "the option table is empty");
-}
-
 Test(tl_opts, usage_mentions_every_option)
 {
     char *text = NULL;
@@ -217,6 +187,6 @@ Test(tl_opts, usage_mentions_every_option)
     cr_assert_not_null(f);
     tl_opts_usage(f);
     cr_assert_eq(fclose(f), 0);
-    expect_every_row(text, tl_opts_flag);
+    sup_expect_every_flag(text, tl_opts_flag);
     free(text);
 }
