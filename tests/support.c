@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -597,4 +598,97 @@ void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(si
         cr_expect(mentions(text, want), "%s missing from --help", want);
     }
     cr_assert_gt(i, 0, "the option table is empty");
+}
+
+long long sup_json_num(const char *json, const char *path)
+{
+    long long v;
+    cr_assert_eq(sup_json_int(json, path, &v), 0, "no integer at %s in: %s", path, json);
+    return v;
+}
+
+int sup_exit_code(int status)
+{
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int sup_count_lines(const char *s)
+{
+    int n = 0;
+    for (; s != NULL && *s != '\0'; s++)
+        n += *s == '\n';
+    return n;
+}
+
+struct sup_proc sup_srv, sup_load;
+
+void sup_procs_init(void)
+{
+    memset(&sup_srv, 0, sizeof(sup_srv));
+    memset(&sup_load, 0, sizeof(sup_load));
+    sup_srv.pid = sup_load.pid = -1;
+    sup_srv.out_fd = sup_srv.err_fd = sup_load.out_fd = sup_load.err_fd = -1;
+}
+
+void sup_procs_fini(void)
+{
+    sup_free(&sup_srv);
+    sup_free(&sup_load);
+}
+
+void sup_start_echod(struct sup_proc *p, char *target, const char *const args[])
+{
+    cr_assert_eq(sup_start_server(p, "echod", args), 0, "echod did not start");
+    snprintf(target, 64, "127.0.0.1:%d", p->port);
+}
+
+long long sup_echod_num(const char *out, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), " %s=", key);
+    const char *p = out ? strstr(out, pat) : NULL;
+    return p == NULL ? -1 : strtoll(p + strlen(pat), NULL, 10);
+}
+
+int sup_vargv(char *argv[], int n, const char *argv0, const char *first, va_list ap)
+{
+    int argc = 0;
+
+    argv[argc++] = (char *)argv0;
+    for (const char *a = first; a != NULL && argc < n - 1; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    argv[argc] = NULL;
+    return argc;
+}
+
+char *sup_tcpload(int *status, char **err, const char *first, ...)
+{
+    char *argv[64], *out = NULL, *path = sup_bin("tcpload");
+    va_list ap;
+
+    va_start(ap, first);
+    sup_vargv(argv, 64, "tcpload", first, ap);
+    va_end(ap);
+    *status = sup_run(path, argv, 30000, &out, err);
+    free(path);
+    cr_assert_neq(*status, -1, "tcpload did not run");
+    return out;
+}
+
+int sup_lab(char **out, char **err, int timeout_ms, const char *const args[])
+{
+    char *path = sup_bin("backlog-lab");
+    char *argv[24] = { path };
+    int n = 1;
+
+    while (args[n - 1] != NULL && n < 23) {
+        argv[n] = (char *)args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    int st = sup_run(path, argv, timeout_ms, out, err);
+    free(path);
+    cr_assert_neq(st, -1, "could not run backlog-lab");
+    cr_assert(WIFEXITED(st), "backlog-lab died (status %d)", st);
+    return WEXITSTATUS(st);
 }

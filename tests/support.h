@@ -1,6 +1,8 @@
 /* support.h - helpers the integration tests share: start one of our
  * programs as a child process, read the port it listens on, talk to it over
- * loopback, stop it by PID, and read values out of the JSON it prints.
+ * loopback, stop it by PID, and read values out of the JSON it prints;
+ * for the tool tests, run tcpload or backlog-lab to completion and start
+ * echod for tcpload to drive, with the processes a suite's fini cleans up.
  *
  * Programs are found in $TOOLKIT_BIN (default "bin"), test helper programs
  * in $TOOLKIT_HELPERS (default "build/tests/helpers"); `make test` sets both
@@ -9,6 +11,7 @@
 #ifndef TEST_SUPPORT_H
 #define TEST_SUPPORT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -89,13 +92,6 @@ void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset);
  * element.  Keys are compared with the bytes between their quotes as
  * written; an object holding the key twice has no such member.  Returns
  * the value's first byte within json and its length in *len, or NULL. */
-struct args_opt;
-
-/* Expects (cr_expect) every row of an option table, walked by row_at until
- * it returns NULL, to be named in a --help text as a whole word: a row
- * with a short letter as "-c, --long".  Fails when the table is empty. */
-void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(size_t));
-
 const char *sup_json_find(const char *json, const char *path, size_t *len);
 
 /* The integer at path (a JSON number with no fraction or exponent, in the
@@ -105,5 +101,53 @@ int sup_json_int(const char *json, const char *path, long long *out);
 /* 1 when the value at path is exactly the JSON text want ("\"on\"",
  * "true", "null", "3"), else 0. */
 int sup_json_is(const char *json, const char *path, const char *want);
+
+struct args_opt;
+
+/* Expects (cr_expect) every row of an option table, walked by row_at until
+ * it returns NULL, to be named in a --help text as a whole word: a row
+ * with a short letter as "-c, --long".  Fails when the table is empty. */
+void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(size_t));
+
+/* The integer at path in a program's JSON output; the test fails when
+ * there is none. */
+long long sup_json_num(const char *json, const char *path);
+
+/* The exit status in a wait status, or -1 when the process did not exit. */
+int sup_exit_code(int status);
+
+/* The number of newlines in s (0 for NULL). */
+int sup_count_lines(const char *s);
+
+/* The two processes a tool test starts, a server and the load against it.
+ * A suite gives TestSuite .init = sup_procs_init (both unstarted) and
+ * .fini = sup_procs_fini, which kills what a failed assertion left
+ * running. */
+extern struct sup_proc sup_srv, sup_load;
+void sup_procs_init(void);
+void sup_procs_fini(void);
+
+/* Starts echod (sup_start_server) into p with args; writes its
+ * "127.0.0.1:PORT" into target (64 bytes).  The test fails when it does
+ * not start. */
+void sup_start_echod(struct sup_proc *p, char *target, const char *const args[]);
+
+/* The number after " key=" in echod's output (its final summary), or -1. */
+long long sup_echod_num(const char *out, const char *key);
+
+/* Fills argv, room for n pointers, with argv0 and the NULL-ended list
+ * that starts at first and goes on in ap (at most n - 2 of it), then
+ * NULL.  Returns the number of arguments, argv0 included. */
+int sup_vargv(char *argv[], int n, const char *argv0, const char *first, va_list ap);
+
+/* Runs $TOOLKIT_BIN/tcpload with a NULL-ended argument list (at most 62),
+ * killed after 30 s; returns its stdout (and stderr in *err when err is not NULL), its wait
+ * status in *status.  The test fails when it could not run. */
+char *sup_tcpload(int *status, char **err, const char *first, ...);
+
+/* Runs $TOOLKIT_BIN/backlog-lab with args (NULL-ended, at most 22),
+ * capturing stdout and stderr as sup_run does; returns its exit status.
+ * The test fails when it could not run or did not exit. */
+int sup_lab(char **out, char **err, int timeout_ms, const char *const args[]);
 
 #endif

@@ -1,16 +1,12 @@
-/* test_bl_report.c - the accept-queue rule is inferred from the numbers
- * given (synthetic runs here, so every branch is reachable); the
- * counter-deltas object backlog-lab adds to the JSON writer; and the
- * sentence lists that carry the reports. */
+/* test_bl_report.c - the reports (bl_report.h): the accept-queue rule is
+ * inferred from the numbers given (synthetic runs here, so every branch is
+ * reachable) and explained in sentences that follow those numbers. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bl_json.h"
-#include "bl_netstat.h"
 #include "bl_report.h"
 #include "bl_text.h"
-#include "support.h"
 
 /* A saturated run: len waiting, limit reported, clients beyond them. */
 static struct bl_acceptq_run run(int backlog, uint32_t limit, uint32_t len, int clients)
@@ -84,65 +80,4 @@ Test(bl_report, unsaturated_runs_say_nothing)
     bl_acceptq_free(&runs[0]);
     bl_acceptq_free(&runs[1]);
     bl_acceptq_free(&two[1]);
-}
-
-/* The writer itself is tested in tests/lib/test_json.c; here, what
- * backlog-lab adds: the counter deltas, null where the kernel lacks one,
- * and the explanation as an array of strings. */
-Test(bl_report, json_counter_deltas_and_explanation)
-{
-    char *buf = NULL, path[96];
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    struct json j;
-    struct bl_text t;
-    int64_t d[BL_NETSTAT_NLISTEN];
-    long long v;
-
-    cr_assert_not_null(f);
-    for (int k = 0; k < BL_NETSTAT_NLISTEN; k++)
-        d[k] = k == 1 ? -1 : 10 * k;
-    bl_text_init(&t);
-    bl_text_add(&t, "say \"%s\"", "it");
-    json_init(&j, f, JSON_PRETTY);
-    json_object(&j, NULL);
-    bl_json_listen_deltas(&j, "counter_deltas", d);
-    bl_text_json(&t, &j, "explanation");
-    json_end_object(&j);
-    cr_assert_eq(json_error(&j), 0);
-    fclose(f);
-    bl_text_free(&t);
-    for (int k = 0; k < BL_NETSTAT_NLISTEN; k++) {
-        snprintf(path, sizeof(path), "/counter_deltas/%s", bl_netstat_listen_counters[k]);
-        if (k == 1)
-            cr_assert(sup_json_is(buf, path, "null"), "%s in %s", path, buf);
-        else
-            cr_assert(sup_json_int(buf, path, &v) == 0 && v == 10 * k, "%s in %s", path, buf);
-    }
-    cr_assert(sup_json_is(buf, "/explanation/0", "\"say \\\"it\\\"\""), "%s", buf);
-    cr_assert_not_null(strstr(buf, "\n  \"counter_deltas\": {\n    \""), "pretty: %s", buf);
-    free(buf);
-}
-
-Test(bl_report, text_wraps_and_median)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    struct bl_text t;
-    double v[] = { 5, 1, 3, 2 }, w[] = { 5, 1, 3 };
-
-    bl_text_init(&t);
-    bl_text_add(&t, "%s", "word word word word word word word word word word word word "
-                          "word word word word word word");
-    bl_text_print(&t, f);
-    fclose(f);
-    cr_assert(strstr(buf, "\n  word") != NULL, "not wrapped: %s", buf);
-    for (char *line = buf; *line; line = strchr(line, '\n') + 1)
-        cr_assert_leq(strcspn(line, "\n"), 78);
-    bl_text_free(&t);
-    free(buf);
-    cr_assert_float_eq(bl_text_median(v, 4), 2.5, 1e-9);
-    cr_assert_float_eq(bl_text_median(w, 3), 3, 1e-9);
-    cr_assert_float_eq(bl_text_median(v, 0), 0, 1e-9);
 }

@@ -20,14 +20,10 @@ static enum tl_opts_result parse(const char *first, ...)
 {
     static char *argv[64];
     va_list ap;
-    int argc = 0;
 
-    argv[argc++] = "tcpload";
     va_start(ap, first);
-    for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    int argc = sup_vargv(argv, 64, "tcpload", first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     err[0] = '\0';
     return tl_opts_parse(&o, argc, argv, err, sizeof(err));
 }

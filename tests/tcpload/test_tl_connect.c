@@ -1,0 +1,118 @@
+/* test_tl_connect.c - tcpload's connect mode (tl_connect.c) end to end:
+ * transactions against echod in hello mode (every one gets the banner,
+ * closed by EOF or by --expect with --linger0), a refused port, and
+ * EADDRNOTAVAIL explained when the ephemeral ports run out, in a network
+ * namespace of its own. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "support.h"
+
+TestSuite(tl_connect, .init = sup_procs_init, .fini = sup_procs_fini);
+
+Test(tl_connect, connect_to_hello_every_transaction_gets_the_banner, .timeout = 60)
+{
+    static const char *const hargs[] = { "-w", "1", "--mode", "hello", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, hargs);
+    char *eof = sup_tcpload(&st, NULL, "connect", target, "-c", "4", "-d", "300ms", "--warmup",
+                            "0", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", eof);
+    char *exp = sup_tcpload(&st, NULL, "connect", target, "-c", "4", "-d", "300ms", "--warmup",
+                            "100ms", "--expect", "13", "--linger0", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", exp);
+    long long total_in = 0, total_started = 0;
+    const char *outs[] = { eof, exp };
+    for (int i = 0; i < 2; i++) {
+        const char *out = outs[i];
+        long long started = sup_json_num(out, "/totals/started");
+        cr_assert_gt(sup_json_num(out, "/transactions"), 0, "%s", out);
+        cr_assert(sup_json_is(out, "/errors", "{}"), "%s", out);
+        cr_assert_eq(sup_json_num(out, "/totals/unanswered"), 0, "%s", out);
+        cr_assert_eq(sup_json_num(out, "/totals/bytes_in"), started * 13,
+                     "each gets 'Hello World!\\n': %s", out);
+        cr_assert_eq(sup_json_num(out, "/connections/opened"), started, "%s", out);
+        total_in += sup_json_num(out, "/totals/bytes_in");
+        total_started += started;
+    }
+    cr_assert_eq(sup_exit_code(sup_stop(&sup_srv, SIGTERM, 10000)), 0);
+    cr_assert_eq(sup_echod_num(sup_srv.out, "accepted"), total_started, "%s", sup_srv.out);
+    cr_assert_eq(sup_echod_num(sup_srv.out, "bytes_out"), total_in, "%s", sup_srv.out);
+    sup_free(&sup_srv);
+    free(eof);
+    free(exp);
+}
+
+/* A port on 127.0.0.1 where nothing listens. */
+static int closed_port(void)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
+Test(tl_connect, refused_port_reports_econnrefused, .timeout = 60)
+{
+    char target[64];
+    int st;
+
+    snprintf(target, sizeof(target), "127.0.0.1:%d", closed_port());
+    char *out = sup_tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "100ms", "--warmup",
+                            "0", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "no connection could be made: %s", out);
+    cr_assert_gt(sup_json_num(out, "/errors/ECONNREFUSED"), 0, "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "echo", target, "-c", "3", "-d", "100ms", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_neq(strstr(out, "ECONNREFUSED 3"), NULL, "%s", out);
+    cr_assert_neq(strstr(out, "no connection could be made"), NULL, "%s", out);
+    free(out);
+}
+
+/* In a network namespace of its own with 100 ephemeral ports and no
+ * TIME_WAIT reuse: connections that tcpload closes first use the ports up,
+ * EADDRNOTAVAIL follows and is explained; three source addresses give three
+ * times the ports. */
+Test(tl_connect, eaddrnotavail_explained_and_source_multiplies_ports, .timeout = 60)
+{
+    char *bin = sup_bin(""), script[1024], *out = NULL;
+
+    char *const probe[] = { "unshare", "-n", "sh", "-c",
+                            "ip link set lo up && sysctl -qw net.ipv4.tcp_tw_reuse=0", NULL };
+    if (sup_exit_code(sup_run("/usr/bin/unshare", probe, 10000, NULL, NULL)) != 0)
+        cr_skip_test("no network namespace with ip and sysctl here");
+    snprintf(script, sizeof(script),
+             "ip link set lo up && "
+             "sysctl -qw net.ipv4.ip_local_port_range='40000 40099' net.ipv4.tcp_tw_reuse=0 && "
+             "{ %sechod --listen 127.0.0.1:7007 -w 1 >/dev/null & E=$!; sleep 0.3; "
+             "%stcpload connect 127.0.0.1:7007 -c 4 -d 400ms --warmup 0 --send 1 --expect 1; "
+             "%stcpload connect 127.0.0.1:7007 -c 4 -d 400ms --warmup 0 --send 1 --expect 1 "
+             "--source 127.0.0.2-127.0.0.4 --json; kill $E; }", bin, bin, bin);
+    free(bin);
+    char *const argv[] = { "unshare", "-n", "sh", "-c", script, NULL };
+    int st = sup_run("/usr/bin/unshare", argv, 30000, &out, NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_neq(strstr(out, "connections   100 opened"), NULL, "%s", out);
+    cr_assert_neq(strstr(out, "The kernel has 100 ephemeral ports"), NULL, "%s", out);
+    cr_assert_neq(strstr(out, "--source 127.0.0.2-127.0.0.254"), NULL, "%s", out);
+    const char *json = strchr(out, '{');
+    cr_assert_not_null(json, "%s", out);
+    cr_assert_eq(sup_json_num(json, "/connections/opened"), 300, "%s", out);
+    cr_assert_gt(sup_json_num(json, "/errors/EADDRNOTAVAIL"), 0, "%s", out);
+    free(out);
+}

@@ -1,0 +1,116 @@
+/* test_tl_echo.c - tcpload's echo mode (tl_echo.c) end to end: closed
+ * loop, pipelined and threaded, large messages and open loop against
+ * bin/echod on an ephemeral port (byte counts must match echod's own), and
+ * against a helper server that flips one byte.  Runs are a few hundred
+ * milliseconds each; nothing here asserts a speed. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+TestSuite(tl_echo, .init = sup_procs_init, .fini = sup_procs_fini);
+
+/* Stops echod and checks that what it received and sent is exactly what
+ * tcpload reported sending and receiving. */
+static void assert_echod_saw(struct sup_proc *p, long long sent, long long received)
+{
+    cr_assert_eq(sup_exit_code(sup_stop(p, SIGTERM, 10000)), 0, "echod: %s", p->err);
+    cr_assert_eq(sup_echod_num(p->out, "bytes_in"), sent, "echod: %s", p->out);
+    cr_assert_eq(sup_echod_num(p->out, "bytes_out"), received, "echod: %s", p->out);
+    sup_free(p);
+}
+
+/* An echo run against echod: every message came back, byte-exact, and
+ * echod counted the same bytes. */
+static void echo_run_matches_echod(const char *size, const char *extra[])
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, wargs);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "4", "-d", "300ms", "--warmup",
+                            "100ms", "-s", size, "--json", extra[0], extra[1], extra[2],
+                            extra[3], NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    long long started = sup_json_num(out, "/totals/started");
+    long long bytes_out = sup_json_num(out, "/totals/bytes_out");
+    cr_assert_gt(started, 0, "%s", out);
+    cr_assert_eq(bytes_out, started * atoll(size), "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_in"), bytes_out, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/unanswered"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "mismatches: %s", out);
+    cr_assert_gt(sup_json_num(out, "/messages"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/connections/opened"), 4, "%s", out);
+    assert_echod_saw(&sup_srv, bytes_out, bytes_out);
+    free(out);
+}
+
+Test(tl_echo, echo_closed_loop_counts_match_echod, .timeout = 60)
+{
+    const char *extra[] = { NULL, NULL, NULL, NULL };
+    echo_run_matches_echod("64", extra);
+}
+
+Test(tl_echo, echo_pipeline_and_threads_count_match_echod, .timeout = 60)
+{
+    const char *extra[] = { "--pipeline", "8", "-t", "2" };
+    echo_run_matches_echod("3000", extra);
+}
+
+Test(tl_echo, echo_large_messages_count_match_echod, .timeout = 60)
+{
+    const char *extra[] = { "--pipeline", "2", NULL, NULL };
+    echo_run_matches_echod("300000", extra);
+}
+
+Test(tl_echo, echo_open_loop_measures_every_scheduled_message, .timeout = 60)
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, wargs);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "8", "-R", "2000", "-d", "400ms",
+                            "--warmup", "100ms", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/rate/requested"), 2000, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/config/rate"), 2000, "%s", out);
+    /* 2000/s for 400 ms: 800 due in the window, all answered in the drain
+     * and every one of them in the histogram. */
+    cr_assert_eq(sup_json_num(out, "/rate/scheduled"), 800, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/latency_us/message/count"), 800, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/unanswered"), 0, "%s", out);
+    long long bytes_out = sup_json_num(out, "/totals/bytes_out");
+    cr_assert_eq(bytes_out, sup_json_num(out, "/totals/started") * 64, "%s", out);
+    assert_echod_saw(&sup_srv, bytes_out, sup_json_num(out, "/totals/bytes_in"));
+    free(out);
+}
+
+Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
+{
+    char *path = sup_helper("flipecho"), target[64];
+    char *const argv[] = { "flipecho", "1000", NULL };
+    int st;
+
+    cr_assert_eq(sup_spawn(&sup_srv, path, argv), 0);
+    free(path);
+    cr_assert_eq(sup_wait_listening(&sup_srv, 10000), 0, "flipecho did not start");
+    snprintf(target, sizeof(target), "127.0.0.1:%d", sup_srv.port);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup",
+                            "0", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "corruption must exit 1: %s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_connection"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_offset"), 1000, "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "100ms", "--warmup", "0", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "only the first connection is corrupted: %s", out);
+    cr_assert_neq(strstr(out, "all as sent"), NULL, "%s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
+}
