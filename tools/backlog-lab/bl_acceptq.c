@@ -94,11 +94,7 @@ static int lab_open(struct lab *l, int backlog)
     l->nl = bl_sockdiag_open();
     if (l->nl < 0)
         return bl_err_set(l->err, errno, "socket(NETLINK_SOCK_DIAG)");
-    if (bl_netstat_open(&l->nfd, &l->sfd) < 0)
-        return bl_err_set(l->err, errno, "opening " BL_NETSTAT_FILES);
-    if (bl_netstat_read(l->nfd, l->sfd, l->before) < 0)
-        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
-    return 0;
+    return bl_netstat_begin(&l->nfd, &l->sfd, l->before, l->err);
 }
 
 static void close_fd(int *fd)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bl_err.h"
 #include "os.h"
 
 #define BL_NETSTAT_FILE_MAX (256 * 1024)
@@ -180,34 +181,34 @@ out:
     return rc;
 }
 
-int bl_netstat_open(int *bl_netstat_fd, int *snmp_fd)
+int bl_netstat_open(int *netstat_fd, int *snmp_fd)
 {
     *snmp_fd = -1;
-    *bl_netstat_fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
-    if (*bl_netstat_fd < 0)
+    *netstat_fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
+    if (*netstat_fd < 0)
         return -1;
     *snmp_fd = open("/proc/net/snmp", O_RDONLY | O_CLOEXEC);
     if (*snmp_fd < 0) {
-        os_close(*bl_netstat_fd); /* keeps errno; read-only: nothing to lose */
-        *bl_netstat_fd = -1;
+        os_close(*netstat_fd); /* keeps errno; read-only: nothing to lose */
+        *netstat_fd = -1;
         return -1;
     }
     return 0;
 }
 
-void bl_netstat_close(int bl_netstat_fd, int snmp_fd)
+void bl_netstat_close(int netstat_fd, int snmp_fd)
 {
     /* read-only /proc files: a failed close cannot lose data */
-    if (bl_netstat_fd >= 0)
-        os_close(bl_netstat_fd);
+    if (netstat_fd >= 0)
+        os_close(netstat_fd);
     if (snmp_fd >= 0)
         os_close(snmp_fd);
 }
 
-int bl_netstat_read(int bl_netstat_fd, int snmp_fd, struct bl_netstat_snap *s)
+int bl_netstat_read(int netstat_fd, int snmp_fd, struct bl_netstat_snap *s)
 {
     bl_netstat_clear(s);
-    if (bl_netstat_read_fd(bl_netstat_fd, s) < 0)
+    if (bl_netstat_read_fd(netstat_fd, s) < 0)
         return -1;
     return bl_netstat_read_fd(snmp_fd, s);
 }
@@ -245,4 +246,14 @@ void bl_netstat_listen_deltas(const struct bl_netstat_snap *before,
     for (int k = 0; k < BL_NETSTAT_NLISTEN; k++)
         if (bl_netstat_delta(before, after, "TcpExt", bl_netstat_listen_counters[k], &out[k]) < 0)
             out[k] = -1;
+}
+
+int bl_netstat_begin(int *netstat_fd, int *snmp_fd, struct bl_netstat_snap *before,
+                     struct bl_err *e)
+{
+    if (bl_netstat_open(netstat_fd, snmp_fd) < 0)
+        return bl_err_set(e, errno, "opening " BL_NETSTAT_FILES);
+    if (bl_netstat_read(*netstat_fd, *snmp_fd, before) < 0)
+        return bl_err_set(e, errno, "reading " BL_NETSTAT_FILES);
+    return 0;
 }

@@ -48,13 +48,22 @@ int bl_netstat_read_fd(int fd, struct bl_netstat_snap *s);
 #define BL_NETSTAT_FILES "/proc/net/netstat and /proc/net/snmp"
 
 /* Opens /proc/net/netstat and /proc/net/snmp of the calling thread's
- * network namespace; *bl_netstat_fd and *snmp_fd (both -1 on failure) are
+ * network namespace; *netstat_fd and *snmp_fd (both -1 on failure) are
  * closed with bl_netstat_close. */
-int bl_netstat_open(int *bl_netstat_fd, int *snmp_fd);
-void bl_netstat_close(int bl_netstat_fd, int snmp_fd);
+int bl_netstat_open(int *netstat_fd, int *snmp_fd);
+void bl_netstat_close(int netstat_fd, int snmp_fd);
 
 /* Clears s and fills it from both open files. */
-int bl_netstat_read(int bl_netstat_fd, int snmp_fd, struct bl_netstat_snap *s);
+int bl_netstat_read(int netstat_fd, int snmp_fd, struct bl_netstat_snap *s);
+
+struct bl_err;
+
+/* What every experiment does first: bl_netstat_open, then the snapshot
+ * `before` that its deltas start from.  On failure returns -1 with the
+ * failing step ("opening ..." or "reading ...") recorded in e; the files
+ * that did open stay in *netstat_fd / *snmp_fd for bl_netstat_close. */
+int bl_netstat_begin(int *netstat_fd, int *snmp_fd, struct bl_netstat_snap *before,
+                     struct bl_err *e);
 
 /* The value of group/name in s; fails with ENOENT when it is absent (an
  * older kernel may lack a counter). */

@@ -187,11 +187,7 @@ static int observer_open(struct observer *ob)
     ob->now = malloc(sizeof(*ob->now));
     if (ob->start == NULL || ob->now == NULL)
         return bl_err_set(&ob->err, ENOMEM, "malloc");
-    if (bl_netstat_open(&ob->nfd, &ob->sfd) < 0)
-        return bl_err_set(&ob->err, errno, "opening " BL_NETSTAT_FILES);
-    if (bl_netstat_read(ob->nfd, ob->sfd, ob->start) < 0)
-        return bl_err_set(&ob->err, errno, "reading " BL_NETSTAT_FILES);
-    return 0;
+    return bl_netstat_begin(&ob->nfd, &ob->sfd, ob->start, &ob->err);
 }
 
 static void observer_close(struct observer *ob)
