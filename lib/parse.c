@@ -33,6 +33,23 @@ static int read_digits(const char *s, uint64_t *out)
     return n;
 }
 
+/* Reads the number every value starts with: at least one digit.  Returns
+ * how many digits, or -1 with errno EINVAL (none, or s is NULL) or ERANGE
+ * (overflow). */
+static int read_leading(const char *s, uint64_t *out)
+{
+    int n;
+
+    if (s == NULL)
+        return fail(EINVAL);
+    n = read_digits(s, out);
+    if (n < 0)
+        return fail(ERANGE);
+    if (n == 0)
+        return fail(EINVAL);
+    return n;
+}
+
 /* Multiplies v by m, failing on overflow, then checks [min, max]. */
 static int scale_check(uint64_t v, uint64_t m, uint64_t min, uint64_t max,
                        uint64_t *out)
@@ -51,13 +68,9 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     uint64_t v, m = 1;
     int n;
 
-    if (s == NULL)
-        return fail(EINVAL);
-    n = read_digits(s, &v);
+    n = read_leading(s, &v);
     if (n < 0)
-        return fail(ERANGE);
-    if (n == 0)
-        return fail(EINVAL);
+        return -1;
     s += n;
     if (*s == 'k' || *s == 'K')
         m = 1000, s++;
@@ -81,13 +94,9 @@ int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     uint64_t v;
     int n;
 
-    if (s == NULL)
-        return fail(EINVAL);
-    n = read_digits(s, &v);
+    n = read_leading(s, &v);
     if (n < 0)
-        return fail(ERANGE);
-    if (n == 0)
-        return fail(EINVAL);
+        return -1;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcmp(s + n, units[i].suffix) == 0)
             return scale_check(v, units[i].mult, min, max, out);
@@ -104,13 +113,9 @@ int parse_duration(const char *s, uint64_t *out_ns)
     uint64_t whole, frac = 0, frac_div = 1;
     int n;
 
-    if (s == NULL)
-        return fail(EINVAL);
-    n = read_digits(s, &whole);
+    n = read_leading(s, &whole);
     if (n < 0)
-        return fail(ERANGE);
-    if (n == 0)
-        return fail(EINVAL);
+        return -1;
     s += n;
     if (*s == '.') {
         s++;
