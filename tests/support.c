@@ -692,3 +692,15 @@ int sup_lab(char **out, char **err, int timeout_ms, const char *const args[])
     cr_assert(WIFEXITED(st), "backlog-lab died (status %d)", st);
     return WEXITSTATUS(st);
 }
+
+char *sup_usage_text(void (*usage)(FILE *))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    cr_assert_not_null(f, "open_memstream: %s", strerror(errno));
+    usage(f);
+    cr_assert_eq(fclose(f), 0, "fclose: %s", strerror(errno));
+    return text;
+}

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct sup_proc {
@@ -108,6 +109,9 @@ struct args_opt;
  * it returns NULL, to be named in a --help text as a whole word: a row
  * with a short letter as "-c, --long".  Fails when the table is empty. */
 void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(size_t));
+
+/* What usage writes to a FILE, as a malloc'ed string (asserts on failure). */
+char *sup_usage_text(void (*usage)(FILE *));
 
 /* The integer at path in a program's JSON output; the test fails when
  * there is none. */
