@@ -58,7 +58,7 @@ static void need_root_and_tools(void)
     if (geteuid() != 0)
         cr_skip("syn-queue CLI test skipped: needs root");
     if (bl_netns_check(&ns, msg, sizeof(msg)) < 0) {
-        char *argv[] = { "/bin/sh", "tests/bl-install-tools.sh", NULL };
+        char *argv[] = { "/bin/sh", "tests/backlog-lab/install-tools.sh", NULL };
         cr_assert_eq(sup_run("/bin/sh", argv, 300000, NULL, NULL), 0, "install failed");
     }
 }

@@ -1,6 +1,6 @@
 /* test_bl_synq.c - the syn-queue experiment in its network namespaces.
  * It needs root, `ip` and `nft`: as root the test installs what is missing
- * (tests/bl-install-tools.sh, apt-get), otherwise it is skipped with a
+ * (tests/backlog-lab/install-tools.sh, apt-get), otherwise it is skipped with a
  * message.  The namespace's counters are its own, so here they are exact. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -27,7 +27,7 @@ static void need_namespaces(struct bl_netns *ns)
     if (geteuid() != 0)
         cr_skip("syn-queue test skipped: needs root to create network namespaces");
     if (bl_netns_check(ns, err, sizeof(err)) < 0) {
-        char *argv[] = { "/bin/sh", "tests/bl-install-tools.sh", NULL };
+        char *argv[] = { "/bin/sh", "tests/backlog-lab/install-tools.sh", NULL };
         char *out = NULL, *errout = NULL;
         int st = sup_run("/bin/sh", argv, 300000, &out, &errout);
         cr_assert_eq(st, 0, "installing iproute2/nftables failed: %s %s", out, errout);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bl-install-tools.sh - installs what `backlog-lab syn-queue` needs (ip from
+# install-tools.sh - installs what `backlog-lab syn-queue` needs (ip from
 # iproute2, nft from nftables) when it is missing, so that the namespace
 # tests run in CI instead of being skipped.  Root only; serialized with
 # flock because several tests may ask at once.
@@ -11,7 +11,7 @@ has ip || need="$need iproute2"
 has nft || need="$need nftables"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-    echo "bl-install-tools: not root, cannot install:$need" >&2
+    echo "install-tools: not root, cannot install:$need" >&2
     exit 1
 fi
 exec 9>/var/lock/backlog-lab-tools.lock
