@@ -238,23 +238,28 @@ struct flag_def {
 
 #define BOOL_AT(field) offsetof(struct bl_opts, field)
 
+/* A flag that takes a value has a setter; one that takes none sets a bool. */
+#define VALUE(name, short_name, cmds, fn) { { name, short_name, true }, cmds, fn, 0 }
+#define FLAG(name, short_name, cmds, field) \
+    { { name, short_name, false }, cmds, NULL, BOOL_AT(field) }
+
 static const struct flag_def flags[] = {
-    { { "--backlog", 0, true }, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog, 0 },
-    { { "--clients", 0, true }, FOR_ACCEPTQ | FOR_SYNQ, opt_clients, 0 },
-    { { "--settle", 0, true }, FOR_ACCEPTQ, opt_settle, 0 },
-    { { "--accept-window", 0, true }, FOR_ACCEPTQ, opt_window, 0 },
-    { { "--accept-rate", 0, true }, FOR_ACCEPTQ, opt_accept_rate, 0 },
-    { { "--per-client", 0, false }, FOR_ACCEPTQ, NULL, BOOL_AT(per_client) },
-    { { "--rate", 0, true }, FOR_SYNQ, opt_rate, 0 },
-    { { "--watch", 0, true }, FOR_SYNQ, opt_watch, 0 },
-    { { "--syncookies", 0, true }, FOR_SYNQ, opt_syncookies, 0 },
-    { { "--interval", 0, true }, FOR_OBSERVE, opt_interval, 0 },
-    { { "--duration", 0, true }, FOR_OBSERVE, opt_duration, 0 },
-    { { "--long", 0, false }, FOR_ALL, NULL, BOOL_AT(long_form) },
-    { { "--json", 0, false }, FOR_ALL, NULL, BOOL_AT(json) },
-    { { "--quiet", 'q', false }, FOR_ALL, NULL, BOOL_AT(quiet) },
-    { { "--help", 'h', false }, FOR_ANY, NULL, BOOL_AT(help) },
-    { { "--version", 0, false }, FOR_ANY, NULL, BOOL_AT(version) },
+    VALUE("--backlog", 0, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog),
+    VALUE("--clients", 0, FOR_ACCEPTQ | FOR_SYNQ, opt_clients),
+    VALUE("--settle", 0, FOR_ACCEPTQ, opt_settle),
+    VALUE("--accept-window", 0, FOR_ACCEPTQ, opt_window),
+    VALUE("--accept-rate", 0, FOR_ACCEPTQ, opt_accept_rate),
+    FLAG("--per-client", 0, FOR_ACCEPTQ, per_client),
+    VALUE("--rate", 0, FOR_SYNQ, opt_rate),
+    VALUE("--watch", 0, FOR_SYNQ, opt_watch),
+    VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
+    VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
+    VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
+    FLAG("--long", 0, FOR_ALL, long_form),
+    FLAG("--json", 0, FOR_ALL, json),
+    FLAG("--quiet", 'q', FOR_ALL, quiet),
+    FLAG("--help", 'h', FOR_ANY, help),
+    FLAG("--version", 0, FOR_ANY, version),
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 

@@ -40,33 +40,38 @@ enum opt_kind {
 #define MAX_DURATION (168 * 3600 * SEC)
 
 struct opt_def {
-    struct args_opt arg;    /* spellings; a value for all but K_FLAG, K_HELP, K_VERSION */
+    struct args_opt arg;    /* spellings; takes_value follows from kind (ROW) */
     enum opt_kind kind;
     unsigned modes;         /* modes that use it */
     size_t field;           /* offset in struct tl_opts */
     uint64_t min, max;      /* numeric range */
 };
 
+/* One row; whether the option takes a value follows from its kind. */
+#define ROW(name, short_name, kind, modes, field, min, max)                  \
+    { { name, short_name, (kind) != K_FLAG && (kind) != K_HELP &&            \
+        (kind) != K_VERSION }, kind, modes, field, min, max }
+
 static const struct opt_def defs[] = {
-    { { "--connections",   'c', true },  K_COUNT,    M_ALL,             F(conns), 1, 1000000 },
-    { { "--threads",       't', true },  K_COUNT,    M_ALL,             F(threads), 1, 256 },
-    { { "--duration",      'd', true },  K_DURATION, M_ALL,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION },
-    { { "--warmup",        0,   true },  K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION },
-    { { "--timeout",       0,   true },  K_DURATION, M_ALL,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC },
-    { { "--size",          's', true },  K_SIZE,     M_ECHO,            F(size), 1, 64 << 20 },
-    { { "--pipeline",      0,   true },  K_COUNT,    M_ECHO,            F(pipeline), 1, 4096 },
-    { { "--rate",          'R', true },  K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000 },
-    { { "--send",          0,   true },  K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20 },
-    { { "--expect",        0,   true },  K_SIZE,     M_CONNECT,         F(expect), 0, 64 << 20 },
-    { { "--source",        0,   true },  K_SOURCE,   M_CONNECT | M_HOLD, F(source), 0, 0 },
-    { { "--linger0",       0,   false }, K_FLAG,     M_CONNECT | M_HOLD, F(linger0), 0, 0 },
-    { { "--connect-rate",  0,   true },  K_RATE,     M_HOLD,            F(connect_rate), 1, 1000000000 },
-    { { "--ping-interval", 0,   true },  K_DURATION, M_HOLD,            F(ping_interval_ns), CLOCK_NS_PER_MS, 3600 * SEC },
-    { { "--json",          0,   false }, K_FLAG,     M_ALL,             F(json), 0, 0 },
-    { { "--progress",      0,   false }, K_FLAG,     M_ALL,             F(progress), 0, 0 },
-    { { "--histogram",     0,   true },  K_FILE,     M_ALL,             F(histogram), 0, 0 },
-    { { "--help",          'h', false }, K_HELP,     M_ALL,             0, 0, 0 },
-    { { "--version",       0,   false }, K_VERSION,  M_ALL,             0, 0, 0 },
+    ROW("--connections",  'c', K_COUNT,    M_ALL,             F(conns), 1, 1000000),
+    ROW("--threads",      't', K_COUNT,    M_ALL,             F(threads), 1, 256),
+    ROW("--duration",     'd', K_DURATION, M_ALL,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION),
+    ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION),
+    ROW("--timeout",      0,   K_DURATION, M_ALL,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
+    ROW("--size",         's', K_SIZE,     M_ECHO,            F(size), 1, 64 << 20),
+    ROW("--pipeline",     0,   K_COUNT,    M_ECHO,            F(pipeline), 1, 4096),
+    ROW("--rate",         'R', K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000),
+    ROW("--send",         0,   K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20),
+    ROW("--expect",       0,   K_SIZE,     M_CONNECT,         F(expect), 0, 64 << 20),
+    ROW("--source",       0,   K_SOURCE,   M_CONNECT | M_HOLD, F(source), 0, 0),
+    ROW("--linger0",      0,   K_FLAG,     M_CONNECT | M_HOLD, F(linger0), 0, 0),
+    ROW("--connect-rate", 0,   K_RATE,     M_HOLD,            F(connect_rate), 1, 1000000000),
+    ROW("--ping-interval", 0,   K_DURATION, M_HOLD,            F(ping_interval_ns), CLOCK_NS_PER_MS, 3600 * SEC),
+    ROW("--json",         0,   K_FLAG,     M_ALL,             F(json), 0, 0),
+    ROW("--progress",     0,   K_FLAG,     M_ALL,             F(progress), 0, 0),
+    ROW("--histogram",    0,   K_FILE,     M_ALL,             F(histogram), 0, 0),
+    ROW("--help",         'h', K_HELP,     M_ALL,             0, 0, 0),
+    ROW("--version",      0,   K_VERSION,  M_ALL,             0, 0, 0),
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
