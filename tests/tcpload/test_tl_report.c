@@ -37,14 +37,6 @@ static void setup(void)
 
 TestSuite(tl_report, .init = setup);
 
-/* The integer at path in a JSON report; the test fails when there is none. */
-static long long json_num(const char *json, const char *path)
-{
-    long long v;
-    cr_assert_eq(sup_json_int(json, path, &v), 0, "no integer at %s in: %s", path, json);
-    return v;
-}
-
 /* Renders the report into a string. */
 static char *render(int json, const struct tl_result *r)
 {
@@ -119,8 +111,8 @@ Test(tl_report, eaddrnotavail_says_what_helps)
     cr_assert_neq(strstr(out, "--linger0"), NULL, "%s", out);
     free(out);
     out = render(1, &r);
-    cr_assert_eq(json_num(out, "/errors/EADDRNOTAVAIL"), 1234, "%s", out);
-    cr_assert_eq(json_num(out, "/errors/ECONNREFUSED"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/errors/EADDRNOTAVAIL"), 1234, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/errors/ECONNREFUSED"), 1, "%s", out);
     free(out);
 }
 
@@ -152,9 +144,9 @@ Test(tl_report, json_escapes_the_command_line)
     cr_assert(sup_json_is(out, "/argv/3", "\"--weird=\\\"q\\\"\\\\\""), "%s", out);
     cr_assert(sup_json_is(out, "/system/kernel", "\"6.1.0-test\""), "%s", out);
     cr_assert(sup_json_is(out, "/system/ip_local_port_range", "\"32768 60999\""), "%s", out);
-    cr_assert_eq(json_num(out, "/system/tcp_tw_reuse"), 2, "%s", out);
-    cr_assert_eq(json_num(out, "/system/somaxconn"), 4096, "%s", out);
-    cr_assert_eq(json_num(out, "/system/ulimit_n"), 20000, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/system/tcp_tw_reuse"), 2, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/system/somaxconn"), 4096, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/system/ulimit_n"), 20000, "%s", out);
     cr_assert_eq(out[strlen(out) - 1], '\n');
     cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "one line");
     free(out);
