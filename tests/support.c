@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -703,4 +704,16 @@ char *sup_usage_text(void (*usage)(FILE *))
     usage(f);
     cr_assert_eq(fclose(f), 0, "fclose: %s", strerror(errno));
     return text;
+}
+
+int sup_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    cr_assert_not_null(d, "opendir /proc/self/fd: %s", strerror(errno));
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
 }

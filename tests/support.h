@@ -110,6 +110,9 @@ struct args_opt;
  * with a short letter as "-c, --long".  Fails when the table is empty. */
 void sup_expect_every_flag(const char *text, const struct args_opt *(*row_at)(size_t));
 
+/* How many descriptors this process has open (asserts on failure). */
+int sup_count_fds(void);
+
 /* What usage writes to a FILE, as a malloc'ed string (asserts on failure). */
 char *sup_usage_text(void (*usage)(FILE *));
 

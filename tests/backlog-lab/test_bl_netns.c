@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bl_netns.h"
+#include "support.h"
 
 enum { DROPPED_PORT = 47001, OPEN_PORT = 47002 };
 
@@ -46,6 +47,8 @@ Test(bl_netns, pair_is_joined_by_veth_and_destroyed, .timeout = 60)
         cr_skip("bl_netns test skipped: needs root to create network namespaces");
     if (bl_netns_check(&ns, err, sizeof(err)) < 0)
         cr_skip("bl_netns test skipped: %s", err);
+    int fds = sup_count_fds();
+
     cr_assert_eq(bl_netns_create(&ns, DROPPED_PORT, DROPPED_PORT, err, sizeof(err)), 0,
                  "%s", err);
     cr_assert(ns.orig >= 0 && ns.srv >= 0 && ns.cli >= 0);
@@ -72,5 +75,6 @@ Test(bl_netns, pair_is_joined_by_veth_and_destroyed, .timeout = 60)
     cr_assert(strstr(err, "failed") != NULL && strstr(err, ns.ip) != NULL, "%s", err);
 
     bl_netns_destroy(&ns);
-    cr_assert(ns.orig == -1 && ns.srv == -1 && ns.cli == -1, "descriptors not released");
+    cr_assert(ns.orig == -1 && ns.srv == -1 && ns.cli == -1, "descriptors not forgotten");
+    cr_assert_eq(sup_count_fds(), fds, "namespace descriptors left open");
 }

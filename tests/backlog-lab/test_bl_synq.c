@@ -3,7 +3,6 @@
  * (tests/backlog-lab/install-tools.sh, apt-get), otherwise it is skipped with a
  * message.  The namespace's counters are its own, so here they are exact. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +36,6 @@ static void need_namespaces(struct bl_netns *ns)
     }
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    cr_assert_not_null(d);
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n;
-}
-
 static void quick_opts(struct bl_opts *o)
 {
     char err[256];
@@ -66,7 +53,7 @@ Test(bl_synq, half_open_queue_fills_and_stops, .timeout = 400)
     struct bl_synq_phase ph[2];
     struct bl_err why;
     char err[512];
-    int fds = count_fds();
+    int fds = sup_count_fds();
 
     need_namespaces(&ns);
     quick_opts(&o);
@@ -75,7 +62,7 @@ Test(bl_synq, half_open_queue_fills_and_stops, .timeout = 400)
     cr_assert_eq(bl_synq_phase(&ns, 0, 0, &o, &ph[0], &why), 0, "%s", why.call);
     cr_assert_eq(bl_synq_phase(&ns, 1, 1, &o, &ph[1], &why), 0, "%s", why.call);
     bl_netns_destroy(&ns);
-    cr_assert_eq(count_fds(), fds, "namespace or socket descriptors left open");
+    cr_assert_eq(sup_count_fds(), fds, "namespace or socket descriptors left open");
 
     for (int i = 0; i < 2; i++) {
         const struct bl_synq_phase *p = &ph[i];
