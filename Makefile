@@ -10,9 +10,10 @@
 #
 # A program's modules (its folder less its entry point) form its own archive,
 # $(O)/FOLDER/NAME.a; the program links its entry point, that archive and
-# libcommon.a.  Sources are compiled with -Iinclude only: a file finds the
-# headers beside it and the shared layer's, so a tool that includes one of
-# echod's headers does not build.  Each test folder is one Criterion suite
+# libcommon.a.  Program and lib sources are compiled with -Iinclude only: a
+# file finds the headers beside it and the shared layer's, so a tool that
+# includes one of echod's headers does not build.  Test files also see
+# tests/ and the folder of the program they test.  Each test folder is one Criterion suite
 # linked against exactly what it tests, so a module is tested as its program
 # uses it.
 #

@@ -25,7 +25,8 @@ int os_raise_nofile(uint64_t *soft, uint64_t *hard);
  * such as "/proc/sys/net/ipv4/ip_local_port_range" (the calling thread's
  * network namespace) into v.  Returns how many were read (at least 1), or
  * -errno: that of open/read, or -EINVAL when the file holds anything but
- * numbers. */
+ * numbers or a number overflows a long.  Only the first 255 bytes are
+ * read: enough for every sysctl the toolkit reads. */
 int os_read_sysctl(const char *path, long *v, int max);
 
 #endif

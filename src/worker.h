@@ -56,10 +56,11 @@ void worker_kick(struct worker *w);
 void worker_join(struct worker *w);
 
 /* Takes fd, a connected nonblocking stream socket, as a new connection,
- * exactly as if the listener had just accepted it: counted, refused past
- * --max-conns, registered with epoll.  Only the worker's own thread may
- * call it, or any thread while the worker's thread is not running; tests
- * hand a worker socketpairs this way. */
+ * as if the listener had just accepted it: counted, refused past
+ * --max-conns, registered with epoll (but not counted against
+ * --accept-rate, which paces the listener's own accepts).  Only the
+ * worker's own thread may call it, or any thread while the worker's thread
+ * is not running; tests hand a worker socketpairs this way. */
 void worker_adopt(struct worker *w, int fd);
 
 /* Runs one loop turn (see worker.c) in the calling thread, for a worker

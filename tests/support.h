@@ -139,7 +139,8 @@ void sup_procs_fini(void);
  * not start. */
 void sup_start_echod(struct sup_proc *p, char *target, const char *const args[]);
 
-/* The number after " key=" in echod's output (its final summary), or -1. */
+/* The number after the first " key=" in echod's output, or -1: the final
+ * summary when no stats line (SIGUSR1, --stats-interval) came before it. */
 long long sup_echod_num(const char *out, const char *key);
 
 /* Fills argv, room for n pointers, with argv0 and the NULL-ended list

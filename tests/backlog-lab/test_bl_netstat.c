@@ -25,7 +25,7 @@ static struct bl_netstat_snap *snap_new(void)
     return s;
 }
 
-Test(netstat, parses_fixture_by_group_and_name)
+Test(bl_netstat, parses_fixture_by_group_and_name)
 {
     struct bl_netstat_snap *s = snap_new();
     int64_t v;
@@ -43,7 +43,7 @@ Test(netstat, parses_fixture_by_group_and_name)
     free(s);
 }
 
-Test(netstat, appends_snmp_and_keeps_negative_values)
+Test(bl_netstat, appends_snmp_and_keeps_negative_values)
 {
     struct bl_netstat_snap *s = snap_new();
     int64_t v;
@@ -57,7 +57,7 @@ Test(netstat, appends_snmp_and_keeps_negative_values)
     free(s);
 }
 
-Test(netstat, listen_deltas_name_every_counter_and_mark_missing_ones)
+Test(bl_netstat, listen_deltas_name_every_counter_and_mark_missing_ones)
 {
     struct bl_netstat_snap *a = snap_new(), *b = snap_new();
     int64_t d[BL_NETSTAT_NLISTEN];
@@ -79,7 +79,7 @@ Test(netstat, listen_deltas_name_every_counter_and_mark_missing_ones)
     free(b);
 }
 
-Test(netstat, rejects_mismatched_lines)
+Test(bl_netstat, rejects_mismatched_lines)
 {
     const char *bad[] = {
         "TcpExt: A B\nTcpExt: 1\n",           /* fewer values */
@@ -97,7 +97,7 @@ Test(netstat, rejects_mismatched_lines)
     }
 }
 
-Test(netstat, delta_between_snapshots)
+Test(bl_netstat, delta_between_snapshots)
 {
     struct bl_netstat_snap *a = snap_new(), *b = snap_new();
     int64_t d;
@@ -111,7 +111,7 @@ Test(netstat, delta_between_snapshots)
     free(b);
 }
 
-Test(netstat, reads_live_files_again_and_again)
+Test(bl_netstat, reads_live_files_again_and_again)
 {
     struct bl_netstat_snap *a = snap_new(), *b = snap_new();
     int nfd, sfd;

@@ -41,7 +41,7 @@ static void assert_queue(int nl, int lfd, uint16_t port, uint32_t len, uint32_t 
     cr_assert_eq(tlimit, limit);
 }
 
-Test(sockdiag, accept_queue_of_a_known_listener, .timeout = 20)
+Test(bl_sockdiag, accept_queue_of_a_known_listener, .timeout = 20)
 {
     uint16_t port;
     int lfd = listener(8, &port);
@@ -65,7 +65,7 @@ Test(sockdiag, accept_queue_of_a_known_listener, .timeout = 20)
     close(nl);
 }
 
-Test(sockdiag, no_listener_on_port)
+Test(bl_sockdiag, no_listener_on_port)
 {
     uint16_t port;
     int lfd = listener(1, &port);
@@ -79,7 +79,7 @@ Test(sockdiag, no_listener_on_port)
     close(nl);
 }
 
-Test(sockdiag, address_filter_matches_wildcard_and_exact)
+Test(bl_sockdiag, address_filter_matches_wildcard_and_exact)
 {
     uint16_t port;
     int lfd = listener(3, &port);
@@ -116,7 +116,7 @@ static int stop_cb(const struct bl_sockdiag_entry *e, void *arg)
     return 7;
 }
 
-Test(sockdiag, dump_children_and_stop_early, .timeout = 20)
+Test(bl_sockdiag, dump_children_and_stop_early, .timeout = 20)
 {
     uint16_t port;
     int lfd = listener(4, &port);

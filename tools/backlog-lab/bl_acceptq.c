@@ -100,7 +100,8 @@ static int lab_open(struct lab *l, int backlog)
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
-        os_close(*fd); /* sockets we only read from: nothing to flush */
+        os_close(*fd); /* the lab's own sockets, closed when their run is over:
+                        * nothing is waiting to be sent that it still needs */
     *fd = -1;
 }
 
@@ -343,11 +344,12 @@ static int measure_settle(struct lab *l)
     if (bl_sockdiag_port_queues(l->nl, NULL, l->port, &q) < 0)
         return bl_err_set(l->err, errno, "inet_diag dump");
     if (bl_sockdiag_listener_info(l->lfd, &r->info_len, &r->info_limit) < 0)
-        return bl_err_set(l->err, errno, "getsockopt(TCP_INFO) of the listener");
+        return bl_err_set(l->err, errno, errno == EINVAL ? "TCP_INFO: the listener is not in LISTEN"
+                                                         : "getsockopt(TCP_INFO) of the listener");
     r->diag_len = q.accept_len;
     r->diag_limit = q.accept_limit;
     if (bl_sockdiag_dump(l->nl, l->port, (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_RECV),
-                      server_side_cb, l) < 0)
+                         server_side_cb, l) < 0)
         return bl_err_set(l->err, errno, "inet_diag dump");
     for (int i = 0; i < r->nclients; i++) {
         struct bl_client *c = &r->clients[i];

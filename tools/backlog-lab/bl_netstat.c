@@ -214,7 +214,7 @@ int bl_netstat_read(int netstat_fd, int snmp_fd, struct bl_netstat_snap *s)
 }
 
 int bl_netstat_get(const struct bl_netstat_snap *s, const char *group,
-                const char *name, int64_t *out)
+                   const char *name, int64_t *out)
 {
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->c[i].name, name) == 0 &&
@@ -227,8 +227,8 @@ int bl_netstat_get(const struct bl_netstat_snap *s, const char *group,
 }
 
 int bl_netstat_delta(const struct bl_netstat_snap *before,
-                  const struct bl_netstat_snap *after, const char *group,
-                  const char *name, int64_t *out)
+                     const struct bl_netstat_snap *after, const char *group,
+                     const char *name, int64_t *out)
 {
     int64_t a, b;
 
@@ -240,8 +240,8 @@ int bl_netstat_delta(const struct bl_netstat_snap *before,
 }
 
 void bl_netstat_listen_deltas(const struct bl_netstat_snap *before,
-                           const struct bl_netstat_snap *after,
-                           int64_t out[BL_NETSTAT_NLISTEN])
+                              const struct bl_netstat_snap *after,
+                              int64_t out[BL_NETSTAT_NLISTEN])
 {
     for (int k = 0; k < BL_NETSTAT_NLISTEN; k++)
         if (bl_netstat_delta(before, after, "TcpExt", bl_netstat_listen_counters[k], &out[k]) < 0)

@@ -58,22 +58,23 @@ int bl_netstat_read(int netstat_fd, int snmp_fd, struct bl_netstat_snap *s);
 
 struct bl_err;
 
-/* What every experiment does first: bl_netstat_open, then the snapshot
- * `before` that its deltas start from.  On failure returns -1 with the
- * failing step ("opening ..." or "reading ...") recorded in e; the files
- * that did open stay in *netstat_fd / *snmp_fd for bl_netstat_close. */
+/* What accept-queue, syn-queue and observe do first: bl_netstat_open,
+ * then the snapshot `before` that their deltas start from.  On failure
+ * returns -1 with the failing step ("opening ..." or "reading ...")
+ * recorded in e.  After a failed open both descriptors are -1; after a
+ * failed read both are open, for bl_netstat_close. */
 int bl_netstat_begin(int *netstat_fd, int *snmp_fd, struct bl_netstat_snap *before,
                      struct bl_err *e);
 
 /* The value of group/name in s; fails with ENOENT when it is absent (an
  * older kernel may lack a counter). */
 int bl_netstat_get(const struct bl_netstat_snap *s, const char *group,
-                const char *name, int64_t *out);
+                   const char *name, int64_t *out);
 
 /* after - before for group/name; fails with ENOENT when either lacks it. */
 int bl_netstat_delta(const struct bl_netstat_snap *before,
-                  const struct bl_netstat_snap *after, const char *group,
-                  const char *name, int64_t *out);
+                     const struct bl_netstat_snap *after, const char *group,
+                     const char *name, int64_t *out);
 
 /* The TcpExt counters that concern listen queues, in the order the lab
  * prints them; NULL-terminated after BL_NETSTAT_NLISTEN names. */
@@ -83,7 +84,7 @@ extern const char *const bl_netstat_listen_counters[];
 /* after - before for each of bl_netstat_listen_counters, into out[]; -1 for
  * a counter that either snapshot lacks. */
 void bl_netstat_listen_deltas(const struct bl_netstat_snap *before,
-                           const struct bl_netstat_snap *after,
-                           int64_t out[BL_NETSTAT_NLISTEN]);
+                              const struct bl_netstat_snap *after,
+                              int64_t out[BL_NETSTAT_NLISTEN]);
 
 #endif

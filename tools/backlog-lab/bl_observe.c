@@ -63,7 +63,7 @@ static int take(struct observer *ob, double t_s)
     struct obs_sample *s = &ob->samples[ob->n];
     s->t_s = t_s;
     if (bl_sockdiag_port_queues(ob->nl, (const struct sockaddr *)&ob->o->target, ob->port,
-                             &s->q) < 0)
+                                &s->q) < 0)
         return bl_err_set(&ob->err, errno, "inet_diag dump");
     if (bl_netstat_read(ob->nfd, ob->sfd, ob->now) < 0)
         return bl_err_set(&ob->err, errno, "reading " BL_NETSTAT_FILES);

@@ -139,7 +139,7 @@ static int read_answer(int nl, uint16_t port, bl_sockdiag_cb cb, void *arg)
 }
 
 int bl_sockdiag_dump(int nl, uint16_t port, uint32_t states, bl_sockdiag_cb cb,
-                  void *arg)
+                     void *arg)
 {
     static const int families[] = { AF_INET, AF_INET6 };
 
@@ -198,7 +198,7 @@ static int queues_cb(const struct bl_sockdiag_entry *e, void *arg)
 }
 
 int bl_sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
-                         struct bl_sockdiag_queues *q)
+                            struct bl_sockdiag_queues *q)
 {
     struct queues_arg qa = { addr, q };
 
@@ -206,7 +206,7 @@ int bl_sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
     if (addr != NULL && is_wildcard(addr))
         qa.addr = NULL;
     return bl_sockdiag_dump(nl, port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
-                         queues_cb, &qa);
+                            queues_cb, &qa);
 }
 
 static int get_info(int fd, struct tcp_info *ti)

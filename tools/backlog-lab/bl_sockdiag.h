@@ -54,15 +54,16 @@ int bl_sockdiag_open(void);
  * every port) and whose state bit is set in states, calling cb for each;
  * a nonzero return from cb stops the dump and is returned. */
 int bl_sockdiag_dump(int nl, uint16_t port, uint32_t states, bl_sockdiag_cb cb,
-                  void *arg);
+                     void *arg);
 
 /* Fills q for the listeners on port whose local address is addr or a
  * wildcard (addr NULL, or itself a wildcard: every listener on port). */
 int bl_sockdiag_port_queues(int nl, const struct sockaddr *addr, uint16_t port,
-                         struct bl_sockdiag_queues *q);
+                            struct bl_sockdiag_queues *q);
 
 /* TCP_INFO on a listening socket: *len = tcpi_unacked (accept-queue
- * length), *limit = tcpi_sacked (its limit). */
+ * length), *limit = tcpi_sacked (its limit).  Fails with getsockopt's
+ * errno, or EINVAL when the socket is not in LISTEN. */
 int bl_sockdiag_listener_info(int fd, uint32_t *len, uint32_t *limit);
 
 /* TCP_INFO on any TCP socket: its state and total retransmissions. */

@@ -252,7 +252,7 @@ static int take_sample(struct synq_lab *l)
         s->established += l->cl[i].established;
     }
     if (bl_sockdiag_dump(l->nl, ph->port, (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV),
-                      sample_cb, &sc) < 0)
+                         sample_cb, &sc) < 0)
         return bl_err_set(l->err, errno, "inet_diag dump");
     for (int i = 0; i < l->started; i++) {
         struct synq_client *c = &l->cl[i];

@@ -3,7 +3,7 @@
  * Bucket i below 2 * TL_HIST_SUB_COUNT holds the single value i (the first two
  * groups share exponent 0); above, i = e * TL_HIST_SUB_COUNT + s with the
  * sub-bucket s in [TL_HIST_SUB_COUNT, 2 * TL_HIST_SUB_COUNT) holds the values
- * [s << e, (s + 1) << e).  tl_hist_index in hist.h is the inverse.
+ * [s << e, (s + 1) << e).  tl_hist_index in tl_hist.h is the inverse.
  */
 #include "tl_hist.h"
 
