@@ -252,21 +252,21 @@ static void set_defaults(struct options *o)
 static int apply(const struct args *a, enum args_kind kind, struct options *o,
                  const struct args_msg *m)
 {
-    const struct opt_def *d = &opt_table[a->index];
-    const struct setting s = { o, m, d->arg.name };
-
     switch (kind) {
-    case ARGS_OPTION:
+    case ARGS_OPTION: {
+        const struct opt_def *d = &opt_table[a->index];
+        const struct setting s = { o, m, d->arg.name };
         return d->set(&s, a->value);
+    }
     case ARGS_POSITIONAL:
         return args_fail(m, NULL, "'%s': unexpected argument (echod takes only options)",
                          a->arg);
     case ARGS_UNKNOWN:
         return args_fail(m, a->flag, "unknown option (see --help)");
     case ARGS_NO_VALUE:
-        return args_fail(m, d->arg.name, "takes no value");
+        return args_fail(m, a->opt->name, "takes no value");
     case ARGS_NEEDS_VALUE:
-        return args_fail(m, d->arg.name, "needs a value");
+        return args_fail(m, a->opt->name, "needs a value");
     case ARGS_END:
         break;
     }

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     tl_sys_read(&sys);
     if ((rc = os_raise_nofile(&sys.nofile, &sys.nofile_hard)) < 0)
         fprintf(stderr, "tcpload: cannot raise the open-file limit: %s\n", strerror(-rc));
-    if (o.conns + 64 > sys.nofile)
+    if (sys.nofile > 0 && o.conns + 64 > sys.nofile) /* 0: the limit is unknown */
         fprintf(stderr, "tcpload: -c %lu is close to or above the open-file limit %lu; "
                 "connections beyond it fail with EMFILE\n", (unsigned long)o.conns,
                 (unsigned long)sys.nofile);
