@@ -656,8 +656,10 @@ int sup_vargv(char *argv[], int n, const char *argv0, const char *first, va_list
     int argc = 0;
 
     argv[argc++] = (char *)argv0;
-    for (const char *a = first; a != NULL && argc < n - 1; a = va_arg(ap, const char *))
+    for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
+        cr_assert_lt(argc, n - 1, "more than %d arguments", n - 2);
         argv[argc++] = (char *)a;
+    }
     argv[argc] = NULL;
     return argc;
 }
@@ -682,7 +684,8 @@ int sup_lab(char **out, char **err, int timeout_ms, const char *const args[])
     char *argv[24] = { path };
     int n = 1;
 
-    while (args[n - 1] != NULL && n < 23) {
+    while (args[n - 1] != NULL) {
+        cr_assert_lt(n, 23, "more than 22 arguments");
         argv[n] = (char *)args[n - 1];
         n++;
     }

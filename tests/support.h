@@ -144,8 +144,8 @@ void sup_start_echod(struct sup_proc *p, char *target, const char *const args[])
 long long sup_echod_num(const char *out, const char *key);
 
 /* Fills argv, room for n pointers, with argv0 and the NULL-ended list
- * that starts at first and goes on in ap (at most n - 2 of it), then
- * NULL.  Returns the number of arguments, argv0 included. */
+ * that starts at first and goes on in ap (the test fails past n - 2 of it),
+ * then NULL.  Returns the number of arguments, argv0 included. */
 int sup_vargv(char *argv[], int n, const char *argv0, const char *first, va_list ap);
 
 /* Runs $TOOLKIT_BIN/tcpload with a NULL-ended argument list (at most 62),
