@@ -63,6 +63,8 @@ enum conn_flag {
 enum conn_result {
     CONN_WAIT, /* nothing to do until its next epoll event */
     CONN_MORE, /* budget spent with input left: serve again after the others */
+    CONN_MEMWAIT, /* would read, owes nothing, and the pool's budget is spent:
+                     serve again (events 0) once the pool's read unit is not 0 */
     CONN_DONE, /* closed (state CLOSED); the worker releases the slot */
 };
 
@@ -81,9 +83,10 @@ extern const struct conn_sock_ops conn_sys_ops;
 /* What a worker shares with all its connections. */
 struct conn_env {
     const struct conn_sock_ops *ops;
-    struct pool *pool;            /* ring buffers, pool->buf_size bytes each */
+    struct pool *pool;            /* ring buffers: small and large, under a budget */
     struct stats_counters *stats; /* the worker's counters */
-    uint8_t *scratch;             /* reads land here while nothing is owed (pool->buf_size bytes) */
+    uint8_t *scratch;             /* reads land here while nothing is owed (the
+                                     pool's largest class: its read unit at most) */
     const char *banner;           /* hello mode */
     uint32_t banner_len;
     uint32_t budget;              /* bytes read per connection per turn */
@@ -109,8 +112,9 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e);
 
 /* Runs an open connection after epoll reported events (EPOLLIN, EPOLLOUT,
  * EPOLLRDHUP, EPOLLHUP, EPOLLERR), or with events 0 to continue after a
- * CONN_MORE.  Reads and writes as far as readiness and the budget allow;
- * when env->stopping, closes the connection once it owes nothing. */
+ * CONN_MORE or a CONN_MEMWAIT.  Reads and writes as far as readiness, the
+ * budget and the pool allow; when env->stopping, closes the connection
+ * once it owes nothing. */
 enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events);
 
 /* Closes an open connection now, dropping whatever it still owed. */

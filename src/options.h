@@ -22,6 +22,7 @@ struct args_opt;
 #define OPTIONS_MAX_WORKERS 1024
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
 #define OPTIONS_RATE_UNLIMITED UINT64_MAX /* --accept-rate not given */
+#define OPTIONS_BUFFER_MEMORY (64ULL << 20) /* --buffer-memory default, at least */
 
 enum options_mode {
     OPTIONS_MODE_ECHO,    /* send every byte back */
@@ -35,6 +36,7 @@ struct options {
     unsigned workers;              /* -w/--workers: worker threads */
     int backlog;                   /* -b/--backlog: listen(2) backlog */
     uint32_t buffer_size;          /* --buffer-size: ring bytes per connection, power of two */
+    uint64_t buffer_memory;        /* --buffer-memory: pool buffer bytes, all workers together */
     enum options_mode mode;        /* --mode */
     char banner[OPTIONS_BANNER_MAX]; /* --banner, escapes decoded (not NUL-ended) */
     uint32_t banner_len;

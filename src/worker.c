@@ -10,8 +10,18 @@
  *      so one flooding peer cannot starve the others);
  *   5. fire due idle timers;
  *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
- *   7. release the slots of connections closed during the turn (not
+ *   7. if the pool can lend a buffer again, move the connections waiting
+ *      for memory to the ready list (served next turn);
+ *   8. release the slots of connections closed during the turn (not
  *      earlier: a later event of the same batch may still name them).
+ *
+ * Memory: a connection that owes nothing reads into the worker's scratch
+ * buffer; what a short write leaves over goes into a pool buffer (see
+ * pool.h) under the worker's share of --buffer-memory.  When the share is
+ * spent, a connection that would read waits on the memory list (its input
+ * stays in the kernel, which slows its sender): it costs nothing while
+ * waiting, and it is resumed as soon as another connection of the worker
+ * gives a buffer back, which only a connection's own progress can do.
  *
  * Idle timeouts are re-armed lazily: a connection records the loop time of
  * its last byte (a plain store), and only when its timer fires does the
@@ -48,7 +58,6 @@
 
 #define TAG_WAKE 1u   /* epoll data of the eventfd; connections use pointers */
 #define TAG_LISTEN 2u /* epoll data of the listen socket */
-#define POOL_MAX_FREE 64
 
 struct worker {
     struct stats_counters stats;    /* first, so it starts a cache line */
@@ -67,6 +76,9 @@ struct worker {
     struct conn *ready_head;        /* budget spent, input left: FIFO */
     struct conn *ready_tail;
     size_t ready_len;
+    struct conn *memwait_head;      /* waiting for the pool: FIFO */
+    struct conn *memwait_tail;
+    size_t memwait_len;
     struct conn *closed;            /* closed this turn; released at its end */
     uint64_t active;                /* open connections */
     uint64_t start_ns;
@@ -87,23 +99,44 @@ static void tick(struct worker *w)
 
 /* ---- connection bookkeeping ---- */
 
-static void enqueue_ready(struct worker *w, struct conn *c)
+/* Appends c to a FIFO (the ready or the memory list) unless it is on one
+ * already.  Both lists link through c->next under CONN_QUEUED. */
+static void enqueue(struct conn **head, struct conn **tail, size_t *len, struct conn *c)
 {
     if (c->flags & CONN_QUEUED)
         return;
     c->flags |= CONN_QUEUED;
     c->next = NULL;
-    if (w->ready_tail != NULL)
-        w->ready_tail->next = c;
+    if (*tail != NULL)
+        (*tail)->next = c;
     else
-        w->ready_head = c;
-    w->ready_tail = c;
-    w->ready_len++;
+        *head = c;
+    *tail = c;
+    (*len)++;
+}
+
+static void enqueue_ready(struct worker *w, struct conn *c)
+{
+    enqueue(&w->ready_head, &w->ready_tail, &w->ready_len, c);
+}
+
+/* The pool can lend again: the whole memory list joins the ready list's
+ * tail.  One that finds the budget spent again goes back to wait. */
+static void resume_memwait(struct worker *w)
+{
+    if (w->ready_tail != NULL)
+        w->ready_tail->next = w->memwait_head;
+    else
+        w->ready_head = w->memwait_head;
+    w->ready_tail = w->memwait_tail;
+    w->ready_len += w->memwait_len;
+    w->memwait_head = w->memwait_tail = NULL;
+    w->memwait_len = 0;
 }
 
 /* A connection has just closed: forget its timer and count it.  Its slot
- * goes on the closed list, unless it sits on the ready list, which hands
- * it over when it reaches it. */
+ * goes on the closed list, unless it sits on the ready or the memory list,
+ * which hands it over when it reaches it. */
 static void on_closed(struct worker *w, struct conn *c)
 {
     timer_disarm(&w->wheel, &c->timer);
@@ -125,6 +158,8 @@ static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
         return;
     if (r == CONN_MORE)
         enqueue_ready(w, c);
+    else if (r == CONN_MEMWAIT)
+        enqueue(&w->memwait_head, &w->memwait_tail, &w->memwait_len, c);
     else
         on_closed(w, c);
 }
@@ -396,6 +431,8 @@ static void turn(struct worker *w)
     accept_some(w);
     if (w->stopping && w->now_ms >= w->grace_end_ms)
         close_all(w, STATS_GRACE_CLOSED);
+    if (w->memwait_head != NULL && w->pool.read_unit > 0)
+        resume_memwait(w);
     release_closed(w);
 }
 
@@ -441,6 +478,11 @@ static void *worker_main(void *arg)
 
 /* ---- life cycle ---- */
 
+uint32_t worker_read_unit(const struct options *o)
+{
+    return o->buffer_size > WORKER_READ_UNIT ? o->buffer_size : WORKER_READ_UNIT;
+}
+
 /* Slot width of the idle wheel: 1/32 of the timeout, 1 ms to 1 s. */
 static uint64_t wheel_tick_ms(uint64_t idle_ms)
 {
@@ -457,7 +499,7 @@ static void init_env(struct worker *w)
     w->env.stats = &w->stats;
     w->env.banner = o->banner;
     w->env.banner_len = o->banner_len;
-    w->env.budget = o->buffer_size > WORKER_MIN_BUDGET ? o->buffer_size : WORKER_MIN_BUDGET;
+    w->env.budget = WORKER_TURN_BUDGET;
     w->env.mode = o->mode;
 }
 
@@ -504,7 +546,8 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
     w->epfd = w->wake_fd = w->listener.reserve_fd = -1;
     w->start_ns = clock_now_ns();
     tick(w);
-    pool_init(&w->pool, o->buffer_size, POOL_MAX_FREE);
+    pool_init(&w->pool, o->buffer_size, worker_read_unit(o), WORKER_LARGE_BUFFERS,
+              o->buffer_memory / o->workers);
     slab_init(&w->slab, sizeof(struct conn));
     timer_init(&w->wheel, wheel_tick_ms(o->idle_timeout_ms), w->now_ms);
     init_env(w);
@@ -512,7 +555,7 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
         w->rate_limited = 1;
         listener_rate_init(&w->rate, o->accept_rate, w->now_ns);
     }
-    w->env.scratch = malloc(o->buffer_size);
+    w->env.scratch = malloc(worker_read_unit(o));
     if (w->env.scratch == NULL) {
         snprintf(err, errlen, "worker %u: out of memory", cfg->index);
         worker_destroy(w);

@@ -20,7 +20,9 @@ struct conn_sock_ops;
 
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
-#define WORKER_MIN_BUDGET (64u * 1024) /* bytes read per connection per turn, at least */
+#define WORKER_TURN_BUDGET (256u * 1024) /* bytes read per connection per turn */
+#define WORKER_READ_UNIT (256u * 1024)   /* the most one read takes while nothing is owed */
+#define WORKER_LARGE_BUFFERS 4           /* read-unit buffers a worker lends at most */
 
 /* Written by the main thread; each field is read with a relaxed atomic
  * load after a worker_kick. */
@@ -70,6 +72,10 @@ void worker_adopt(struct worker *w, int fd);
  * left, 0 once it is stopping with no connection open (where its thread
  * would end). */
 int worker_turn(struct worker *w);
+
+/* The scratch buffer's size and the largest buffer a connection may hold:
+ * max(WORKER_READ_UNIT, --buffer-size). */
+uint32_t worker_read_unit(const struct options *o);
 
 /* The worker's counters, for the main thread to read. */
 const struct stats_counters *worker_stats(const struct worker *w);

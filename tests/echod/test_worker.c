@@ -115,35 +115,69 @@ static short peer_events(int fd)
     return p.revents;
 }
 
-/* ---- a socket table that logs which descriptor each read was for ---- */
+/* ---- the log of which descriptor each read was for ---- */
 
 static int read_log[MAX_READS];
 static size_t nreads;
-
-static ssize_t logged_read(int fd, const struct iovec *iov, int iovcnt)
-{
-    cr_assert_lt(nreads, MAX_READS);
-    read_log[nreads++] = fd;
-    return readv(fd, iov, iovcnt);
-}
-
-static ssize_t real_write(int fd, const struct iovec *iov, int iovcnt)
-{
-    struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-    return sendmsg(fd, &msg, MSG_NOSIGNAL);
-}
 
 static int real_shutdown_write(int fd)
 {
     return shutdown(fd, SHUT_WR);
 }
 
-static const struct conn_sock_ops logging_ops = {
-    .read = logged_read,
-    .write = real_write,
+/* ---- a socket table with virtual input: each descriptor has a number of
+ * bytes queued that only the fake knows (epoll edges come from one real
+ * byte the test sends), and every write is taken whole ---- */
+
+static size_t virt_left[1024];   /* by descriptor: bytes still to read */
+static size_t virt_read[1024];   /* by descriptor: bytes read so far */
+
+static ssize_t virt_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    size_t got = 0;
+
+    cr_assert_lt(fd, 1024);
+    cr_assert_lt(nreads, MAX_READS);
+    read_log[nreads++] = fd;
+    for (int i = 0; i < iovcnt; i++)
+        got += iov[i].iov_len;
+    if (got > virt_left[fd])
+        got = virt_left[fd];
+    if (got == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    memset(iov[0].iov_base, 'v', got < iov[0].iov_len ? got : iov[0].iov_len);
+    virt_left[fd] -= got;
+    virt_read[fd] += got;
+    return (ssize_t)got;
+}
+
+static ssize_t sink_write(int fd, const struct iovec *iov, int iovcnt)
+{
+    size_t put = 0;
+
+    (void)fd;
+    for (int i = 0; i < iovcnt; i++)
+        put += iov[i].iov_len;
+    return (ssize_t)put;
+}
+
+static const struct conn_sock_ops virtual_ops = {
+    .read = virt_readv,
+    .write = sink_write,
     .shutdown_write = real_shutdown_write,
     .close = close,
 };
+
+/* Queues len virtual bytes for the worker's end fd and sends the peer's
+ * one real byte that makes epoll report it. */
+static void virt_send(int peer, int fd, size_t len)
+{
+    virt_left[fd] = len;
+    virt_read[fd] = 0;
+    cr_assert_eq(send(peer, "!", 1, MSG_NOSIGNAL), 1);
+}
 
 /* The descriptors read in read_log[from..to-1], each once, in the order of
  * their first read, into order[NCONN].  Returns how many. */
@@ -173,13 +207,13 @@ static int read_order(size_t from, size_t to, int order[NCONN])
 Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
 {
     struct rig r;
-    const size_t budget = WORKER_MIN_BUDGET; /* BUF is below it */
-    const size_t reads_per_budget = budget / BUF;
+    const size_t budget = WORKER_TURN_BUDGET;
+    const size_t reads_per_budget = budget / WORKER_READ_UNIT;
     size_t mark[4] = { 0 };
 
-    rig_open(&r, &logging_ops, 5000);
+    rig_open(&r, &virtual_ops, 5000);
     for (int i = 0; i < NCONN; i++) {
-        peer_send(r.peer[i], 2 * budget + BUF);
+        virt_send(r.peer[i], r.fd[i], 2 * budget + BUF);
         worker_adopt(r.w, r.fd[i]);
     }
     for (int t = 0; t < 3; t++) {
@@ -200,6 +234,8 @@ Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
     cr_assert_eq(mark[2] - mark[1], NCONN * reads_per_budget,
                  "turn 2 serves each connection one budget, once");
     cr_assert_eq(counter(&r, STATS_BYTES_IN), NCONN * (2 * budget + BUF));
+    for (int i = 0; i < NCONN; i++)
+        cr_assert_eq(virt_read[r.fd[i]], 2 * budget + BUF);
     rig_close(&r);
 }
 
