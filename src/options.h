@@ -21,6 +21,7 @@ struct args_opt;
 #define OPTIONS_DEFAULT_LISTEN "127.0.0.1:7007"
 #define OPTIONS_MAX_WORKERS 1024
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
+#define OPTIONS_DURATION_MAX_MS (24 * 3600 * 1000ULL) /* --grace, --stats-interval */
 #define OPTIONS_RATE_UNLIMITED UINT64_MAX /* --accept-rate not given */
 #define OPTIONS_BUFFER_MEMORY (64ULL << 20) /* --buffer-memory default, at least */
 
@@ -33,6 +34,7 @@ enum options_mode {
 struct options {
     struct sockaddr_storage addr;  /* --listen */
     socklen_t addr_len;
+    int listen_given;              /* --listen was on the command line */
     unsigned workers;              /* -w/--workers: worker threads */
     int backlog;                   /* -b/--backlog: listen(2) backlog */
     uint32_t buffer_size;          /* --buffer-size: ring bytes per connection, power of two */
@@ -49,6 +51,7 @@ struct options {
     int cpu_affinity;              /* --cpu-affinity: pin worker i to CPU i */
     int json;                      /* --json: stats lines as JSON */
     int shared_listener;           /* --shared-listener: one socket, EPOLLEXCLUSIVE */
+                                   /* (also set for inherited sockets, main.c) */
     int help;                      /* -h/--help given: print usage, exit 0 */
     int version;                   /* --version given: print version, exit 0 */
 };
