@@ -294,6 +294,19 @@ HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
     return 0;
 }
 
+/* Shortens the cnt iovecs in iov[2] to len bytes in all; returns the new
+ * count. */
+static int trim_iov(struct iovec iov[2], int cnt, size_t len)
+{
+    if (cnt == 0 || iov[0].iov_len >= len) {
+        if (cnt > 0)
+            iov[0].iov_len = len;
+        return cnt > 0 ? 1 : 0;
+    }
+    iov[1].iov_len = len - iov[0].iov_len;
+    return 2;
+}
+
 /* What fill found. */
 enum fill_result {
     FILL_AGAIN = 0,  /* look again: more may be done now */
@@ -304,11 +317,14 @@ enum fill_result {
     FILL_CLOSED = -1,
 };
 
-/* Reads once: into the scratch buffer, at most the pool's read unit, while
- * nothing is owed (then echo writes it straight back), else into the
- * ring's free space; takes what it read from *budget.  A short read clears
- * CONN_CAN_READ; a read of 0 (or a short read after EPOLLRDHUP) means the
- * peer's FIN: on to DRAINING.  A full ring means BACKPRESSURE. */
+/* Reads once, at most *budget bytes (> 0): into the scratch buffer, at
+ * most the pool's read unit, while nothing is owed (then echo writes it
+ * straight back), else into the ring's free space; takes what it read from
+ * *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
+ * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
+ * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
+ * bytes, which a stream socket answers with 0 at once, consuming nothing:
+ * the check for it stays off the per-message path. */
 HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *budget)
 {
     struct iovec iov[2];
@@ -317,8 +333,10 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
     size_t want = direct ? e->pool->read_unit : ring_free(&c->ring);
     ssize_t n;
 
-    if (__builtin_expect(want == 0, 0))
-        return FILL_MEMORY;
+    if (want > (uint64_t)*budget) {
+        want = (size_t)*budget;
+        cnt = trim_iov(iov, cnt, want);
+    }
 
     do
         n = direct ? sock_recv(e, c->fd, e->scratch, want) : sock_readv(e, c->fd, iov, cnt);
@@ -332,6 +350,8 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
         return FILL_EMPTY;
     }
     if (n == 0) {
+        if (__builtin_expect(want == 0, 0))
+            return FILL_MEMORY;
         c->flags = (uint8_t)((c->flags & ~CONN_CAN_READ) | CONN_PEER_FIN);
         conn_set_state(c, CONN_DRAINING);
         return FILL_AGAIN;
@@ -357,7 +377,7 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
 /* The loop behind conn_io; see the comment at the top of the file. */
 static enum conn_result serve(struct conn *c, const struct conn_env *e)
 {
-    int64_t budget = e->budget; /* may end below 0: the last read may overshoot */
+    int64_t budget = e->budget; /* no read takes more than what is left of it */
 
     for (;;) {
         if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
@@ -423,7 +443,7 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
     return send_banner(c, e);
 }
 
-enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events)
+void conn_note(struct conn *c, uint32_t events)
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->flags |= CONN_CAN_READ;
@@ -431,5 +451,10 @@ enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t even
         c->flags |= CONN_CAN_WRITE;
     if (events & EPOLLRDHUP)
         c->flags |= CONN_PEER_FIN;
+}
+
+enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events)
+{
+    conn_note(c, events);
     return serve(c, e);
 }

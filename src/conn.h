@@ -89,7 +89,7 @@ struct conn_env {
                                      pool's largest class: its read unit at most) */
     const char *banner;           /* hello mode */
     uint32_t banner_len;
-    uint32_t budget;              /* bytes read per connection per turn */
+    uint32_t budget;              /* bytes one conn_io may read: the worker's quantum */
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
     int stopping;                 /* shutdown: close connections that owe nothing */
@@ -116,6 +116,10 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e);
  * budget and the pool allow; when env->stopping, closes the connection
  * once it owes nothing. */
 enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events);
+
+/* Records what epoll reported for c without running it: for a connection
+ * that waits on one of the worker's lists and will be run from there. */
+void conn_note(struct conn *c, uint32_t events);
 
 /* Closes an open connection now, dropping whatever it still owed. */
 void conn_abort(struct conn *c, const struct conn_env *e);

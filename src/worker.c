@@ -4,9 +4,10 @@
  *   1. epoll_wait (timeout 0 while the ready list or the accept queue has
  *      work, else until the next timer, accept retry or grace deadline);
  *   2. read the clock once (every timestamp of the turn uses it);
- *   3. run the connections epoll reported, each up to its byte budget;
+ *   3. run the connections epoll reported, each up to its share of the
+ *      turn (below); one already on a list only notes its events;
  *   4. run the connections that were on the ready list before this turn
- *      (they used up their budget earlier: served after the fresh events,
+ *      (they used up their share earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
  *   5. fire due idle timers;
  *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
@@ -14,6 +15,15 @@
  *      for memory to the ready list (served next turn);
  *   8. release the slots of connections closed during the turn (not
  *      earlier: a later event of the same batch may still name them).
+ *
+ * Fairness: a turn reads at most about WORKER_TURN_BUDGET bytes, shared
+ * evenly by the connections active in it (the batch's events plus the
+ * ready list), and never less than WORKER_QUANTUM_MIN each.  A connection
+ * that used its whole share last turn (it is on the ready list) gets only
+ * WORKER_QUANTUM_MIN while fresh events wait, so a stream cannot take a
+ * turn from many small clients; alone, or beside other streams only, it
+ * gets the even share, and it is served every turn.  No read takes more
+ * than what is left of the share, so no connection ever exceeds it.
  *
  * Memory: a connection that owes nothing reads into the worker's scratch
  * buffer; what a short write leaves over goes into a pool buffer (see
@@ -73,7 +83,7 @@ struct worker {
     struct pool pool;
     struct slab slab;               /* struct conn slots */
     struct timer_wheel wheel;       /* idle timeouts */
-    struct conn *ready_head;        /* budget spent, input left: FIFO */
+    struct conn *ready_head;        /* share spent, input left: FIFO */
     struct conn *ready_tail;
     size_t ready_len;
     struct conn *memwait_head;      /* waiting for the pool: FIFO */
@@ -175,7 +185,7 @@ static void release_closed(struct worker *w)
 }
 
 /* Runs the first `count` connections of the ready list (those queued
- * before this turn's events). */
+ * before this turn's events), each with env.budget. */
 static void serve_ready(struct worker *w, size_t count)
 {
     while (count-- > 0) {
@@ -368,6 +378,8 @@ static void on_wake(struct worker *w)
 
 /* ---- the loop ---- */
 
+/* A connection on the ready or the memory list is run from there (the
+ * ready list later in this turn); its events are only noted. */
 static void dispatch(struct worker *w, const struct epoll_event *ev)
 {
     struct conn *c = ev->data.ptr;
@@ -377,9 +389,19 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
             on_wake(w);
         else
             w->accept_pending = 1;
+    } else if (__builtin_expect(c->flags & CONN_QUEUED, 0)) {
+        conn_note(c, ev->events);
     } else if (c->state != CONN_CLOSED) { /* closed earlier in this batch */
         settle(w, c, conn_io(c, &w->env, ev->events));
     }
+}
+
+/* The even share of a turn among `active` connections, within
+ * [WORKER_QUANTUM_MIN, WORKER_TURN_BUDGET]. */
+static uint32_t share(size_t active)
+{
+    size_t q = active > 0 ? WORKER_TURN_BUDGET / active : WORKER_TURN_BUDGET;
+    return q < WORKER_QUANTUM_MIN ? WORKER_QUANTUM_MIN : (uint32_t)q;
 }
 
 static int64_t earliest(int64_t t, uint64_t ms)
@@ -429,8 +451,11 @@ static void turn(struct worker *w)
     }
     tick(w);
     size_t queued = w->ready_len;
+    w->env.budget = share((size_t)n + queued);
     for (int i = 0; i < n; i++)
         dispatch(w, &w->events[i]);
+    if (n > 0)
+        w->env.budget = WORKER_QUANTUM_MIN; /* fresh events wait on the flooders */
     serve_ready(w, queued);
     if (w->wheel.armed > 0)
         timer_expire(&w->wheel, w->now_ms, on_idle_timer, w);

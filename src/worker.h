@@ -20,7 +20,8 @@ struct conn_sock_ops;
 
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
-#define WORKER_TURN_BUDGET (256u * 1024) /* bytes read per connection per turn */
+#define WORKER_TURN_BUDGET (4u << 20)    /* bytes a turn reads, shared by its connections */
+#define WORKER_QUANTUM_MIN (16u * 1024)  /* the least share; a waiting one's while others run */
 #define WORKER_READ_UNIT (256u * 1024)   /* the most one read takes while nothing is owed */
 #define WORKER_LARGE_BUFFERS 4           /* read-unit buffers a worker lends at most */
 

@@ -5,7 +5,8 @@
  * the loop one turn at a time with worker_turn, so they know exactly which
  * events each turn's epoll_wait returns; the grace test runs the worker's
  * own thread, as echod does.  Pinned here: connections that used up their
- * byte budget resume in FIFO order, a closed connection's slot is released
+ * share of a turn resume in FIFO order, a flooder gets at most its quantum
+ * while the others are served every turn, a closed connection's slot is released
  * only at the end of the turn, and a stop closes (and counts) every
  * connection still open when the grace period runs out.
  */
@@ -141,6 +142,8 @@ static ssize_t virt_readv(int fd, const struct iovec *iov, int iovcnt)
     read_log[nreads++] = fd;
     for (int i = 0; i < iovcnt; i++)
         got += iov[i].iov_len;
+    if (got == 0)
+        return 0; /* as a stream socket answers a read of nothing */
     if (got > virt_left[fd])
         got = virt_left[fd];
     if (got == 0) {
@@ -199,15 +202,16 @@ static int read_order(size_t from, size_t to, int order[NCONN])
 
 /* ---- the tests ---- */
 
-/* Every peer sends two budgets and one buffer more before the first turn:
- * each connection spends its budget in turn 1 and again in turn 2, and
+/* Every peer has two shares and one buffer more queued before the first
+ * turn (a share is the turn's budget split among the NCONN connections):
+ * each connection spends its share in turn 1 and again in turn 2, and
  * finishes in turn 3.  Nothing new arrives meanwhile, so turns 2 and 3
  * serve only the ready list, and must serve it in the order turn 1 filled
- * it, each connection once (one budget's worth of reads). */
+ * it, each connection once (one share's worth of reads). */
 Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
 {
     struct rig r;
-    const size_t budget = WORKER_TURN_BUDGET;
+    const size_t budget = WORKER_TURN_BUDGET / NCONN;
     const size_t reads_per_budget = budget / WORKER_READ_UNIT;
     size_t mark[4] = { 0 };
 
@@ -232,10 +236,48 @@ Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
                          t + 1, i, order[i], first[i]);
     }
     cr_assert_eq(mark[2] - mark[1], NCONN * reads_per_budget,
-                 "turn 2 serves each connection one budget, once");
+                 "turn 2 serves each connection one share, once");
     cr_assert_eq(counter(&r, STATS_BYTES_IN), NCONN * (2 * budget + BUF));
     for (int i = 0; i < NCONN; i++)
         cr_assert_eq(virt_read[r.fd[i]], 2 * budget + BUF);
+    rig_close(&r);
+}
+
+/* NCONN - 1 small clients and one flooder with more input than any turn
+ * reads.  While the small clients send, every turn serves each of them
+ * (their whole message) and gives the flooder, which used its whole share
+ * the turn before, at most WORKER_QUANTUM_MIN, and some of it; in a turn
+ * with no small client it gets the whole turn's share.  It is served every
+ * turn. */
+Test(worker, flooder_gets_at_most_its_quantum_while_others_are_served, .timeout = 10)
+{
+    struct rig r;
+    const int flood = NCONN - 1;
+    const size_t msg = 100;
+
+    rig_open(&r, &virtual_ops, 5000);
+    virt_send(r.peer[flood], r.fd[flood], (size_t)1 << 40);
+    for (int i = 0; i < NCONN; i++)
+        worker_adopt(r.w, r.fd[i]);
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[flood]], WORKER_TURN_BUDGET / NCONN,
+                 "an even share among the batch's %d connections", NCONN);
+    for (int t = 0; t < 5; t++) {
+        for (int i = 0; i < flood; i++)
+            virt_send(r.peer[i], r.fd[i], msg);
+        size_t before = virt_read[r.fd[flood]];
+        cr_assert_eq(worker_turn(r.w), 1);
+        size_t got = virt_read[r.fd[flood]] - before;
+        for (int i = 0; i < flood; i++)
+            cr_assert_eq(virt_read[r.fd[i]], msg, "turn %d: client %d served", t, i);
+        cr_assert_gt(got, 0, "turn %d: the flooder is served too", t);
+        cr_assert_leq(got, WORKER_QUANTUM_MIN, "turn %d: the flooder took %zu", t, got);
+    }
+    size_t before = virt_read[r.fd[flood]];
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[flood]] - before, WORKER_TURN_BUDGET,
+                 "alone again: the whole turn");
+    cr_assert_eq(counter(&r, STATS_BYTES_IN), counter(&r, STATS_BYTES_OUT));
     rig_close(&r);
 }
 
