@@ -34,9 +34,31 @@ static const char *const stats_names[STATS_COUNT] = {
     [STATS_SHED] = "shed",
 };
 
+static const char *const proc_names[STATS_PROC_COUNT] = {
+    [STATS_PROC_CONN_CAP] = "conn_cap",
+    [STATS_PROC_LOG_DROPPED] = "log_dropped",
+};
+
+static uint64_t proc_values[STATS_PROC_COUNT];
+
 const char *stats_name(enum stats_id id)
 {
     return stats_names[id];
+}
+
+void stats_proc_set(enum stats_proc_id id, uint64_t v)
+{
+    __atomic_store_n(&proc_values[id], v, __ATOMIC_RELAXED);
+}
+
+uint64_t stats_proc_get(enum stats_proc_id id)
+{
+    return __atomic_load_n(&proc_values[id], __ATOMIC_RELAXED);
+}
+
+const char *stats_proc_name(enum stats_proc_id id)
+{
+    return proc_names[id];
 }
 
 void stats_sum(const struct stats_counters *const blocks[], size_t n,
@@ -98,6 +120,8 @@ static void json_report(FILE *f, const char *what, const struct stats_counters *
     json_string(&j, "type", what);
     for (int id = 0; id < STATS_COUNT; id++)
         json_uint(&j, stats_names[id], total->v[id]);
+    for (int id = 0; id < STATS_PROC_COUNT; id++)
+        json_uint(&j, proc_names[id], stats_proc_get(id));
     json_string(&j, "accepting", paused ? "paused" : "on");
     json_array(&j, "workers");
     for (size_t w = 0; w < n; w++) {
@@ -124,6 +148,8 @@ void stats_print_report(FILE *f, const char *what,
     fprintf(f, "%s:", what);
     for (int id = 0; id < STATS_COUNT; id++)
         fprintf(f, " %s=%llu", stats_names[id], (unsigned long long)total.v[id]);
+    for (int id = 0; id < STATS_PROC_COUNT; id++)
+        fprintf(f, " %s=%llu", proc_names[id], (unsigned long long)stats_proc_get(id));
     fprintf(f, " accepting=%s\n", paused ? "paused" : "on");
     for (size_t w = 0; w < n; w++)
         fprintf(f, "%s: worker %zu accepted=%llu active=%llu\n", what, w,

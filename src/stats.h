@@ -38,9 +38,25 @@ enum stats_id {
     STATS_ACCEPT_ENOMEM,
     STATS_ACCEPT_ABORTED, /* ECONNABORTED and EPROTO (retried) */
     STATS_ACCEPT_OTHER,
-    STATS_SHED,           /* closed at once through the reserve descriptor */
+    STATS_SHED,           /* closed at once for lack of descriptors: past the
+                           * descriptor cap, or through the reserve at EMFILE */
     STATS_COUNT
 };
+
+/* Values of the process as a whole rather than of a worker, printed after
+ * the totals; written by the main thread only (stats_proc_set). */
+enum stats_proc_id {
+    STATS_PROC_CONN_CAP,     /* connections echod holds at most (gauge) */
+    STATS_PROC_LOG_DROPPED,  /* output lines dropped: their reader was too slow */
+    STATS_PROC_COUNT
+};
+
+/* Main thread: sets a process value; any thread may read it. */
+void stats_proc_set(enum stats_proc_id id, uint64_t v);
+uint64_t stats_proc_get(enum stats_proc_id id);
+
+/* The process value's name as the summary prints it ("conn_cap"...). */
+const char *stats_proc_name(enum stats_proc_id id);
 
 struct stats_counters {
     uint64_t v[STATS_COUNT];
@@ -80,7 +96,8 @@ void stats_print_interval(FILE *f, const struct stats_counters *prev,
                           const struct stats_counters *cur, uint64_t interval_ms,
                           int paused, int json);
 
-/* Prints every total, then each worker's accepted and active counts:
+/* Prints every total and process value, then each worker's accepted and
+ * active counts:
  * "WHAT: name=value ..." and "WHAT: worker I accepted=N active=N" lines, or
  * one JSON object {"type":"WHAT",...,"workers":[...]}.  WHAT is "summary"
  * at exit and "stats" for SIGUSR1. */

@@ -40,6 +40,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "listener.h"
+#include "log.h"
 #include "os.h"
 #include "pool.h"
 #include "slab.h"
@@ -110,8 +111,7 @@ static void on_closed(struct worker *w, struct conn *c)
     w->active--;
     stats_sub(&w->stats, STATS_ACTIVE, 1);
     stats_add(&w->stats, STATS_CLOSED, 1);
-    if (w->cfg.opt->max_conns)
-        __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
     if (!(c->flags & CONN_QUEUED)) {
         c->next = w->closed;
         w->closed = c;
@@ -222,21 +222,36 @@ static int watch(struct worker *w, struct conn *c)
     return 0;
 }
 
-/* Takes an accepted socket: refused past --max-conns, else a connection. */
+/* Past the descriptor cap or EMFILE: said on stderr at most once a
+ * second, for all workers together. */
+static struct log_limit shed_log = LOG_LIMIT(LOG_LIMIT_MS);
+
+static void log_shed(const struct worker *w, const char *why)
+{
+    log_errf_limited(&shed_log, "out of descriptors (%s): new connections are closed at "
+                     "once (shed=%llu in worker %u)", why,
+                     (unsigned long long)stats_get(&w->stats, STATS_SHED), w->cfg.index);
+}
+
+/* Takes an accepted socket: refused past --max-conns, shed past the
+ * descriptor cap, else a connection. */
 static void admit(struct worker *w, int fd)
 {
-    uint64_t max = w->cfg.opt->max_conns;
+    struct worker_control *ctl = w->cfg.ctl;
+    uint64_t max = __atomic_load_n(&ctl->max_conns, __ATOMIC_RELAXED);
     struct conn *c;
 
-    if (max && __atomic_fetch_add(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED) >= max) {
-        __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
-        refuse(w, fd, STATS_REFUSED);
+    if (__atomic_fetch_add(&ctl->active, 1, __ATOMIC_RELAXED) >= max && max) {
+        int fds = __atomic_load_n(&ctl->cap_is_fds, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
+        refuse(w, fd, fds ? STATS_SHED : STATS_REFUSED);
+        if (fds)
+            log_shed(w, "connection cap below the open-file limit reached");
         return;
     }
     c = slab_get(&w->slab);
     if (c == NULL) {
-        if (max)
-            __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
         refuse(w, fd, STATS_NOMEM);
         return;
     }
@@ -268,6 +283,36 @@ static uint64_t accept_delay_ns(const struct worker *w)
     return d;
 }
 
+/* accept4 met EMFILE/ENFILE: every descriptor is in use (the limit was
+ * lowered, or something else holds them), so the cap drops to the
+ * connections open now and stays there; past it is shed.  Then one queued
+ * client is shed through the reserve descriptor. */
+static void shed(struct worker *w)
+{
+    struct worker_control *ctl = w->cfg.ctl;
+    uint64_t active = __atomic_load_n(&ctl->active, __ATOMIC_RELAXED);
+    uint64_t cap = __atomic_load_n(&ctl->max_conns, __ATOMIC_RELAXED);
+
+    if (active == 0)
+        active = 1; /* 0 would mean no cap */
+    while ((cap == 0 || active < cap) &&
+           !__atomic_compare_exchange_n(&ctl->max_conns, &cap, active, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+    __atomic_store_n(&ctl->cap_is_fds, 1, __ATOMIC_RELAXED);
+    switch (listener_shed(&w->listener, &w->stats)) {
+    case LISTENER_EMPTY:
+        w->accept_pending = 0;
+        break;
+    case LISTENER_BACKOFF:
+        w->accept_resume_ns = w->now_ns + LISTENER_BACKOFF_MS * CLOCK_NS_PER_MS;
+        break;
+    default:
+        break;
+    }
+    log_shed(w, "accept4 failed with EMFILE or ENFILE");
+}
+
 /* Accepts while the listener may hold connections, accepting is allowed,
  * and the per-turn budget lasts. */
 static void accept_some(struct worker *w)
@@ -283,6 +328,9 @@ static void accept_some(struct worker *w)
             break;
         case LISTENER_EMPTY:
             w->accept_pending = 0;
+            break;
+        case LISTENER_NOFDS:
+            shed(w);
             break;
         case LISTENER_SHED:
             break;
@@ -380,8 +428,8 @@ static void turn(struct worker *w)
 
     if (n < 0) {
         if (errno != EINTR) {
-            fprintf(stderr, "echod: worker %u: epoll_wait: %s\n", w->cfg.index,
-                    strerror(errno));
+            log_errf("worker %u: epoll_wait: %s", w->cfg.index, strerror(errno));
+            log_flush(1000);
             exit(1);
         }
         n = 0;
@@ -422,7 +470,7 @@ static void pin(const struct worker *w)
         rc = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
     }
     if (rc != 0)
-        fprintf(stderr, "echod: worker %u: --cpu-affinity: %s\n", w->cfg.index, strerror(rc));
+        log_errf("worker %u: --cpu-affinity: %s", w->cfg.index, strerror(rc));
 }
 
 static void *worker_main(void *arg)
@@ -435,7 +483,7 @@ static void *worker_main(void *arg)
     run(w);
     /* An eventfd write fails only when the counter would overflow 2^64-2. */
     if (write(w->cfg.done_fd, &one, sizeof(one)) < 0)
-        fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
+        log_errf("worker %u: eventfd: %s", w->cfg.index, strerror(errno));
     return NULL;
 }
 
@@ -479,8 +527,7 @@ static const char *open_fds(struct worker *w)
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0)
         return "eventfd";
-    if (listener_init(&w->listener, w->cfg.listen_fd) < 0)
-        return "open /dev/null (reserve descriptor)";
+    listener_init(&w->listener, w->cfg.listen_fd, &w->cfg.ctl->reserve);
     if (add_watch(w, w->wake_fd, EPOLLIN | EPOLLET, TAG_WAKE) < 0 ||
         add_watch(w, w->cfg.listen_fd, listen_ev, TAG_LISTEN) < 0)
         return "epoll_ctl";
@@ -501,7 +548,7 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
     }
     memset(w, 0, size);
     w->cfg = *cfg;
-    w->epfd = w->wake_fd = w->listener.reserve_fd = -1;
+    w->epfd = w->wake_fd = -1;
     w->start_ns = clock_now_ns();
     tick(w);
     pool_init(&w->pool, o->buffer_size, POOL_MAX_FREE);
@@ -538,7 +585,7 @@ void worker_kick(struct worker *w)
 
     /* An eventfd write fails only when the counter would overflow 2^64-2. */
     if (write(w->wake_fd, &one, sizeof(one)) < 0)
-        fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
+        log_errf("worker %u: eventfd: %s", w->cfg.index, strerror(errno));
 }
 
 /* pthread_join fails only for a thread that was never started or is
@@ -571,7 +618,6 @@ void worker_destroy(struct worker *w)
     free(w->env.scratch);
     pool_destroy(&w->pool);
     slab_destroy(&w->slab);
-    listener_destroy(&w->listener);
     /* An epoll instance and an eventfd hold no data a failed close could lose. */
     if (w->epfd >= 0)
         os_close(w->epfd);

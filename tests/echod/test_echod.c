@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -518,6 +519,132 @@ Test(echod, emfile_sheds_clients_without_spinning_and_recovers, .timeout = 60)
     sup_free(&p);
 }
 
+/* Connects n clients, sends "ping" on each, then waits up to timeout_ms
+ * for every one of them to hear something: its echo (served) or EOF or a
+ * reset (shed).  Leaves the descriptors in fds; returns how many heard
+ * nothing at all (left hanging). */
+static int storm_once(const struct sup_proc *p, int *fds, int n, int timeout_ms, int *served,
+                      int *shed)
+{
+    struct pollfd *pfd = calloc((size_t)n, sizeof(*pfd));
+    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * CLOCK_NS_PER_MS;
+    int left = n;
+    char buf[8];
+
+    cr_assert_not_null(pfd);
+    *served = *shed = 0;
+    for (int i = 0; i < n; i++) {
+        fds[i] = connect_to(p);
+        send(fds[i], "ping", 4, MSG_NOSIGNAL); /* a shed client may have been reset */
+        pfd[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+    }
+    while (left > 0 && clock_now_ns() < deadline) {
+        if (poll(pfd, (nfds_t)n, 100) < 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            ssize_t r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (r < 0 && errno == EAGAIN)
+                continue;
+            *(r > 0 ? served : shed) += 1;
+            pfd[i].fd = -1;
+            left--;
+        }
+    }
+    free(pfd);
+    return left;
+}
+
+/* storm_once against a server at its descriptor limit: every client is
+ * served or shed within 20 s, some of each; then closes them all.
+ * Returns how many were shed. */
+static int storm(const struct sup_proc *p, int n)
+{
+    int *fds = calloc((size_t)n, sizeof(*fds)), served, shed;
+
+    cr_assert_not_null(fds);
+    int hanging = storm_once(p, fds, n, 20000, &served, &shed);
+    cr_assert_eq(hanging, 0, "%d of %d clients left hanging (%d served, %d shed)", hanging, n,
+                 served, shed);
+    cr_assert_gt(served, 0);
+    cr_assert_gt(shed, 0);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    return shed;
+}
+
+/* Starts echod as START does, under an open-file limit of nofile (soft and
+ * hard) from its first instruction, through util-linux's prlimit(1). */
+static void start_limited_argv(struct sup_proc *p, int nofile, const char *const *args)
+{
+    static const char prlimit_bin[] = "/usr/bin/prlimit";
+    char limit[32], *echod = sup_bin("echod");
+    const char *argv[32] = { "prlimit", limit, echod };
+    int n = 3;
+
+    if (access(prlimit_bin, X_OK) != 0)
+        cr_skip_test("%s (util-linux) is missing", prlimit_bin);
+    snprintf(limit, sizeof(limit), "--nofile=%d:%d", nofile, nofile);
+    for (int i = 0; args[i] != NULL && n < 28; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n] = NULL;
+    int rc = sup_spawn(p, prlimit_bin, (char *const *)argv);
+    if (p->pid > 0 && nstarted < (int)(sizeof(started) / sizeof(started[0])))
+        started[nstarted++] = p->pid;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(sup_wait_listening(p, 10000), 0, "echod did not start: %s",
+                 p->err ? p->err : "");
+    free(echod);
+}
+#define start_limited(p, nofile, ...) \
+    start_limited_argv((p), (nofile), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Issue 9, fault 1: with 2 workers at the descriptor limit, one worker's
+ * reserve descriptor was taken by the other's accept and never came back:
+ * of 400 clients, many hung connected, neither served nor closed. */
+Test(echod, issue9_fault1_shedding_at_the_fd_limit_with_2_workers, .timeout = 90)
+{
+    struct sup_proc p;
+
+    need_fds(400);
+    start_limited(&p, 120, "-w", "2");
+    int shed = storm(&p, 400);
+    usleep(300000);
+    int fd = connect_to(&p);
+    ping(fd, "served again");
+    close(fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "shed"), shed);
+    cr_assert_eq(counter(&p, "summary", "emfile"), 0, "the cap kept echod off the limit");
+    cr_assert_lt(counter(&p, "summary", "conn_cap"), 120);
+    cr_assert_not_null(strstr(p.err, "echod: out of descriptors (connection cap"), "%s", p.err);
+    sup_free(&p);
+}
+
+/* The same with the limit lowered while echod runs, so that accept4 does
+ * fail with EMFILE: the reserve descriptor the workers share sheds every
+ * excess client, and the cap drops to what is open. */
+Test(echod, issue9_fault1_limit_lowered_while_running_with_2_workers, .timeout = 90)
+{
+    struct sup_proc p;
+
+    need_fds(400);
+    START(&p, "-w", "2");
+    struct rlimit tight = { 120, 120 };
+    cr_assert_eq(prlimit(p.pid, RLIMIT_NOFILE, &tight, NULL), 0, "%s", strerror(errno));
+    int shed = storm(&p, 400);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "shed"), shed);
+    cr_assert_gt(counter(&p, "summary", "emfile"), 0);
+    cr_assert_lt(counter(&p, "summary", "conn_cap"), 120, "the cap came down");
+    cr_assert_not_null(strstr(p.err, "echod: out of descriptors"), "%s", p.err);
+    sup_free(&p);
+}
+
 /* ---- listeners ---- */
 
 /* Listening TCP sockets the process holds: its socket inodes that
@@ -687,6 +814,40 @@ Test(echod, second_signal_exits_at_once, .timeout = 30)
     int status = sup_wait(&p, 5000);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT, "status %#x", status);
     close(fd);
+    sup_free(&p);
+}
+
+/* The child's stdout pipe holds at least this much once nobody reads it. */
+static int pipe_is_full(int fd)
+{
+    int queued = 0;
+
+    return ioctl(fd, FIONREAD, &queued) == 0 && queued >= 60000;
+}
+
+/* Issue 9, fault 4: with stdout a pipe nobody reads, the main thread
+ * blocked writing a stats line and SIGTERM was never acted on. */
+Test(echod, issue9_fault4_sigterm_with_stdout_nobody_reads, .timeout = 60)
+{
+    struct sup_proc p;
+    int status;
+
+    START(&p, "-w", "1", "--stats-interval", "1ms");
+    uint64_t deadline = clock_now_ns() + 20 * CLOCK_NS_PER_SEC;
+    while (!pipe_is_full(p.out_fd) && clock_now_ns() < deadline)
+        usleep(20000);
+    cr_assert(pipe_is_full(p.out_fd), "the stats lines did not fill the pipe");
+    usleep(200000); /* lines dropped now */
+    kill(p.pid, SIGTERM);
+    uint64_t t0 = clock_now_ns();
+    while (waitpid(p.pid, &status, WNOHANG) == 0 && clock_now_ns() - t0 < 5 * CLOCK_NS_PER_SEC)
+        usleep(10000);
+    cr_assert_lt(clock_now_ns() - t0, 5 * CLOCK_NS_PER_SEC, "SIGTERM ignored for 5 s");
+    p.pid = -1;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    /* The lines that did get through are whole. */
+    sup_drain(&p);
+    cr_assert_eq(p.out[p.out_len - 1], '\n', "a line was cut");
     sup_free(&p);
 }
 

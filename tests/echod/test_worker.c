@@ -59,6 +59,7 @@ static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t gr
                                    &bound, err, sizeof(err)), 0, "%s", err);
     r->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     cr_assert_geq(r->done_fd, 0);
+    cr_assert_eq(listener_reserve_init(&r->ctl.reserve), 0);
     struct worker_config cfg = { .opt = &r->opt, .ctl = &r->ctl, .index = 0,
                                  .listen_fd = r->listen_fd, .done_fd = r->done_fd,
                                  .ops = ops };
@@ -80,6 +81,7 @@ static void rig_close(struct rig *r)
         close(r->peer[i]);
     close(r->listen_fd);
     close(r->done_fd);
+    listener_reserve_destroy(&r->ctl.reserve);
 }
 
 /* Sends len bytes from a peer at once; the socket must take them all. */
