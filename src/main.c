@@ -119,10 +119,9 @@ static void print_report(struct server *s, const char *what)
     end_text(f, &buf, &len);
 }
 
-/* First SIGINT/SIGTERM: the listen sockets stop listening at once (new
- * SYNs are refused, the accept queues are reset), then the workers finish
- * their connections.  shutdown rather than close, so that no descriptor
- * number is reused while a worker may still call accept4 on it. */
+/* First SIGINT/SIGTERM: each worker drains its accept queue, shuts its
+ * listen socket down, and finishes its connections within --grace (see
+ * worker.c, begin_stop). */
 static void begin_stop(struct server *s, const char *why)
 {
     struct stats_counters now;
@@ -132,9 +131,6 @@ static void begin_stop(struct server *s, const char *why)
              (unsigned long long)now.v[STATS_ACTIVE], (unsigned long long)s->opt->grace_ms);
     s->stopping = 1;
     __atomic_store_n(&s->ctl.stop, 1, __ATOMIC_RELAXED);
-    for (unsigned i = 0; i < s->nlisten; i++)
-        if (shutdown(s->listen_fds[i], SHUT_RDWR) < 0)
-            log_errf("shutdown of listener: %s", strerror(errno));
     kick_all(s);
 }
 

@@ -8,6 +8,7 @@
  */
 #include "stats.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "json.h"
@@ -19,9 +20,17 @@ static const char *const stats_names[STATS_COUNT] = {
     [STATS_REFUSED] = "refused",
     [STATS_IDLE_TIMEOUTS] = "idle_timeouts",
     [STATS_GRACE_CLOSED] = "grace_closed",
+    [STATS_LINGER_TIMEOUTS] = "linger_timeouts",
     [STATS_RESETS] = "resets",
     [STATS_EPIPE] = "epipe",
     [STATS_IO_ERRORS] = "io_errors",
+    [STATS_IO_ETIMEDOUT] = "io_etimedout",
+    [STATS_IO_EHOSTUNREACH] = "io_ehostunreach",
+    [STATS_IO_ENETUNREACH] = "io_enetunreach",
+    [STATS_IO_ENOBUFS] = "io_enobufs",
+    [STATS_IO_ENOMEM] = "io_enomem",
+    [STATS_IO_EIO] = "io_eio",
+    [STATS_IO_OTHER] = "io_other",
     [STATS_NOMEM] = "nomem",
     [STATS_BYTES_IN] = "bytes_in",
     [STATS_BYTES_OUT] = "bytes_out",
@@ -41,9 +50,40 @@ static const char *const proc_names[STATS_PROC_COUNT] = {
 
 static uint64_t proc_values[STATS_PROC_COUNT];
 
+/* The errnos with a counter of their own; the others go to io_other. */
+static const struct {
+    int err;
+    enum stats_id id;
+    const char *label;
+} io_errnos[] = {
+    { ETIMEDOUT, STATS_IO_ETIMEDOUT, "ETIMEDOUT" },
+    { EHOSTUNREACH, STATS_IO_EHOSTUNREACH, "EHOSTUNREACH" },
+    { ENETUNREACH, STATS_IO_ENETUNREACH, "ENETUNREACH" },
+    { ENOBUFS, STATS_IO_ENOBUFS, "ENOBUFS" },
+    { ENOMEM, STATS_IO_ENOMEM, "ENOMEM" },
+    { EIO, STATS_IO_EIO, "EIO" },
+};
+#define N_IO_ERRNOS (sizeof(io_errnos) / sizeof(io_errnos[0]))
+
 const char *stats_name(enum stats_id id)
 {
     return stats_names[id];
+}
+
+const char *stats_errno_label(enum stats_id id)
+{
+    for (size_t i = 0; i < N_IO_ERRNOS; i++)
+        if (io_errnos[i].id == id)
+            return io_errnos[i].label;
+    return id == STATS_IO_OTHER ? "other" : NULL;
+}
+
+enum stats_id stats_io_errno_id(int err)
+{
+    for (size_t i = 0; i < N_IO_ERRNOS; i++)
+        if (io_errnos[i].err == err)
+            return io_errnos[i].id;
+    return STATS_IO_OTHER;
 }
 
 void stats_proc_set(enum stats_proc_id id, uint64_t v)

@@ -25,10 +25,18 @@ enum stats_id {
     STATS_CLOSED,         /* connections closed, for any reason */
     STATS_REFUSED,        /* accepted and closed at once: --max-conns */
     STATS_IDLE_TIMEOUTS,  /* closed by --idle-timeout */
-    STATS_GRACE_CLOSED,   /* still open when --grace ran out */
-    STATS_RESETS,         /* ECONNRESET from the peer */
+    STATS_GRACE_CLOSED,   /* still open (owing, or lingering) when --grace ran out */
+    STATS_LINGER_TIMEOUTS, /* lingering close cut: no FIN from the peer in time */
+    STATS_RESETS,         /* ECONNRESET (or ENOTCONN) from the peer */
     STATS_EPIPE,          /* EPIPE: peer gone while we wrote */
-    STATS_IO_ERRORS,      /* any other read/write error */
+    STATS_IO_ERRORS,      /* any other socket error, the sum of the io_e* below */
+    STATS_IO_ETIMEDOUT,   /* io_errors by errno (stats_io_error) */
+    STATS_IO_EHOSTUNREACH,
+    STATS_IO_ENETUNREACH,
+    STATS_IO_ENOBUFS,
+    STATS_IO_ENOMEM,
+    STATS_IO_EIO,
+    STATS_IO_OTHER,
     STATS_NOMEM,          /* closed because no buffer could be allocated */
     STATS_BYTES_IN,
     STATS_BYTES_OUT,
@@ -84,6 +92,21 @@ static inline uint64_t stats_get(const struct stats_counters *s, enum stats_id i
 
 /* The counter's name as the summary prints it ("accepted", "emfile"...). */
 const char *stats_name(enum stats_id id);
+
+/* The errno an io_e* counter counts, as a label ("ETIMEDOUT", "other"
+ * for STATS_IO_OTHER), or NULL for any other counter. */
+const char *stats_errno_label(enum stats_id id);
+
+/* The io_e* counter of errno err. */
+enum stats_id stats_io_errno_id(int err);
+
+/* Owner only: counts a socket error err (neither a reset nor EPIPE) in
+ * io_errors and in its errno's counter. */
+static inline void stats_io_error(struct stats_counters *s, int err)
+{
+    stats_add(s, STATS_IO_ERRORS, 1);
+    stats_add(s, stats_io_errno_id(err), 1);
+}
 
 /* Sums the n blocks blocks[0..n-1] into *out. */
 void stats_sum(const struct stats_counters *const blocks[], size_t n,

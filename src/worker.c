@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -118,6 +119,15 @@ static void on_closed(struct worker *w, struct conn *c)
     }
 }
 
+/* A connection has started its lingering close: it gets WORKER_LINGER_MS
+ * for the peer's FIN (the grace period may end it sooner). */
+static void on_linger(struct worker *w, struct conn *c)
+{
+    timer_arm(&w->wheel, &c->timer, w->now_ms + WORKER_LINGER_MS);
+    if (c->flags & CONN_CAN_READ)
+        enqueue_ready(w, c);
+}
+
 /* Acts on what a connection said it needs next. */
 static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
 {
@@ -125,6 +135,8 @@ static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
         return;
     if (r == CONN_MORE)
         enqueue_ready(w, c);
+    else if (r == CONN_LINGER)
+        on_linger(w, c);
     else
         on_closed(w, c);
 }
@@ -162,7 +174,7 @@ static void serve_ready(struct worker *w, size_t count)
 static int is_open(const struct conn *c)
 {
     return c->state == CONN_READING || c->state == CONN_BACKPRESSURE ||
-           c->state == CONN_DRAINING;
+           c->state == CONN_DRAINING || c->state == CONN_LINGERING;
 }
 
 /* Closes every open connection, counting each under reason. */
@@ -178,8 +190,9 @@ static void close_all(struct worker *w, enum stats_id reason)
     }
 }
 
-/* Timer callback: closes the connection if it has been idle for the whole
- * timeout, else re-arms it for last activity + timeout. */
+/* Timer callback: a lingering connection's time is up; any other closes
+ * if it has been idle for the whole timeout, else is re-armed for last
+ * activity + timeout. */
 static void on_idle_timer(struct timer_node *node, void *arg)
 {
     struct worker *w = arg;
@@ -187,6 +200,12 @@ static void on_idle_timer(struct timer_node *node, void *arg)
     uint32_t idle = w->env.now_ms - c->last_active_ms;
     uint64_t limit = w->cfg.opt->idle_timeout_ms;
 
+    if (c->state == CONN_LINGERING) {
+        conn_abort(c, &w->env);
+        stats_add(&w->stats, STATS_LINGER_TIMEOUTS, 1);
+        on_closed(w, c);
+        return;
+    }
     if (idle < limit) {
         timer_arm(&w->wheel, node, w->now_ms - idle + limit);
         return;
@@ -214,7 +233,7 @@ static int watch(struct worker *w, struct conn *c)
                               .data.ptr = c };
 
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+        stats_io_error(&w->stats, errno);
         return -1;
     }
     if (w->cfg.opt->idle_timeout_ms)
@@ -259,7 +278,7 @@ static void admit(struct worker *w, int fd)
     stats_add(&w->stats, STATS_ACCEPTED, 1);
     stats_add(&w->stats, STATS_ACTIVE, 1);
     enum conn_result r = conn_open(c, fd, &w->env);
-    if (r == CONN_WAIT && watch(w, c) < 0) {
+    if ((r == CONN_WAIT || r == CONN_LINGER) && watch(w, c) < 0) {
         conn_abort(c, &w->env);
         r = CONN_DONE;
     }
@@ -343,18 +362,43 @@ static void accept_some(struct worker *w)
 
 /* ---- control from the main thread ---- */
 
-/* SIGINT/SIGTERM: no more accepts (main has shut the listeners down);
- * every connection gets one more read, so input already queued in the
- * kernel is echoed, and those that owe nothing close now. */
+/* At stop, takes every connection still in the accept queue (they are
+ * served like the others, past the cap shed), then shuts the listener
+ * down so that no more come: shutdown, not close, so that no descriptor
+ * number is reused while another worker may still call accept4 on a
+ * shared listener (whose second shutdown fails harmlessly with ENOTCONN).
+ * A connection that completes its handshake between the last accept and
+ * the shutdown is reset by the kernel: that window is a few syscalls. */
+static void drain_accept_queue(struct worker *w)
+{
+    enum listener_result r;
+    int fd;
+
+    do {
+        r = listener_accept(&w->listener, &w->stats, &fd);
+        if (r == LISTENER_ACCEPTED)
+            admit(w, fd);
+        else if (r == LISTENER_NOFDS)
+            shed(w);
+    } while (r == LISTENER_ACCEPTED || r == LISTENER_NOFDS);
+    if (shutdown(w->cfg.listen_fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+        log_errf("worker %u: shutdown of listener: %s", w->cfg.index, strerror(errno));
+}
+
+/* SIGINT/SIGTERM: the accept queue is drained and the listener shut
+ * down; every connection gets one more read, so input already queued in
+ * the kernel is echoed, then stops echoing and closes without losing what
+ * it sent (conn_stop: all owed output, then the lingering close), within
+ * the grace period. */
 static void begin_stop(struct worker *w)
 {
     w->stopping = 1;
-    w->env.stopping = 1;
     w->grace_end_ms = w->now_ms + w->cfg.opt->grace_ms;
+    drain_accept_queue(w);
     for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
         struct conn *c = slab_at(&w->slab, i);
         if (is_open(c))
-            settle(w, c, conn_io(c, &w->env, EPOLLIN));
+            settle(w, c, conn_stop(c, &w->env));
     }
 }
 
@@ -367,7 +411,7 @@ static void on_wake(struct worker *w)
 
     /* Fails only with EAGAIN (counter already read): nothing to do. */
     if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+        stats_io_error(&w->stats, errno);
     w->accept_pending = 1;
     if (__atomic_load_n(&w->cfg.ctl->stop, __ATOMIC_RELAXED) && !w->stopping)
         begin_stop(w);

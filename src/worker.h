@@ -22,6 +22,7 @@ struct conn_sock_ops;
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
 #define WORKER_MIN_BUDGET (64u * 1024) /* bytes read per connection per turn, at least */
+#define WORKER_LINGER_MS 5000    /* a lingering close waits this long for the peer's FIN */
 
 /* Written by the main thread; each field is read with a relaxed atomic
  * load after a worker_kick.  max_conns and reserve are set before the
