@@ -419,7 +419,7 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
     c->ring = (struct ring){ 0 };
     timer_node_init(&c->timer);
     c->next = NULL;
-    c->last_active_ms = e->now_ms;
+    c->last_active_ms = c->opened_ms = e->now_ms;
     c->fd = fd;
     c->state = CONN_FREE;
     c->flags = CONN_CAN_WRITE; /* a new socket's send buffer is empty */

@@ -111,6 +111,7 @@ struct conn {
     struct timer_node timer;   /* idle timeout (the worker's wheel) */
     struct conn *next;         /* the worker's ready / closed / free lists */
     uint32_t last_active_ms;   /* env->now_ms of the last byte moved */
+    uint32_t opened_ms;        /* env->now_ms at open (--max-lifetime) */
     int fd;
     uint8_t state;             /* enum conn_state */
     uint8_t flags;             /* enum conn_flag */

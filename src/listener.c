@@ -147,6 +147,19 @@ int listener_open_all(const struct sockaddr *addr, socklen_t addr_len, int backl
     return 0;
 }
 
+int listener_set_buffers(int fd, uint32_t sndbuf, uint32_t rcvbuf, char *err, size_t errlen)
+{
+    if (sndbuf != 0 && set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)sndbuf) < 0) {
+        snprintf(err, errlen, "setsockopt SO_SNDBUF: %s", strerror(errno));
+        return -1;
+    }
+    if (rcvbuf != 0 && set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)rcvbuf) < 0) {
+        snprintf(err, errlen, "setsockopt SO_RCVBUF: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 long listener_somaxconn(void)
 {
     long v;

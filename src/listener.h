@@ -59,6 +59,13 @@ int listener_open_all(const struct sockaddr *addr, socklen_t addr_len, int backl
                       unsigned n, int shared, int nodelay, int *fds,
                       struct sockaddr_storage *bound, char *err, size_t errlen);
 
+/* Caps the kernel buffers of every connection accepted on listen socket
+ * fd: SO_SNDBUF sndbuf and SO_RCVBUF rcvbuf bytes (the kernel doubles
+ * them for its bookkeeping, and turns autotuning off for each it sets);
+ * 0 leaves one to the kernel.  Accepted sockets inherit both, so this
+ * costs no syscall per connection.  Returns 0, or -1 with a message. */
+int listener_set_buffers(int fd, uint32_t sndbuf, uint32_t rcvbuf, char *err, size_t errlen);
+
 /* net.core.somaxconn, or -1 when it cannot be read. */
 long listener_somaxconn(void);
 

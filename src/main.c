@@ -329,6 +329,9 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
                           err, errlen) < 0)
         return -1;
     s->nlisten = n;
+    for (unsigned i = 0; i < n; i++)
+        if (listener_set_buffers(s->listen_fds[i], o->sndbuf, o->rcvbuf, err, errlen) < 0)
+            return -1;
     return 0;
 }
 

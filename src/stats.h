@@ -27,6 +27,8 @@ enum stats_id {
     STATS_IDLE_TIMEOUTS,  /* closed by --idle-timeout */
     STATS_GRACE_CLOSED,   /* still open (owing, or lingering) when --grace ran out */
     STATS_LINGER_TIMEOUTS, /* lingering close cut: no FIN from the peer in time */
+    STATS_WRITE_TIMEOUTS, /* closed by --write-timeout: owed output did not move */
+    STATS_LIFETIME_CLOSED, /* closed by --max-lifetime */
     STATS_RESETS,         /* ECONNRESET (or ENOTCONN) from the peer */
     STATS_EPIPE,          /* EPIPE: peer gone while we wrote */
     STATS_IO_ERRORS,      /* any other socket error, the sum of the io_e* below */

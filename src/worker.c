@@ -8,15 +8,16 @@
  *   4. run the connections that were on the ready list before this turn
  *      (they used up their budget earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
- *   5. fire due idle timers;
+ *   5. fire due connection timers (idle, write, lifetime, lingering);
  *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
  *   7. release the slots of connections closed during the turn (not
  *      earlier: a later event of the same batch may still name them).
  *
- * Idle timeouts are re-armed lazily: a connection records the loop time of
- * its last byte (a plain store), and only when its timer fires does the
- * worker compare and, if the connection was active meanwhile, re-arm it at
- * last activity + timeout.  No timer work per message.
+ * Timeouts (idle, write, lifetime) are re-armed lazily: a connection
+ * records the loop time of its last byte (a plain store), and only when
+ * its timer fires does the worker compare and, if the connection was
+ * active meanwhile, re-arm it for the first deadline still to come.  No
+ * timer work per message.
  *
  * Every descriptor is registered once, edge-triggered: a connection with
  * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET right after accept4 (no epoll_ctl
@@ -65,7 +66,7 @@ struct worker {
     struct conn_env env;
     struct pool pool;
     struct slab slab;               /* struct conn slots */
-    struct timer_wheel wheel;       /* idle timeouts */
+    struct timer_wheel wheel;       /* connection timeouts and lingering */
     struct conn *ready_head;        /* budget spent, input left: FIFO */
     struct conn *ready_tail;
     size_t ready_len;
@@ -190,28 +191,71 @@ static void close_all(struct worker *w, enum stats_id reason)
     }
 }
 
-/* Timer callback: a lingering connection's time is up; any other closes
- * if it has been idle for the whole timeout, else is re-armed for last
- * activity + timeout. */
-static void on_idle_timer(struct timer_node *node, void *arg)
+/* The timeouts a connection's timer stands for, in ms (0: off). */
+static uint64_t first_deadline_ms(const struct options *o)
+{
+    uint64_t t = UINT64_MAX;
+    const uint64_t each[] = { o->idle_timeout_ms, o->write_timeout_ms, o->max_lifetime_ms };
+
+    for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++)
+        if (each[i] != 0 && each[i] < t)
+            t = each[i];
+    return t;
+}
+
+/* How long until limit ms have passed since an event `since` ms ago
+ * (0 when they have); UINT64_MAX when the limit is off. */
+static uint64_t left_ms(uint64_t limit, uint32_t since)
+{
+    return limit == 0 ? UINT64_MAX : since >= limit ? 0 : limit - since;
+}
+
+/* Why a connection's timer closes it now (a stats id), or STATS_COUNT
+ * with *rearm_ms set to when to look again.  A connection that owes
+ * nothing is looked at again one write timeout later, so one that starts
+ * owing is closed at most a timer tick after the timeout. */
+static enum stats_id timer_verdict(const struct worker *w, const struct conn *c,
+                                   uint64_t *rearm_ms)
+{
+    const struct options *o = w->cfg.opt;
+    uint32_t idle = w->env.now_ms - c->last_active_ms;
+    uint32_t age = w->env.now_ms - c->opened_ms;
+    int owes = !ring_empty(&c->ring);
+    uint64_t t_idle = left_ms(o->idle_timeout_ms, idle);
+    uint64_t t_write = left_ms(o->write_timeout_ms, owes ? idle : 0);
+    uint64_t t_life = left_ms(o->max_lifetime_ms, age);
+
+    if (c->state == CONN_LINGERING)
+        return STATS_LINGER_TIMEOUTS;
+    if (t_idle == 0)
+        return STATS_IDLE_TIMEOUTS;
+    if (t_write == 0)
+        return STATS_WRITE_TIMEOUTS;
+    if (t_life == 0)
+        return STATS_LIFETIME_CLOSED;
+    *rearm_ms = t_idle < t_write ? t_idle : t_write;
+    if (t_life < *rearm_ms)
+        *rearm_ms = t_life;
+    return STATS_COUNT;
+}
+
+/* Timer callback: closes a connection whose lingering time, idle timeout,
+ * write timeout or lifetime is up, else re-arms it for the first of them
+ * still to come (deadlines are checked lazily: no timer work per
+ * message). */
+static void on_conn_timer(struct timer_node *node, void *arg)
 {
     struct worker *w = arg;
     struct conn *c = (struct conn *)((char *)node - offsetof(struct conn, timer));
-    uint32_t idle = w->env.now_ms - c->last_active_ms;
-    uint64_t limit = w->cfg.opt->idle_timeout_ms;
+    uint64_t rearm_ms = 0;
+    enum stats_id why = timer_verdict(w, c, &rearm_ms);
 
-    if (c->state == CONN_LINGERING) {
-        conn_abort(c, &w->env);
-        stats_add(&w->stats, STATS_LINGER_TIMEOUTS, 1);
-        on_closed(w, c);
-        return;
-    }
-    if (idle < limit) {
-        timer_arm(&w->wheel, node, w->now_ms - idle + limit);
+    if (why == STATS_COUNT) {
+        timer_arm(&w->wheel, node, w->now_ms + rearm_ms);
         return;
     }
     conn_abort(c, &w->env);
-    stats_add(&w->stats, STATS_IDLE_TIMEOUTS, 1);
+    stats_add(&w->stats, why, 1);
     on_closed(w, c);
 }
 
@@ -225,8 +269,9 @@ static void refuse(struct worker *w, int fd, enum stats_id id)
     stats_add(&w->stats, id, 1);
 }
 
-/* Registers a new connection with epoll, once for good, and arms its idle
- * timer.  Returns 0, or -1 when epoll_ctl fails (counted). */
+/* Registers a new connection with epoll, once for good, and arms its
+ * timer for the first of its timeouts.  Returns 0, or -1 when epoll_ctl
+ * fails (counted). */
 static int watch(struct worker *w, struct conn *c)
 {
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -236,8 +281,9 @@ static int watch(struct worker *w, struct conn *c)
         stats_io_error(&w->stats, errno);
         return -1;
     }
-    if (w->cfg.opt->idle_timeout_ms)
-        timer_arm(&w->wheel, &c->timer, w->now_ms + w->cfg.opt->idle_timeout_ms);
+    uint64_t first = first_deadline_ms(w->cfg.opt);
+    if (first != UINT64_MAX)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + first);
     return 0;
 }
 
@@ -441,7 +487,7 @@ static int64_t earliest(int64_t t, uint64_t ms)
 }
 
 /* The epoll_wait timeout in ms: 0 when work is ready, else until the
- * next idle timer, accept retry or the grace deadline; -1 for none. */
+ * next connection timer, accept retry or the grace deadline; -1 for none. */
 static int next_timeout(const struct worker *w)
 {
     int64_t t;
@@ -484,7 +530,7 @@ static void turn(struct worker *w)
         dispatch(w, &w->events[i]);
     serve_ready(w, queued);
     if (w->wheel.armed > 0)
-        timer_expire(&w->wheel, w->now_ms, on_idle_timer, w);
+        timer_expire(&w->wheel, w->now_ms, on_conn_timer, w);
     accept_some(w);
     if (w->stopping && w->now_ms >= w->grace_end_ms)
         close_all(w, STATS_GRACE_CLOSED);
@@ -533,11 +579,14 @@ static void *worker_main(void *arg)
 
 /* ---- life cycle ---- */
 
-/* Slot width of the idle wheel: 1/32 of the timeout, 1 ms to 1 s. */
-static uint64_t wheel_tick_ms(uint64_t idle_ms)
+/* Slot width of the timer wheel: 1/32 of the shortest timeout (the
+ * lingering time included), 1 ms to 1 s. */
+static uint64_t wheel_tick_ms(const struct options *o)
 {
-    uint64_t t = idle_ms / 32;
-    return idle_ms == 0 ? 1000 : t < 1 ? 1 : t > 1000 ? 1000 : t;
+    uint64_t first = first_deadline_ms(o);
+    uint64_t t = (first < WORKER_LINGER_MS ? first : WORKER_LINGER_MS) / 32;
+
+    return t < 1 ? 1 : t > 1000 ? 1000 : t;
 }
 
 static void init_env(struct worker *w)
@@ -597,7 +646,7 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
     tick(w);
     pool_init(&w->pool, o->buffer_size, POOL_MAX_FREE);
     slab_init(&w->slab, sizeof(struct conn));
-    timer_init(&w->wheel, wheel_tick_ms(o->idle_timeout_ms), w->now_ms);
+    timer_init(&w->wheel, wheel_tick_ms(o), w->now_ms);
     init_env(w);
     if (o->accept_rate != OPTIONS_RATE_UNLIMITED && o->accept_rate > 0) {
         w->rate_limited = 1;

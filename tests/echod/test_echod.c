@@ -993,6 +993,56 @@ Test(echod, grace_period_ends_stuck_connections, .timeout = 30)
     sup_free(&p);
 }
 
+/* Issue 9, fault 3: a client that never reads held its owed output (and
+ * its kernel buffers) for ever.  --write-timeout closes it; a client that
+ * is merely idle, owing nothing, stays. */
+Test(echod, issue9_fault3_write_timeout_closes_a_client_that_never_reads, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--write-timeout", "300ms", "--buffer-size", "4k", "--sndbuf", "4k",
+          "--rcvbuf", "4k");
+    int idle = connect_to(&p);
+    ping(idle, "idle");
+    uint64_t t0 = clock_now_ns();
+    int fd = stuck_client(&p);
+    struct pollfd pfd = { fd, POLLRDHUP, 0 }; /* echoes wait unread: POLLIN says nothing */
+    cr_assert_eq(poll(&pfd, 1, 5000), 1, "the stuck client is never closed");
+    cr_assert_geq(clock_now_ns() - t0, 300 * CLOCK_NS_PER_MS, "closed before its timeout");
+    ping(idle, "still here");
+    close(fd);
+    close(idle);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "write_timeouts"), 1);
+    sup_free(&p);
+}
+
+/* Issue 9, fault 3: a client that trickles a byte now and then defeats
+ * --idle-timeout; --max-lifetime ends it however busy it is. */
+Test(echod, issue9_fault3_max_lifetime_ends_a_trickling_client, .timeout = 30)
+{
+    struct sup_proc p;
+    char c;
+
+    START(&p, "-w", "1", "--idle-timeout", "200ms", "--max-lifetime", "600ms");
+    int fd = connect_to(&p);
+    uint64_t t0 = clock_now_ns();
+    int closed = 0;
+    while (!closed && clock_now_ns() - t0 < 5 * CLOCK_NS_PER_SEC) {
+        usleep(50000);
+        if (send(fd, "x", 1, MSG_NOSIGNAL) != 1 || sup_read_n(fd, &c, 1, 2000) != 1)
+            closed = 1;
+    }
+    uint64_t ms = (clock_now_ns() - t0) / CLOCK_NS_PER_MS;
+    cr_assert(closed, "still open after %llu ms", (unsigned long long)ms);
+    cr_assert_geq(ms, 550, "closed after %llu ms, before its lifetime", (unsigned long long)ms);
+    close(fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "lifetime_closed"), 1);
+    cr_assert_eq(counter(&p, "summary", "idle_timeouts"), 0);
+    sup_free(&p);
+}
+
 Test(echod, second_signal_exits_at_once, .timeout = 30)
 {
     struct sup_proc p;

@@ -123,6 +123,32 @@ Test(listener, emfile_sheds_queued_clients_instead_of_leaving_them_hanging)
     close(lfd);
 }
 
+/* Issue 9, fault 3: a client that never reads cost about 5 MB of kernel
+ * memory.  The caps set on the listener hold for what it accepts. */
+Test(listener, issue9_fault3_buffer_caps_are_inherited_by_accepted_sockets)
+{
+    struct sockaddr_storage addr, bound;
+    socklen_t len;
+    int lfd, snd = 0, rcv = 0;
+    socklen_t olen = sizeof(int);
+    char err[256];
+
+    loopback(&addr, &len, "127.0.0.1:0");
+    cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &lfd, &bound,
+                                   err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(listener_set_buffers(lfd, 32768, 16384, err, sizeof(err)), 0, "%s", err);
+    int client = sup_connect("127.0.0.1", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+    int fd = accept(lfd, NULL, NULL);
+    cr_assert_geq(fd, 0);
+    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &olen);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &olen);
+    cr_assert_eq(snd, 2 * 32768, "the kernel doubles what it is given");
+    cr_assert_eq(rcv, 2 * 16384);
+    close(fd);
+    close(client);
+    close(lfd);
+}
+
 Test(listener, fd_cap_leaves_room_for_every_worker_and_the_spares)
 {
     cr_assert_eq(listener_fd_cap(1024, 20, 4), 1024 - 20 - 4 - LISTENER_SPARE_FDS);
