@@ -432,15 +432,23 @@ static void drain_accept_queue(struct worker *w)
 }
 
 /* SIGINT/SIGTERM: the accept queue is drained and the listener shut
- * down; every connection gets one more read, so input already queued in
+ * down (an inherited one is only no longer watched: what is queued there
+ * is the next instance's); every connection gets one more read, so input already queued in
  * the kernel is echoed, then stops echoing and closes without losing what
  * it sent (conn_stop: all owed output, then the lingering close), within
  * the grace period. */
 static void begin_stop(struct worker *w)
 {
+    /* Fails only if the listener was never added, which worker_create
+     * rules out; an inherited socket stays open in the manager, so its
+     * edges must stop waking (and, with EPOLLEXCLUSIVE, being taken by)
+     * a worker that will not accept. */
+    if (w->cfg.inherited && epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->cfg.listen_fd, NULL) < 0)
+        stats_io_error(&w->stats, errno);
     w->stopping = 1;
     w->grace_end_ms = w->now_ms + w->cfg.opt->grace_ms;
-    drain_accept_queue(w);
+    if (!w->cfg.inherited)
+        drain_accept_queue(w);
     for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
         struct conn *c = slab_at(&w->slab, i);
         if (is_open(c))
