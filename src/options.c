@@ -378,11 +378,11 @@ void options_usage(FILE *f)
 "      --banner TEXT          hello mode's banner; \\n \\r \\t \\\\ are decoded\n"
 "                             (default 'Hello World!\\n')\n"
 "      --max-conns N          open connections at most, all workers together;\n"
-"                             past it new ones are accepted and closed (default 0:\n"
-"                             as many as the open-file limit allows, which is\n"
-"                             also the most it may be)\n"
-"      --idle-timeout DUR     close connections idle this long (default 0: never;\n"
-"                             at most 596h)\n"
+"                             past it new ones are accepted and closed\n"
+"                             (default 0: as many as the open-file limit\n"
+"                             allows, which is also the most it may be)\n"
+"      --idle-timeout DUR     close connections idle this long (default 0:\n"
+"                             never; at most 596h)\n"
 "      --write-timeout DUR    close a connection that owes output and has\n"
 "                             moved no byte this long (default 60s; 0: never)\n"
 "      --max-lifetime DUR     close connections this long after they opened,\n"
@@ -412,5 +412,5 @@ void options_usage(FILE *f)
 "instead of --listen, and NOTIFY_SOCKET gets READY=1, STATUS= and\n"
 "STOPPING=1 (Type=notify); see dist/systemd and echod(1).\n"
 "Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad\n"
-"command line.\n", f);
+"command line, 128+N when a second signal N cut the grace period short.\n", f);
 }
