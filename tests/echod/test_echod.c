@@ -863,8 +863,9 @@ Test(echod, issue9_fault2_sigterm_with_streaming_clients_loses_no_echoed_byte, .
     }
     int status = sup_wait(&p, 15000);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
-    cr_assert_eq(counter(&p, "summary", "bytes_out"), (long long)got,
-                 "echod sent what the clients received");
+    long long sent = counter(&p, "summary", "bytes_out");
+    cr_assert_eq(sent, (long long)got, "echod sent %lld bytes, the clients received %llu",
+                 sent, (unsigned long long)got);
     cr_assert_eq(counter(&p, "summary", "io_errors"), 0);
     cr_assert_eq(counter(&p, "summary", "grace_closed"), 0);
     sup_free(&p);
