@@ -14,10 +14,14 @@ def _dur(seconds):
     return f"{int(round(seconds * 1000))}ms"
 
 
-def echo_argv(tcpload, addr, conns, size, warmup, duration, pipeline=1, rate=None):
-    """Closed loop (rate None) or open loop at rate messages/s in total."""
-    argv = [tcpload, "echo", addr, "-c", str(conns), "-t", "1", "-s", str(size),
+def echo_argv(tcpload, addr, conns, size, warmup, duration, pipeline=1, rate=None, threads=1,
+              histogram=None):
+    """Closed loop (rate None) or open loop at rate messages/s in total;
+    histogram: a file for tcpload's latency distribution."""
+    argv = [tcpload, "echo", addr, "-c", str(conns), "-t", str(threads), "-s", str(size),
             "--warmup", _dur(warmup), "-d", _dur(duration), "--json"]
+    if histogram:
+        argv += ["--histogram", histogram]
     if pipeline > 1:
         argv += ["--pipeline", str(pipeline)]
     if rate is not None:
@@ -25,9 +29,9 @@ def echo_argv(tcpload, addr, conns, size, warmup, duration, pipeline=1, rate=Non
     return argv
 
 
-def connect_argv(tcpload, addr, conns, warmup, duration):
+def connect_argv(tcpload, addr, conns, warmup, duration, threads=1):
     """Hello-and-close transactions: connect, read until EOF, close (RST)."""
-    return [tcpload, "connect", addr, "-c", str(conns), "-t", "1",
+    return [tcpload, "connect", addr, "-c", str(conns), "-t", str(threads),
             "--source", SOURCES, "--linger0",
             "--warmup", _dur(warmup), "-d", _dur(duration), "--json"]
 
@@ -115,13 +119,49 @@ def connect_summary(js):
     }
 
 
-def hold_summary(js):
-    return {
-        "opened": _get(js, "connections.opened"),
-        "held": _get(js, "connections.held"),
-        "lost": _get(js, "connections.lost"),
-        "failed": _get(js, "connections.failed"),
-    }
+def worker_accepts(text):
+    """The per-worker accept counts from echod's --json summary in text
+    (what it printed at exit), or None when there is none."""
+    for line in reversed(text.strip().splitlines()):
+        try:
+            js = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(js, dict) and js.get("type") == "summary":
+            return [w.get("accepted", 0) for w in js.get("workers", [])]
+    return None
+
+
+def read_histogram(path):
+    """[(value_us, count, percentile)] from the file tcpload's --histogram
+    writes (lines of `value_us count percentile`, # comments)."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            cols = line.split()
+            if len(cols) == 3 and not line.startswith("#"):
+                out.append((float(cols[0]), int(cols[1]), float(cols[2])))
+    return out
+
+
+# The percentiles of a latency spectrum, evenly spaced on the 1/(1-p) axis.
+SPECTRUM = (0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 100)
+
+
+def spectrum(hist, percentiles=SPECTRUM):
+    """[(percentile, value_us)] from read_histogram()'s list: for each
+    percentile, the least value that at least that share of the samples did
+    not exceed; a percentile finer than the samples can resolve (fewer
+    than one sample beyond it) is left out, except 100, the maximum."""
+    samples = sum(c for _, c, _ in hist)
+    out = []
+    for pct in percentiles:
+        if pct < 100 and samples * (100 - pct) / 100 < 1:
+            continue
+        value = next((v for v, _, p in hist if p >= pct), None)
+        if value is not None:
+            out.append((pct, value))
+    return out
 
 
 def floor_summary(js):

@@ -13,6 +13,7 @@ syscalls.py, the instruction count in instructions.py and the perf
 profile in profile.py; scenario 7 (CPU per operation) is read from the records of
 scenarios 1 and 4 by the report.
 """
+import os
 import shlex
 import statistics
 import subprocess
@@ -21,26 +22,30 @@ import time
 from . import load, measure, procs, servers, stats
 
 # How long and how much: `make bench` (full) and `make bench-quick` (quick).
+# The full profile's duration on 2 cores is estimated in bench/README.md;
+# keep the two in step.
 PROFILES = {
     "full": {
-        "runs": 3, "warmup": 0.5, "duration": 1.5,
-        "pingpong": [(64, 1, 1), (64, 10, 1), (64, 100, 1), (64, 1000, 1), (64, 10000, 1),
+        "runs": 5, "warmup": 0.5, "duration": 1.5,
+        "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (64, 10000, 1),
                      (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
-        "latency_fractions": [0.1, 0.3, 0.5, 0.7, 0.9, 1.1],
-        "latency_duration": 1.5,
-        "cps": {"conns": 32, "warmup": 1.0, "duration": 10.0},
+        "latency": {"fractions": [0.25, 0.6, 1.0, 1.3], "max_fraction": 2.1,
+                    "spectrum_at": 0.6},
+        "latency_duration": 1.0,
+        "cps": {"conns": 32, "warmup": 1.0, "duration": 5.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
         "memory": {"counts": [10000, "max"]},
         "syscalls": {"duration": 1.5},
         "instructions": {"duration": 1.0, "servers": ["echod", "libuv", "libevent", "threads"]},
         "profile": {"duration": 2.0},
+        "scaling": {"duration": 2.0},
     },
     "quick": {
         "runs": 1, "warmup": 0.25, "duration": 0.5,
         "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
-        "latency_fractions": [0.25, 0.75, 1.1],
+        "latency": {"fractions": [0.25, 1.0], "max_fraction": 1.6, "spectrum_at": 0.25},
         "latency_duration": 0.5,
         "cps": {"conns": 32, "warmup": 0.5, "duration": 2.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
@@ -48,6 +53,7 @@ PROFILES = {
         "syscalls": {"duration": 1.0},
         "instructions": {"duration": 0.5, "servers": ["echod", "libuv"]},
         "profile": {"duration": 1.0},
+        "scaling": {"duration": 0.5},
     },
 }
 
@@ -57,6 +63,7 @@ class Context:
     def __init__(self, bins, profile, results, log, server_cpu=0, load_cpu=1):
         self.bins, self.p, self.results, self.log = bins, profile, results, log
         self.server_cpu, self.load_cpu = server_cpu, load_cpu
+        self.flood_cpu = flood_cpu(os.cpu_count() or 1, server_cpu, load_cpu)
         self.server_log = results.log_file("servers.log")
         self.load_log = results.log_file("loads.log")
         self.saturation = None  # echod's 64 B x 100 msgs/s, set by pingpong
@@ -64,6 +71,14 @@ class Context:
     @property
     def tcpload(self):
         return self.bins["tcpload"]
+
+
+def flood_cpu(cores, server_cpu, load_cpu):
+    """The fairness flood's CPU: with 4 cores or more, the first that is
+    neither the server's nor the load's; with fewer, the load's."""
+    if cores < 4:
+        return load_cpu
+    return next(c for c in range(cores) if c not in (server_cpu, load_cpu))
 
 
 def _label(size, conns, pipeline):
@@ -93,8 +108,9 @@ def _stop_all(running):
 
 def interleave(ctx, scenario, server_list, points, measure_fn, runs=None):
     """Runs measure_fn(ctx, running, point, run) for every point, run and
-    server, servers innermost.  points are (label, point) pairs.  A server
-    found dead is restarted and the failure recorded."""
+    server, servers innermost.  points are (label, point) pairs, a list or
+    a generator that may look at the records of the points before.  A
+    server found dead is restarted and the failure recorded."""
     runs = runs or ctx.p["runs"]
     running = _start_all(ctx, scenario, server_list)
     by_name = {s.name: s for s in server_list}
@@ -146,8 +162,10 @@ def echo_measure(ctx, srv, point, run):
         return floor_measure(ctx, srv, point, run)
     duration = point.get("duration", ctx.p["duration"])
     warmup = ctx.p["warmup"]
+    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.txt") \
+        if point.get("histogram") else None
     argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
-                          duration, point.get("pipeline", 1), point.get("rate"))
+                          duration, point.get("pipeline", 1), point.get("rate"), histogram=hist)
     out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration, point["conns"]),
                                         srv.pid, ctx.load_cpu, ctx.load_log)
     js = load.last_json(out)
@@ -155,9 +173,11 @@ def echo_measure(ctx, srv, point, run):
     _add_cpu(ctx, m, cpu)
     if point.get("rate"):
         m["offered_per_s"] = point["rate"]
+    spectrum = load.spectrum(load.read_histogram(hist)) if hist and status == 0 else None
     ok = status == 0 and not m["mismatches"]
     return {"ok": ok, "error": "" if ok else f"tcpload exit {status}, mismatches {m['mismatches']}",
-            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js}
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js,
+            **({"spectrum": spectrum} if spectrum else {})}
 
 
 def floor_measure(ctx, srv, point, run):
@@ -217,17 +237,52 @@ def saturation(ctx):
     return ctx.saturation
 
 
+def _latency_point(ctx, sat, f):
+    rate = int(round(sat * f, -2))
+    point = {"size": 64, "conns": 100, "rate": rate, "fraction": f,
+             "duration": ctx.p["latency_duration"]}
+    if f == ctx.p["latency"]["spectrum_at"]:
+        point["histogram"] = True
+    return f"{int(round(f * 100))}% ({rate:,}/s)", point
+
+
+def broke(records, scenario, label):
+    """The servers whose median run at point label did not keep the
+    offered rate (tcpload's rate verdict, or under 95% of it achieved)."""
+    out = []
+    for srv in stats.server_names(records, scenario, label):
+        runs = [r for r in records if (r["scenario"], r["point"], r["server"]) ==
+                (scenario, label, srv) and r["ok"]]
+        missed = [not r["metrics"].get("rate_kept", True) or
+                  (r["metrics"].get("ops_per_s") or 0) < 0.95 * r["params"]["rate"]
+                  for r in runs]
+        if missed and sum(missed) * 2 > len(missed):
+            out.append(srv)
+    return out
+
+
+def _sweep(ctx, sat):
+    """The latency points: the profile's fractions of sat, then steps of
+    x1.25 past the last until some server breaks (a knee shows) or the
+    fraction passes the profile's limit.  A generator: interleave() measures
+    each point before it asks for the next."""
+    lat = ctx.p["latency"]
+    fractions = list(lat["fractions"])
+    while fractions:
+        f = fractions.pop(0)
+        label, point = _latency_point(ctx, sat, f)
+        yield label, point
+        if not fractions and not broke(ctx.results.records, "latency", label) \
+                and f * 1.25 <= lat["max_fraction"]:
+            fractions.append(round(f * 1.25, 2))
+
+
 def latency(ctx):
     """Scenario 3: open loop at fractions of echod's saturation, the same
-    rates for every server; p50, p99, p99.9 against offered load."""
-    sat = saturation(ctx)
-    points = []
-    for f in ctx.p["latency_fractions"]:
-        rate = int(round(sat * f, -2))
-        points.append((f"{int(f * 100)}% ({rate:,}/s)",
-                       {"size": 64, "conns": 100, "rate": rate, "fraction": f,
-                        "duration": ctx.p["latency_duration"]}))
-    interleave(ctx, "latency", servers.echo_servers(ctx.bins), points, echo_measure)
+    rates for every server, until one breaks; p50, p99, p99.9 against
+    offered load, and one point's whole percentile spectrum."""
+    interleave(ctx, "latency", servers.echo_servers(ctx.bins), _sweep(ctx, saturation(ctx)),
+               echo_measure)
 
 
 def cps_measure(ctx, srv, point, run):
@@ -251,31 +306,51 @@ def cps(ctx):
 
 def fairness_measure(ctx, srv, point, run):
     """The p99 of 100 open-loop connections, alone and then beside one
-    connection flooding 64 KiB writes.  The flood runs at nice 19 on the
-    load CPU so that it takes that core only when the measuring load does
-    not need it."""
+    connection flooding 64 KiB writes, with the flood's own MB/s (a server
+    that starves the flood looks fair) and every core's busy share.  The
+    flood runs on a core of its own when there is one (ctx.flood_cpu);
+    sharing the load core, it runs at nice 19 so that it takes that core
+    only when the measuring load does not need it."""
     quiet = echo_measure(ctx, srv, point, run)
-    flood_argv = load.echo_argv(ctx.tcpload, srv.addr, 1, 65536, 0,
-                                ctx.p["warmup"] + ctx.p["duration"] + 2,
-                                point["flood_pipeline"])
-    cmd = ["nice", "-n", "19"] + procs.pinned(ctx.load_cpu, flood_argv)
+    settle = 0.3
+    flood_argv = load.echo_argv(ctx.tcpload, srv.addr, 1, 65536, settle + ctx.p["warmup"],
+                                ctx.p["duration"], point["flood_pipeline"])
+    cmd = procs.pinned(ctx.flood_cpu, flood_argv)
+    if ctx.flood_cpu == ctx.load_cpu:
+        cmd = ["nice", "-n", "19"] + cmd
     ctx.load_log.write(f"$ {shlex.join(cmd)} &\n")
     flood = procs.start(cmd, stderr=ctx.load_log)
     try:
-        time.sleep(0.3)
+        time.sleep(settle)
         if flood.poll() is not None:
             raise RuntimeError(f"the flood load exited early with status {flood.returncode}")
         loud = echo_measure(ctx, srv, point, run)
+        flood_js = load.last_json(_wait_output(flood, 10.0))
     finally:
         procs.stop(flood)
     q, l = quiet["metrics"], loud["metrics"]
     m = {"p99_us": q["p99_us"], "p99_flood_us": l["p99_us"], "p50_us": q["p50_us"],
          "p50_flood_us": l["p50_us"], "p999_us": q["p999_us"], "p999_flood_us": l["p999_us"],
-         "ops_per_s": q["ops_per_s"], "ops_per_s_flood": l["ops_per_s"]}
+         "ops_per_s": q["ops_per_s"], "ops_per_s_flood": l["ops_per_s"],
+         "flood_mb_per_s": load.echo_summary(flood_js)["mb_per_s"],
+         "server_core_busy": q.get("server_core_busy"), "load_core_busy": q.get("load_core_busy"),
+         "server_core_busy_flood": l.get("server_core_busy"),
+         "load_core_busy_flood": l.get("load_core_busy")}
+    if ctx.flood_cpu != ctx.load_cpu and loud.get("cpu"):
+        m["flood_core_busy"] = loud["cpu"]["core_busy"].get(str(ctx.flood_cpu))
     m["p99_ratio"] = l["p99_us"] / q["p99_us"] if q["p99_us"] else None
     ok = quiet["ok"] and loud["ok"]
     return {"ok": ok, "error": quiet.get("error") or loud.get("error", ""), "metrics": m,
-            "command": loud["command"], "flood_command": shlex.join(flood_argv)}
+            "command": loud["command"], "flood_command": shlex.join(cmd)}
+
+
+def _wait_output(p, timeout):
+    """p's stdout once it has exited by itself (within timeout seconds)."""
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise RuntimeError(f"the flood load did not finish within {timeout} s") from e
+    return out.decode(errors="replace")
 
 
 def fairness(ctx):
@@ -289,17 +364,18 @@ def fairness(ctx):
                [(f"{f['conns']} x 64 B at {rate:,}/s", point)], fairness_measure)
 
 
-def each_server(ctx, scenario, names, measure_fn, say_fn):
+def each_server(ctx, scenario, point, server_list, names, measure_fn, say_fn):
     """For the tracing scenarios (syscalls, instructions, profile): runs
-    measure_fn(ctx, server) once for each echo server named in names,
-    records what it returns (or the failure) and logs say_fn(metrics)."""
-    for server in servers.echo_servers(ctx.bins):
+    measure_fn(ctx, server) once for each server of server_list named in
+    names, records what it returns (or the failure, at point) and logs
+    say_fn(metrics)."""
+    for server in server_list:
         if server.name not in names:
             continue
         try:
             rec = measure_fn(ctx, server)
         except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as e:
-            rec = {"scenario": scenario, "point": "64 B x 100", "server": server.name,
+            rec = {"scenario": scenario, "point": point, "server": server.name,
                    "run": 0, "ok": False, "error": str(e), "metrics": {}}
         ctx.results.add(rec)
         ctx.log(f"  {scenario:<9} {server.name:<9} " + (

@@ -1,0 +1,84 @@
+"""What the harness reads from /proc and from tcpload and echod output."""
+import os
+import tempfile
+import unittest
+
+from harness import load, scaling, scenarios, sysinfo
+
+STAT = """cpu  10 0 10 100 0 0 0 0 0 0
+cpu0 100 0 50 800 0 0 50 0 0 0
+cpu1 200 100 100 100 100 0 0 400 0 0
+intr 1
+"""
+
+
+class StatTest(unittest.TestCase):
+    def test_busy_excludes_steal_and_idle(self):
+        hz = sysinfo.HZ
+        before = {c: {k: 0.0 for k in v} for c, v in sysinfo.parse_stat(STAT).items()}
+        busy = sysinfo.core_busy(before, sysinfo.parse_stat(STAT))
+        # cpu0: user 100, kernel 50 + 50 softirq, idle 800: busy 200 of 1000
+        self.assertAlmostEqual(busy[0]["share"], 0.2)
+        self.assertAlmostEqual(busy[0]["kernel"], 0.1)
+        # cpu1: user+nice 300, system 100, idle+iowait 200, steal 400 of 1000
+        self.assertAlmostEqual(busy[1]["share"], 0.4)
+        self.assertAlmostEqual(busy[1]["steal"], 0.4)
+        self.assertAlmostEqual(sysinfo.parse_stat(STAT)[1]["user"], 300 / hz)
+
+
+class HistogramTest(unittest.TestCase):
+    def hist(self, lines):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("# tcpload echo latency\n# value_us count percentile\n" + lines)
+        self.addCleanup(os.unlink, f.name)
+        return load.read_histogram(f.name)
+
+    def test_spectrum_stops_where_the_samples_do(self):
+        # 100 samples: 99% is resolvable, 99.9% is not; 100 is the maximum
+        h = self.hist("10 50 50.0\n20 40 90.0\n30 9 99.0\n40 1 100.0\n")
+        self.assertEqual(load.spectrum(h, (50, 90, 99, 99.9, 100)),
+                         [(50, 10.0), (90, 20.0), (99, 30.0), (100, 40.0)])
+
+    def test_a_percentile_between_buckets_takes_the_next_value(self):
+        h = self.hist("10 50 50.0\n20 50 100.0\n")
+        self.assertEqual(load.spectrum(h, (75,)), [(75, 20.0)])
+
+
+class EchodSummaryTest(unittest.TestCase):
+    def test_worker_accepts_from_the_json_summary(self):
+        text = ('not json\n{"type":"summary","accepted":7,'
+                '"workers":[{"accepted":3,"active":0},{"accepted":4,"active":0}]}\n')
+        self.assertEqual(load.worker_accepts(text), [3, 4])
+        self.assertIsNone(load.worker_accepts("listening on 127.0.0.1:1\n"))
+
+
+class CoresTest(unittest.TestCase):
+    def test_worker_counts_need_a_load_core_each(self):
+        self.assertEqual(scaling.worker_counts(2), ([1], [2]))
+        self.assertEqual(scaling.worker_counts(3), ([1], [2]))
+        self.assertEqual(scaling.worker_counts(16), ([1, 2, 4, 8], [16]))
+        self.assertEqual(scaling.worker_counts(16, most=2), ([1, 2], []))
+
+    def test_the_flood_gets_its_own_core_from_four(self):
+        self.assertEqual(scenarios.flood_cpu(2, 0, 1), 1)
+        self.assertEqual(scenarios.flood_cpu(3, 0, 1), 1)
+        self.assertEqual(scenarios.flood_cpu(4, 0, 1), 2)
+        self.assertEqual(scenarios.flood_cpu(8, 2, 0), 1)
+
+
+class KneeTest(unittest.TestCase):
+    def rec(self, srv, run, kept, achieved):
+        return {"scenario": "latency", "point": "p", "server": srv, "run": run, "ok": True,
+                "params": {"rate": 1000}, "metrics": {"rate_kept": kept, "ops_per_s": achieved}}
+
+    def test_a_server_breaks_when_most_runs_miss_the_rate(self):
+        recs = [self.rec("a", r, True, 1000) for r in range(3)] + \
+               [self.rec("b", 0, False, 1000), self.rec("b", 1, True, 900),
+                self.rec("b", 2, True, 1000)] + \
+               [self.rec("c", 0, False, 1000), self.rec("c", 1, True, 1000),
+                self.rec("c", 2, True, 1000)]
+        self.assertEqual(scenarios.broke(recs, "latency", "p"), ["b"])
+
+
+if __name__ == "__main__":
+    unittest.main()
