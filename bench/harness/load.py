@@ -80,6 +80,13 @@ def _mismatches(js):
     return (m.get("bytes") or 0) + (m.get("messages") or 0) if isinstance(m, dict) else m
 
 
+def _done_share(js):
+    """The share of the messages due in an open-loop window that were done
+    in it (None in closed loop)."""
+    due, done = _get(js, "rate.scheduled"), _get(js, "rate.done")
+    return done / due if due else None
+
+
 def echo_summary(js):
     """Messages/s, MB/s (echoed bytes coming back), latency percentiles
     (us, from each message's send or scheduled time), mismatches, and
@@ -97,6 +104,7 @@ def echo_summary(js):
         "errors": _get(js, "errors", default={}),
         "rate_kept": _get(js, "rate.kept", default=True),
         "rate_verdict": _get(js, "rate.verdict"),
+        "rate_done_share": _done_share(js),
         "conns_lost": _get(js, "connections.lost", default=0),
         "conns_failed": _get(js, "connections.failed", default=0),
     }

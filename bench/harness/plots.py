@@ -218,9 +218,12 @@ def scaling(recs, outdir, tmp):
                           ", ".join(lines) + "\n")
     if not panels:
         return None
+    workers = sorted({q["workers"] for q in stats.params(recs, "scaling").values()})
+    tics = ", ".join(str(w) for w in workers)
     script = ("set multiplot layout 1,2 title 'Scaling: per-worker rate against workers, "
               "each worker and load thread on a core of its own (median, min-max)'\n"
-              "set xlabel 'workers'\nset xrange [0:*]\nset yrange [0:*]\nset grid\n"
+              f"set xlabel 'workers'\nset xrange [0:{workers[-1] + 1}]\nset xtics ({tics})\n"
+              "set yrange [0:*]\nset grid\n"
               "set key below\nset format y '%.0s%c'\n" + "".join(panels) + "unset multiplot\n")
     return _run(script, outdir, "scaling.png")
 
@@ -242,7 +245,8 @@ def cps(recs, outdir, tmp):
 
 
 def memory(recs, outdir, tmp):
-    """Server memory per idle connection, and the kernel's, at each count."""
+    """Server memory per idle connection at each count (median, min-max),
+    and the kernel's slab for both ends (median over the servers)."""
     labels = stats.points(recs, "memory")
     if not labels:
         return None
@@ -250,16 +254,20 @@ def memory(recs, outdir, tmp):
     for srv in stats.server_names(recs, "memory"):
         row = [srv]
         for p in labels:
-            row.append(stats.summary(recs, "memory", p, srv, "rss_per_conn").median)
+            s = stats.summary(recs, "memory", p, srv, "rss_per_conn")
+            row += [s.median, s.lo, s.hi]
         rows.append(row)
     slab = stats.Summary([stats.summary(recs, "memory", labels[-1], s, "slab_per_conn").median
                           for s in stats.server_names(recs, "memory") if s != "threads"])
-    rows.append(["kernel (2 sockets)"] + [None] * (len(labels) - 1) + [slab.median])
+    rows.append(["kernel (2 sockets)"] + [None] * (3 * len(labels) - 3) +
+                [slab.median, slab.lo, slab.hi])
     f = _write(tmp, "mem.dat", rows)
-    cols = ", ".join(f"'{f}' using {i + 2}:xtic(1) title '{_q(p)}'" for i, p in enumerate(labels))
-    script = ("set title 'Memory per idle connection: server RSS growth, and kernel slab "
-              "for both loopback ends (median)'\nset ylabel 'bytes per connection (log scale)'\n"
-              "set style data histogram\nset style histogram clustered gap 1\n"
+    cols = ", ".join(f"'{f}' using {3 * i + 2}:{3 * i + 3}:{3 * i + 4}:xtic(1) title '{_q(p)}'"
+                     for i, p in enumerate(labels))
+    script = ("set title 'Memory per idle connection (median, min-max): server RSS growth; "
+              "kernel slab, both loopback ends'\n"
+              "set ylabel 'bytes per connection (log scale)'\n"
+              "set style data histogram\nset style histogram errorbars gap 1 lw 1\n"
               "set style fill solid 0.6\nset logscale y\nset grid y\nset key top left\n"
               "set yrange [10:*]\nplot " + cols)
     return _run(script, outdir, "memory.png")

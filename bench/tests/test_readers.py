@@ -67,16 +67,23 @@ class CoresTest(unittest.TestCase):
 
 
 class KneeTest(unittest.TestCase):
-    def rec(self, srv, run, kept, achieved):
+    def rec(self, srv, run, verdict, share):
         return {"scenario": "latency", "point": "p", "server": srv, "run": run, "ok": True,
-                "params": {"rate": 1000}, "metrics": {"rate_kept": kept, "ops_per_s": achieved}}
+                "metrics": {"rate_verdict": verdict, "rate_done_share": share}}
 
-    def test_a_server_breaks_when_most_runs_miss_the_rate(self):
-        recs = [self.rec("a", r, True, 1000) for r in range(3)] + \
-               [self.rec("b", 0, False, 1000), self.rec("b", 1, True, 900),
-                self.rec("b", 2, True, 1000)] + \
-               [self.rec("c", 0, False, 1000), self.rec("c", 1, True, 1000),
-                self.rec("c", 2, True, 1000)]
+    def test_a_load_that_only_sent_late_is_not_the_servers_fault(self):
+        self.assertFalse(scenarios.behind({"rate_verdict": "sends_late", "rate_done_share": 1}))
+        self.assertTrue(scenarios.behind({"rate_verdict": "sends_late", "rate_done_share": 0.9}))
+        self.assertTrue(scenarios.behind({"rate_verdict": "replies_behind",
+                                          "rate_done_share": 0.98}))
+        self.assertFalse(scenarios.behind({"rate_verdict": None, "rate_done_share": None}))
+
+    def test_a_server_breaks_when_most_runs_fall_behind(self):
+        recs = [self.rec("a", r, "kept", 1.0) for r in range(3)] + \
+               [self.rec("b", 0, "replies_behind", 0.9), self.rec("b", 1, "kept", 0.99),
+                self.rec("b", 2, "sends_late", 0.5)] + \
+               [self.rec("c", 0, "replies_behind", 0.9), self.rec("c", 1, "kept", 1.0),
+                self.rec("c", 2, "sends_late", 1.0)]
         self.assertEqual(scenarios.broke(recs, "latency", "p"), ["b"])
 
 
