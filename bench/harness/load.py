@@ -15,13 +15,16 @@ def _dur(seconds):
 
 
 def echo_argv(tcpload, addr, conns, size, warmup, duration, pipeline=1, rate=None, threads=1,
-              histogram=None):
+              histogram=None, interval=None):
     """Closed loop (rate None) or open loop at rate messages/s in total;
-    histogram: a file for tcpload's latency distribution."""
+    histogram: a file for tcpload's latency distribution; interval: seconds
+    per line of tcpload's latency over time (JSON Lines before the summary)."""
     argv = [tcpload, "echo", addr, "-c", str(conns), "-t", str(threads), "-s", str(size),
             "--warmup", _dur(warmup), "-d", _dur(duration), "--json"]
     if histogram:
         argv += ["--histogram", histogram]
+    if interval:
+        argv += ["--interval", _dur(interval)]
     if pipeline > 1:
         argv += ["--pipeline", str(pipeline)]
     if rate is not None:
@@ -138,6 +141,21 @@ def worker_accepts(text):
         if isinstance(js, dict) and js.get("type") == "summary":
             return [w.get("accepted", 0) for w in js.get("workers", [])]
     return None
+
+
+def intervals(text):
+    """[(start_s, messages/s, p50_us, p99_us, max_us)] from the interval
+    lines (`"type":"interval"`) tcpload's --interval --json prints, in
+    order; latencies are None for an interval in which nothing completed."""
+    out = []
+    for line in text.splitlines():
+        if not line.startswith('{"type":"interval"'):
+            continue
+        js = json.loads(line)
+        lat = _get(js, "latency_us.message", default={}) or {}
+        out.append((js["start_s"], js["per_second"], lat.get("p50"), lat.get("p99"),
+                    lat.get("max")))
+    return out
 
 
 def read_histogram(path):

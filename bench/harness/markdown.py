@@ -221,11 +221,12 @@ def fairness(recs, plots):
 
 
 def _fairness_row(srv, g):
-    busy = g("load_core_busy_flood")
+    busy, own = g("load_core_busy_flood"), g("flood_core_busy")
+    load = fmt.pct(busy.median) + (f" (flood's core {fmt.pct(own.median)})" if own else "")
     return [srv, fmt.us(g("p99_us").median), fmt.us(g("p99_flood_us").median),
             fmt.ratio(g("p99_ratio")), fmt.n(g("flood_mb_per_s").median),
             fmt.spread(g("flood_mb_per_s")), fmt.pct(g("server_core_busy").median),
-            fmt.pct(g("server_core_busy_flood").median), fmt.pct(busy.median),
+            fmt.pct(g("server_core_busy_flood").median), load,
             "not measurable" if busy and busy.median >= targets.SATURATED else "measured"]
 
 

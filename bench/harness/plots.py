@@ -138,6 +138,30 @@ def spectrum(recs, outdir, tmp):
     return _run(script, outdir, "spectrum.png")
 
 
+def over_time(recs, outdir, tmp):
+    """p99 latency per interval of tcpload's --interval at the latency point
+    kept in detail, for each server the run with the median p99."""
+    point = next((r["point"] for r in recs if r["scenario"] == "latency" and r.get("over_time")),
+                 None)
+    if point is None:
+        return None
+    plots = []
+    for i, srv in enumerate(stats.server_names(recs, "latency", point)):
+        rec = _median_run(recs, "latency", point, srv, "p99_us")
+        if not rec or not rec.get("over_time"):
+            continue
+        f = _write(tmp, f"time{i}.dat", [(t, p99) for t, _, _, p99, _ in rec["over_time"]])
+        plots.append(f"'{f}' using 1:2 with linespoints lw 2 title '{_q(srv)}'")
+    if not plots:
+        return None
+    script = (f"set title 'p99 latency over time at {_q(point)} offered (open loop, 100 "
+              "connections, 64 B; per 100 ms interval, the median-p99 run of each server)'\n"
+              "set xlabel 'seconds from the start of the measured window (negative: warm-up)'\n"
+              "set ylabel 'p99 in the interval, microseconds'\nset yrange [0:*]\n"
+              "set grid\nset key top left\nplot " + ", ".join(plots))
+    return _run(script, outdir, "over_time.png")
+
+
 def _bar_panel(f, title, ylabel):
     """The gnuplot lines of one bar chart of file f (label, median, lo, hi)."""
     return (f"set title '{_q(title)}'\nset ylabel '{_q(ylabel)}'\nset style fill solid 0.6\n"
@@ -302,7 +326,7 @@ def all_plots(recs, outdir, cpu_point):
     out = {}
     with tempfile.TemporaryDirectory(prefix="bench-plots-") as tmp:
         for kind, fn in (("throughput", throughput), ("stream", stream), ("latency", latency),
-                         ("spectrum", spectrum), ("cps", cps), ("fairness", fairness),
+                         ("spectrum", spectrum), ("over_time", over_time), ("cps", cps), ("fairness", fairness),
                          ("memory", memory), ("scaling", scaling)):
             name = fn(recs, outdir, tmp)
             if name:

@@ -31,7 +31,7 @@ PROFILES = {
                      (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
         "latency": {"fractions": [0.25, 0.6, 1.0, 1.3], "max_fraction": 2.1,
-                    "spectrum_at": 0.6},
+                    "detail_at": 0.6},
         "latency_duration": 1.0,
         "cps": {"conns": 32, "warmup": 1.0, "duration": 5.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
@@ -45,7 +45,7 @@ PROFILES = {
         "runs": 1, "warmup": 0.25, "duration": 0.5,
         "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
-        "latency": {"fractions": [0.25, 1.0], "max_fraction": 1.6, "spectrum_at": 0.25},
+        "latency": {"fractions": [0.25, 1.0], "max_fraction": 1.6, "detail_at": 0.25},
         "latency_duration": 0.5,
         "cps": {"conns": 32, "warmup": 0.5, "duration": 2.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
@@ -56,6 +56,9 @@ PROFILES = {
         "scaling": {"duration": 0.5},
     },
 }
+
+INTERVAL_S = 0.1  # tcpload --interval at the latency point kept in detail
+
 
 class Context:
     """What every scenario needs: programs, profile, results, CPUs, logs."""
@@ -162,10 +165,11 @@ def echo_measure(ctx, srv, point, run):
         return floor_measure(ctx, srv, point, run)
     duration = point.get("duration", ctx.p["duration"])
     warmup = ctx.p["warmup"]
-    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.txt") \
-        if point.get("histogram") else None
+    detail = point.get("detail")
+    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.txt") if detail else None
     argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
-                          duration, point.get("pipeline", 1), point.get("rate"), histogram=hist)
+                          duration, point.get("pipeline", 1), point.get("rate"), histogram=hist,
+                          interval=INTERVAL_S if detail else None)
     out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration, point["conns"]),
                                         srv.pid, ctx.load_cpu, ctx.load_log)
     js = load.last_json(out)
@@ -173,30 +177,29 @@ def echo_measure(ctx, srv, point, run):
     _add_cpu(ctx, m, cpu)
     if point.get("rate"):
         m["offered_per_s"] = point["rate"]
-    spectrum = load.spectrum(load.read_histogram(hist)) if hist and status == 0 else None
+    detail = {"spectrum": load.spectrum(load.read_histogram(hist)),
+              "over_time": load.intervals(out)} if hist and status == 0 else {}
     ok = status == 0 and not m["mismatches"]
     return {"ok": ok, "error": "" if ok else f"tcpload exit {status}, mismatches {m['mismatches']}",
-            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js,
-            **({"spectrum": spectrum} if spectrum else {})}
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js, **detail}
 
 
 def floor_measure(ctx, srv, point, run):
-    """The kernel floor at one connection: its own round trips/s, its
-    threads' own CPU time, and the server core's busy share."""
+    """The kernel floor at one connection: its own round trips/s, the
+    server core's time as for every server, and its server thread's own
+    CPU time (the floor is one process: both of its threads are the
+    "load" process, so the load's own times are left out)."""
     warmup, duration = ctx.p["warmup"], ctx.p["duration"]
     argv = load.floor_argv(ctx.bins["floor"], point["size"], warmup, duration,
                            ctx.server_cpu, ctx.load_cpu)
     out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration), None, None,
                                         ctx.load_log)
     m = load.floor_summary(load.last_json(out))
-    core = cpu["core_busy"].get(str(ctx.server_cpu)) if cpu else None
-    m.update({
-        "server_core_us": core * 1e6 / m["ops_per_s"] if core is not None else None,
-        "server_user_us": m.pop("server_user_s") / m["ops"] * 1e6,
-        "server_sys_us": m.pop("server_sys_s") / m["ops"] * 1e6,
-        "server_core_busy": core,
-        "load_core_busy": cpu["core_busy"].get(str(ctx.load_cpu)) if cpu else None,
-    })
+    user_s, sys_s = m.pop("server_user_s"), m.pop("server_sys_s")
+    _add_cpu(ctx, m, cpu)
+    for key in ("load_user_us", "load_sys_us"):
+        m.pop(key, None)
+    m.update({"server_user_us": user_s / m["ops"] * 1e6, "server_sys_us": sys_s / m["ops"] * 1e6})
     return {"ok": status == 0, "metrics": m, "cpu": cpu, "command": shlex.join(argv)}
 
 
@@ -241,8 +244,8 @@ def _latency_point(ctx, sat, f):
     rate = int(round(sat * f, -2))
     point = {"size": 64, "conns": 100, "rate": rate, "fraction": f,
              "duration": ctx.p["latency_duration"]}
-    if f == ctx.p["latency"]["spectrum_at"]:
-        point["histogram"] = True
+    if f == ctx.p["latency"]["detail_at"]:
+        point["detail"] = True
     return f"{int(round(f * 100))}% ({rate:,}/s)", point
 
 
@@ -286,7 +289,8 @@ def _sweep(ctx, sat):
 def latency(ctx):
     """Scenario 3: open loop at fractions of echod's saturation, the same
     rates for every server, until one breaks; p50, p99, p99.9 against
-    offered load, and one point's whole percentile spectrum."""
+    offered load, and at one point (detail_at) the whole percentile
+    spectrum and the latency over time."""
     interleave(ctx, "latency", servers.echo_servers(ctx.bins), _sweep(ctx, saturation(ctx)),
                echo_measure)
 

@@ -44,6 +44,20 @@ class HistogramTest(unittest.TestCase):
         self.assertEqual(load.spectrum(h, (75,)), [(75, 20.0)])
 
 
+class IntervalTest(unittest.TestCase):
+    def test_interval_lines_in_order_summary_and_text_skipped(self):
+        text = ('{"type":"interval","index":-1,"start_s":-0.1,"end_s":0.0,"phase":"warmup",'
+                '"completed":0,"per_second":0.0,"latency_us":{"message":{"count":0,"p50":null,'
+                '"p99":null,"max":null}}}\n'
+                'interval    0.00-0.10s window ...\n'
+                '{"type":"interval","index":0,"start_s":0.0,"end_s":0.1,"phase":"window",'
+                '"completed":5,"per_second":50.0,"latency_us":{"message":{"count":5,"p50":10.5,'
+                '"p99":20.25,"max":30}}}\n'
+                '{"type":"summary","messages":5}\n')
+        self.assertEqual(load.intervals(text), [(-0.1, 0.0, None, None, None),
+                                                (0.0, 50.0, 10.5, 20.25, 30)])
+
+
 class EchodSummaryTest(unittest.TestCase):
     def test_worker_accepts_from_the_json_summary(self):
         text = ('not json\n{"type":"summary","accepted":7,'
