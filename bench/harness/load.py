@@ -158,36 +158,47 @@ def intervals(text):
     return out
 
 
-def read_histogram(path):
-    """[(value_us, count, percentile)] from the file tcpload's --histogram
-    writes (lines of `value_us count percentile`, # comments)."""
-    out = []
+def read_hgrm(path):
+    """(rows, samples) from the file tcpload's --histogram writes, in
+    HdrHistogram's percentile format (.hgrm): rows are (value_us,
+    percentile in %) in order, samples the total count."""
+    rows, samples = [], 0
     with open(path) as f:
         for line in f:
             cols = line.split()
-            if len(cols) == 3 and not line.startswith("#"):
-                out.append((float(cols[0]), int(cols[1]), float(cols[2])))
-    return out
+            try:
+                value, frac, count = float(cols[0]), float(cols[1]), int(cols[2])
+            except (IndexError, ValueError):
+                continue  # the header, blank lines and the #[...] footer
+            rows.append((value, frac * 100))
+            samples = count
+    return rows, samples
 
 
 # The percentiles of a latency spectrum, evenly spaced on the 1/(1-p) axis.
 SPECTRUM = (0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 100)
 
 
-def spectrum(hist, percentiles=SPECTRUM):
-    """[(percentile, value_us)] from read_histogram()'s list: for each
-    percentile, the least value that at least that share of the samples did
-    not exceed; a percentile finer than the samples can resolve (fewer
-    than one sample beyond it) is left out, except 100, the maximum."""
-    samples = sum(c for _, c, _ in hist)
+def spectrum(rows, samples, percentiles=SPECTRUM):
+    """[(percentile, value_us)] from read_hgrm(): for each percentile, the
+    least value that at least that share of the samples did not exceed; a
+    percentile finer than the samples can resolve (fewer than one sample
+    beyond it) is left out, except 100, the maximum."""
     out = []
     for pct in percentiles:
         if pct < 100 and samples * (100 - pct) / 100 < 1:
             continue
-        value = next((v for v, _, p in hist if p >= pct), None)
+        value = next((v for v, p in rows if p >= pct), None)
         if value is not None:
             out.append((pct, value))
     return out
+
+
+def stored(js):
+    """tcpload's summary as a record keeps it: without the raw histogram
+    buckets and counters (tens of kilobytes a run, which the report never
+    reads and results.json would carry for every measurement)."""
+    return {k: v for k, v in js.items() if k not in ("histograms", "counters")}
 
 
 def floor_summary(js):

@@ -172,7 +172,8 @@ def latency(recs, plots):
                     fmt.us(g("server_core_us").median)]
         rows = _per_server(recs, "latency", p, row)
         out.append(f"\n### offered {p}\n\n" + fmt.table(
-            ["server", "achieved/s", "runs: kept / load late / server behind", "p50 µs", "p99 µs", "p99 min–max", "p99.9 µs",
+            ["server", "achieved/s", "runs: kept / load late / server behind", "p50 µs",
+             "p99 µs", "p99 min–max", "p99.9 µs",
              "p99 x echod", "core µs/msg"], rows))
     out.append(fmt.failures(recs, "latency"))
     return "".join(out)

@@ -110,23 +110,28 @@ def _median_run(recs, scenario, point, srv, key):
     return runs[(len(runs) - 1) // 2] if runs else None
 
 
+def _detail_lines(recs, tmp, field, rows_of):
+    """(point, gnuplot plot clauses): one line per server from the record
+    field (spectrum, over_time) of the latency point kept in detail, for
+    each server the run with the median p99; rows_of turns the field into
+    the data rows."""
+    point = next((r["point"] for r in recs if r["scenario"] == "latency" and r.get(field)),
+                 None)
+    lines = []
+    for i, srv in enumerate(stats.server_names(recs, "latency", point) if point else []):
+        rec = _median_run(recs, "latency", point, srv, "p99_us")
+        if rec and rec.get(field):
+            f = _write(tmp, f"{field}{i}.dat", rows_of(rec[field]))
+            lines.append(f"'{f}' using 1:2 with linespoints lw 2 title '{_q(srv)}'")
+    return point, lines
+
+
 def spectrum(recs, outdir, tmp):
     """Latency against percentile on a 1/(1-p) axis (wrk2's percentile
-    spectrum) at the latency point that kept tcpload's histograms, for each
-    server the run with the median p99."""
-    point = next((r["point"] for r in recs if r["scenario"] == "latency" and r.get("spectrum")),
-                 None)
-    if point is None:
-        return None
-    plots = []
-    for i, srv in enumerate(stats.server_names(recs, "latency", point)):
-        rec = _median_run(recs, "latency", point, srv, "p99_us")
-        if not rec or not rec.get("spectrum"):
-            continue
-        rows = [(1 / (1 - p / 100) if p < 100 else None, v) for p, v in rec["spectrum"]]
-        f = _write(tmp, f"spec{i}.dat", [r for r in rows if r[0] is not None])
-        plots.append(f"'{f}' using 1:2 with linespoints lw 2 title '{_q(srv)}'")
-    if not plots:
+    spectrum) at the latency point kept in detail."""
+    point, lines = _detail_lines(recs, tmp, "spectrum", lambda spec: [
+        (1 / (1 - p / 100), v) for p, v in spec if p < 100])
+    if not lines:
         return None
     tics = ", ".join(f"'{p:g}%%' {1 / (1 - p / 100):g}"  # %% : a tic label is a format
                      for p in (0, 90, 99, 99.9, 99.99, 99.999))
@@ -134,31 +139,22 @@ def spectrum(recs, outdir, tmp):
               "connections, 64 B; the median-p99 run of each server)'\n"
               "set logscale x\nset xlabel 'percentile (axis 1/(1-p), log scale)'\n"
               f"set xtics ({tics})\nset ylabel 'microseconds'\nset yrange [0:*]\n"
-              "set grid\nset key top left\nplot " + ", ".join(plots))
+              "set grid\nset key top left\nplot " + ", ".join(lines))
     return _run(script, outdir, "spectrum.png")
 
 
 def over_time(recs, outdir, tmp):
     """p99 latency per interval of tcpload's --interval at the latency point
-    kept in detail, for each server the run with the median p99."""
-    point = next((r["point"] for r in recs if r["scenario"] == "latency" and r.get("over_time")),
-                 None)
-    if point is None:
-        return None
-    plots = []
-    for i, srv in enumerate(stats.server_names(recs, "latency", point)):
-        rec = _median_run(recs, "latency", point, srv, "p99_us")
-        if not rec or not rec.get("over_time"):
-            continue
-        f = _write(tmp, f"time{i}.dat", [(t, p99) for t, _, _, p99, _ in rec["over_time"]])
-        plots.append(f"'{f}' using 1:2 with linespoints lw 2 title '{_q(srv)}'")
-    if not plots:
+    kept in detail."""
+    point, lines = _detail_lines(recs, tmp, "over_time", lambda ivs: [
+        (t, p99) for t, _, _, p99, _ in ivs])
+    if not lines:
         return None
     script = (f"set title 'p99 latency over time at {_q(point)} offered (open loop, 100 "
               "connections, 64 B; per 100 ms interval, the median-p99 run of each server)'\n"
               "set xlabel 'seconds from the start of the measured window (negative: warm-up)'\n"
               "set ylabel 'p99 in the interval, microseconds'\nset yrange [0:*]\n"
-              "set grid\nset key top left\nplot " + ", ".join(plots))
+              "set grid\nset key top left\nplot " + ", ".join(lines))
     return _run(script, outdir, "over_time.png")
 
 
@@ -326,8 +322,8 @@ def all_plots(recs, outdir, cpu_point):
     out = {}
     with tempfile.TemporaryDirectory(prefix="bench-plots-") as tmp:
         for kind, fn in (("throughput", throughput), ("stream", stream), ("latency", latency),
-                         ("spectrum", spectrum), ("over_time", over_time), ("cps", cps), ("fairness", fairness),
-                         ("memory", memory), ("scaling", scaling)):
+                         ("spectrum", spectrum), ("over_time", over_time), ("cps", cps),
+                         ("fairness", fairness), ("memory", memory), ("scaling", scaling)):
             name = fn(recs, outdir, tmp)
             if name:
                 out[kind] = name

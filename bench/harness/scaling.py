@@ -60,7 +60,8 @@ def _measure(ctx, server, kind, w, run):
     if accepts and sum(accepts):
         m["busiest_worker_share"] = max(accepts) / sum(accepts)
     rec.update({"ok": status == 0, "error": "" if status == 0 else f"tcpload exit {status}",
-                "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js})
+                "metrics": m, "cpu": cpu, "command": shlex.join(argv),
+                "load": load.stored(js)})
     return rec
 
 

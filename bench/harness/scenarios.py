@@ -45,12 +45,12 @@ PROFILES = {
         "runs": 1, "warmup": 0.25, "duration": 0.5,
         "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
-        "latency": {"fractions": [0.25, 1.0], "max_fraction": 1.6, "detail_at": 0.25},
+        "latency": {"fractions": [0.25, 1.0], "max_fraction": 1.3, "detail_at": 0.25},
         "latency_duration": 0.5,
         "cps": {"conns": 32, "warmup": 0.5, "duration": 2.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
         "memory": {"counts": [1000]},
-        "syscalls": {"duration": 1.0},
+        "syscalls": {"duration": 0.5},
         "instructions": {"duration": 0.5, "servers": ["echod", "libuv"]},
         "profile": {"duration": 1.0},
         "scaling": {"duration": 0.5},
@@ -166,7 +166,7 @@ def echo_measure(ctx, srv, point, run):
     duration = point.get("duration", ctx.p["duration"])
     warmup = ctx.p["warmup"]
     detail = point.get("detail")
-    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.txt") if detail else None
+    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.hgrm") if detail else None
     argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
                           duration, point.get("pipeline", 1), point.get("rate"), histogram=hist,
                           interval=INTERVAL_S if detail else None)
@@ -177,11 +177,12 @@ def echo_measure(ctx, srv, point, run):
     _add_cpu(ctx, m, cpu)
     if point.get("rate"):
         m["offered_per_s"] = point["rate"]
-    detail = {"spectrum": load.spectrum(load.read_histogram(hist)),
+    detail = {"spectrum": load.spectrum(*load.read_hgrm(hist)),
               "over_time": load.intervals(out)} if hist and status == 0 else {}
     ok = status == 0 and not m["mismatches"]
     return {"ok": ok, "error": "" if ok else f"tcpload exit {status}, mismatches {m['mismatches']}",
-            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js, **detail}
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": load.stored(js),
+            **detail}
 
 
 def floor_measure(ctx, srv, point, run):
@@ -304,7 +305,7 @@ def cps_measure(ctx, srv, point, run):
     m = load.connect_summary(js)
     _add_cpu(ctx, m, cpu)
     return {"ok": status == 0, "error": "" if status == 0 else f"tcpload exit {status}",
-            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js}
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": load.stored(js)}
 
 
 def cps(ctx):

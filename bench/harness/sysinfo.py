@@ -3,8 +3,9 @@
 Every figure the harness reports next to a rate comes from here: each
 core's busy time, split into user space, kernel and steal (/proc/stat), a
 process tree's own user and system time (/proc/PID/stat, children
-included, so nginx's worker counts for its master), resident memory (/proc/PID/smaps_rollup), the kernel's slab
-(/proc/meminfo) and the count of open descriptors.  Times are in seconds.
+included, so nginx's worker counts for its master), resident memory
+(/proc/PID/smaps_rollup), the kernel's slab (/proc/meminfo) and the count
+of open descriptors.  Times are in seconds.
 """
 import os
 import platform

@@ -26,22 +26,41 @@ class StatTest(unittest.TestCase):
         self.assertAlmostEqual(sysinfo.parse_stat(STAT)[1]["user"], 300 / hz)
 
 
+HGRM = """       Value     Percentile TotalCount 1/(1-Percentile)
+
+      10.000 0.000000000000          1           1.00
+      10.000 0.500000000000         50           2.00
+      20.000 0.900000000000         90          10.00
+      30.000 0.990000000000         99         100.00
+      40.000 1.000000000000        100
+#[Mean    =       15.000, StdDeviation   =        5.000]
+#[Max     =       40.000, Total count    =          100]
+"""
+
+
 class HistogramTest(unittest.TestCase):
-    def hist(self, lines):
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-            f.write("# tcpload echo latency\n# value_us count percentile\n" + lines)
+    def hgrm(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".hgrm", delete=False) as f:
+            f.write(text)
         self.addCleanup(os.unlink, f.name)
-        return load.read_histogram(f.name)
+        return load.read_hgrm(f.name)
+
+    def test_hgrm_rows_and_samples(self):
+        rows, samples = self.hgrm(HGRM)
+        self.assertEqual(samples, 100)
+        self.assertEqual(rows[0], (10.0, 0.0))
+        self.assertEqual(rows[-1], (40.0, 100.0))
 
     def test_spectrum_stops_where_the_samples_do(self):
         # 100 samples: 99% is resolvable, 99.9% is not; 100 is the maximum
-        h = self.hist("10 50 50.0\n20 40 90.0\n30 9 99.0\n40 1 100.0\n")
-        self.assertEqual(load.spectrum(h, (50, 90, 99, 99.9, 100)),
+        self.assertEqual(load.spectrum(*self.hgrm(HGRM), (50, 90, 99, 99.9, 100)),
                          [(50, 10.0), (90, 20.0), (99, 30.0), (100, 40.0)])
 
-    def test_a_percentile_between_buckets_takes_the_next_value(self):
-        h = self.hist("10 50 50.0\n20 50 100.0\n")
-        self.assertEqual(load.spectrum(h, (75,)), [(75, 20.0)])
+    def test_a_percentile_between_rows_takes_the_next_value(self):
+        self.assertEqual(load.spectrum(*self.hgrm(HGRM), (75,)), [(75, 20.0)])
+
+    def test_stored_summary_drops_the_raw_buckets(self):
+        self.assertEqual(load.stored({"a": 1, "histograms": {}, "counters": {}}), {"a": 1})
 
 
 class IntervalTest(unittest.TestCase):
