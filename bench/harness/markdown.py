@@ -336,10 +336,13 @@ def scaling(recs, meta, plots):
            "that load's accepts per worker, which show how evenly each listener design "
            "spreads connections.  nginx runs with as many workers.\n"]
     out += [f"\nNot measured here: {m}.\n" for m in missing]
-    if pts and stats.params(recs, "scaling")[pts[-1]].get("workers") == 1:
+    measured = stats.scaling_points(recs, "connections/s")
+    if measured and stats.params(recs, "scaling")[measured[-1]].get("workers") == 1:
         out.append("\nOn this machine only one worker has a core of its own beside a load "
-                   "core, so this section measures one point: what a worker does alone, not "
-                   "how workers scale, and accepts per worker say nothing at one worker.\n")
+                   "core, so the scaling points measure what one worker does alone, not how "
+                   "workers scale.  The points marked \"accepts only\" run two workers on "
+                   "one core: their rates are not scaling figures, but their accepts per "
+                   "worker show how each listener design spreads connections.\n")
     out.append(_plot(plots, "scaling", "connections/s per worker against workers"))
     for p in pts:
         def row(srv, g, p=p):

@@ -221,7 +221,7 @@ def scaling(recs, outdir, tmp):
     server and listener design."""
     panels = []
     for i, kind in enumerate(("connections/s", "messages/s")):
-        pts = [p for p in stats.points(recs, "scaling") if p.endswith(kind)]
+        pts = stats.scaling_points(recs, kind)
         lines = []
         for j, srv in enumerate(stats.server_names(recs, "scaling")):
             rows = []
@@ -238,7 +238,8 @@ def scaling(recs, outdir, tmp):
                           ", ".join(lines) + "\n")
     if not panels:
         return None
-    workers = sorted({q["workers"] for q in stats.params(recs, "scaling").values()})
+    workers = sorted({q["workers"] for q in stats.params(recs, "scaling").values()
+                      if not q.get("accepts_only")})
     tics = ", ".join(str(w) for w in workers)
     script = ("set multiplot layout 1,2 title 'Scaling: per-worker rate against workers, "
               "each worker and load thread on a core of its own (median, min-max)'\n"

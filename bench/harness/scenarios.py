@@ -8,10 +8,10 @@ load CPU.  Each measurement becomes one record: scenario, point, server,
 run, ok, metrics (rates, latencies, CPU per operation), the CPU rates of
 its window, the exact load command and the load's own JSON.
 
-Scenario 6 (memory) lives in memory.py, the system-call count in
-syscalls.py, the instruction count in instructions.py and the perf
-profile in profile.py; scenario 7 (CPU per operation) is read from the records of
-scenarios 1 and 4 by the report.
+Scenario 6 (memory) lives in memory.py, scenario 8 (scaling) in
+scaling.py, the system-call count in syscalls.py, the instruction count in
+instructions.py and the perf profile in profile.py; scenario 7 (CPU per
+operation) is read from the records of scenarios 1 and 4 by the report.
 """
 import os
 import shlex

@@ -29,6 +29,15 @@ def params(records, scenario):
     return {r["point"]: r.get("params", {}) for r in records if r["scenario"] == scenario}
 
 
+def scaling_points(records, kind):
+    """The scaling scenario's points of one kind ("messages/s" or
+    "connections/s") that measure scaling: each worker on a core of its
+    own (accepts-only points left out), fewest workers first."""
+    par = params(records, "scaling")
+    return [p for p in points(records, "scaling")
+            if par[p].get("kind") == kind and not par[p].get("accepts_only")]
+
+
 def server_names(records, scenario, point=None):
     seen = []
     for r in records:

@@ -112,7 +112,7 @@ def scaling_rows(recs):
     """The target that replaces hello-and-close against nginx at one
     worker: connections/s per worker as workers grow, and against nginx
     with as many workers."""
-    pts = [p for p in stats.points(recs, "scaling") if p.endswith("connections/s")]
+    pts = stats.scaling_points(recs, "connections/s")
     if not pts:
         return [("hello-and-close connections/s per worker at W workers >= 0.8x one "
                  "worker's", "not run", "–")]

@@ -92,6 +92,15 @@ class CoresTest(unittest.TestCase):
         self.assertEqual(scaling.worker_counts(16), ([1, 2, 4, 8], [16]))
         self.assertEqual(scaling.worker_counts(16, most=2), ([1, 2], []))
 
+    def test_two_cores_add_an_accepts_only_point_on_one_core(self):
+        points, unmeasured = scaling.plan(2)
+        self.assertEqual([(p.workers, p.srv_cpus, p.load_cpus, p.accepts_only) for p in points],
+                         [(1, [0], [1], False), (2, [0], [1], True)])
+        self.assertEqual(unmeasured, [2])
+        points, _ = scaling.plan(8)
+        self.assertEqual([(p.workers, p.load_cpus) for p in points],
+                         [(1, [1]), (2, [2, 3]), (4, [4, 5, 6, 7])])
+
     def test_the_flood_gets_its_own_core_from_four(self):
         self.assertEqual(scenarios.flood_cpu(2, 0, 1), 1)
         self.assertEqual(scenarios.flood_cpu(3, 0, 1), 1)
