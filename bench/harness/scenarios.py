@@ -165,11 +165,11 @@ def echo_measure(ctx, srv, point, run):
         return floor_measure(ctx, srv, point, run)
     duration = point.get("duration", ctx.p["duration"])
     warmup = ctx.p["warmup"]
-    detail = point.get("detail")
-    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.hgrm") if detail else None
+    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.hgrm") \
+        if point.get("detail") else None
     argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
                           duration, point.get("pipeline", 1), point.get("rate"), histogram=hist,
-                          interval=INTERVAL_S if detail else None)
+                          interval=INTERVAL_S if hist else None)
     out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration, point["conns"]),
                                         srv.pid, ctx.load_cpu, ctx.load_log)
     js = load.last_json(out)
