@@ -182,12 +182,15 @@ def unreachable(recs):
             ("hello-and-close at 1 worker: connections/s >= nginx's",
              f"echod / nginx = {fmt.ratio(cps_ratio)}",
              "replaced by the scaling targets above")]
-    return ("\n### Targets out of user space's reach\n\nA target no change to echod's own "
-            "code can reach, with the measurement that shows it.  The server core's time per "
+    return ("\n### Targets user space may not reach\n\nThe hello-and-close targets against "
+            "nginx at one worker, with the measurement that decides whether any change to "
+            "echod's own code could meet them.  The server core's time per "
             "connection (`/proc/stat` of CPU 0, steal excluded) is "
             f"{fmt.pct(ke.median)} kernel for echod ({fmt.spread(ke, fmt.pct)}) and "
             f"{fmt.pct(kn.median)} for nginx; echod makes {fmt.f3(calls['echod'])} system calls "
             f"per connection against nginx's {fmt.f3(calls['nginx'])} (`strace -c -f`, section "
             "7).  The second column's last figure is the kernel's part of echod's core time "
             "over nginx's whole core time, run by run: the ratio echod would reach if its user "
-            "space cost nothing.\n\n" + fmt.table(["target", "measured", "verdict"], rows))
+            "space cost nothing.  When every run of it misses the target, no user-space change "
+            "can meet it and the verdict says **out of user space's reach**; otherwise the "
+            "usual verdict applies.\n\n" + fmt.table(["target", "measured", "verdict"], rows))
