@@ -333,19 +333,6 @@ HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
     return 0;
 }
 
-/* Shortens the cnt iovecs in iov[2] to len bytes in all; returns the new
- * count. */
-static int trim_iov(struct iovec iov[2], int cnt, size_t len)
-{
-    if (cnt == 0 || iov[0].iov_len >= len) {
-        if (cnt > 0)
-            iov[0].iov_len = len;
-        return cnt > 0 ? 1 : 0;
-    }
-    iov[1].iov_len = len - iov[0].iov_len;
-    return 2;
-}
-
 /* What fill found. */
 enum fill_result {
     FILL_AGAIN = 0,  /* look again: more may be done now */
@@ -356,10 +343,11 @@ enum fill_result {
     FILL_CLOSED = -1,
 };
 
-/* Reads once, at most *budget bytes (> 0): into the scratch buffer, at
- * most the pool's read unit, while nothing is owed (then echo writes it
- * straight back), else into the ring's free space; takes what it read from
- * *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
+/* Reads once (*budget > 0): into the scratch buffer, at most the pool's
+ * read unit and at most *budget, while nothing is owed (then echo writes
+ * it straight back), else into the ring's free space (not capped: the
+ * ring bounds it, and trimming its iovecs would cost every message);
+ * takes what it read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
  * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
  * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
  * bytes, which a stream socket answers with 0 at once, consuming nothing:
@@ -369,13 +357,10 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
     struct iovec iov[2];
     int direct = ring_empty(&c->ring);
     int cnt = direct ? 0 : ring_free_iov(&c->ring, iov);
-    size_t want = direct ? e->pool->read_unit : ring_free(&c->ring);
+    size_t unit = e->pool->read_unit < (uint64_t)*budget ? e->pool->read_unit : (size_t)*budget;
+    size_t want = direct ? unit : ring_free(&c->ring);
     ssize_t n;
 
-    if (want > (uint64_t)*budget) {
-        want = (size_t)*budget;
-        cnt = trim_iov(iov, cnt, want);
-    }
 
     do
         n = direct ? sock_recv(e, c->fd, e->scratch, want) : sock_readv(e, c->fd, iov, cnt);
@@ -416,7 +401,7 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
 /* The loop behind conn_io; see the comment at the top of the file. */
 static enum conn_result serve(struct conn *c, const struct conn_env *e)
 {
-    int64_t budget = e->budget; /* no read takes more than what is left of it */
+    int64_t budget = e->budget; /* below 0 only after a read into the ring */
 
     for (;;) {
         if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)

@@ -22,8 +22,10 @@
  * that used its whole share last turn (it is on the ready list) gets only
  * WORKER_QUANTUM_MIN while fresh events wait, so a stream cannot take a
  * turn from many small clients; alone, or beside other streams only, it
- * gets the even share, and it is served every turn.  No read takes more
- * than what is left of the share, so no connection ever exceeds it.
+ * gets the even share, and it is served every turn.  A read into the
+ * scratch buffer takes no more than what is left of the share; one into a
+ * connection's ring (it owes bytes) takes what the ring has free, so a
+ * connection exceeds its share by less than one buffer at most.
  *
  * Memory: a connection that owes nothing reads into the worker's scratch
  * buffer; what a short write leaves over goes into a pool buffer (see
