@@ -6,7 +6,8 @@
  * events each turn's epoll_wait returns; the grace test runs the worker's
  * own thread, as echod does.  Pinned here: connections that used up their
  * share of a turn resume in FIFO order, a flooder gets at most its quantum
- * while the others are served every turn, a closed connection's slot is released
+ * while the others are served every turn, a connection waiting for memory
+ * is resumed once a buffer comes back, a closed connection's slot is released
  * only at the end of the turn, and a stop closes (and counts) every
  * connection still open when the grace period runs out.
  */
@@ -42,9 +43,11 @@ struct rig {
 };
 
 /* Creates a worker with echod's default options but BUF-byte buffers, no
- * idle timeout and grace_ms of grace, whose connections make their socket
- * calls through ops (NULL: the real ones), and NCONN socketpairs for it. */
-static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t grace_ms)
+ * idle timeout, grace_ms of grace and a buffer budget of memory bytes for
+ * this worker (0: the default), whose connections make their socket calls through ops
+ * (NULL: the real ones), and NCONN socketpairs for it. */
+static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t grace_ms,
+                     uint64_t memory)
 {
     char *argv[] = { "echod", NULL };
     struct sockaddr_storage addr, bound;
@@ -56,6 +59,8 @@ static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t gr
     r->opt.buffer_size = BUF;
     r->opt.idle_timeout_ms = 0;
     r->opt.grace_ms = grace_ms;
+    if (memory != 0) /* each worker gets an equal share */
+        r->opt.buffer_memory = memory * r->opt.workers;
     cr_assert_eq(parse_hostport("127.0.0.1:0", &addr, &len), 0);
     cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &r->listen_fd,
                                    &bound, err, sizeof(err)), 0, "%s", err);
@@ -131,10 +136,12 @@ static int real_shutdown_write(int fd)
 
 /* ---- a socket table with virtual input: each descriptor has a number of
  * bytes queued that only the fake knows (epoll edges come from one real
- * byte the test sends), and every write is taken whole ---- */
+ * byte the test sends), and every write is taken whole unless the
+ * descriptor is marked blocked (then EAGAIN, a full send buffer) ---- */
 
 static size_t virt_left[1024];   /* by descriptor: bytes still to read */
 static size_t virt_read[1024];   /* by descriptor: bytes read so far */
+static int virt_blocked[1024];   /* by descriptor: writes fail with EAGAIN */
 
 static ssize_t virt_readv(int fd, const struct iovec *iov, int iovcnt)
 {
@@ -163,7 +170,10 @@ static ssize_t sink_write(int fd, const struct iovec *iov, int iovcnt)
 {
     size_t put = 0;
 
-    (void)fd;
+    if (virt_blocked[fd]) {
+        errno = EAGAIN;
+        return -1;
+    }
     for (int i = 0; i < iovcnt; i++)
         put += iov[i].iov_len;
     return (ssize_t)put;
@@ -238,7 +248,7 @@ Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
     const size_t reads_per_budget = budget / WORKER_READ_UNIT;
     size_t mark[4] = { 0 };
 
-    rig_open(&r, &virtual_ops, 5000);
+    rig_open(&r, &virtual_ops, 5000, 0);
     for (int i = 0; i < NCONN; i++) {
         virt_send(r.peer[i], r.fd[i], 2 * budget + BUF);
         worker_adopt(r.w, r.fd[i]);
@@ -278,7 +288,7 @@ Test(worker, flooder_gets_at_most_its_quantum_while_others_are_served, .timeout 
     const int flood = NCONN - 1;
     const size_t msg = 100;
 
-    rig_open(&r, &virtual_ops, 5000);
+    rig_open(&r, &virtual_ops, 5000, 0);
     virt_send(r.peer[flood], r.fd[flood], (size_t)1 << 40);
     for (int i = 0; i < NCONN; i++)
         worker_adopt(r.w, r.fd[i]);
@@ -304,6 +314,46 @@ Test(worker, flooder_gets_at_most_its_quantum_while_others_are_served, .timeout 
     rig_close(&r);
 }
 
+/* The budget is one BUF buffer.  Connection a, whose peer does not read,
+ * takes it; b, with input, then waits for memory without reading, and an
+ * event for it meanwhile is only noted (neither read nor counted again:
+ * no busy loop).  When a's peer drains and a gives the buffer back, b is
+ * moved to the ready list and served in the next turn. */
+Test(worker, connection_waiting_for_memory_is_resumed_when_a_buffer_comes_back, .timeout = 10)
+{
+    struct rig r;
+    const int a = 0, b = 1;
+
+    rig_open(&r, &virtual_ops, 5000, BUF);
+    virt_blocked[r.fd[a]] = 1;
+    virt_send(r.peer[a], r.fd[a], 3 * BUF);
+    worker_adopt(r.w, r.fd[a]);
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(counter(&r, STATS_BUFFERED), BUF, "a holds the whole budget");
+    cr_assert_eq(virt_read[r.fd[a]], BUF, "and reads no more than it can keep");
+
+    virt_send(r.peer[b], r.fd[b], 100);
+    worker_adopt(r.w, r.fd[b]);
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[b]], 0, "b waits, its input unread");
+    cr_assert_eq(counter(&r, STATS_MEMORY_WAITS), 1);
+    cr_assert_eq(send(r.peer[b], "!", 1, MSG_NOSIGNAL), 1); /* another edge for b */
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[b]], 0);
+    cr_assert_eq(counter(&r, STATS_MEMORY_WAITS), 1, "its event noted, not served again");
+
+    virt_blocked[r.fd[a]] = 0;
+    cr_assert_eq(send(r.peer[a], "!", 1, MSG_NOSIGNAL), 1); /* a wakes, writable */
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[a]], 3 * BUF, "a drained and read the rest");
+    cr_assert_eq(counter(&r, STATS_BUFFERED), 0);
+    cr_assert_eq(virt_read[r.fd[b]], 0, "b is served from the ready list, next turn");
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[b]], 100);
+    cr_assert_eq(counter(&r, STATS_BYTES_OUT), 3 * BUF + 100);
+    rig_close(&r);
+}
+
 /* The stop arrives in the same epoll batch as a reset for a connection,
  * and ahead of it: handling the wake closes the connection (its one more
  * read meets the reset), and the batch still holds its event.  That event
@@ -314,7 +364,7 @@ Test(worker, slot_closed_mid_batch_is_released_only_at_the_end_of_the_turn, .tim
     struct rig r;
     int sv[2];
 
-    rig_open(&r, NULL, 5000);
+    rig_open(&r, NULL, 5000, 0);
     /* A TCP-like reset needs TCP: a loopback pair instead of socketpair's. */
     tcp_pair(sv);
     worker_adopt(r.w, sv[1]);
@@ -343,7 +393,7 @@ Test(worker, issue9_fault2_stop_lingers_until_the_peers_fin, .timeout = 10)
     struct rig r;
     char buf[16];
 
-    rig_open(&r, NULL, 5000);
+    rig_open(&r, NULL, 5000, 0);
     worker_adopt(r.w, r.fd[0]);
     cr_assert_eq(worker_turn(r.w), 1);
     stop(&r);
@@ -376,7 +426,7 @@ Test(worker, stop_closes_and_counts_every_connection_left_when_grace_ends, .time
     struct pollfd done;
     int tiny = 1;
 
-    rig_open(&r, NULL, grace_ms);
+    rig_open(&r, NULL, grace_ms, 0);
     for (int i = 0; i < NCONN; i++) {
         if (i != idle) {
             cr_assert_eq(setsockopt(r.fd[i], SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny)), 0);
