@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "helper_listen.h"
+
 #define MAX_CONNS 64
 
 struct peer {
@@ -26,23 +28,6 @@ struct peer {
     uint64_t off;      /* bytes echoed so far */
     int flips;         /* this connection corrupts a byte */
 };
-
-static int listen_any(void)
-{
-    struct sockaddr_in sin = { .sin_family = AF_INET };
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-        listen(fd, 128) < 0 || getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
-        perror("flipecho: listen");
-        exit(1);
-    }
-    printf("listening on 127.0.0.1:%u\n", ntohs(sin.sin_port));
-    fflush(stdout);
-    return fd;
-}
 
 /* Echoes what p has; returns -1 when p is done. */
 static int echo(struct peer *p, uint64_t flip_at)
@@ -77,7 +62,7 @@ int main(int argc, char **argv)
         return 2;
     }
     uint64_t flip_at = strtoull(argv[1], NULL, 10);
-    int lfd = listen_any();
+    int lfd = helper_listen("flipecho");
     for (;;) {
         pfd[0] = (struct pollfd){ lfd, POLLIN, 0 };
         for (int i = 0; i < npeers; i++)

@@ -1,7 +1,8 @@
 /* test_tl_echo.c - tcpload's echo mode (tl_echo.c) end to end: closed
  * loop, pipelined and threaded, large messages and open loop against
  * bin/echod on an ephemeral port (byte counts must match echod's own), and
- * against a helper server that flips one byte.  Runs are a few hundred
+ * against helper servers that flip one byte (flipecho) or answer exactly
+ * 20 ms late (delayecho: absolute accuracy).  Runs are a few hundred
  * milliseconds each; nothing here asserts a speed. */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -90,16 +91,25 @@ Test(tl_echo, echo_open_loop_measures_every_scheduled_message, .timeout = 60)
     free(out);
 }
 
-Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
+/* Starts test helper server name with its one argument into sup_srv and
+ * writes its "127.0.0.1:PORT" into target (64 bytes). */
+static void start_helper(const char *name, const char *arg, char *target)
 {
-    char *path = sup_helper("flipecho"), target[64];
-    char *const argv[] = { "flipecho", "1000", NULL };
-    int st;
+    char *path = sup_helper(name);
+    char *const argv[] = { (char *)name, (char *)arg, NULL };
 
     cr_assert_eq(sup_spawn(&sup_srv, path, argv), 0);
     free(path);
-    cr_assert_eq(sup_wait_listening(&sup_srv, 10000), 0, "flipecho did not start");
-    snprintf(target, sizeof(target), "127.0.0.1:%d", sup_srv.port);
+    cr_assert_eq(sup_wait_listening(&sup_srv, 10000), 0, "%s did not start", name);
+    snprintf(target, 64, "127.0.0.1:%d", sup_srv.port);
+}
+
+Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
+{
+    char target[64];
+    int st;
+
+    start_helper("flipecho", "1000", target);
     char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup",
                             "0", "--json", NULL);
     cr_assert_eq(sup_exit_code(st), 1, "corruption must exit 1: %s", out);
@@ -113,4 +123,42 @@ Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
     free(out);
     sup_stop(&sup_srv, SIGKILL, 5000);
     sup_free(&sup_srv);
+}
+
+/* Against a server that answers every byte exactly 20 ms after it arrived:
+ * no latency can be below 20 ms (the min is exact, not a bucket edge), and
+ * the median lies a little above it (the margin is generous for a busy
+ * machine; nothing here is a speed).  Open loop measures from each
+ * scheduled time, which is never after the send. */
+static void delay_accuracy(const char *extra[])
+{
+    char target[64];
+    int st;
+
+    start_helper("delayecho", "20", target);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "4", "-d", "1s", "--warmup",
+                            "200ms", "--json", extra[0], extra[1], NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    size_t len;
+    const char *min = sup_json_find(out, "/latency_us/message/min", &len);
+    const char *p50 = sup_json_find(out, "/latency_us/message/p50", &len);
+    cr_assert(min != NULL && p50 != NULL, "%s", out);
+    cr_assert_geq(strtod(min, NULL), 20000.0, "below the server's delay: %s", out);
+    cr_assert_lt(strtod(p50, NULL), 35000.0, "median far above the delay: %s", out);
+    cr_assert_gt(sup_json_num(out, "/latency_us/message/count"), 50, "%s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
+}
+
+Test(tl_echo, delay_server_pins_closed_loop_accuracy, .timeout = 60)
+{
+    const char *extra[] = { NULL, NULL };
+    delay_accuracy(extra);
+}
+
+Test(tl_echo, delay_server_pins_open_loop_accuracy, .timeout = 60)
+{
+    const char *extra[] = { "-R", "400" };
+    delay_accuracy(extra);
 }

@@ -37,7 +37,7 @@
 #include "tl_sched.h"
 
 #define READS_PER_EVENT 8
-#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late is late */
+#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late (past --slack) is late */
 
 enum echo_state {
     ECHO_CONNECTING,  /* connect() in progress: waiting for EPOLLOUT */
@@ -302,7 +302,12 @@ static void run_ready(struct echo *e)
     }
 }
 
-/* Open loop: queues every message now due and sends. */
+/* Open loop: queues every message now due and sends.  The loop sleeps
+ * until --slack after the next message is due, so one wakeup sends every
+ * message that fell due within the slack (and whatever else a reply's
+ * wakeup finds due), each no more than the slack late; its latency still
+ * counts from its own scheduled time, so the slack can only add to the
+ * latencies reported, never hide a delay. */
 static void dispatch(struct echo *e, uint64_t now)
 {
     uint64_t old = e->sched.next, end = tl_sched_dispatch(&e->sched, now, e->n_hi);
@@ -453,8 +458,9 @@ static uint64_t sleep_ns(const struct echo *e, uint64_t now)
 
     if (e->nready > 0)
         return 0;
-    if (e->open_loop && e->sched.next < e->n_hi && tl_sched_next_time(&e->sched) < until)
-        until = tl_sched_next_time(&e->sched);
+    if (e->open_loop && e->sched.next < e->n_hi &&
+        tl_sched_next_time(&e->sched) + e->l.o->slack_ns < until)
+        until = tl_sched_next_time(&e->sched) + e->l.o->slack_ns; /* see dispatch */
     if (!e->l.w.begun && e->l.w.measure < until)
         until = e->l.w.measure;
     return until > now ? until - now : 0;
@@ -468,7 +474,7 @@ static int run(struct tl_loop *l)
     const struct tl_run *r = l->t->run;
     if (e->open_loop) {
         tl_sched_init_share(&e->sched, r->start_ns, l->o->rate, (uint32_t)l->o->conns,
-                            l->n, l->t->id, LATE_NS);
+                            l->n, l->t->id, LATE_NS + l->o->slack_ns);
         e->n_lo = l->w.measure > 0 ? tl_sched_due(&e->sched, l->w.measure - 1) : 0;
         /* Timer slack would make every scheduled wakeup up to 50 us late. */
         if (prctl(PR_SET_TIMERSLACK, 1UL) < 0)

@@ -76,6 +76,7 @@ static int run_mode(const struct tl_opts *o, FILE *hist)
     if (getrusage(RUSAGE_SELF, &ru) == 0) { /* cannot fail with these arguments */
         res.cpu_user_ns = tv_ns(ru.ru_utime);
         res.cpu_sys_ns = tv_ns(ru.ru_stime);
+        res.cpu_sleeps = (uint64_t)ru.ru_nvcsw;
     }
     tl_report_stamp(&res, host, sizeof(host));
     tl_report_judge(&res, why, sizeof(why));

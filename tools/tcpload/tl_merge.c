@@ -24,6 +24,7 @@ struct run {
     struct tl_sys sys;
     struct tl_stats s;
     double duration_s, user_s, sys_s;
+    uint64_t sleeps;
     char failure[256];
     char target[256];
 };
@@ -268,6 +269,7 @@ static int read_run(const char *path, struct run *r, struct tl_input *in, char *
         get_num(&d, "duration_s", &r->duration_s);
         get_num(&d, "cpu/user_s", &r->user_s);
         get_num(&d, "cpu/system_s", &r->sys_s);
+        get_u64(&d, 0, "cpu/sleeps", &r->sleeps);
         get_num(&d, "window_start_unix_s", &ws);
         get_num(&d, "window_end_unix_s", &we);
         snprintf(in->host, sizeof(in->host), "%s", host ? host : "?");
@@ -340,6 +342,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
     struct tl_opts m = runs[0].o;
     uint64_t start = UINT64_MAX, end = 0, last_start = 0, first_end = UINT64_MAX;
     double dur = 0, user = 0, sys = 0;
+    uint64_t sleeps = 0;
     uint32_t failed = 0;
     tl_stats_init(&total);
     for (uint32_t i = 0; i < o->nfiles; i++) {
@@ -349,6 +352,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
         dur += runs[i].duration_s;
         user += runs[i].user_s;
         sys += runs[i].sys_s;
+        sleeps += runs[i].sleeps;
         failed += ins[i].failure != NULL;
         if (ins[i].wall_start_ns < start)
             start = ins[i].wall_start_ns;
@@ -369,7 +373,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
         .o = &m, .sys = &runs[0].sys, .s = &total,
         .elapsed_ns = seconds_ns(dur / o->nfiles),
         .wall_start_ns = start == UINT64_MAX ? 0 : start, .wall_end_ns = end,
-        .cpu_user_ns = seconds_ns(user), .cpu_sys_ns = seconds_ns(sys),
+        .cpu_user_ns = seconds_ns(user), .cpu_sys_ns = seconds_ns(sys), .cpu_sleeps = sleeps,
         .inputs = ins, .ninputs = o->nfiles,
     };
     if (failed > 0) {

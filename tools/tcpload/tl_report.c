@@ -294,7 +294,7 @@ static void human_rate(FILE *f, const struct tl_result *r, const char *what)
     switch (tl_sched_verdict(s->scheduled, s->done, s->late)) {
     case TL_RATE_KEPT:
         fprintf(f, "rate          kept: requested %lu/s, %lu %s due in the window, "
-                "%lu answered before it ended (%.2f%%), %lu sent >1ms late (max lag %s)%s\n",
+                "%lu answered before it ended (%.2f%%), %lu sent >1ms past due+slack (max lag %s)%s\n",
                 (unsigned long)r->o->rate, (unsigned long)s->scheduled, what,
                 (unsigned long)s->done, pct, (unsigned long)s->late, lag, slack);
         break;
@@ -359,7 +359,8 @@ static void human_cpu(FILE *f, const struct tl_result *r)
     fprintf(f, "cpu           %.3f s user, %.3f s system", secs(r->cpu_user_ns),
             secs(r->cpu_sys_ns));
     if (n > 0 && r->o->mode != TL_MODE_HOLD)
-        fprintf(f, ": %.2f us per %s sent", (double)cpu / 1e3 / (double)n,
+        fprintf(f, ": %.2f us and %.3f sleeps per %s sent", (double)cpu / 1e3 / (double)n,
+                (double)r->cpu_sleeps / (double)n,
                 r->o->mode == TL_MODE_CONNECT ? "transaction" : "message");
     fputc('\n', f);
 }
@@ -754,6 +755,7 @@ void tl_report_json(FILE *f, const struct tl_result *r)
     json_fixed(&j, "system_s", secs(r->cpu_sys_ns), 6);
     json_fixed(&j, "us_per_unit", s->started ? (double)(r->cpu_user_ns + r->cpu_sys_ns) /
                1e3 / (double)s->started : 0.0, 3);
+    json_uint(&j, "sleeps", r->cpu_sleeps);
     json_end_object(&j);
     json_counters(&j, s);
     json_object(&j, "histograms");

@@ -25,6 +25,7 @@ struct tl_result {
     uint64_t wall_end_ns;     /* since the Unix epoch; 0 when unknown */
     uint64_t cpu_user_ns;     /* tcpload's CPU time over its whole life */
     uint64_t cpu_sys_ns;
+    uint64_t cpu_sleeps;      /* voluntary context switches (getrusage) */
     const char *host;         /* the machine that writes the report */
     uint64_t now_ns;          /* when it is written (ns since the epoch) */
     const struct tl_input *inputs; /* merge: one row per file (else NULL) */
