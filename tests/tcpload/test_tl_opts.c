@@ -230,6 +230,48 @@ Test(tl_opts, merge_takes_files_and_only_its_options)
     assert_error("tcpload: -c: not used by merge", "merge", "a.json", "-c", "5");
 }
 
+/* dist/tcpload-job.yaml's container arguments, placeholders filled in as
+ * its comment says, are a command line tcpload accepts. */
+Test(tl_opts, kubernetes_job_arguments_parse)
+{
+    static char line[512], store[1024], *argv[32];
+    FILE *f = fopen("dist/tcpload-job.yaml", "r");
+    size_t used = 0;
+    int argc = 0;
+
+    cr_assert_not_null(f, "run from the repository root");
+    argv[argc++] = "tcpload";
+    while (fgets(line, sizeof(line), f) != NULL && strstr(line, "args: [") == NULL)
+        continue;
+    for (int lines = 0; lines < 4 && argc < 30; lines++) {
+        for (char *q = strchr(line, '"'); q != NULL && argc < 30; q = strchr(q, '"')) {
+            char *end = strchr(q + 1, '"');
+            cr_assert_not_null(end, "%s", line);
+            size_t n = (size_t)(end - q);
+            cr_assert_lt(used + n, sizeof(store));
+            memcpy(store + used, q + 1, n - 1);
+            store[used + n - 1] = '\0';
+            argv[argc++] = store + used;
+            used += n;
+            q = end + 1;
+        }
+        if (strchr(line, ']') != NULL || fgets(line, sizeof(line), f) == NULL)
+            break;
+    }
+    fclose(f);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "@TARGET@") == 0)
+            argv[i] = "127.0.0.1:7007";
+        else if (strcmp(argv[i], "@START_AT@") == 0)
+            argv[i] = "1767225600";
+    }
+    argv[argc] = NULL;
+    cr_assert_gt(argc, 4, "no args found");
+    cr_assert_eq(tl_opts_parse(&o, argc, argv, err, sizeof(err)), TL_OPTS_RUN, "%s", err);
+    cr_assert(o.json, "the job's logs are what merge reads");
+    cr_assert_eq(o.start_at_ns, 1767225600ULL * CLOCK_NS_PER_SEC);
+}
+
 Test(tl_opts, double_dash_ends_options)
 {
     cr_assert_eq(parse("--", "echo", "127.0.0.1:1", NULL), TL_OPTS_RUN, "%s", err);
