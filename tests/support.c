@@ -643,6 +643,17 @@ void sup_start_echod(struct sup_proc *p, char *target, const char *const args[])
     snprintf(target, 64, "127.0.0.1:%d", p->port);
 }
 
+void sup_start_helper(struct sup_proc *p, const char *name, const char *arg, char *target)
+{
+    char *path = sup_helper(name);
+    char *const argv[] = { (char *)name, (char *)arg, NULL };
+
+    cr_assert_eq(sup_spawn(p, path, argv), 0);
+    free(path);
+    cr_assert_eq(sup_wait_listening(p, 10000), 0, "%s did not start", name);
+    snprintf(target, 64, "127.0.0.1:%d", p->port);
+}
+
 long long sup_echod_num(const char *out, const char *key)
 {
     char pat[64];

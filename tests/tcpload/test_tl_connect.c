@@ -53,6 +53,35 @@ Test(tl_connect, connect_to_hello_every_transaction_gets_the_banner, .timeout = 
     free(exp);
 }
 
+/* --send N --expect N: the replies are compared with what was sent; an
+ * echo server passes, a banner fails as corrupted with a hint. */
+Test(tl_connect, send_expect_compares_the_reply_bytes, .timeout = 60)
+{
+    static const char *const eargs[] = { "-w", "1", NULL };
+    static const char *const hargs[] = { "-w", "1", "--mode", "hello", NULL };
+    struct sup_proc hello;
+    char target[64], htarget[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, eargs);
+    char *out = sup_tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--send", "3000", "--expect", "3000", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_neq(strstr(out, " reply bytes compared with what was sent, all as sent\n"), NULL,
+                  "%s", out);
+    free(out);
+    sup_start_echod(&hello, htarget, hargs);
+    out = sup_tcpload(&st, NULL, "connect", htarget, "-c", "1", "-d", "100ms", "--warmup", "0",
+                      "--send", "13", "--expect", "13", "--json", NULL);
+    sup_stop(&hello, SIGTERM, 10000);
+    sup_free(&hello);
+    cr_assert_eq(sup_exit_code(st), 1, "a banner is not an echo: %s", out);
+    cr_assert_gt(sup_json_num(out, "/mismatches/bytes"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_offset"), 0, "%s", out);
+    cr_assert_gt(sup_json_num(out, "/mismatches/messages"), 0, "%s", out);
+    free(out);
+}
+
 /* A port on 127.0.0.1 where nothing listens. */
 static int closed_port(void)
 {

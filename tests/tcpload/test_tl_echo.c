@@ -91,25 +91,12 @@ Test(tl_echo, echo_open_loop_measures_every_scheduled_message, .timeout = 60)
     free(out);
 }
 
-/* Starts test helper server name with its one argument into sup_srv and
- * writes its "127.0.0.1:PORT" into target (64 bytes). */
-static void start_helper(const char *name, const char *arg, char *target)
-{
-    char *path = sup_helper(name);
-    char *const argv[] = { (char *)name, (char *)arg, NULL };
-
-    cr_assert_eq(sup_spawn(&sup_srv, path, argv), 0);
-    free(path);
-    cr_assert_eq(sup_wait_listening(&sup_srv, 10000), 0, "%s did not start", name);
-    snprintf(target, 64, "127.0.0.1:%d", sup_srv.port);
-}
-
 Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
 {
     char target[64];
     int st;
 
-    start_helper("flipecho", "1000", target);
+    sup_start_helper(&sup_srv, "flipecho", "1000", target);
     char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup",
                             "0", "--json", NULL);
     cr_assert_eq(sup_exit_code(st), 1, "corruption must exit 1: %s", out);
@@ -135,7 +122,7 @@ static void delay_accuracy(const char *extra[])
     char target[64];
     int st;
 
-    start_helper("delayecho", "20", target);
+    sup_start_helper(&sup_srv, "delayecho", "20", target);
     char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "4", "-d", "1s", "--warmup",
                             "200ms", "--json", extra[0], extra[1], NULL);
     cr_assert_eq(sup_exit_code(st), 0, "%s", out);

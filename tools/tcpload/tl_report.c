@@ -365,6 +365,22 @@ static void human_cpu(FILE *f, const struct tl_result *r)
     fputc('\n', f);
 }
 
+/* The check line: what was compared, or what differed. */
+static void human_check(FILE *f, const struct tl_stats *s, const char *what,
+                        const char *unit)
+{
+    if (s->bad_bytes == 0)
+        fprintf(f, "check         %lu %s, all as sent\n", (unsigned long)s->bytes_in, what);
+    else
+        fprintf(f, "check         CORRUPTED: %lu bytes differ in %lu %s (first: "
+                "connection %lu, stream offset %lu)\n", (unsigned long)s->bad_bytes,
+                (unsigned long)s->bad_msgs, unit, (unsigned long)s->bad_conn,
+                (unsigned long)s->bad_offset);
+    if (s->bad_bytes > 0 && s->bad_offset == 0)
+        fprintf(f, "              the very first byte differs: the server may not be an "
+                "echo server (a banner or a fixed reply?)\n");
+}
+
 static void human_echo(FILE *f, const struct tl_result *r)
 {
     const struct tl_stats *s = r->s;
@@ -379,16 +395,7 @@ static void human_echo(FILE *f, const struct tl_result *r)
     if (r->o->rate != 0)
         human_rate(f, r, "messages");
     human_errors(f, r);
-    if (s->bad_bytes == 0)
-        fprintf(f, "check         %lu echoed bytes, all as sent\n", (unsigned long)s->bytes_in);
-    else
-        fprintf(f, "check         CORRUPTED: %lu bytes differ in %lu messages (first: "
-                "connection %lu, stream offset %lu)\n", (unsigned long)s->bad_bytes,
-                (unsigned long)s->bad_msgs, (unsigned long)s->bad_conn,
-                (unsigned long)s->bad_offset);
-    if (s->bad_bytes > 0 && s->bad_offset == 0)
-        fprintf(f, "              the very first byte differs: the server may not be an "
-                "echo server (a banner or a fixed reply?)\n");
+    human_check(f, s, "echoed bytes", "messages");
     fprintf(f, "totals        %lu messages sent (%lu bytes), %lu bytes received, "
             "%lu unanswered\n", (unsigned long)s->started, (unsigned long)s->bytes_out,
             (unsigned long)s->bytes_in, (unsigned long)s->unanswered);
@@ -411,6 +418,8 @@ static void human_connect(FILE *f, const struct tl_result *r)
     if (r->o->rate != 0)
         human_rate(f, r, "transactions");
     human_errors(f, r);
+    if (!r->o->expect_eof && r->o->send > 0 && r->o->send == r->o->expect)
+        human_check(f, s, "reply bytes compared with what was sent", "transactions");
     fprintf(f, "totals        %lu transactions begun, %lu bytes sent, %lu bytes "
             "received, %lu unfinished\n", (unsigned long)s->started,
             (unsigned long)s->bytes_out, (unsigned long)s->bytes_in,
@@ -430,6 +439,8 @@ static void human_hold(FILE *f, const struct tl_result *r)
         fprintf(f, "pings         %lu sent, %lu bytes back\n", (unsigned long)s->pings,
                 (unsigned long)s->bytes_in);
     human_errors(f, r);
+    if (r->o->ping_interval_ns != 0 || s->bad_bytes > 0)
+        human_check(f, s, "ping reply bytes", "replies");
 }
 
 void tl_report_human(FILE *f, const struct tl_result *r)
