@@ -2,7 +2,8 @@
  * loop, pipelined and threaded, large messages and open loop against
  * bin/echod on an ephemeral port (byte counts must match echod's own), and
  * against helper servers that flip one byte (flipecho) or answer exactly
- * 20 ms late (delayecho: absolute accuracy).  Runs are a few hundred
+ * 20 ms late (delayecho: absolute accuracy); stream mode, the same engine
+ * writing without waiting, against discard and echo.  Runs are a few hundred
  * milliseconds each; nothing here asserts a speed. */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -148,4 +149,37 @@ Test(tl_echo, delay_server_pins_open_loop_accuracy, .timeout = 60)
 {
     const char *extra[] = { "-R", "400" };
     delay_accuracy(extra);
+}
+
+/* stream mode (the echo engine writing without waiting): against a
+ * discard server every byte written arrives there, counted the same by
+ * echod; against an echo server what comes back is checked. */
+Test(tl_echo, stream_writes_without_waiting, .timeout = 60)
+{
+    static const char *const dargs[] = { "-w", "1", "--mode", "discard", NULL };
+    static const char *const eargs[] = { "-w", "1", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, dargs);
+    char *out = sup_tcpload(&st, NULL, "stream", target, "-c", "2", "-d", "300ms", "--warmup",
+                            "100ms", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert(sup_json_is(out, "/mode", "\"stream\""), "%s", out);
+    long long sent = sup_json_num(out, "/totals/bytes_out");
+    cr_assert_gt(sent, 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_in"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/messages"), 0, "%s", out);
+    cr_assert_neq(strncmp(sup_json_find(out, "/mb_per_s_out", &(size_t){ 0 }), "0.000000", 8), 0,
+                  "%s", out);
+    cr_assert_eq(sup_exit_code(sup_stop(&sup_srv, SIGTERM, 10000)), 0);
+    cr_assert_eq(sup_echod_num(sup_srv.out, "bytes_in"), sent, "%s", sup_srv.out);
+    sup_free(&sup_srv);
+    free(out);
+    sup_start_echod(&sup_srv, target, eargs);
+    out = sup_tcpload(&st, NULL, "stream", target, "-c", "2", "-d", "200ms", "--warmup", "0",
+                      NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_neq(strstr(out, " bytes back (checked as an echo), all as sent\n"), NULL, "%s", out);
+    free(out);
 }

@@ -144,9 +144,9 @@ Test(tl_opts, issue11_target_by_name)
 
 Test(tl_opts, usage_errors)
 {
-    assert_error("tcpload: missing MODE (echo, connect, hold or merge); see tcpload --help",
+    assert_error("tcpload: missing MODE (echo, connect, hold, stream or merge); see tcpload --help",
                  "-c", "1");
-    assert_error("tcpload: 'ping': unknown mode (expected echo, connect, hold or merge)",
+    assert_error("tcpload: 'ping': unknown mode (expected echo, connect, hold, stream or merge)",
                  "ping", "127.0.0.1:1");
     assert_error("tcpload: missing HOST:PORT, such as 127.0.0.1:7007", "echo");
     assert_error("tcpload: HOST:PORT: expected an address such as 127.0.0.1:7007, "
@@ -275,7 +275,7 @@ Test(tl_opts, kubernetes_job_arguments_parse)
 Test(tl_opts, double_dash_ends_options)
 {
     cr_assert_eq(parse("--", "echo", "127.0.0.1:1", NULL), TL_OPTS_RUN, "%s", err);
-    assert_error("tcpload: '-c': unknown mode (expected echo, connect, hold or merge)", "--", "-c");
+    assert_error("tcpload: '-c': unknown mode (expected echo, connect, hold, stream or merge)", "--", "-c");
 }
 
 Test(tl_opts, usage_mentions_every_option)

@@ -73,6 +73,7 @@ struct echo {
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
     uint64_t size;
     int open_loop;
+    int stream;              /* stream mode: write without waiting, no messages */
     struct tl_sched sched;
     uint64_t n_lo, n_hi;     /* open loop: messages due in the window */
 };
@@ -119,11 +120,11 @@ static void fail(struct echo *e, struct echo_conn *c, int kind)
     set_state(e, c, ECHO_CLOSED);
 }
 
-/* Writes what c owes until done or the socket is full.  Returns 0, or -1
- * when c failed. */
+/* Writes what c owes until done or the socket is full (stream: until the
+ * socket is full).  Returns 0, or -1 when c failed. */
 static int flush(struct echo *e, struct echo_conn *c)
 {
-    uint64_t target = c->queued * e->size;
+    uint64_t target = e->stream ? UINT64_MAX : c->queued * e->size;
 
     while (c->sent < target) {
         uint64_t left = target - c->sent;
@@ -256,7 +257,7 @@ static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
         fail(e, c, errno);
         return -1;
     }
-    if (now != 0 && !e->open_loop && e->l.w.open && now < e->l.w.end)
+    if (now != 0 && !e->open_loop && !e->stream && e->l.w.open && now < e->l.w.end)
         refill(e, c, now);
     return more;
 }
@@ -284,7 +285,7 @@ static void on_event(struct tl_loop *l, void *conn, uint32_t ev)
         if (r > 0)
             make_ready(e, c);
     }
-    if ((ev & EPOLLOUT) && c->blocked)
+    if ((ev & EPOLLOUT) && c->blocked && (!e->stream || e->l.w.open))
         flush(e, c);
 }
 
@@ -417,6 +418,7 @@ static int setup(struct tl_loop *l)
     const struct tl_opts *o = l->o;
 
     e->size = o->size;
+    e->stream = o->mode == TL_MODE_STREAM;
     e->open_loop = o->rate != 0;
     e->mask = pow2_at_least(o->pipeline) - 1;
     e->buf = malloc(TL_PATTERN_SPAN);
@@ -482,7 +484,9 @@ static int run(struct tl_loop *l)
     }
     track_window(e, r->start_ns);
     for (uint32_t k = 0; !e->open_loop && k < l->n; k++)
-        if (e->conns[k].state == ECHO_OPEN)
+        if (e->conns[k].state == ECHO_OPEN && e->stream)
+            flush(e, &e->conns[k]);
+        else if (e->conns[k].state == ECHO_OPEN)
             refill(e, &e->conns[k], r->start_ns);
     for (;;) {
         uint64_t now = clock_now_ns();
@@ -510,7 +514,7 @@ static void finish(struct tl_loop *l)
         struct echo_conn *c = &e->conns[k];
         st->bytes_out += c->sent;
         st->bytes_in += c->rcvd;
-        st->started += c->sent / e->size;
+        st->started += e->stream ? 0 : c->sent / e->size;
         if (c->state != ECHO_CLOSED)
             set_state(e, c, ECHO_CLOSED);
     }

@@ -36,6 +36,8 @@ static tl_mode_fn mode_fn(enum tl_mode mode)
     case TL_MODE_HOLD:
         return tl_hold_thread;
     case TL_MODE_ECHO:
+    case TL_MODE_STREAM: /* the echo engine, writing without waiting */
+    case TL_MODES:
         break;
     }
     return tl_echo_thread;

@@ -113,9 +113,9 @@ static int read_opts(const struct tl_jdoc *d, struct run *r, char *why, size_t s
 
     memset(o, 0, sizeof(*o));
     int m = 0;
-    while (m <= TL_MODE_HOLD && (mode == NULL || strcmp(mode, tl_opts_mode_name(m)) != 0))
+    while (m < TL_MODES && (mode == NULL || strcmp(mode, tl_opts_mode_name(m)) != 0))
         m++;
-    if (m > TL_MODE_HOLD)
+    if (m == TL_MODES)
         return bad(why, size, "no known \"mode\"");
     o->mode = (enum tl_mode)m;
     snprintf(r->target, sizeof(r->target), "%s", target ? target : "?");

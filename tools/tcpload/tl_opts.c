@@ -35,7 +35,8 @@ enum opt_kind {
 #define M_ECHO    (1u << TL_MODE_ECHO)
 #define M_CONNECT (1u << TL_MODE_CONNECT)
 #define M_HOLD    (1u << TL_MODE_HOLD)
-#define M_RUN     (M_ECHO | M_CONNECT | M_HOLD)
+#define M_STREAM  (1u << TL_MODE_STREAM)
+#define M_RUN     (M_ECHO | M_CONNECT | M_HOLD | M_STREAM)
 #define M_MERGE   (1u << 8)  /* `tcpload merge` */
 #define M_ALL     (M_RUN | M_MERGE)
 
@@ -60,7 +61,7 @@ static const struct opt_def defs[] = {
     ROW("--connections",  'c', K_COUNT,    M_RUN,             F(conns), 1, 1000000),
     ROW("--threads",      't', K_COUNT,    M_RUN,             F(threads), 1, 256),
     ROW("--duration",     'd', K_DURATION, M_RUN,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION),
-    ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION),
+    ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT | M_STREAM, F(warmup_ns), 0, MAX_DURATION),
     ROW("--timeout",      0,   K_DURATION, M_RUN,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
     ROW("--size",         's', K_SIZE,     M_ECHO,            F(size), 1, 64 << 20),
     ROW("--pipeline",     0,   K_COUNT,    M_ECHO,            F(pipeline), 1, 4096),
@@ -84,6 +85,7 @@ static const struct opt_def defs[] = {
 
 static const char *const mode_names[] = {
     [TL_MODE_ECHO] = "echo", [TL_MODE_CONNECT] = "connect", [TL_MODE_HOLD] = "hold",
+    [TL_MODE_STREAM] = "stream",
 };
 #define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
@@ -318,7 +320,7 @@ static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                 return TL_OPTS_RUN;
             }
         return args_fail(&ps->msg, NULL,
-                         "'%s': unknown mode (expected echo, connect, hold or merge)", arg);
+                         "'%s': unknown mode (expected echo, connect, hold, stream or merge)", arg);
     }
     if (!ps->have_target) {
         if (parse_resolve(arg, &o->addr, &o->addr_len) < 0)
@@ -384,7 +386,7 @@ static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
 {
     if (!ps->have_mode)
         return args_fail(&ps->msg, NULL,
-                         "missing MODE (echo, connect, hold or merge); see tcpload --help");
+                         "missing MODE (echo, connect, hold, stream or merge); see tcpload --help");
     if (o->merge)
         return check_merge(ps, o);
     if (!ps->have_target)
@@ -438,7 +440,8 @@ void tl_opts_usage(FILE *f)
 "       tcpload merge FILE... [--json] [--histogram FILE]\n"
 "\n"
 "Load generator for TCP servers: messages per second and latency (echo),\n"
-"connections per second (connect), many idle connections (hold).\n"
+"connections per second (connect), many idle connections (hold), bulk\n"
+"transfer (stream).\n"
 "\n"
 "Modes:\n"
 "  echo     CONNS connections each send SIZE-byte messages and check every\n"
@@ -455,6 +458,10 @@ void tl_opts_usage(FILE *f)
 "  hold     open CONNS connections (at --connect-rate), keep them open and\n"
 "           idle for DURATION, optionally pinging each; report opened/held/lost\n"
 "             tcpload hold 127.0.0.1:7007 -c 10k --connect-rate 2k -d 30s\n"
+"  stream   CONNS connections each write the pattern as fast as the server\n"
+"           takes it (a discard server, or any sink; an echo's replies are\n"
+"           checked), MB/s in total and, with --interval, per interval\n"
+"             tcpload stream 127.0.0.1:7009 -c 4 -d 10s --interval 1s\n"
 "  merge    one report from the --json output of several runs (one mode, one\n"
 "           message size): counts and rates summed, percentiles from the\n"
 "           merged histograms, one row per run\n"
@@ -495,6 +502,8 @@ void tl_opts_usage(FILE *f)
 "      --connect-rate R  connections opened per second (default: all at once)\n"
 "      --ping-interval D send one byte on each connection every D\n"
 "      --source A[-B], --linger0   as for connect\n"
+"stream:\n"
+"      --warmup D        run this long before measuring (default 1s)\n"
 "\n"
 "Durations: 10, 10s, 500ms, 2m.  Counts and rates: 10k, 2m (million).\n"
 "Sizes: 64, 16k, 1MiB.  SIGINT or SIGTERM ends the run early, with a report.\n"

@@ -26,6 +26,8 @@ enum tl_mode {
     TL_MODE_ECHO,     /* messages over long-lived connections */
     TL_MODE_CONNECT,  /* connect, exchange, close: connections per second */
     TL_MODE_HOLD,     /* many idle connections */
+    TL_MODE_STREAM,   /* bulk transfer, one direction: MB/s */
+    TL_MODES,
 };
 
 struct tl_opts {

@@ -45,6 +45,10 @@ static const struct lat_def *mode_lats(enum tl_mode m, size_t *n)
     case TL_MODE_HOLD:
         *n = 1;
         return hold_lats;
+    case TL_MODE_STREAM: /* no messages: no latency */
+    case TL_MODES:
+        *n = 0;
+        return echo_lats;
     case TL_MODE_ECHO:
         break;
     }
@@ -219,6 +223,11 @@ static void human_title(FILE *f, const struct tl_result *r)
             fprintf(f, ", a ping every %s", tl_fmt_ns(b, sizeof(b), o->ping_interval_ns));
         }
         fputc('\n', f);
+        break;
+    case TL_MODE_STREAM:
+    case TL_MODES:
+        fprintf(f, "%lu connections, %lu thread%s, writing without waiting\n",
+                (unsigned long)o->conns, (unsigned long)o->threads, o->threads == 1 ? "" : "s");
         break;
     }
 }
@@ -443,6 +452,22 @@ static void human_hold(FILE *f, const struct tl_result *r)
         human_check(f, s, "ping reply bytes", "replies");
 }
 
+static void human_stream(FILE *f, const struct tl_result *r)
+{
+    const struct tl_stats *s = r->s;
+    double out = per_sec(s->win_out, r->elapsed_ns);
+
+    fprintf(f, "connections   %lu opened, %lu failed, %lu lost\n", (unsigned long)s->conns_ok,
+            (unsigned long)s->conns_failed, (unsigned long)s->conns_lost);
+    fprintf(f, "throughput    %.2f MB/s out (%.3f Gbit/s), %.2f MB/s in\n", out / 1e6,
+            out * 8 / 1e9, per_sec(s->win_in, r->elapsed_ns) / 1e6);
+    human_errors(f, r);
+    if (s->bytes_in > 0 || s->bad_bytes > 0)
+        human_check(f, s, "bytes back (checked as an echo)", "reads");
+    fprintf(f, "totals        %lu bytes sent, %lu bytes received\n",
+            (unsigned long)s->bytes_out, (unsigned long)s->bytes_in);
+}
+
 void tl_report_human(FILE *f, const struct tl_result *r)
 {
     human_title(f, r);
@@ -456,6 +481,10 @@ void tl_report_human(FILE *f, const struct tl_result *r)
         break;
     case TL_MODE_HOLD:
         human_hold(f, r);
+        break;
+    case TL_MODE_STREAM:
+    case TL_MODES:
+        human_stream(f, r);
         break;
     }
     human_cpu(f, r);
@@ -811,9 +840,10 @@ void tl_report_interval(FILE *f, const struct tl_opts *o, const struct tl_interv
     } else {
         char b[6][32];
         const struct tl_hist *h = &s->lat;
-        fprintf(f, "interval %7.2f-%.2fs %-6s %10.1f/s  %.2f MB/s in  p50 %s  p90 %s  "
-                "p99 %s  max %s  %lu errors\n", (double)l->start_ns / 1e9,
+        fprintf(f, "interval %7.2f-%.2fs %-6s %10.1f/s  %.2f MB/s out  %.2f MB/s in  p50 %s  "
+                "p90 %s  p99 %s  max %s  %lu errors\n", (double)l->start_ns / 1e9,
                 (double)l->end_ns / 1e9, l->phase, per_sec(s->done, l->length_ns),
+                per_sec(s->bytes_out, l->length_ns) / 1e6,
                 per_sec(s->bytes_in, l->length_ns) / 1e6,
                 h->count ? tl_fmt_ns(b[0], 32, tl_hist_percentile(h, 50)) : "-",
                 h->count ? tl_fmt_ns(b[1], 32, tl_hist_percentile(h, 90)) : "-",
@@ -893,6 +923,12 @@ void tl_report_progress(FILE *f, enum tl_mode mode, double elapsed_s,
         break;
     case TL_MODE_HOLD:
         fprintf(f, "  %lu opened", (unsigned long)now->opened);
+        break;
+    case TL_MODE_STREAM:
+    case TL_MODES:
+        fprintf(f, "  %.2f MB/s out  %.2f MB/s in",
+                (double)(now->bytes_out - prev->bytes_out) / dt / 1e6,
+                (double)(now->bytes_in - prev->bytes_in) / dt / 1e6);
         break;
     }
     fprintf(f, "  %lu open  %lu errors\n", (unsigned long)now->open,
