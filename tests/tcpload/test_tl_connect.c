@@ -201,3 +201,30 @@ Test(tl_connect, eaddrnotavail_explained_and_source_multiplies_ports, .timeout =
     cr_assert_gt(sup_json_num(json, "/errors/EADDRNOTAVAIL"), 0, "%s", out);
     free(out);
 }
+
+/* An IPv6 --source: the connections come from it (::1, the one IPv6
+ * loopback address), to an IPv6 echod. */
+Test(tl_connect, ipv6_source_range, .timeout = 60)
+{
+    static const char *const args[] = { "-w", "1", "--listen", "[::1]:0", NULL };
+    char target[64];
+    int st;
+
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int ok = probe >= 0 && bind(probe, (struct sockaddr *)&lo, sizeof(lo)) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (!ok)
+        cr_skip_test("no IPv6 loopback here");
+    sup_start_echod(&sup_srv, target, args);
+    snprintf(target, sizeof(target), "[::1]:%d", sup_srv.port);
+    char *out = sup_tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--send", "8", "--expect", "8", "--source", "::1", "--json",
+                            NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_gt(sup_json_num(out, "/transactions"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/config/source_addresses"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "%s", out);
+    free(out);
+}

@@ -124,8 +124,8 @@ Test(tl_opts, bad_values_name_the_flag)
                  "500ms or 2m, got '0'", "echo", "127.0.0.1:1", "-d", "0");
     assert_error("tcpload: -R: expected a rate per second from 1 to 1000000000 (k and m "
                  "suffixes allowed), got 'fast'", "echo", "127.0.0.1:1", "-R", "fast");
-    assert_error("tcpload: --source: expected an IPv4 address or range such as "
-                 "127.0.0.2-127.0.0.254, got '127.0.0.9-127.0.0.2'",
+    assert_error("tcpload: --source: expected an IPv4 or IPv6 address or range such as "
+                 "127.0.0.2-127.0.0.254 or fd00::2-fd00::ff, got '127.0.0.9-127.0.0.2'",
                  "hold", "127.0.0.1:1", "--source", "127.0.0.9-127.0.0.2");
     assert_error("tcpload: --histogram: expected a file name, got ''",
                  "echo", "127.0.0.1:1", "--histogram=");
@@ -178,6 +178,8 @@ Test(tl_opts, combinations_checked_against_the_mode)
     assert_error("tcpload: --pipeline: cannot be combined with -R (an open loop sends on "
                  "schedule, not on replies)", "echo", "127.0.0.1:1", "--pipeline", "2",
                  "-R", "100");
+    assert_error("tcpload: --source: IPv6 source addresses need an IPv6 HOST:PORT",
+                 "connect", "127.0.0.1:1", "--source", "::1");
     assert_error("tcpload: --source: IPv4 source addresses need an IPv4 HOST:PORT",
                  "connect", "[::1]:1", "--source", "127.0.0.2");
 }

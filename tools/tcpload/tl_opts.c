@@ -26,7 +26,7 @@ enum opt_kind {
     K_DURATION,  /* 10, 10s, 500ms, 2m */
     K_FLAG,      /* no value: sets a bool */
     K_FILE,      /* a path */
-    K_SOURCE,    /* an IPv4 address or range */
+    K_SOURCE,    /* an IPv4 or IPv6 address or range */
     K_TIME,      /* a wall-clock time: Unix seconds or RFC 3339 */
     K_HELP,
     K_VERSION,
@@ -266,8 +266,8 @@ static enum tl_opts_result set_value(struct parse_state *ps, struct tl_opts *o,
         break;
     case K_SOURCE:
         if (tl_source_parse(v, (struct tl_source *)field) < 0)
-            return args_fail(&ps->msg, flag, "expected an IPv4 address or range such as "
-                             "127.0.0.2-127.0.0.254, got '%s'", v);
+            return args_fail(&ps->msg, flag, "expected an IPv4 or IPv6 address or range such "
+                             "as 127.0.0.2-127.0.0.254 or fd00::2-fd00::ff, got '%s'", v);
         return TL_OPTS_RUN;
     case K_FILE:
         if (*v == '\0')
@@ -403,9 +403,10 @@ static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
         return args_fail(&ps->msg, given(ps, "--pipeline"), "cannot be combined with %s "
                          "(an open loop sends on schedule, not on replies)",
                          given(ps, "--rate"));
-    if (o->source.count > 0 && o->addr.ss_family != AF_INET)
-        return args_fail(&ps->msg, given(ps, "--source"),
-                         "IPv4 source addresses need an IPv4 HOST:PORT");
+    if (o->source.count > 0 && o->addr.ss_family != o->source.family)
+        return args_fail(&ps->msg, given(ps, "--source"), "%s source addresses need an %s "
+                         "HOST:PORT", o->source.family == AF_INET ? "IPv4" : "IPv6",
+                         o->source.family == AF_INET ? "IPv4" : "IPv6");
     if (given(ps, "--expect"))
         o->expect_eof = false;
     if (o->mode == TL_MODE_HOLD)
@@ -496,7 +497,8 @@ void tl_opts_usage(FILE *f)
 "      --expect BYTES    bytes to read, then close (default: read until EOF)\n"
 "  -R, --rate RATE       at most RATE transactions per second\n"
 "      --warmup D        run this long before measuring (default 1s)\n"
-"      --source A[-B]    spread connections over IPv4 source addresses A..B\n"
+"      --source A[-B]    spread connections over source addresses A..B (IPv4,\n"
+"                        or IPv6 varying in the last 32 bits)\n"
 "      --linger0         close with a reset (no TIME_WAIT)\n"
 "hold:\n"
 "      --connect-rate R  connections opened per second (default: all at once)\n"
