@@ -139,10 +139,11 @@ void sup_procs_fini(void);
  * not start. */
 void sup_start_echod(struct sup_proc *p, char *target, const char *const args[]);
 
-/* Starts test helper server name (under $TOOLKIT_HELPERS) with its one
- * argument into p and writes its "127.0.0.1:PORT" into target (64
- * bytes).  The test fails when it does not start. */
-void sup_start_helper(struct sup_proc *p, const char *name, const char *arg, char *target);
+/* Starts test helper server name (under $TOOLKIT_HELPERS) with a
+ * NULL-ended list of arguments (at most 6) into p and writes its
+ * "127.0.0.1:PORT" into target (64 bytes).  The test fails when it does
+ * not start. */
+void sup_start_helper(struct sup_proc *p, char *target, const char *name, ...);
 
 /* The number after the first " key=" in echod's output, or -1: the final
  * summary when no stats line (SIGUSR1, --stats-interval) came before it. */

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helper_listen.h"
+#include "helper_server.h"
 
-#define MAX_CONNS  64
+#define MAX_CONNS  HELPER_CONNS
 #define MAX_CHUNKS 4096          /* reads waiting per connection */
 #define MAX_QUEUED (4u << 20)    /* bytes waiting per connection */
 
@@ -84,14 +84,8 @@ static int give(struct peer *p, uint64_t now)
 {
     while (p->head != p->tail && p->q[p->head % MAX_CHUNKS].due_ns <= now) {
         struct chunk *c = &p->q[p->head % MAX_CHUNKS];
-        for (size_t done = 0; done < c->len;) {
-            ssize_t w = write(p->fd, c->data + done, c->len - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return -1;
-            done += (size_t)w;
-        }
+        if (helper_write_all(p->fd, c->data, c->len) < 0)
+            return -1;
         p->queued -= c->len;
         free(c->data);
         p->head++;

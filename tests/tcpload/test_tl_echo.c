@@ -3,7 +3,8 @@
  * bin/echod on an ephemeral port (byte counts must match echod's own), and
  * against helper servers that flip one byte (flipecho) or answer exactly
  * 20 ms late (delayecho: absolute accuracy); stream mode, the same engine
- * writing without waiting, against discard and echo.  Runs are a few hundred
+ * writing without waiting, against discard and echo; --response-size
+ * against fixedreply.  Runs are a few hundred
  * milliseconds each; nothing here asserts a speed. */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -97,7 +98,7 @@ Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
     char target[64];
     int st;
 
-    sup_start_helper(&sup_srv, "flipecho", "1000", target);
+    sup_start_helper(&sup_srv, target, "flipecho", "1000", NULL);
     char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup",
                             "0", "--json", NULL);
     cr_assert_eq(sup_exit_code(st), 1, "corruption must exit 1: %s", out);
@@ -123,7 +124,7 @@ static void delay_accuracy(const char *extra[])
     char target[64];
     int st;
 
-    sup_start_helper(&sup_srv, "delayecho", "20", target);
+    sup_start_helper(&sup_srv, target, "delayecho", "20", NULL);
     char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "4", "-d", "1s", "--warmup",
                             "200ms", "--json", extra[0], extra[1], NULL);
     cr_assert_eq(sup_exit_code(st), 0, "%s", out);
@@ -182,4 +183,31 @@ Test(tl_echo, stream_writes_without_waiting, .timeout = 60)
     cr_assert_eq(sup_exit_code(st), 0, "%s", out);
     cr_assert_neq(strstr(out, " bytes back (checked as an echo), all as sent\n"), NULL, "%s", out);
     free(out);
+}
+
+/* --response-size: a server that answers each 100-byte message with 7
+ * bytes of its own; every message completes (by size), none is compared. */
+Test(tl_echo, response_size_counts_replies_by_size, .timeout = 60)
+{
+    char target[64];
+    int st;
+
+    sup_start_helper(&sup_srv, target, "fixedreply", "100", "7", NULL);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "2", "-s", "100",
+                            "--response-size", "7", "--pipeline", "3", "-d", "200ms",
+                            "--warmup", "0", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    long long started = sup_json_num(out, "/totals/started");
+    cr_assert_gt(started, 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_in"), started * 7, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/unanswered"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "nothing compared: %s", out);
+    cr_assert_eq(sup_json_num(out, "/config/response_size"), 7, "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-s", "100", "-d", "100ms",
+                      "--warmup", "0", "--timeout", "200ms", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "without --response-size the replies are short: %s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
 }

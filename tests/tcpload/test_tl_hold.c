@@ -98,7 +98,7 @@ Test(tl_hold, ping_replies_are_checked_byte_for_byte, .timeout = 60)
     char target[64];
     int st;
 
-    sup_start_helper(&sup_srv, "flipecho", "3", target);
+    sup_start_helper(&sup_srv, target, "flipecho", "3", NULL);
     char *out = sup_tcpload(&st, NULL, "hold", target, "-c", "1", "-d", "600ms",
                             "--ping-interval", "50ms", "--json", NULL);
     cr_assert_eq(sup_exit_code(st), 1, "a flipped byte fails the run: %s", out);

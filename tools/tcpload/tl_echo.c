@@ -12,6 +12,10 @@
  * the thread's own ready list, so one busy connection cannot starve the
  * others.
  *
+ * With --response-size R the server answers each message with R bytes of
+ * its own (not an echo): a message is complete once R more bytes have
+ * come back, and nothing is compared.
+ *
  * Which messages are measured: those sent (closed loop) or scheduled (open
  * loop) within the window [measure, end).  They are recorded when they
  * complete, even during the drain after the end, so slow replies are never
@@ -72,6 +76,8 @@ struct echo {
     uint64_t mask;           /* stamps per connection - 1 */
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
     uint64_t size;
+    uint64_t rsize;          /* reply bytes per message: size, or --response-size */
+    int check;               /* replies are echoes: compare them */
     int open_loop;
     int stream;              /* stream mode: write without waiting, no messages */
     struct tl_sched sched;
@@ -203,14 +209,15 @@ static void absorb(struct echo *e, struct echo_conn *c, size_t n, uint64_t now)
     size_t check = n < owed ? n : (size_t)owed, first;
     uint64_t k = 0;
 
-    if (tl_pattern_check(c->base, c->rcvd, e->buf, check, &first) != 0 || check < n)
+    if (e->check && (tl_pattern_check(c->base, c->rcvd, e->buf, check, &first) != 0 ||
+                     check < n))
         corrupted(e, c, e->buf, n, check, c->rcvd);
     c->rcvd += n;
     tl_live_add(&e->l.t->live.bytes_in, n);
     while (c->done < c->queued && c->rcvd >= c->done_at) {
         record(e, c, now);
         c->done++;
-        c->done_at += e->size;
+        c->done_at += e->rsize;
         k++;
     }
     tl_live_add(&e->l.t->live.done, k);
@@ -333,7 +340,7 @@ static int quiet(const struct echo *e)
 {
     for (uint32_t i = 0; i < e->l.n; i++) {
         const struct echo_conn *c = &e->conns[i];
-        if (c->state == ECHO_OPEN && c->rcvd < c->queued * e->size)
+        if (c->state == ECHO_OPEN && c->rcvd < c->queued * e->rsize)
             return 0;
     }
     return 1;
@@ -418,6 +425,8 @@ static int setup(struct tl_loop *l)
     const struct tl_opts *o = l->o;
 
     e->size = o->size;
+    e->rsize = o->response_size != 0 ? o->response_size : o->size;
+    e->check = o->response_size == 0;
     e->stream = o->mode == TL_MODE_STREAM;
     e->open_loop = o->rate != 0;
     e->mask = pow2_at_least(o->pipeline) - 1;
@@ -434,7 +443,7 @@ static int setup(struct tl_loop *l)
         c->state = ECHO_CONNECTING;
         c->slot = k;
         c->base = tl_pattern_base(tl_run_conn_index(l->t, k));
-        c->done_at = e->size;
+        c->done_at = e->rsize;
         c->stamps = e->open_loop ? NULL : e->stamp_mem + (size_t)k * (e->mask + 1);
     }
     return connect_all(e);

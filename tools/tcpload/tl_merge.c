@@ -123,7 +123,7 @@ static int read_opts(const struct tl_jdoc *d, struct run *r, char *why, size_t s
     int32_t expect = tl_jget(d, c, "expect");
     o->expect_eof = expect >= 0 && d->nodes[expect].type == TL_JNULL;
     if (get_u64(d, c, "connections", &o->conns) < 0 || get_u64(d, c, "threads", &o->threads) < 0 ||
-        get_u64(d, c, "size", &o->size) < 0 || get_u64(d, c, "pipeline", &o->pipeline) < 0 ||
+        get_u64(d, c, "size", &o->size) < 0 || get_u64(d, c, "response_size", &o->response_size) < 0 || get_u64(d, c, "pipeline", &o->pipeline) < 0 ||
         get_u64(d, c, "rate", &o->rate) < 0 || get_u64(d, c, "send", &o->send) < 0 ||
         (!o->expect_eof && tl_jread_u64(d, expect, &o->expect) < 0) ||
         get_u64(d, c, "connect_rate", &o->connect_rate) < 0 ||
@@ -302,6 +302,8 @@ static int combinable(const struct run *a, const struct run *b, const char *afil
     else if (a->o.mode == TL_MODE_ECHO && a->o.size != b->o.size)
         snprintf(why, size, "%lu-byte messages, but %s has %lu-byte ones",
                  (unsigned long)b->o.size, afile, (unsigned long)a->o.size);
+    else if (a->o.mode == TL_MODE_ECHO && a->o.response_size != b->o.response_size)
+        snprintf(why, size, "other --response-size than %s", afile);
     else if (a->o.mode == TL_MODE_CONNECT &&
              (a->o.send != b->o.send || a->o.expect != b->o.expect ||
               a->o.expect_eof != b->o.expect_eof))

@@ -64,6 +64,7 @@ static const struct opt_def defs[] = {
     ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT | M_STREAM, F(warmup_ns), 0, MAX_DURATION),
     ROW("--timeout",      0,   K_DURATION, M_RUN,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
     ROW("--size",         's', K_SIZE,     M_ECHO,            F(size), 1, 64 << 20),
+    ROW("--response-size", 0,  K_SIZE,     M_ECHO,            F(response_size), 1, 64 << 20),
     ROW("--pipeline",     0,   K_COUNT,    M_ECHO,            F(pipeline), 1, 4096),
     ROW("--rate",         'R', K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000),
     ROW("--send",         0,   K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20),
@@ -487,6 +488,8 @@ void tl_opts_usage(FILE *f)
 "  -h, --help            this text;  --version  the version\n"
 "echo:\n"
 "  -s, --size BYTES      message size (default 64)\n"
+"      --response-size BYTES  the server answers each message with BYTES bytes\n"
+"                        of its own, not an echo (nothing is compared)\n"
 "      --pipeline K      messages in flight per connection, closed loop (default 1)\n"
 "  -R, --rate RATE       open loop: messages per second in total\n"
 "      --slack D         open loop: send what falls due within D in one wakeup\n"

@@ -38,6 +38,7 @@ struct tl_opts {
     uint64_t conns;          /* -c: connections (echo, hold) or transactions in flight */
     uint64_t threads;        /* -t */
     uint64_t size;           /* -s: message bytes (echo) */
+    uint64_t response_size;  /* --response-size: reply bytes per message; 0: an echo */
     uint64_t pipeline;       /* --pipeline: messages in flight per connection */
     uint64_t rate;           /* -R/--rate: messages or transactions per second; 0: none */
     uint64_t duration_ns;    /* -d */

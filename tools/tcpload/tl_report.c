@@ -196,6 +196,8 @@ static void human_title(FILE *f, const struct tl_result *r)
         fprintf(f, "%lu connections, %lu thread%s, %lu-byte messages, ",
                 (unsigned long)o->conns, (unsigned long)o->threads,
                 o->threads == 1 ? "" : "s", (unsigned long)o->size);
+        if (o->response_size != 0)
+            fprintf(f, "%lu-byte replies, ", (unsigned long)o->response_size);
         if (o->rate != 0)
             fprintf(f, "open loop at %lu/s\n", (unsigned long)o->rate);
         else
@@ -404,7 +406,11 @@ static void human_echo(FILE *f, const struct tl_result *r)
     if (r->o->rate != 0)
         human_rate(f, r, "messages");
     human_errors(f, r);
-    human_check(f, s, "echoed bytes", "messages");
+    if (r->o->response_size != 0)
+        fprintf(f, "check         none: the replies are %lu bytes of the server's own "
+                "(--response-size), not echoes\n", (unsigned long)r->o->response_size);
+    else
+        human_check(f, s, "echoed bytes", "messages");
     fprintf(f, "totals        %lu messages sent (%lu bytes), %lu bytes received, "
             "%lu unanswered\n", (unsigned long)s->started, (unsigned long)s->bytes_out,
             (unsigned long)s->bytes_in, (unsigned long)s->unanswered);
@@ -589,6 +595,7 @@ static void json_config(struct json *j, const struct tl_opts *o)
     json_fixed(j, "warmup_s", secs(o->warmup_ns), 3);
     json_fixed(j, "timeout_s", secs(o->timeout_ns), 3);
     json_uint(j, "size", o->size);
+    json_uint(j, "response_size", o->response_size);
     json_uint(j, "pipeline", o->pipeline);
     json_uint(j, "rate", o->rate);
     json_bool(j, "open_loop", o->mode == TL_MODE_ECHO && o->rate != 0);
