@@ -4,13 +4,14 @@
  * against helper servers that flip one byte (flipecho) or answer exactly
  * 20 ms late (delayecho: absolute accuracy); stream mode, the same engine
  * writing without waiting, against discard and echo; --response-size
- * against fixedreply.  Runs are a few hundred
+ * against fixedreply; --payload from a file.  Runs are a few hundred
  * milliseconds each; nothing here asserts a speed. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -208,6 +209,41 @@ Test(tl_echo, response_size_counts_replies_by_size, .timeout = 60)
                       "--warmup", "0", "--timeout", "200ms", NULL);
     cr_assert_eq(sup_exit_code(st), 1, "without --response-size the replies are short: %s", out);
     free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
+}
+
+/* --payload FILE: every message is the file's bytes, and the echo is
+ * still compared with them: echod passes, a flipped byte is caught. */
+Test(tl_echo, payload_from_a_file_is_sent_and_checked, .timeout = 60)
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64], path[] = "/tmp/tl-payload-XXXXXX";
+    static const char body[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    int st, fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, body, sizeof(body) - 1), (ssize_t)(sizeof(body) - 1));
+    close(fd);
+    sup_start_echod(&sup_srv, target, wargs);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--payload", path, "--pipeline", "3", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/config/size"), (long long)sizeof(body) - 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_out"),
+                 sup_json_num(out, "/totals/started") * (long long)(sizeof(body) - 1), "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "%s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+    sup_start_helper(&sup_srv, target, "flipecho", "40", NULL);
+    out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup", "0",
+                      "--payload", path, "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_offset"), 40, "%s", out);
+    free(out);
+    unlink(path);
     sup_stop(&sup_srv, SIGKILL, 5000);
     sup_free(&sup_srv);
 }

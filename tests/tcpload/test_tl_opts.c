@@ -178,6 +178,8 @@ Test(tl_opts, combinations_checked_against_the_mode)
     assert_error("tcpload: --pipeline: cannot be combined with -R (an open loop sends on "
                  "schedule, not on replies)", "echo", "127.0.0.1:1", "--pipeline", "2",
                  "-R", "100");
+    assert_error("tcpload: -s: cannot be combined with --payload (the file's size is the "
+                 "message size)", "echo", "127.0.0.1:1", "--payload", "f", "-s", "5");
     assert_error("tcpload: --source: IPv6 source addresses need an IPv6 HOST:PORT",
                  "connect", "127.0.0.1:1", "--source", "::1");
     assert_error("tcpload: --source: IPv4 source addresses need an IPv4 HOST:PORT",

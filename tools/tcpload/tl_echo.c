@@ -12,6 +12,10 @@
  * the thread's own ready list, so one busy connection cannot starve the
  * others.
  *
+ * With --payload FILE every message is the file's bytes instead of a
+ * slice of the pattern (so the connections' streams are alike, and a
+ * misrouted byte can go unseen); the replies are still compared with them.
+ *
  * With --response-size R the server answers each message with R bytes of
  * its own (not an echo): a message is complete once R more bytes have
  * come back, and nothing is compared.
@@ -77,6 +81,7 @@ struct echo {
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
     uint64_t size;
     uint64_t rsize;          /* reply bytes per message: size, or --response-size */
+    const uint8_t *payload;  /* --payload: the message (size bytes), or NULL */
     int check;               /* replies are echoes: compare them */
     int open_loop;
     int stream;              /* stream mode: write without waiting, no messages */
@@ -126,6 +131,35 @@ static void fail(struct echo *e, struct echo_conn *c, int kind)
     set_state(e, c, ECHO_CLOSED);
 }
 
+/* The bytes c sends from stream offset off on, and in *avail how many of
+ * them are contiguous there. */
+static inline const uint8_t *want_at(const struct echo *e, const struct echo_conn *c,
+                                     uint64_t off, size_t *avail)
+{
+    if (e->payload == NULL) {
+        *avail = TL_PATTERN_SPAN;
+        return tl_pattern_at(c->base, off);
+    }
+    uint64_t at = off % e->size;
+    *avail = (size_t)(e->size - at);
+    return e->payload + at;
+}
+
+/* Whether the len bytes of buf received at off are what c sent there. */
+static int as_sent(const struct echo *e, const struct echo_conn *c, const uint8_t *buf,
+                   size_t len, uint64_t off)
+{
+    for (size_t done = 0; done < len;) {
+        size_t avail;
+        const uint8_t *want = want_at(e, c, off + done, &avail);
+        size_t n = len - done < avail ? len - done : avail;
+        if (memcmp(buf + done, want, n) != 0)
+            return 0;
+        done += n;
+    }
+    return 1;
+}
+
 /* Writes what c owes until done or the socket is full (stream: until the
  * socket is full).  Returns 0, or -1 when c failed. */
 static int flush(struct echo *e, struct echo_conn *c)
@@ -134,8 +168,10 @@ static int flush(struct echo *e, struct echo_conn *c)
 
     while (c->sent < target) {
         uint64_t left = target - c->sent;
-        size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
-        ssize_t n = sysraw_send(c->fd, tl_pattern_at(c->base, c->sent), len);
+        size_t avail;
+        const uint8_t *from = want_at(e, c, c->sent, &avail);
+        size_t len = left < avail ? (size_t)left : avail;
+        ssize_t n = sysraw_send(c->fd, from, len);
         if (n > 0) {
             c->sent += (uint64_t)n;
             tl_live_add(&e->l.t->live.bytes_out, (uint64_t)n);
@@ -155,14 +191,13 @@ static int flush(struct echo *e, struct echo_conn *c)
 }
 
 /* Slow path: counts the bytes of buf (received at stream offset off) that
- * differ from the pattern, and the messages they belong to. */
+ * differ from what was sent, and the messages they belong to. */
 static void corrupted(struct echo *e, struct echo_conn *c, const uint8_t *buf,
                       size_t len, size_t want_len, uint64_t off)
 {
-    const uint8_t *want = tl_pattern_at(c->base, off);
-
     for (size_t i = 0; i < len; i++) {
-        if (i < want_len && buf[i] == want[i])
+        size_t avail;
+        if (i < want_len && buf[i] == *want_at(e, c, off + i, &avail))
             continue; /* beyond want_len: bytes nobody sent */
         uint64_t msg = (off + i) / e->size;
         e->l.st->bad_bytes++;
@@ -206,11 +241,10 @@ static void record(struct echo *e, struct echo_conn *c, uint64_t now)
 static void absorb(struct echo *e, struct echo_conn *c, size_t n, uint64_t now)
 {
     uint64_t owed = c->sent > c->rcvd ? c->sent - c->rcvd : 0;
-    size_t check = n < owed ? n : (size_t)owed, first;
+    size_t check = n < owed ? n : (size_t)owed;
     uint64_t k = 0;
 
-    if (e->check && (tl_pattern_check(c->base, c->rcvd, e->buf, check, &first) != 0 ||
-                     check < n))
+    if (e->check && (check < n || !as_sent(e, c, e->buf, check, c->rcvd)))
         corrupted(e, c, e->buf, n, check, c->rcvd);
     c->rcvd += n;
     tl_live_add(&e->l.t->live.bytes_in, n);
@@ -427,6 +461,7 @@ static int setup(struct tl_loop *l)
     e->size = o->size;
     e->rsize = o->response_size != 0 ? o->response_size : o->size;
     e->check = o->response_size == 0;
+    e->payload = o->payload;
     e->stream = o->mode == TL_MODE_STREAM;
     e->open_loop = o->rate != 0;
     e->mask = pow2_at_least(o->pipeline) - 1;

@@ -65,6 +65,7 @@ static const struct opt_def defs[] = {
     ROW("--timeout",      0,   K_DURATION, M_RUN,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
     ROW("--size",         's', K_SIZE,     M_ECHO,            F(size), 1, 64 << 20),
     ROW("--response-size", 0,  K_SIZE,     M_ECHO,            F(response_size), 1, 64 << 20),
+    ROW("--payload",      0,   K_FILE,     M_ECHO,            F(payload_file), 0, 0),
     ROW("--pipeline",     0,   K_COUNT,    M_ECHO,            F(pipeline), 1, 4096),
     ROW("--rate",         'R', K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000),
     ROW("--send",         0,   K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20),
@@ -408,6 +409,9 @@ static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
         return args_fail(&ps->msg, given(ps, "--source"), "%s source addresses need an %s "
                          "HOST:PORT", o->source.family == AF_INET ? "IPv4" : "IPv6",
                          o->source.family == AF_INET ? "IPv4" : "IPv6");
+    if (given(ps, "--payload") && given(ps, "--size"))
+        return args_fail(&ps->msg, given(ps, "--size"), "cannot be combined with %s (the "
+                         "file's size is the message size)", given(ps, "--payload"));
     if (given(ps, "--expect"))
         o->expect_eof = false;
     if (o->mode == TL_MODE_HOLD)
@@ -488,6 +492,8 @@ void tl_opts_usage(FILE *f)
 "  -h, --help            this text;  --version  the version\n"
 "echo:\n"
 "  -s, --size BYTES      message size (default 64)\n"
+"      --payload FILE    every message is FILE's bytes (its size: at most 64MiB)\n"
+"                        instead of a slice of the check pattern\n"
 "      --response-size BYTES  the server answers each message with BYTES bytes\n"
 "                        of its own, not an echo (nothing is compared)\n"
 "      --pipeline K      messages in flight per connection, closed loop (default 1)\n"

@@ -39,6 +39,8 @@ struct tl_opts {
     uint64_t threads;        /* -t */
     uint64_t size;           /* -s: message bytes (echo) */
     uint64_t response_size;  /* --response-size: reply bytes per message; 0: an echo */
+    const char *payload_file; /* --payload FILE, or NULL */
+    const uint8_t *payload;  /* its bytes (size of them), read by tl_main; NULL: the pattern */
     uint64_t pipeline;       /* --pipeline: messages in flight per connection */
     uint64_t rate;           /* -R/--rate: messages or transactions per second; 0: none */
     uint64_t duration_ns;    /* -d */

@@ -596,6 +596,10 @@ static void json_config(struct json *j, const struct tl_opts *o)
     json_fixed(j, "timeout_s", secs(o->timeout_ns), 3);
     json_uint(j, "size", o->size);
     json_uint(j, "response_size", o->response_size);
+    if (o->payload_file != NULL)
+        json_string(j, "payload", o->payload_file);
+    else
+        json_null(j, "payload");
     json_uint(j, "pipeline", o->pipeline);
     json_uint(j, "rate", o->rate);
     json_bool(j, "open_loop", o->mode == TL_MODE_ECHO && o->rate != 0);
