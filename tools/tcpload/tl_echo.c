@@ -12,6 +12,10 @@
  * the thread's own ready list, so one busy connection cannot starve the
  * others.
  *
+ * stream mode runs this engine too: a connection writes until its socket
+ * is full and again on EPOLLOUT, owes no messages, and its window ends
+ * without a drain; whatever comes back is checked as an echo.
+ *
  * With --payload FILE every message is the file's bytes instead of a
  * slice of the pattern (so the connections' streams are alike, and a
  * misrouted byte can go unseen); the replies are still compared with them.
