@@ -55,6 +55,8 @@ const char bl_options_usage[] =
     "  --watch DUR           time per syncookies mode (default 3500ms; --long 70s)\n"
     "  --syncookies LIST     net.ipv4.tcp_syncookies values to try, inside the\n"
     "                        namespace only: 0, 1, 2 (default 0,1,2; --long 0)\n"
+    "  --max-syn-backlog N   set net.ipv4.tcp_max_syn_backlog in the namespace,\n"
+    "                        1-1000000 (default: leave the namespace's value)\n"
     "\n"
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
@@ -96,6 +98,10 @@ static int read_duration(struct parse_ctx *c, const char *v, uint64_t min_ns,
         *out = ns;
         return 0;
     }
+    if (min_ns >= CLOCK_NS_PER_MS)
+        return args_fail(&c->msg, c->flag, "expected a duration such as 500ms, 10s or 2m "
+                         "(at least %llums), got '%s'",
+                         (unsigned long long)(min_ns / CLOCK_NS_PER_MS), v);
     return args_fail(&c->msg, c->flag, "expected a duration such as 500ms, 10s or 2m%s, "
                      "got '%s'", min_ns > 0 ? " (more than 0)" : "", v);
 }
@@ -202,6 +208,11 @@ static int opt_rate(struct parse_ctx *c, const char *v)
     return read_count(c, v, 1, 100000, &c->o->syn_rate);
 }
 
+static int opt_max_syn_backlog(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 1, 1000000, &c->o->max_syn_backlog);
+}
+
 static int opt_watch(struct parse_ctx *c, const char *v)
 {
     c->set_watch = true;
@@ -252,6 +263,7 @@ static const struct flag_def flags[] = {
     FLAG("--per-client", 0, FOR_ACCEPTQ, per_client),
     VALUE("--rate", 0, FOR_SYNQ, opt_rate),
     VALUE("--watch", 0, FOR_SYNQ, opt_watch),
+    VALUE("--max-syn-backlog", 0, FOR_SYNQ, opt_max_syn_backlog),
     VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
@@ -394,7 +406,7 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
     if (o->help || o->version)
         return 0;
     if (o->cmd == BL_CMD_NONE)
-        return args_fail(&c.msg, "backlog-lab", "expected a command: accept-queue, "
+        return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
                          "syn-queue, observe or lifecycle (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");

@@ -51,6 +51,7 @@ struct bl_opts {
     uint64_t syn_clients;
     uint64_t syn_rate;         /* connects per second */
     uint64_t watch_ns;         /* how long each syncookies mode is watched */
+    uint64_t max_syn_backlog;  /* tcp_max_syn_backlog to set, 0: leave it */
     int cookie_modes[BL_MAX_COOKIE_MODES];
     int ncookie_modes;
 

@@ -40,6 +40,12 @@ void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n,
 void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,
                        const struct bl_opts *o);
 
+/* Where SYN-RECV would stop if the listener's limit binds (limit + 1),
+ * and if three quarters of tcp_max_syn_backlog bind (syncookies 0 only):
+ * the two candidates explain_stop compares the measured stop with. */
+long bl_report_synq_full_stop(const struct bl_synq_phase *p);
+long bl_report_synq_quarter_stop(const struct bl_synq_phase *p);
+
 /* Builds the explanation of the syn-queue phases into t. */
 void bl_report_synq_explain(const struct bl_synq_phase *ph, int n, struct bl_text *t);
 
