@@ -137,8 +137,9 @@ static int connect_one(struct lab *l, int i)
         return bl_err_set(l->err, errno, "socket");
     c->t_connect = since(l);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
-        c->connect_failed = true;
+        c->connect_failed = c->failed_at_call = true;
         c->err = errno;
+        c->t_failed = c->t_connect;
         close_fd(&c->fd);
         return 0;
     }
@@ -166,6 +167,7 @@ static int on_client(struct lab *l, int i)
     if (err != 0) {
         c->connect_failed = true;
         c->err = err;
+        c->t_failed = since(l);
         return 0;
     }
     c->established = true;
@@ -356,6 +358,7 @@ static int measure_settle(struct lab *l)
         uint32_t retrans;
         if (c->connect_failed) {
             r->cl_failed++;
+            r->cl_failed_at_call += c->failed_at_call;
             continue;
         }
         if (bl_sockdiag_tcp_state(c->fd, &c->state_at_settle, &retrans) < 0)
@@ -496,6 +499,11 @@ int bl_acceptq_main(const struct bl_opts *o)
     for (int i = 0; i < o->nbacklogs; i++) {
         backlogs[i] = bl_acceptq_resolve(&o->backlogs[i], somaxconn);
         clients[i] = bl_acceptq_clients(o, backlogs[i], nofile);
+        int wanted = bl_acceptq_clients(o, backlogs[i], UINT64_MAX);
+        if (clients[i] < wanted)
+            fprintf(stderr, "backlog-lab: accept-queue: backlog %d gets %d clients, not %d: "
+                    "the open-file limit is %llu and each client needs two descriptors\n",
+                    backlogs[i], clients[i], wanted, (unsigned long long)nofile);
     }
     announce(o, backlogs, clients, o->nbacklogs);
     for (; done < o->nbacklogs; done++) {
