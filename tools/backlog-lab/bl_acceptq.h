@@ -52,6 +52,7 @@ struct bl_client {
 struct bl_acceptq_run {
     int backlog;              /* passed to listen() */
     long somaxconn;           /* net.core.somaxconn when the run began */
+    bool private_ns;          /* in a namespace of its own: exact counters */
     int nclients;
     struct bl_client *clients;
     uint64_t settle_ns;       /* when the settle measurement was taken */

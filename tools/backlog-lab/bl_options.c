@@ -33,7 +33,8 @@ const char bl_options_usage[] =
     "/proc/net/netstat).\n"
     "\n"
     "commands:\n"
-    "  accept-queue      listeners that do not accept, then do (loopback)\n"
+    "  accept-queue      listeners that do not accept, then do (loopback of\n"
+    "                    a private network namespace)\n"
     "  syn-queue         half-open connections in two network namespaces\n"
     "                    joined by veth (root, ip and nft needed)\n"
     "  observe HOST:PORT watch an existing listener's queues and counters\n"
@@ -47,6 +48,9 @@ const char bl_options_usage[] =
     "  --accept-window DUR   longest accepting phase (default 4s; --long 40s)\n"
     "  --accept-rate N       accepts per second, 0 = as fast as possible (default 0)\n"
     "  --per-client          list every client in the text output\n"
+    "  --host                run on the host's loopback, whose counters other\n"
+    "                        sockets move too (default: a private network\n"
+    "                        namespace, with root; the host's without)\n"
     "\n"
     "syn-queue options:\n"
     "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
@@ -261,6 +265,7 @@ static const struct flag_def flags[] = {
     VALUE("--accept-window", 0, FOR_ACCEPTQ, opt_window),
     VALUE("--accept-rate", 0, FOR_ACCEPTQ, opt_accept_rate),
     FLAG("--per-client", 0, FOR_ACCEPTQ, per_client),
+    FLAG("--host", 0, FOR_ACCEPTQ, host),
     VALUE("--rate", 0, FOR_SYNQ, opt_rate),
     VALUE("--watch", 0, FOR_SYNQ, opt_watch),
     VALUE("--max-syn-backlog", 0, FOR_SYNQ, opt_max_syn_backlog),

@@ -45,6 +45,7 @@ struct bl_opts {
     uint64_t settle_ns;        /* wait before measuring the full queue */
     uint64_t window_ns;        /* longest accepting phase */
     uint64_t accept_rate;      /* accepts per second, 0: as fast as possible */
+    bool host;                 /* on the host's loopback, not a private netns */
 
     /* syn-queue */
     uint64_t syn_backlog;

@@ -215,7 +215,8 @@ static void print_other_counters(FILE *f, const struct bl_acceptq_run *runs, int
             if (runs[i].end_delta[k] <= 0)
                 continue;
             if (!header)
-                fprintf(f, "\nOther TcpExt counters that moved during a run (host-wide):\n");
+                fprintf(f, "\nOther TcpExt counters that moved during a run (%s):\n",
+                        runs[i].private_ns ? "the run's own namespace" : "host-wide");
             header = true;
             fprintf(f, "  backlog %d: %s +%lld\n", runs[i].backlog,
                     bl_netstat_listen_counters[k], (long long)runs[i].end_delta[k]);
@@ -348,9 +349,11 @@ static void explain_run(const struct bl_acceptq_run *r, struct bl_text *t)
     if (r->cl_syn_sent > 0 && r->settle_delta[0] >= 0)
         bl_text_add(t, "backlog %d: the SYNs of the %d left out were dropped, not refused "
                        "(no RST): ListenOverflows rose by %lld and ListenDrops by %lld "
-                       "during the settle time (host-wide counters, so at least that "
-                       "many).", r->backlog, r->cl_syn_sent, (long long)r->settle_delta[0],
-                    (long long)r->settle_delta[1]);
+                       "during the settle time (%s).", r->backlog, r->cl_syn_sent,
+                    (long long)r->settle_delta[0], (long long)r->settle_delta[1],
+                    r->private_ns ? "the counters of the run's own network namespace: "
+                                    "exactly this run's drops"
+                                  : "host-wide counters, so at least that many");
     for (int k = 1; k <= MAX_RTX_GROUP; k++)
         if (g.count[k] > 0)
             bl_text_add(t, "backlog %d: %d client%s got in only after %s%d SYN "
@@ -501,6 +504,7 @@ static void json_report(FILE *f, const struct bl_acceptq_run *runs, int n,
     json_object(&j, NULL);
     json_string(&j, "experiment", "accept-queue");
     json_int(&j, "somaxconn", n > 0 ? runs[0].somaxconn : 0);
+    json_bool(&j, "private_namespace", n > 0 && runs[0].private_ns);
     json_array(&j, "runs");
     for (int i = 0; i < n; i++)
         json_run(&j, &runs[i]);
