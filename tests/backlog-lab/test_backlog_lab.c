@@ -28,8 +28,8 @@ Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
                           "got 'banana'\n");
     free(out), free(err);
     cr_assert_eq(sup_lab(&out, &err, 5000, (const char *[]){ NULL }), 2);
-    cr_assert_str_eq(err, "backlog-lab: expected a command: accept-queue, syn-queue, observe "
-                          "or lifecycle (see --help)\n");
+    cr_assert_str_eq(err, "backlog-lab: expected a command: accept-queue, syn-queue, observe, "
+                          "lifecycle or syn-schedule (see --help)\n");
     free(out), free(err);
 }
 

@@ -66,17 +66,6 @@ static struct bl_observe_sample two_listeners(uint32_t len_a, uint32_t len_b)
     return s;
 }
 
-static char *joined(const struct bl_text *t)
-{
-    static char all[4096];
-    size_t at = 0;
-
-    all[0] = '\0';
-    for (int i = 0; i < t->n && at < sizeof(all) - 1; i++)
-        at += (size_t)snprintf(all + at, sizeof(all) - at, "%s\n", t->line[i]);
-    return all;
-}
-
 /* issue 13 item 5: an SO_REUSEPORT group with one listener full at 5 of 4
  * and another at 1 of 4 is not "6 / limit 8": the full one is named. */
 Test(bl_observe, issue_13_full_listener_in_a_reuseport_group_is_named)
@@ -86,7 +75,7 @@ Test(bl_observe, issue_13_full_listener_in_a_reuseport_group_is_named)
 
     bl_text_init(&t);
     bl_observe_explain(s, 2, 7007, &t);
-    char *all = joined(&t);
+    char *all = bl_text_join(&t);
     cr_assert(strstr(all, "2 listeners on port 7007") != NULL, "%s", all);
     cr_assert(strstr(all, "inode 101: at most 5 connections waiting for accept() (limit 4); "
                           "FULL (longer than its limit) in 1 sample.") != NULL, "%s", all);
@@ -94,6 +83,7 @@ Test(bl_observe, issue_13_full_listener_in_a_reuseport_group_is_named)
               != NULL, "%s", all);
     cr_assert(strstr(all, "whatever room the other listeners") != NULL, "%s", all);
     bl_text_free(&t);
+    free(all);
 }
 
 Test(bl_observe, no_full_queue_no_full_sentence)
@@ -103,10 +93,11 @@ Test(bl_observe, no_full_queue_no_full_sentence)
 
     bl_text_init(&t);
     bl_observe_explain(s, 1, 7007, &t);
-    char *all = joined(&t);
+    char *all = bl_text_join(&t);
     cr_assert(strstr(all, "FULL") == NULL && strstr(all, "longer than its limit") == NULL,
               "%s", all);
     bl_text_free(&t);
+    free(all);
 }
 
 /* issue 13 item 7: the man page promises 130 after SIGINT. */

@@ -84,17 +84,6 @@ Test(bl_report, unsaturated_runs_say_nothing)
     bl_acceptq_free(&two[1]);
 }
 
-static char *joined(const struct bl_text *t)
-{
-    static char all[8192];
-    size_t at = 0;
-
-    all[0] = '\0';
-    for (int i = 0; i < t->n && at < sizeof(all) - 1; i++)
-        at += (size_t)snprintf(all + at, sizeof(all) - at, "%s\n", t->line[i]);
-    return all;
-}
-
 /* issue 13 item 4: --backlog 0 --clients 3 --settle 140s: two connects
  * timed out; they were turned away by the queue, so the run is saturated,
  * and each failure is reported with its errno and time. */
@@ -116,19 +105,21 @@ Test(bl_report, issue_13_timed_out_connects_have_errno_and_time)
     cr_assert_eq(rule.saturated, 1);
     bl_text_init(&t);
     bl_report_acceptq_explain(&r, 1, &t);
-    char *all = joined(&t);
+    char *all = bl_text_join(&t);
     cr_assert(strstr(all, "No run had more clients") == NULL, "%s", all);
     cr_assert(strstr(all, "backlog 0: 2 connects failed with ETIMEDOUT (Connection timed "
                           "out), from 128.0 s to 129.0 s into the run.") != NULL, "%s", all);
     bl_text_free(&t);
+    free(all);
     r.clients[2].err = ECONNRESET;
     bl_text_init(&t);
     bl_report_acceptq_explain(&r, 1, &t);
-    all = joined(&t);
+    all = bl_text_join(&t);
     cr_assert(strstr(all, "1 connect failed with ETIMEDOUT (Connection timed out) 128.0 s")
               != NULL, "%s", all);
     cr_assert(strstr(all, "1 connect failed with ECONNRESET") != NULL, "%s", all);
     bl_text_free(&t);
+    free(all);
     bl_acceptq_free(&r);
 }
 
@@ -148,10 +139,11 @@ Test(bl_report, failed_in_connect_call_is_not_saturation)
     cr_assert_eq(rule.saturated, 0);
     bl_text_init(&t);
     bl_report_acceptq_explain(&r, 1, &t);
-    char *all = joined(&t);
+    char *all = bl_text_join(&t);
     cr_assert(strstr(all, "No run had more clients") != NULL, "%s", all);
     cr_assert(strstr(all, "EADDRNOTAVAIL") != NULL && strstr(all, "in connect() itself"),
               "%s", all);
     bl_text_free(&t);
+    free(all);
     bl_acceptq_free(&r);
 }

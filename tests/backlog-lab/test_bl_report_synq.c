@@ -3,6 +3,7 @@
  * checked for what it must say and for what it must not. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bl_report.h"
@@ -34,15 +35,14 @@ static struct bl_synq_phase phase(int syncookies, uint32_t limit, long max_syn_b
 /* The explanation of one phase, joined into one string. */
 static char *explain(const struct bl_synq_phase *p)
 {
-    static char all[8192];
+    static char *all;
     struct bl_text t;
-    size_t at = 0;
 
+    free(all); /* the previous call's */
     bl_text_init(&t);
     bl_report_synq_explain(p, 1, &t);
-    all[0] = '\0';
-    for (int i = 0; i < t.n && at < sizeof(all) - 1; i++)
-        at += (size_t)snprintf(all + at, sizeof(all) - at, "%s\n", t.line[i]);
+    all = bl_text_join(&t);
+    cr_assert_not_null(all);
     bl_text_free(&t);
     return all;
 }

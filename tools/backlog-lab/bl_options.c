@@ -22,7 +22,9 @@
 #define FOR_ACCEPTQ CMD_BIT(BL_CMD_ACCEPTQ)
 #define FOR_SYNQ CMD_BIT(BL_CMD_SYNQ)
 #define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
-#define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE))
+#define FOR_SYNSCHED CMD_BIT(BL_CMD_SYNSCHED)
+#define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE) | \
+                 FOR_SYNSCHED)
 #define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
@@ -39,6 +41,8 @@ const char bl_options_usage[] =
     "                    joined by veth (root, ip and nft needed)\n"
     "  observe HOST:PORT watch an existing listener's queues and counters\n"
     "  lifecycle         one connection from SYN to TIME-WAIT, state by state\n"
+    "  syn-schedule      when a client retransmits its SYN to a full queue and\n"
+    "                    when connect() gives up (root: a namespace of its own)\n"
     "\n"
     "accept-queue options:\n"
     "  --backlog LIST        backlogs to try, e.g. 0,1,8,128,somaxconn+1000\n"
@@ -61,6 +65,10 @@ const char bl_options_usage[] =
     "                        namespace only: 0, 1, 2 (default 0,1,2; --long 0)\n"
     "  --max-syn-backlog N   set net.ipv4.tcp_max_syn_backlog in the namespace,\n"
     "                        1-1000000 (default: leave the namespace's value)\n"
+    "\n"
+    "syn-schedule options:\n"
+    "  --syn-retries N       set net.ipv4.tcp_syn_retries in the namespace, 1-127\n"
+    "                        (default 3, a quick form; 0 = the kernel's value)\n"
     "\n"
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
@@ -212,6 +220,11 @@ static int opt_rate(struct parse_ctx *c, const char *v)
     return read_count(c, v, 1, 100000, &c->o->syn_rate);
 }
 
+static int opt_syn_retries(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 0, 127, &c->o->syn_retries);
+}
+
 static int opt_max_syn_backlog(struct parse_ctx *c, const char *v)
 {
     return read_count(c, v, 1, 1000000, &c->o->max_syn_backlog);
@@ -269,6 +282,7 @@ static const struct flag_def flags[] = {
     VALUE("--rate", 0, FOR_SYNQ, opt_rate),
     VALUE("--watch", 0, FOR_SYNQ, opt_watch),
     VALUE("--max-syn-backlog", 0, FOR_SYNQ, opt_max_syn_backlog),
+    VALUE("--syn-retries", 0, FOR_SYNSCHED, opt_syn_retries),
     VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
@@ -290,6 +304,7 @@ static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "syn-queue", BL_CMD_SYNQ },
     { "observe", BL_CMD_OBSERVE },
     { "lifecycle", BL_CMD_LIFECYCLE },
+    { "syn-schedule", BL_CMD_SYNSCHED },
 };
 
 static const char *command_word(enum bl_cmd cmd)
@@ -312,6 +327,7 @@ static void set_defaults(struct bl_opts *o)
     o->window_ns = 4 * CLOCK_NS_PER_SEC;
     o->syn_backlog = 16;
     o->syn_rate = 100;
+    o->syn_retries = 3;
     o->watch_ns = 3500 * CLOCK_NS_PER_MS;
     o->ncookie_modes = 3;
     for (int i = 0; i < 3; i++)
@@ -346,7 +362,7 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
 
     if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
         return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
-                         "syn-queue, observe or lifecycle)");
+                         "syn-queue, observe, lifecycle or syn-schedule)");
     if (!known)
         return args_fail(&c->msg, a->arg, "unknown option (see --help)");
     c->flag = f->arg.name;
@@ -383,14 +399,14 @@ static int positional(struct parse_ctx *c, const char *a)
                 o->cmd = commands[k].cmd;
         if (o->cmd == BL_CMD_NONE)
             return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
-                             "syn-queue, observe or lifecycle)");
+                             "syn-queue, observe, lifecycle or syn-schedule)");
         return 0;
     }
     if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
         return read_target(c, a);
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c->msg, a, "expected a command first (accept-queue, "
-                         "syn-queue, observe or lifecycle)");
+                         "syn-queue, observe, lifecycle or syn-schedule)");
     return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
@@ -412,7 +428,7 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
         return 0;
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
-                         "syn-queue, observe or lifecycle (see --help)");
+                         "syn-queue, observe, lifecycle or syn-schedule (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     finish_defaults(&c);

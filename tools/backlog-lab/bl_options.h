@@ -1,5 +1,6 @@
 /* bl_options.h - backlog-lab's command line: one command word
- * (accept-queue, syn-queue, observe, lifecycle) followed by its flags.
+ * (accept-queue, syn-queue, observe, lifecycle, syn-schedule) followed by
+ * its flags.
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
  * or returns -1 with a one-line message naming the offending flag, which
@@ -25,6 +26,7 @@ enum bl_cmd {
     BL_CMD_SYNQ,       /* syn-queue */
     BL_CMD_OBSERVE,    /* observe HOST:PORT */
     BL_CMD_LIFECYCLE,  /* lifecycle: one connection from SYN to TIME-WAIT */
+    BL_CMD_SYNSCHED,   /* syn-schedule: the client's SYN retransmissions */
 };
 
 /* One --backlog entry: a number, or net.core.somaxconn plus a number
@@ -55,6 +57,9 @@ struct bl_opts {
     uint64_t max_syn_backlog;  /* tcp_max_syn_backlog to set, 0: leave it */
     int cookie_modes[BL_MAX_COOKIE_MODES];
     int ncookie_modes;
+
+    /* syn-schedule */
+    uint64_t syn_retries;      /* tcp_syn_retries to set, 0: leave it */
 
     /* observe */
     struct sockaddr_storage target;

@@ -14,6 +14,7 @@
 
 #include "bl_acceptq.h"
 #include "bl_synq.h"
+#include "bl_synsched.h"
 #include "bl_text.h"
 
 /* What the accept-queue runs say about the queue's length. */
@@ -52,5 +53,24 @@ void bl_report_synq_explain(const struct bl_synq_phase *ph, int n, struct bl_tex
 /* Table, timeline, retransmission times and explanation, or JSON. */
 void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n,
                     const struct bl_opts *o);
+
+/* The shape of a SYN schedule, read off the measured gaps: equal gaps
+ * (within -20%..+25% of the first, counted from the first), then gaps that
+ * each doubled the one before (the give-up counted as one more gap), and
+ * whatever fits neither. */
+struct bl_synsched_shape {
+    double first_gap_s;
+    int equal, doubled, other;
+    double budget_s;    /* (2^(tcp_syn_retries+1) - 1) x first gap, for
+                           tcp_syn_retries 1-6; 0 otherwise */
+};
+
+void bl_report_synsched_shape(const struct bl_synsched_run *r, struct bl_synsched_shape *s);
+
+/* Builds the explanation of a syn-schedule run into t. */
+void bl_report_synsched_explain(const struct bl_synsched_run *r, struct bl_text *t);
+
+/* Table and explanation, or JSON with --json. */
+void bl_report_synsched(FILE *f, const struct bl_synsched_run *r, const struct bl_opts *o);
 
 #endif
