@@ -10,7 +10,9 @@
  */
 #include "options.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,7 +22,8 @@
 #include "ring.h"
 
 #define BUFFER_MIN 64ULL
-#define BUFFER_MAX (1ULL << 30)
+#define BUFFER_MAX (1ULL << 20)    /* a connection holds at most this: 1 MiB */
+#define SOCKBUF_MAX (64ULL << 20)  /* --sndbuf, --rcvbuf */
 #define MAX_CONNS_MAX 100000000ULL
 #define RATE_MAX 100000000ULL
 
@@ -50,26 +53,35 @@ static int get_count(const struct setting *s, const char *v, uint64_t min,
     return 0;
 }
 
-/* A duration in whole milliseconds; a nonzero value below 1 ms becomes
- * 1 ms so that it never silently means "disabled". */
-static int get_ms(const struct setting *s, const char *v, uint64_t *out)
+/* A duration in whole milliseconds at most max_ms (spelled max_text in
+ * the message); a nonzero value below 1 ms becomes 1 ms so that it never
+ * silently means "disabled", and one that overflows is out of range. */
+static int get_ms(const struct setting *s, const char *v, uint64_t max_ms,
+                  const char *max_text, uint64_t *out)
 {
-    uint64_t ns;
-
-    if (parse_duration(v, &ns) < 0)
-        return args_fail(s->msg, s->flag,
-                         "expected a duration such as 0, 10, 10s, 500ms or 2m, got '%s'", v);
-    *out = (ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
-    return 0;
+    if (parse_duration_ms(v, max_ms, out) == 0)
+        return 0;
+    if (errno == ERANGE)
+        return args_fail(s->msg, s->flag, "expected a duration of at most %s, got '%s'",
+                         max_text, v);
+    return args_fail(s->msg, s->flag,
+                     "expected a duration such as 0, 10, 10s, 500ms or 2m, got '%s'", v);
 }
 
+/* A name is looked up (parse_resolve); a syntax error gets the syntax
+ * message, anything else its reason. */
 static int set_listen(const struct setting *s, const char *v)
 {
-    if (parse_hostport(v, &s->o->addr, &s->o->addr_len) < 0)
+    if (parse_resolve(v, &s->o->addr, &s->o->addr_len) == 0) {
+        s->o->listen_given = 1;
+        return 0;
+    }
+    if (errno == EINVAL)
         return args_fail(s->msg, s->flag, "expected HOST:PORT such as 127.0.0.1:7007, "
-                         "[::1]:7007 or localhost:7007, with a port from 0 to 65535, "
-                         "got '%s'", v);
-    return 0;
+                         "[::1]:7007, [fe80::1%%eth0]:7007 or localhost:7007, got '%s'", v);
+    if (errno == ERANGE)
+        return args_fail(s->msg, s->flag, "expected a port from 0 to 65535, got '%s'", v);
+    return args_fail(s->msg, s->flag, "'%s': %s", v, parse_strerror(errno));
 }
 
 static int set_workers(const struct setting *s, const char *v)
@@ -97,7 +109,7 @@ static int set_buffer_size(const struct setting *s, const char *v)
     uint64_t n;
 
     if (parse_size(v, BUFFER_MIN, BUFFER_MAX, &n) < 0 || !ring_valid_capacity(n))
-        return args_fail(s->msg, s->flag, "expected a power of two from 64 to 1GiB "
+        return args_fail(s->msg, s->flag, "expected a power of two from 64 to 1MiB "
                          "(such as 4k, 16KiB, 1M), got '%s'", v);
     s->o->buffer_size = (uint32_t)n;
     return 0;
@@ -152,21 +164,51 @@ static int set_accept_rate(const struct setting *s, const char *v)
  * timeout must stay below 2^31 ms (24 days). */
 static int set_idle_timeout(const struct setting *s, const char *v)
 {
-    if (get_ms(s, v, &s->o->idle_timeout_ms) < 0)
-        return -1;
-    if (s->o->idle_timeout_ms > INT32_MAX)
-        return args_fail(s->msg, s->flag, "at most 596h, got '%s'", v);
+    return get_ms(s, v, INT32_MAX, "596h", &s->o->idle_timeout_ms);
+}
+
+/* Both are stored as whole milliseconds beside 32-bit timestamps, as
+ * --idle-timeout. */
+static int set_write_timeout(const struct setting *s, const char *v)
+{
+    return get_ms(s, v, INT32_MAX, "596h", &s->o->write_timeout_ms);
+}
+
+static int set_max_lifetime(const struct setting *s, const char *v)
+{
+    return get_ms(s, v, INT32_MAX, "596h", &s->o->max_lifetime_ms);
+}
+
+/* A socket buffer cap: 0 (the kernel's autotuning) or 4k to 64MiB. */
+static int get_sockbuf(const struct setting *s, const char *v, uint32_t *out)
+{
+    uint64_t n;
+
+    if (parse_size(v, 0, SOCKBUF_MAX, &n) < 0 || (n != 0 && n < 4096))
+        return args_fail(s->msg, s->flag, "expected 0 (the kernel's autotuning) or a size "
+                         "from 4k to 64MiB, got '%s'", v);
+    *out = (uint32_t)n;
     return 0;
+}
+
+static int set_sndbuf(const struct setting *s, const char *v)
+{
+    return get_sockbuf(s, v, &s->o->sndbuf);
+}
+
+static int set_rcvbuf(const struct setting *s, const char *v)
+{
+    return get_sockbuf(s, v, &s->o->rcvbuf);
 }
 
 static int set_grace(const struct setting *s, const char *v)
 {
-    return get_ms(s, v, &s->o->grace_ms);
+    return get_ms(s, v, OPTIONS_DURATION_MAX_MS, "24h", &s->o->grace_ms);
 }
 
 static int set_stats_interval(const struct setting *s, const char *v)
 {
-    return get_ms(s, v, &s->o->stats_interval_ms);
+    return get_ms(s, v, OPTIONS_DURATION_MAX_MS, "24h", &s->o->stats_interval_ms);
 }
 
 /* Flags without a value: the row's setter receives NULL. */
@@ -200,6 +242,10 @@ static const struct opt_def opt_table[] = {
     { { "--banner",          0,   true },  set_banner },
     { { "--max-conns",       0,   true },  set_max_conns },
     { { "--idle-timeout",    0,   true },  set_idle_timeout },
+    { { "--write-timeout",   0,   true },  set_write_timeout },
+    { { "--max-lifetime",    0,   true },  set_max_lifetime },
+    { { "--sndbuf",          0,   true },  set_sndbuf },
+    { { "--rcvbuf",          0,   true },  set_rcvbuf },
     { { "--grace",           0,   true },  set_grace },
     { { "--stats-interval",  0,   true },  set_stats_interval },
     { { "--accept-rate",     0,   true },  set_accept_rate },
@@ -228,10 +274,21 @@ const char *options_mode_name(enum options_mode m)
     return "?";
 }
 
+/* The CPUs this process may run on (its affinity mask: taskset, a
+ * container's cpuset), else the online CPUs when the mask cannot be read. */
+static long usable_cpus(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        return CPU_COUNT(&set);
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void set_defaults(struct options *o)
 {
     static const char banner[] = "Hello World!\n";
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = usable_cpus();
 
     memset(o, 0, sizeof(*o));
     /* The default is a valid literal, so this parse cannot fail. */
@@ -243,6 +300,9 @@ static void set_defaults(struct options *o)
     memcpy(o->banner, banner, sizeof(banner) - 1);
     o->banner_len = sizeof(banner) - 1;
     o->grace_ms = 5000;
+    o->write_timeout_ms = OPTIONS_DEFAULT_WRITE_TIMEOUT_MS;
+    o->sndbuf = OPTIONS_DEFAULT_SOCKBUF;
+    o->rcvbuf = OPTIONS_DEFAULT_SOCKBUF;
     o->accept_rate = OPTIONS_RATE_UNLIMITED;
     o->nodelay = 1;
 }
@@ -301,22 +361,36 @@ void options_usage(FILE *f)
 "A TCP echo server: one epoll worker thread per CPU, edge-triggered.\n"
 "\n"
 "  -l, --listen HOST:PORT     address to listen on (default " OPTIONS_DEFAULT_LISTEN ");\n"
-"                             port 0 picks a free port; IPv6 as [::1]:7007\n"
-"  -w, --workers N            worker threads (default: online CPUs; 1 to 1024)\n"
+"                             port 0 picks a free port; IPv6 as [::1]:7007 or\n"
+"                             [fe80::1%eth0]:7007; a host name is resolved\n"
+"  -w, --workers N            worker threads (default: the CPUs echod may run\n"
+"                             on, its affinity mask; 1 to 1024)\n"
 "  -b, --backlog N            listen(2) backlog (default 4096; the kernel caps\n"
 "                             it at net.core.somaxconn)\n"
-"      --buffer-size BYTES    per-connection buffer, a power of two (default 16k)\n"
+"      --buffer-size BYTES    per-connection buffer, a power of two from 64 to\n"
+"                             1MiB (default 16k)\n"
+"      --sndbuf BYTES         cap on each connection's kernel send buffer\n"
+"                             (SO_SNDBUF; default 256k; 0: kernel autotuning)\n"
+"      --rcvbuf BYTES         cap on each connection's kernel receive buffer\n"
+"                             (SO_RCVBUF; default 256k; 0: kernel autotuning)\n"
 "  -m, --mode MODE            echo (default), discard (read, never write) or\n"
 "                             hello (write the banner, then close)\n"
 "      --banner TEXT          hello mode's banner; \\n \\r \\t \\\\ are decoded\n"
 "                             (default 'Hello World!\\n')\n"
 "      --max-conns N          open connections at most, all workers together;\n"
-"                             past it new ones are accepted and closed (default 0:\n"
-"                             no limit)\n"
-"      --idle-timeout DUR     close connections idle this long (default 0: never)\n"
+"                             past it new ones are accepted and closed\n"
+"                             (default 0: as many as the open-file limit\n"
+"                             allows, which is also the most it may be)\n"
+"      --idle-timeout DUR     close connections idle this long (default 0:\n"
+"                             never; at most 596h)\n"
+"      --write-timeout DUR    close a connection that owes output and has\n"
+"                             moved no byte this long (default 60s; 0: never)\n"
+"      --max-lifetime DUR     close connections this long after they opened,\n"
+"                             however busy (default 0: never; at most 596h)\n"
 "      --grace DUR            at SIGINT/SIGTERM, time open connections get to\n"
-"                             finish (default 5s)\n"
-"      --stats-interval DUR   print a stats line every DUR (default 0: none)\n"
+"                             finish (default 5s; at most 24h)\n"
+"      --stats-interval DUR   print a stats line every DUR (default 0: none;\n"
+"                             at most 24h)\n"
 "      --json                 print stats lines and the summary as JSON\n"
 "      --shared-listener      one listen socket shared by all workers\n"
 "                             (EPOLLEXCLUSIVE) instead of one per worker\n"
@@ -333,6 +407,10 @@ void options_usage(FILE *f)
 "\n"
 "DUR is 10 (seconds), 10s, 500ms, 2m...  Signals: SIGINT/SIGTERM stop\n"
 "gracefully (a second one exits at once), SIGUSR1 prints stats, SIGUSR2\n"
-"pauses or resumes accepting.  Exit status: 0 after a clean stop, 1 on a\n"
-"runtime error, 2 on a bad command line.\n", f);
+"pauses or resumes accepting, SIGHUP is logged and ignored.\n"
+"Under systemd: sockets passed in LISTEN_FDS (socket activation) are served\n"
+"instead of --listen, and NOTIFY_SOCKET gets READY=1, STATUS= and\n"
+"STOPPING=1 (Type=notify); see dist/systemd and echod(1).\n"
+"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad\n"
+"command line, 128+N when a second signal N cut the grace period short.\n", f);
 }

@@ -21,7 +21,10 @@ struct args_opt;
 #define OPTIONS_DEFAULT_LISTEN "127.0.0.1:7007"
 #define OPTIONS_MAX_WORKERS 1024
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
+#define OPTIONS_DURATION_MAX_MS (24 * 3600 * 1000ULL) /* --grace, --stats-interval */
 #define OPTIONS_RATE_UNLIMITED UINT64_MAX /* --accept-rate not given */
+#define OPTIONS_DEFAULT_WRITE_TIMEOUT_MS 60000
+#define OPTIONS_DEFAULT_SOCKBUF (256u * 1024) /* --sndbuf, --rcvbuf */
 
 enum options_mode {
     OPTIONS_MODE_ECHO,    /* send every byte back */
@@ -32,6 +35,7 @@ enum options_mode {
 struct options {
     struct sockaddr_storage addr;  /* --listen */
     socklen_t addr_len;
+    int listen_given;              /* --listen was on the command line */
     unsigned workers;              /* -w/--workers: worker threads */
     int backlog;                   /* -b/--backlog: listen(2) backlog */
     uint32_t buffer_size;          /* --buffer-size: ring bytes per connection, power of two */
@@ -40,6 +44,10 @@ struct options {
     uint32_t banner_len;
     uint64_t max_conns;            /* --max-conns: 0 = no limit */
     uint64_t idle_timeout_ms;      /* --idle-timeout: 0 = never */
+    uint64_t write_timeout_ms;     /* --write-timeout: owed output stuck this long, 0 = never */
+    uint64_t max_lifetime_ms;      /* --max-lifetime: 0 = never */
+    uint32_t sndbuf;               /* --sndbuf: SO_SNDBUF of every connection, 0 = kernel's */
+    uint32_t rcvbuf;               /* --rcvbuf: SO_RCVBUF of every connection, 0 = kernel's */
     uint64_t grace_ms;             /* --grace: time open connections get at shutdown */
     uint64_t stats_interval_ms;    /* --stats-interval: 0 = no interval lines */
     uint64_t accept_rate;          /* --accept-rate: accepts/s per worker, 0 = paused */
@@ -47,6 +55,7 @@ struct options {
     int cpu_affinity;              /* --cpu-affinity: pin worker i to CPU i */
     int json;                      /* --json: stats lines as JSON */
     int shared_listener;           /* --shared-listener: one socket, EPOLLEXCLUSIVE */
+                                   /* (also set for inherited sockets, main.c) */
     int help;                      /* -h/--help given: print usage, exit 0 */
     int version;                   /* --version given: print version, exit 0 */
 };

@@ -47,6 +47,10 @@ Test(options, defaults)
     cr_assert_eq(memcmp(o.banner, "Hello World!\n", 13), 0);
     cr_assert_eq(o.max_conns, 0);
     cr_assert_eq(o.idle_timeout_ms, 0);
+    cr_assert_eq(o.write_timeout_ms, 60000);
+    cr_assert_eq(o.max_lifetime_ms, 0);
+    cr_assert_eq(o.sndbuf, 256 * 1024);
+    cr_assert_eq(o.rcvbuf, 256 * 1024);
     cr_assert_eq(o.grace_ms, 5000);
     cr_assert_eq(o.stats_interval_ms, 0);
     cr_assert_eq(o.accept_rate, OPTIONS_RATE_UNLIMITED);
@@ -124,9 +128,12 @@ static const struct {
     { { "--workers", "banana" }, "--workers: expected a whole number from 1 to 1024, got 'banana'" },
     { { "-w", "0" }, "--workers: expected a whole number from 1 to 1024, got '0'" },
     { { "--workers", "2000" }, "--workers: expected a whole number from 1 to 1024, got '2000'" },
-    { { "--listen", "127.0.0.1:99999" }, "--listen: expected HOST:PORT such as 127.0.0.1:7007, "
-      "[::1]:7007 or localhost:7007, with a port from 0 to 65535, got '127.0.0.1:99999'" },
-    { { "--listen", "nowhere" }, NULL },
+    { { "--listen", "127.0.0.1:99999" },
+      "--listen: expected a port from 0 to 65535, got '127.0.0.1:99999'" },
+    { { "--listen", "nowhere" }, "--listen: expected HOST:PORT such as 127.0.0.1:7007, "
+      "[::1]:7007, [fe80::1%eth0]:7007 or localhost:7007, got 'nowhere'" },
+    { { "--listen", "[fe80::1%nosuchif0]:7" },
+      "--listen: '[fe80::1%nosuchif0]:7': no such network interface" },
     { { "--bogus" }, "--bogus: unknown option (see --help)" },
     { { "--bogus=3" }, "--bogus: unknown option (see --help)" },
     { { "-x" }, "-x: unknown option (see --help)" },
@@ -134,10 +141,18 @@ static const struct {
     { { "--workers" }, "--workers: needs a value" },
     { { "--json=yes" }, "--json: takes no value" },
     { { "-hx" }, "--help: takes no value" },
-    { { "--buffer-size", "1000" }, "--buffer-size: expected a power of two from 64 to 1GiB "
+    { { "--buffer-size", "1000" }, "--buffer-size: expected a power of two from 64 to 1MiB "
       "(such as 4k, 16KiB, 1M), got '1000'" },
     { { "--buffer-size", "32" }, NULL },
     { { "--buffer-size", "2G" }, NULL },
+    /* Issue 9, fault 3: --buffer-size 1G let one client take 1.05 GB. */
+    { { "--buffer-size", "2M" }, "--buffer-size: expected a power of two from 64 to 1MiB "
+      "(such as 4k, 16KiB, 1M), got '2M'" },
+    { { "--sndbuf", "100" }, "--sndbuf: expected 0 (the kernel's autotuning) or a size from "
+      "4k to 64MiB, got '100'" },
+    { { "--rcvbuf", "1G" }, NULL },
+    { { "--write-timeout", "600h" }, NULL },
+    { { "--max-lifetime", "soon" }, NULL },
     { { "--backlog", "-1" }, NULL },
     { { "--mode", "chat" }, "--mode: expected echo, discard or hello, got 'chat'" },
     { { "--idle-timeout", "soon" }, "--idle-timeout: expected a duration such as 0, 10, 10s, "
@@ -146,8 +161,33 @@ static const struct {
     { { "--stats-interval", "1x" }, NULL },
     { { "--max-conns", "lots" }, NULL },
     { { "--accept-rate", "1.5" }, NULL },
-    { { "--idle-timeout", "600h" }, "--idle-timeout: at most 596h, got '600h'" },
+    { { "--idle-timeout", "600h" },
+      "--idle-timeout: expected a duration of at most 596h, got '600h'" },
+    /* Issue 9, fault 5: these wrapped to 0 (no grace, no timeout). */
+    { { "--grace", "18446744073709551615ns" },
+      "--grace: expected a duration of at most 24h, got '18446744073709551615ns'" },
+    { { "--idle-timeout", "18446744073709551615ns" },
+      "--idle-timeout: expected a duration of at most 596h, got '18446744073709551615ns'" },
+    { { "--grace", "99999999999999999999" }, "--grace: expected a duration of at most 24h, "
+      "got '99999999999999999999'" },
+    /* Issue 9, fault 6: an interval past poll's int milliseconds stopped
+     * the stats lines. */
+    { { "--stats-interval", "1000h" },
+      "--stats-interval: expected a duration of at most 24h, got '1000h'" },
 };
+
+/* Issue 11: a host name is resolved; one that does not resolve says so
+ * rather than giving the syntax message. */
+Test(options, issue11_listen_takes_host_names)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--listen", "[fe80::1%lo]:7007"), 0, "%s", err);
+    cr_assert_eq(o.addr.ss_family, AF_INET6);
+    cr_assert_eq(PARSE(&o, "--listen", "no-such-host.invalid:7007"), -1);
+    cr_assert(strstr(err, "--listen: 'no-such-host.invalid:7007': the host name") == err,
+              "%s", err);
+}
 
 Test(options, bad_values_name_their_flag)
 {
@@ -162,6 +202,21 @@ Test(options, bad_values_name_their_flag)
             cr_assert_eq(strncmp(err, flag, strlen(flag)), 0, "'%s' does not name %s", err, flag);
         }
     }
+}
+
+Test(options, issue9_fault3_limits_for_slow_and_trickling_clients)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--sndbuf", "64k", "--rcvbuf", "0", "--write-timeout", "5s",
+                       "--max-lifetime", "1h", "--buffer-size", "1M"), 0, "%s", err);
+    cr_assert_eq(o.sndbuf, 65536);
+    cr_assert_eq(o.rcvbuf, 0);
+    cr_assert_eq(o.write_timeout_ms, 5000);
+    cr_assert_eq(o.max_lifetime_ms, 3600000);
+    cr_assert_eq(o.buffer_size, 1u << 20);
+    cr_assert_eq(PARSE(&o, "--write-timeout", "0"), 0, "%s", err);
+    cr_assert_eq(o.write_timeout_ms, 0);
 }
 
 Test(options, banner_must_fit_the_buffer)
