@@ -1,7 +1,7 @@
 /* test_bl_observe.c - the observe command (bl_observe.c): run by
  * bin/backlog-lab against a listener made here with two clients waiting
- * in its accept queue (every --json sample shows their number and the
- * queue's limit) and interrupted; its explanation fed constructed samples
+ * in its accept queue (every --json line, one per sample, shows their
+ * number and the queue's limit, then a summary line) and interrupted; its explanation fed constructed samples
  * of an SO_REUSEPORT group. */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -21,8 +21,7 @@ Test(bl_observe, observe_a_listener_with_two_waiting, .timeout = 30)
     struct sockaddr_in a = { .sin_family = AF_INET };
     socklen_t len = sizeof(a);
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    char target[64], path[64], *out, *err;
-    size_t vlen;
+    char target[64], *out, *err;
 
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -36,16 +35,23 @@ Test(bl_observe, observe_a_listener_with_two_waiting, .timeout = 30)
                            "--json", NULL };
     cr_assert_eq(sup_lab(&out, &err, 10000, args), 0, "%s", err);
     int n = 0;
-    for (;; n++) { /* every sample sees the two clients waiting */
-        snprintf(path, sizeof(path), "/samples/%d", n);
-        if (sup_json_find(out, path, &vlen) == NULL)
+    char *line = out, *next;
+    for (; (next = strchr(line, '\n')) != NULL; line = next + 1) {
+        *next = '\0'; /* one JSON object per line */
+        if (sup_json_is(line, "/type", "\"summary\"")) {
+            cr_assert(sup_json_is(line, "/experiment", "\"observe\""), "%s", line);
+            cr_assert_null(strchr(next + 1, '\n'), "lines after the summary");
             break;
-        snprintf(path, sizeof(path), "/samples/%d/queue_length", n);
-        cr_assert(sup_json_is(out, path, "2"), "%s in %s", path, out);
-        snprintf(path, sizeof(path), "/samples/%d/queue_limit", n);
-        cr_assert(sup_json_is(out, path, "3"), "%s in %s", path, out);
+        }
+        cr_assert(sup_json_is(line, "/type", "\"sample\""), "%s", line);
+        cr_assert(sup_json_is(line, "/queue_length", "2"), "%s", line);
+        cr_assert(sup_json_is(line, "/queue_limit", "3"), "%s", line);
+        cr_assert(sup_json_is(line, "/per_listener/0/queue_length", "2"), "%s", line);
+        cr_assert(sup_json_is(line, "/per_listener/0/full", "false"), "%s", line);
+        n++;
     }
-    cr_assert_gt(n, 0, "no sample: %s", out);
+    cr_assert_not_null(next, "no summary line");
+    cr_assert_gt(n, 0, "no sample");
     free(out), free(err);
     close(c1);
     close(c2);

@@ -1,9 +1,9 @@
 /* bl_observe.c - watch an existing listener (see bl_observe.h).
  *
  * Each sample is one inet_diag dump of the port (LISTEN and SYN-RECV
- * sockets) and one read of /proc/net/netstat.  Text rows are printed as
- * the samples come; --json collects them and prints one document at the
- * end.  The TcpExt counters are host-wide: other listeners move them too,
+ * sockets) and one read of /proc/net/netstat.  Rows are printed as the
+ * samples come: text, or with --json one JSON object per line per sample
+ * (every listener in it), then a summary line with the explanation.  The TcpExt counters are host-wide: other listeners move them too,
  * which the explanation says.
  */
 #include "bl_observe.h"
@@ -135,9 +135,9 @@ void bl_observe_explain(const struct bl_observe_sample *s, int n, uint16_t port,
                        "namespace).", port);
         return;
     }
-    bl_text_add(t, "%d listener%s on port %u, each with its own accept queue; SYN-RECV "
-                   "sockets on the port at most %u.", listeners, listeners == 1 ? "" : "s",
-                port, max_syn);
+    bl_text_add(t, "%d listener%s on port %u%s; SYN-RECV sockets on the port at most %u.",
+                listeners, listeners == 1 ? "" : "s", port,
+                listeners > 1 ? ", each with its own accept queue" : "", max_syn);
     for (int i = 0; i < nls; i++) {
         char when[64] = "";
         if (ls[i].full > 0)
@@ -160,41 +160,51 @@ void bl_observe_explain(const struct bl_observe_sample *s, int n, uint16_t port,
                     (long long)last->delta[0]);
 }
 
-static void json_out(const struct observer *ob, const struct bl_text *t)
+/* --json: one line per sample, written as it is taken, so a reader of a
+ * watch that runs until Ctrl-C sees each interval at once. */
+static void json_sample(const struct bl_observe_sample *s)
+{
+    struct json j;
+
+    json_init(&j, stdout, JSON_COMPACT);
+    json_object(&j, NULL);
+    json_string(&j, "type", "sample");
+    json_double(&j, "t_s", s->t_s);
+    json_int(&j, "listeners", s->q.listeners);
+    json_int(&j, "queue_length", s->q.accept_len);
+    json_int(&j, "queue_limit", s->q.accept_limit);
+    json_int(&j, "syn_recv", s->q.syn_recv);
+    json_array(&j, "per_listener");
+    for (int k = 0; k < s->q.kept; k++) {
+        json_object(&j, NULL);
+        json_int(&j, "inode", s->q.listener[k].inode);
+        json_int(&j, "queue_length", s->q.listener[k].len);
+        json_int(&j, "queue_limit", s->q.listener[k].limit);
+        json_bool(&j, "full", s->q.listener[k].len > s->q.listener[k].limit);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    bl_json_listen_deltas(&j, "counter_deltas", s->delta);
+    json_end_object(&j);
+    fflush(stdout); /* json_end_object ended the line */
+}
+
+/* --json: the last line, once the watch is over. */
+static void json_summary(const struct observer *ob, const struct bl_text *t)
 {
     struct json j;
     char addr[PARSE_ADDRSTRLEN];
 
-    json_init(&j, stdout, JSON_PRETTY);
+    json_init(&j, stdout, JSON_COMPACT);
     json_object(&j, NULL);
+    json_string(&j, "type", "summary");
     json_string(&j, "experiment", "observe");
     json_string(&j, "target", parse_format_addr((const struct sockaddr *)&ob->o->target,
                                                    addr, sizeof(addr)));
-    json_array(&j, "samples");
-    for (int i = 0; i < ob->n; i++) {
-        const struct bl_observe_sample *s = &ob->samples[i];
-        json_object(&j, NULL);
-        json_double(&j, "t_s", s->t_s);
-        json_int(&j, "listeners", s->q.listeners);
-        json_int(&j, "queue_length", s->q.accept_len);
-        json_int(&j, "queue_limit", s->q.accept_limit);
-        json_int(&j, "syn_recv", s->q.syn_recv);
-        json_array(&j, "per_listener");
-        for (int k = 0; k < s->q.kept; k++) {
-            json_object(&j, NULL);
-            json_int(&j, "inode", s->q.listener[k].inode);
-            json_int(&j, "queue_length", s->q.listener[k].len);
-            json_int(&j, "queue_limit", s->q.listener[k].limit);
-            json_bool(&j, "full", s->q.listener[k].len > s->q.listener[k].limit);
-            json_end_object(&j);
-        }
-        json_end_array(&j);
-        bl_json_listen_deltas(&j, "counter_deltas", s->delta);
-        json_end_object(&j);
-    }
-    json_end_array(&j);
+    json_int(&j, "samples", ob->n);
     bl_text_json(t, &j, "explanation");
     json_end_object(&j);
+    fflush(stdout); /* json_end_object ended the line */
 }
 
 static int watch(struct observer *ob)
@@ -209,7 +219,9 @@ static int watch(struct observer *ob)
         if (now >= next) {
             if (take(ob, (double)now / 1e9) < 0)
                 return -1;
-            if (!o->json)
+            if (o->json)
+                json_sample(&ob->samples[ob->n - 1]);
+            else
                 print_row(stdout, &ob->samples[ob->n - 1]);
             next += o->interval_ns;
         }
@@ -277,7 +289,7 @@ int bl_observe_main(const struct bl_opts *o)
         bl_text_init(&t);
         bl_observe_explain(ob.samples, ob.n, ob.port, &t);
         if (o->json) {
-            json_out(&ob, &t);
+            json_summary(&ob, &t);
         } else {
             printf("\nWhat this watch shows:\n");
             bl_text_print(&t, stdout);
