@@ -98,6 +98,7 @@ Test(bl_options, errors_name_the_flag)
           "--interval: expected a duration such as 500ms, 10s or 2m (at least 1ms), got '500us'" },
         { { "syn-queue", "--max-syn-backlog", "0", NULL }, "--max-syn-backlog: expected a whole number from 1" },
         { { "syn-schedule", "--syn-retries", "200", NULL }, "--syn-retries: expected a whole number from 0 to 127" },
+        { { "observe", "127.0.0.1:1", "--plot", "a'b.png" }, "--plot: expected a file name without '" },
         { { "accept-queue", "--syn-retries", "2", NULL }, "--syn-retries: not an option of accept-queue" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
         { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },

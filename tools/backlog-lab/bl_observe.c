@@ -21,6 +21,7 @@
 #include "bl_text.h"
 #include "clock.h"
 #include "bl_netstat.h"
+#include "bl_plot.h"
 #include "os.h"
 #include "parse.h"
 #include "bl_sockdiag.h"
@@ -295,6 +296,15 @@ int bl_observe_main(const struct bl_opts *o)
             bl_text_print(&t, stdout);
         }
         bl_text_free(&t);
+    }
+    if (rc == 0 && o->plot != NULL) {
+        char why[320];
+        if (bl_plot_observe(o->plot, ob.port, ob.samples, ob.n, why, sizeof(why)) < 0) {
+            fprintf(stderr, "backlog-lab: observe --plot %s: %s\n", o->plot, why);
+            rc = -1;
+        } else if (!o->quiet) {
+            fprintf(stderr, "backlog-lab: observe: wrote %s\n", o->plot);
+        }
     }
     observer_close(&ob);
     if (rc < 0)

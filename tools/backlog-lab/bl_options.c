@@ -74,6 +74,8 @@ const char bl_options_usage[] =
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
     "  --duration DUR        how long to watch, 0 = until Ctrl-C (default 10s)\n"
+    "  --plot FILE.png       draw each listener's queue against its limit and\n"
+    "                        the drop counters over time (needs gnuplot)\n"
     "\n"
     "common options:\n"
     "  --long                the slow timers' long forms (a minute or more)\n"
@@ -253,6 +255,15 @@ static int opt_interval(struct parse_ctx *c, const char *v)
     return read_duration(c, v, CLOCK_NS_PER_MS, &c->o->interval_ns);
 }
 
+static int opt_plot(struct parse_ctx *c, const char *v)
+{
+    if (v[0] == '\0' || strpbrk(v, "'\n") != NULL)
+        return args_fail(&c->msg, c->flag, "expected a file name without ' or a newline "
+                         "(gnuplot is given it quoted), got '%s'", v);
+    c->o->plot = v;
+    return 0;
+}
+
 static int opt_duration(struct parse_ctx *c, const char *v)
 {
     return read_duration(c, v, 0, &c->o->duration_ns);
@@ -287,6 +298,7 @@ static const struct flag_def flags[] = {
     VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
+    VALUE("--plot", 0, FOR_OBSERVE, opt_plot),
     FLAG("--long", 0, FOR_ALL, long_form),
     FLAG("--json", 0, FOR_ALL, json),
     FLAG("--quiet", 'q', FOR_ALL, quiet),

@@ -66,6 +66,7 @@ struct bl_opts {
     socklen_t target_len;
     uint64_t interval_ns;
     uint64_t duration_ns;      /* 0: until interrupted */
+    const char *plot;          /* --plot FILE.png, NULL: none */
 };
 
 /* Parses argv (argv[0] is the program name).  Returns 0, or -1 with a
