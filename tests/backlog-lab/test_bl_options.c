@@ -99,6 +99,8 @@ Test(bl_options, errors_name_the_flag)
         { { "syn-queue", "--max-syn-backlog", "0", NULL }, "--max-syn-backlog: expected a whole number from 1" },
         { { "syn-schedule", "--syn-retries", "200", NULL }, "--syn-retries: expected a whole number from 0 to 127" },
         { { "observe", "127.0.0.1:1", "--plot", "a'b.png" }, "--plot: expected a file name without '" },
+        { { "reuseport", "--migrate", "2", NULL }, "--migrate: expected up to 2 comma-separated values from 0 to 1" },
+        { { "reuseport", "--clients", "65", NULL }, "--clients: expected a whole number from 1 to 64" },
         { { "accept-queue", "--syn-retries", "2", NULL }, "--syn-retries: not an option of accept-queue" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
         { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },

@@ -12,6 +12,7 @@
 
 #include "bl_report.h"
 #include "bl_text.h"
+#include "text_check.h"
 
 /* A run with retransmissions at the given seconds, ending at end_s. */
 static struct bl_synsched_run sched(long retries, long linear, const double *at, int n,
@@ -46,8 +47,6 @@ static char *explain(const struct bl_synsched_run *r)
     return all;
 }
 
-#define SAYS(s, what) cr_assert(strstr(s, what) != NULL, "missing '%s' in:\n%s", what, s)
-#define NEVER(s, what) cr_assert(strstr(s, what) == NULL, "'%s' in:\n%s", what, s)
 
 /* Measured on 6.18 with --syn-retries 3: five 1 s gaps, then 2, 4, 8. */
 Test(bl_report_synsched, linear_then_doubling_with_a_time_budget)

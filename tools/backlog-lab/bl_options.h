@@ -1,5 +1,5 @@
 /* bl_options.h - backlog-lab's command line: one command word
- * (accept-queue, syn-queue, observe, lifecycle, syn-schedule) followed by
+ * (accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport) followed by
  * its flags.
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
@@ -17,8 +17,10 @@
 
 #define BL_MAX_BACKLOGS 16
 #define BL_MAX_COOKIE_MODES 3
+#define BL_MAX_MIGRATE_MODES 2
 #define BL_MAX_BACKLOG 1000000
 #define BL_MAX_CLIENTS 8000
+#define BL_REUSEPORT_MAX_CLIENTS 64    /* fits both queues: no SYN dropped */
 
 enum bl_cmd {
     BL_CMD_NONE,       /* only --help or --version was given */
@@ -27,6 +29,7 @@ enum bl_cmd {
     BL_CMD_OBSERVE,    /* observe HOST:PORT */
     BL_CMD_LIFECYCLE,  /* lifecycle: one connection from SYN to TIME-WAIT */
     BL_CMD_SYNSCHED,   /* syn-schedule: the client's SYN retransmissions */
+    BL_CMD_REUSEPORT,  /* reuseport: closing one listener of a group */
 };
 
 /* One --backlog entry: a number, or net.core.somaxconn plus a number
@@ -60,6 +63,11 @@ struct bl_opts {
 
     /* syn-schedule */
     uint64_t syn_retries;      /* tcp_syn_retries to set, 0: leave it */
+
+    /* reuseport */
+    int migrate[BL_MAX_MIGRATE_MODES]; /* tcp_migrate_req values to try */
+    int nmigrate;
+    uint64_t rp_clients;
 
     /* observe */
     struct sockaddr_storage target;

@@ -14,6 +14,7 @@
 
 #include "bl_acceptq.h"
 #include "bl_synq.h"
+#include "bl_reuseport.h"
 #include "bl_synsched.h"
 #include "bl_text.h"
 
@@ -72,5 +73,13 @@ void bl_report_synsched_explain(const struct bl_synsched_run *r, struct bl_text 
 
 /* Table and explanation, or JSON with --json. */
 void bl_report_synsched(FILE *f, const struct bl_synsched_run *r, const struct bl_opts *o);
+
+/* Builds the explanation of the reuseport phases into t. */
+void bl_report_reuseport_explain(const struct bl_reuseport_phase *ph, int n,
+                                 struct bl_text *t);
+
+/* Table and explanation, or JSON with --json. */
+void bl_report_reuseport(FILE *f, const struct bl_reuseport_phase *ph, int n,
+                         const struct bl_opts *o);
 
 #endif
