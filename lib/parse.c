@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,13 +145,34 @@ int parse_duration(const char *s, uint64_t *out_ns)
     return fail(EINVAL);
 }
 
-int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out_ms)
 {
-    char host[INET6_ADDRSTRLEN + 1];
-    const char *colon, *port_s;
+    uint64_t ns, ms;
+
+    if (parse_duration(s, &ns) < 0)
+        return -1;
+    ms = ns / 1000000 + (ns % 1000000 != 0);
+    if (ms > max_ms)
+        return fail(ERANGE);
+    *out_ms = ms;
+    return 0;
+}
+
+/* HOST:PORT split into its parts; host fits the longest DNS name. */
+struct hostport {
+    char host[256];
+    int bracketed;      /* "[...]:PORT": IPv6 only */
+    uint16_t port;
+};
+
+/* Splits s into *hp, checking the brackets and the port.  Returns 0, or
+ * -1 with errno EINVAL or ERANGE (the port). */
+static int split_hostport(const char *s, struct hostport *hp)
+{
+    const char *host, *port_s;
     uint64_t port;
     size_t hlen;
-
+    int n;
 
     if (s == NULL)
         return fail(EINVAL);
@@ -157,48 +180,185 @@ int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
         const char *end = strchr(s, ']');
         if (end == NULL || end[1] != ':')
             return fail(EINVAL);
-        hlen = (size_t)(end - s - 1);
-        if (hlen == 0 || hlen >= sizeof(host))
-            return fail(EINVAL);
-        memcpy(host, s + 1, hlen);
+        host = s + 1;
+        hlen = (size_t)(end - host);
         port_s = end + 2;
     } else {
-        colon = strrchr(s, ':');
+        const char *colon = strrchr(s, ':');
         if (colon == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
             return fail(EINVAL); /* bare IPv6 must be bracketed */
+        host = s;
         hlen = (size_t)(colon - s);
-        if (hlen == 0 || hlen >= sizeof(host))
-            return fail(EINVAL);
-        memcpy(host, s, hlen);
         port_s = colon + 1;
     }
-    host[hlen] = '\0';
-    int n = read_digits(port_s, &port);
+    if (hlen == 0 || hlen >= sizeof(hp->host))
+        return fail(EINVAL);
+    memcpy(hp->host, host, hlen);
+    hp->host[hlen] = '\0';
+    hp->bracketed = s[0] == '[';
+    n = read_digits(port_s, &port);
     if (n < 0)
         return fail(ERANGE);
     if (n == 0 || port_s[n] != '\0')
         return fail(EINVAL);
     if (port > 65535)
         return fail(ERANGE);
+    hp->port = (uint16_t)port;
+    return 0;
+}
 
-    memset(ss, 0, sizeof(*ss));
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    if (s[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        *len = sizeof(*sin);
+/* The scope after '%' in an IPv6 address: an interface number or name.
+ * Returns 0, or -1 with errno EINVAL (empty), ERANGE (a number past 32
+ * bits) or ENODEV (no interface of that name). */
+static int read_scope(const char *s, uint32_t *id)
+{
+    uint64_t v;
+    int n = read_digits(s, &v);
+    unsigned idx;
+
+    if (n < 0 || (n > 0 && s[n] == '\0' && v > UINT32_MAX))
+        return fail(ERANGE);
+    if (n > 0 && s[n] == '\0') {
+        *id = (uint32_t)v;
         return 0;
     }
-    if (s[0] == '[' && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+    if (*s == '\0')
+        return fail(EINVAL);
+    if (strlen(s) >= IF_NAMESIZE)
+        return fail(ENODEV);
+    errno = 0;
+    idx = if_nametoindex(s);
+    if (idx == 0)
+        return fail(errno == 0 || errno == ENXIO ? ENODEV : errno);
+    *id = idx;
+    return 0;
+}
+
+/* Whether host is spelled as a DNS name: letters, digits, '-', '_' and
+ * '.', and not only digits and dots (a malformed IPv4 address, which the
+ * resolver would read in the old inet_aton forms such as "1.2.3"). */
+static int is_name(const char *host)
+{
+    int letters = 0;
+
+    for (const char *p = host; *p != '\0'; p++) {
+        if (isalpha((unsigned char)*p) || *p == '-' || *p == '_')
+            letters = 1;
+        else if (!isdigit((unsigned char)*p) && *p != '.')
+            return 0;
+    }
+    return letters;
+}
+
+/* Fills *ss from a numeric hp.  Returns 0, or -1 with errno EINVAL,
+ * ERANGE, ENODEV (a scope) or EADDRNOTAVAIL (a well-formed name). */
+static int numeric_host(struct hostport *hp, struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    if (hp->bracketed) {
+        char *pct = strchr(hp->host, '%');
+        if (pct != NULL)
+            *pct = '\0';
+        if (inet_pton(AF_INET6, hp->host, &sin6->sin6_addr) != 1)
+            return fail(EINVAL);
+        if (pct != NULL && read_scope(pct + 1, &sin6->sin6_scope_id) < 0)
+            return -1;
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
+        sin6->sin6_port = htons(hp->port);
         *len = sizeof(*sin6);
         return 0;
     }
-    return fail(EINVAL);
+    if (strcmp(hp->host, "localhost") == 0)
+        strcpy(hp->host, "127.0.0.1");
+    if (inet_pton(AF_INET, hp->host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(hp->port);
+        *len = sizeof(*sin);
+        return 0;
+    }
+    return fail(is_name(hp->host) ? EADDRNOTAVAIL : EINVAL);
+}
+
+int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct hostport hp;
+
+    if (split_hostport(s, &hp) < 0)
+        return -1;
+    return numeric_host(&hp, ss, len);
+}
+
+/* The errno of parse.h that a getaddrinfo error code stands for. */
+static int gai_errno(int rc)
+{
+    switch (rc) {
+    case EAI_NONAME:
+    case EAI_NODATA:
+        return ENOENT;
+    case EAI_AGAIN:
+        return EAGAIN;
+    case EAI_ADDRFAMILY:
+    case EAI_FAMILY:
+        return EAFNOSUPPORT;
+    case EAI_MEMORY:
+        return ENOMEM;
+    case EAI_SYSTEM:
+        return errno != 0 ? errno : EIO;
+    }
+    return EIO;
+}
+
+int parse_resolve(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+    const struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res, *ai;
+    struct hostport hp;
+    int rc;
+
+    if (split_hostport(s, &hp) < 0)
+        return -1;
+    if (numeric_host(&hp, ss, len) == 0)
+        return 0;
+    if (errno != EADDRNOTAVAIL)
+        return -1;
+    rc = getaddrinfo(hp.host, NULL, &hints, &res);
+    if (rc != 0)
+        return fail(gai_errno(rc));
+    for (ai = res; ai != NULL; ai = ai->ai_next)
+        if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+            ai->ai_addrlen <= sizeof(*ss))
+            break;
+    if (ai == NULL) {
+        freeaddrinfo(res);
+        return fail(EAFNOSUPPORT);
+    }
+    memset(ss, 0, sizeof(*ss));
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *len = (socklen_t)ai->ai_addrlen;
+    freeaddrinfo(res);
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons(hp.port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(hp.port);
+    return 0;
+}
+
+const char *parse_strerror(int err)
+{
+    switch (err) {
+    case EINVAL:        return "malformed";
+    case ERANGE:        return "out of range";
+    case EADDRNOTAVAIL: return "a host name where a numeric address is needed";
+    case ENODEV:        return "no such network interface";
+    case ENOENT:        return "the host name does not resolve";
+    case EAGAIN:        return "the host name cannot be resolved now (temporary failure)";
+    case EAFNOSUPPORT:  return "the host name has no IPv4 or IPv6 address";
+    case EIO:           return "the resolver failed";
+    }
+    return strerror(err);
 }
 
 char *parse_format_addr(const struct sockaddr *sa, char *buf, size_t size)
@@ -211,8 +371,13 @@ char *parse_format_addr(const struct sockaddr *sa, char *buf, size_t size)
         snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        char scope[IF_NAMESIZE + 1] = "";
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+        if (sin6->sin6_scope_id != 0 && if_indextoname(sin6->sin6_scope_id, scope + 1) != NULL)
+            scope[0] = '%';
+        else if (sin6->sin6_scope_id != 0)
+            snprintf(scope, sizeof(scope), "%%%u", (unsigned)sin6->sin6_scope_id);
+        snprintf(buf, size, "[%s%s]:%u", host, scope, ntohs(sin6->sin6_port));
     } else {
         snprintf(buf, size, "(family %d)", sa->sa_family);
     }

@@ -151,6 +151,7 @@ static int main_loop(struct server *s)
     while (done < s->nworkers) {
         uint64_t now = clock_now_ns() / CLOCK_NS_PER_MS;
         struct pollfd pfd[2] = { { s->sig_fd, POLLIN, 0 }, { s->done_fd, POLLIN, 0 } };
+        /* interval is at most OPTIONS_DURATION_MAX_MS, so it fits an int */
         int timeout = interval == 0 ? -1 : next > now ? (int)(next - now) : 0;
         if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
             fprintf(stderr, "echod: poll: %s\n", strerror(errno));

@@ -10,6 +10,7 @@
  */
 #include "options.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,26 +51,33 @@ static int get_count(const struct setting *s, const char *v, uint64_t min,
     return 0;
 }
 
-/* A duration in whole milliseconds; a nonzero value below 1 ms becomes
- * 1 ms so that it never silently means "disabled". */
-static int get_ms(const struct setting *s, const char *v, uint64_t *out)
+/* A duration in whole milliseconds at most max_ms (spelled max_text in
+ * the message); a nonzero value below 1 ms becomes 1 ms so that it never
+ * silently means "disabled", and one that overflows is out of range. */
+static int get_ms(const struct setting *s, const char *v, uint64_t max_ms,
+                  const char *max_text, uint64_t *out)
 {
-    uint64_t ns;
-
-    if (parse_duration(v, &ns) < 0)
-        return args_fail(s->msg, s->flag,
-                         "expected a duration such as 0, 10, 10s, 500ms or 2m, got '%s'", v);
-    *out = (ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
-    return 0;
+    if (parse_duration_ms(v, max_ms, out) == 0)
+        return 0;
+    if (errno == ERANGE)
+        return args_fail(s->msg, s->flag, "expected a duration of at most %s, got '%s'",
+                         max_text, v);
+    return args_fail(s->msg, s->flag,
+                     "expected a duration such as 0, 10, 10s, 500ms or 2m, got '%s'", v);
 }
 
+/* A name is looked up (parse_resolve); a syntax error gets the syntax
+ * message, anything else its reason. */
 static int set_listen(const struct setting *s, const char *v)
 {
-    if (parse_hostport(v, &s->o->addr, &s->o->addr_len) < 0)
+    if (parse_resolve(v, &s->o->addr, &s->o->addr_len) == 0)
+        return 0;
+    if (errno == EINVAL)
         return args_fail(s->msg, s->flag, "expected HOST:PORT such as 127.0.0.1:7007, "
-                         "[::1]:7007 or localhost:7007, with a port from 0 to 65535, "
-                         "got '%s'", v);
-    return 0;
+                         "[::1]:7007, [fe80::1%%eth0]:7007 or localhost:7007, got '%s'", v);
+    if (errno == ERANGE)
+        return args_fail(s->msg, s->flag, "expected a port from 0 to 65535, got '%s'", v);
+    return args_fail(s->msg, s->flag, "'%s': %s", v, parse_strerror(errno));
 }
 
 static int set_workers(const struct setting *s, const char *v)
@@ -152,21 +160,17 @@ static int set_accept_rate(const struct setting *s, const char *v)
  * timeout must stay below 2^31 ms (24 days). */
 static int set_idle_timeout(const struct setting *s, const char *v)
 {
-    if (get_ms(s, v, &s->o->idle_timeout_ms) < 0)
-        return -1;
-    if (s->o->idle_timeout_ms > INT32_MAX)
-        return args_fail(s->msg, s->flag, "at most 596h, got '%s'", v);
-    return 0;
+    return get_ms(s, v, INT32_MAX, "596h", &s->o->idle_timeout_ms);
 }
 
 static int set_grace(const struct setting *s, const char *v)
 {
-    return get_ms(s, v, &s->o->grace_ms);
+    return get_ms(s, v, OPTIONS_DURATION_MAX_MS, "24h", &s->o->grace_ms);
 }
 
 static int set_stats_interval(const struct setting *s, const char *v)
 {
-    return get_ms(s, v, &s->o->stats_interval_ms);
+    return get_ms(s, v, OPTIONS_DURATION_MAX_MS, "24h", &s->o->stats_interval_ms);
 }
 
 /* Flags without a value: the row's setter receives NULL. */
@@ -301,7 +305,8 @@ void options_usage(FILE *f)
 "A TCP echo server: one epoll worker thread per CPU, edge-triggered.\n"
 "\n"
 "  -l, --listen HOST:PORT     address to listen on (default " OPTIONS_DEFAULT_LISTEN ");\n"
-"                             port 0 picks a free port; IPv6 as [::1]:7007\n"
+"                             port 0 picks a free port; IPv6 as [::1]:7007 or\n"
+"                             [fe80::1%eth0]:7007; a host name is resolved\n"
 "  -w, --workers N            worker threads (default: online CPUs; 1 to 1024)\n"
 "  -b, --backlog N            listen(2) backlog (default 4096; the kernel caps\n"
 "                             it at net.core.somaxconn)\n"
@@ -313,10 +318,12 @@ void options_usage(FILE *f)
 "      --max-conns N          open connections at most, all workers together;\n"
 "                             past it new ones are accepted and closed (default 0:\n"
 "                             no limit)\n"
-"      --idle-timeout DUR     close connections idle this long (default 0: never)\n"
+"      --idle-timeout DUR     close connections idle this long (default 0: never;\n"
+"                             at most 596h)\n"
 "      --grace DUR            at SIGINT/SIGTERM, time open connections get to\n"
-"                             finish (default 5s)\n"
-"      --stats-interval DUR   print a stats line every DUR (default 0: none)\n"
+"                             finish (default 5s; at most 24h)\n"
+"      --stats-interval DUR   print a stats line every DUR (default 0: none;\n"
+"                             at most 24h)\n"
 "      --json                 print stats lines and the summary as JSON\n"
 "      --shared-listener      one listen socket shared by all workers\n"
 "                             (EPOLLEXCLUSIVE) instead of one per worker\n"

@@ -21,6 +21,7 @@ struct args_opt;
 #define OPTIONS_DEFAULT_LISTEN "127.0.0.1:7007"
 #define OPTIONS_MAX_WORKERS 1024
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
+#define OPTIONS_DURATION_MAX_MS (24 * 3600 * 1000ULL) /* --grace, --stats-interval */
 #define OPTIONS_RATE_UNLIMITED UINT64_MAX /* --accept-rate not given */
 
 enum options_mode {

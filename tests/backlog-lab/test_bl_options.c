@@ -96,6 +96,8 @@ Test(bl_options, errors_name_the_flag)
         { { "syn-queue", "--watch", "0", NULL }, "--watch:" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
         { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },
+        { { "observe", "[::1%nosuchif0]:80", NULL, NULL },
+          "observe: '[::1%nosuchif0]:80': no such network interface" },
         { { "banana", NULL, NULL, NULL }, "banana: unknown command" },
         { { "--json", NULL, NULL, NULL }, "expected a command first" },
         { { "accept-queue", "--clients", NULL, NULL }, "--clients: expected a value" },

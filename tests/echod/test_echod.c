@@ -845,7 +845,11 @@ Test(echod, bad_command_lines_exit_2_naming_the_flag, .timeout = 30)
         const char *message;
     } cases[] = {
         { { "--workers", "banana" }, "echod: --workers: expected a whole number from 1 to 1024, got 'banana'\n" },
-        { { "--listen", "127.0.0.1:99999" }, "echod: --listen: expected HOST:PORT" },
+        { { "--listen", "127.0.0.1:99999" }, "echod: --listen: expected a port from 0 to 65535" },
+        { { "--listen", "no-such-host.invalid:7" },
+          "echod: --listen: 'no-such-host.invalid:7': the host name" },
+        { { "--grace", "18446744073709551615ns" }, "echod: --grace: expected a duration of "
+          "at most 24h, got '18446744073709551615ns'\n" },
         { { "--frobnicate" }, "echod: --frobnicate: unknown option (see --help)\n" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -124,9 +124,12 @@ static const struct {
     { { "--workers", "banana" }, "--workers: expected a whole number from 1 to 1024, got 'banana'" },
     { { "-w", "0" }, "--workers: expected a whole number from 1 to 1024, got '0'" },
     { { "--workers", "2000" }, "--workers: expected a whole number from 1 to 1024, got '2000'" },
-    { { "--listen", "127.0.0.1:99999" }, "--listen: expected HOST:PORT such as 127.0.0.1:7007, "
-      "[::1]:7007 or localhost:7007, with a port from 0 to 65535, got '127.0.0.1:99999'" },
-    { { "--listen", "nowhere" }, NULL },
+    { { "--listen", "127.0.0.1:99999" },
+      "--listen: expected a port from 0 to 65535, got '127.0.0.1:99999'" },
+    { { "--listen", "nowhere" }, "--listen: expected HOST:PORT such as 127.0.0.1:7007, "
+      "[::1]:7007, [fe80::1%eth0]:7007 or localhost:7007, got 'nowhere'" },
+    { { "--listen", "[fe80::1%nosuchif0]:7" },
+      "--listen: '[fe80::1%nosuchif0]:7': no such network interface" },
     { { "--bogus" }, "--bogus: unknown option (see --help)" },
     { { "--bogus=3" }, "--bogus: unknown option (see --help)" },
     { { "-x" }, "-x: unknown option (see --help)" },
@@ -146,8 +149,33 @@ static const struct {
     { { "--stats-interval", "1x" }, NULL },
     { { "--max-conns", "lots" }, NULL },
     { { "--accept-rate", "1.5" }, NULL },
-    { { "--idle-timeout", "600h" }, "--idle-timeout: at most 596h, got '600h'" },
+    { { "--idle-timeout", "600h" },
+      "--idle-timeout: expected a duration of at most 596h, got '600h'" },
+    /* Issue 9, fault 5: these wrapped to 0 (no grace, no timeout). */
+    { { "--grace", "18446744073709551615ns" },
+      "--grace: expected a duration of at most 24h, got '18446744073709551615ns'" },
+    { { "--idle-timeout", "18446744073709551615ns" },
+      "--idle-timeout: expected a duration of at most 596h, got '18446744073709551615ns'" },
+    { { "--grace", "99999999999999999999" }, "--grace: expected a duration of at most 24h, "
+      "got '99999999999999999999'" },
+    /* Issue 9, fault 6: an interval past poll's int milliseconds stopped
+     * the stats lines. */
+    { { "--stats-interval", "1000h" },
+      "--stats-interval: expected a duration of at most 24h, got '1000h'" },
 };
+
+/* Issue 11: a host name is resolved; one that does not resolve says so
+ * rather than giving the syntax message. */
+Test(options, issue11_listen_takes_host_names)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--listen", "[fe80::1%lo]:7007"), 0, "%s", err);
+    cr_assert_eq(o.addr.ss_family, AF_INET6);
+    cr_assert_eq(PARSE(&o, "--listen", "no-such-host.invalid:7007"), -1);
+    cr_assert(strstr(err, "--listen: 'no-such-host.invalid:7007': the host name") == err,
+              "%s", err);
+}
 
 Test(options, bad_values_name_their_flag)
 {

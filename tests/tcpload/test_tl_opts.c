@@ -131,6 +131,17 @@ Test(tl_opts, bad_values_name_the_flag)
                  "echo", "127.0.0.1:1", "--histogram=");
 }
 
+/* Issue 11: targets by name work; a name that does not resolve says so. */
+Test(tl_opts, issue11_target_by_name)
+{
+    cr_assert_eq(parse("echo", "localhost:7007", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.addr.ss_family, AF_INET);
+    cr_assert_eq(parse("echo", "[fe80::1%lo]:7007", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(parse("echo", "no-such-host.invalid:7007", NULL), TL_OPTS_ERROR);
+    cr_assert(strstr(err, "tcpload: HOST:PORT: 'no-such-host.invalid:7007': the host name")
+              == err, "%s", err);
+}
+
 Test(tl_opts, usage_errors)
 {
     assert_error("tcpload: missing MODE (echo, connect or hold); see tcpload --help",
@@ -138,8 +149,11 @@ Test(tl_opts, usage_errors)
     assert_error("tcpload: 'ping': unknown mode (expected echo, connect or hold)",
                  "ping", "127.0.0.1:1");
     assert_error("tcpload: missing HOST:PORT, such as 127.0.0.1:7007", "echo");
-    assert_error("tcpload: HOST:PORT: expected an address such as 127.0.0.1:7007 or "
-                 "[::1]:7007, got 'example.com:80'", "echo", "example.com:80");
+    assert_error("tcpload: HOST:PORT: expected an address such as 127.0.0.1:7007, "
+                 "[::1]:7007 or a host name, with a port from 1 to 65535, got '1.2.3:80'",
+                 "echo", "1.2.3:80");
+    assert_error("tcpload: HOST:PORT: '[fe80::1%nosuchif0]:80': no such network interface",
+                 "echo", "[fe80::1%nosuchif0]:80");
     assert_error("tcpload: HOST:PORT: expected a port from 1 to 65535, got '127.0.0.1:0'",
                  "echo", "127.0.0.1:0");
     assert_error("tcpload: 'x': unexpected argument (one MODE and one HOST:PORT)",

@@ -12,6 +12,7 @@
  */
 #include "bl_options.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "args.h"
@@ -345,11 +346,16 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
     return f->fn(c, a->value);
 }
 
+/* observe's HOST:PORT; a name is resolved, and a message says why one
+ * cannot be used (its syntax, or the lookup). */
 static int read_target(struct parse_ctx *c, const char *v)
 {
-    if (parse_hostport(v, &c->o->target, &c->o->target_len) < 0)
-        return args_fail(&c->msg, "observe", "expected HOST:PORT such as 127.0.0.1:7007, "
-                         "[::1]:80 or localhost:8080, got '%s'", v);
+    if (parse_resolve(v, &c->o->target, &c->o->target_len) < 0) {
+        if (errno == EINVAL || errno == ERANGE)
+            return args_fail(&c->msg, "observe", "expected HOST:PORT such as "
+                             "127.0.0.1:7007, [::1]:80 or localhost:8080, got '%s'", v);
+        return args_fail(&c->msg, "observe", "'%s': %s", v, parse_strerror(errno));
+    }
     c->have_target = true;
     return 0;
 }

@@ -10,6 +10,7 @@
  */
 #include "tl_opts.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
@@ -166,6 +167,17 @@ static enum tl_opts_result set_value(struct parse_state *ps, struct tl_opts *o,
     return TL_OPTS_RUN;
 }
 
+/* Says why HOST:PORT arg cannot be used: its syntax, or why the lookup of
+ * its name failed (errno from parse_resolve). */
+static enum tl_opts_result target_error(struct parse_state *ps, const char *arg)
+{
+    if (errno == EINVAL || errno == ERANGE)
+        return args_fail(&ps->msg, "HOST:PORT", "expected an address such as "
+                         "127.0.0.1:7007, [::1]:7007 or a host name, with a port from 1 "
+                         "to 65535, got '%s'", arg);
+    return args_fail(&ps->msg, "HOST:PORT", "'%s': %s", arg, parse_strerror(errno));
+}
+
 /* Handles the positional arguments: MODE, then HOST:PORT. */
 static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                                       const char *arg)
@@ -181,9 +193,8 @@ static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                          "'%s': unknown mode (expected echo, connect or hold)", arg);
     }
     if (!ps->have_target) {
-        if (parse_hostport(arg, &o->addr, &o->addr_len) < 0)
-            return args_fail(&ps->msg, "HOST:PORT", "expected an address such as "
-                             "127.0.0.1:7007 or [::1]:7007, got '%s'", arg);
+        if (parse_resolve(arg, &o->addr, &o->addr_len) < 0)
+            return target_error(ps, arg);
         if ((o->addr.ss_family == AF_INET &&
              ((struct sockaddr_in *)&o->addr)->sin_port == 0) ||
             (o->addr.ss_family == AF_INET6 &&
