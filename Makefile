@@ -58,7 +58,7 @@ ALL_LDFLAGS  := -pthread $(LDFLAGS)
 COMMON      := $(O)/lib/libcommon.a
 COMMON_OBJ  := $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c))
 SUPPORT_OBJ := $(O)/tests/support.o
-FUZZ_SUPPORT := $(O)/tests/fuzz/argv.o
+FUZZ_SUPPORT := $(O)/tests/fuzz/argv.o $(O)/tests/fuzz/resolve.o
 HELPERS     := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 PROGS       :=
 SUITES      :=
@@ -67,7 +67,8 @@ ALL_OBJ     := $(COMMON_OBJ) $(SUPPORT_OBJ) $(FUZZ_SUPPORT) $(HELPERS:=.o)
 
 .DEFAULT_GOAL := all
 
-# A libFuzzer harness: its object, the argv helper and what it fuzzes.
+# A libFuzzer harness: its object, the argv helper, the stand-in resolver
+# (no fuzzer input reaches DNS) and what it fuzzes.
 define fuzz_link
 	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
 endef

@@ -127,9 +127,11 @@ static int read_answer(int nl, uint16_t port, bl_sockdiag_cb cb, void *arg)
             return -1;
         if (n == 0)
             return fail(EIO);
+        /* len goes negative past a last message without padding; it is
+         * unsigned only for NLMSG_OK's compare, once known not to be. */
         int len = (int)n;
-        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len);
-             nh = NLMSG_NEXT(nh, len)) {
+        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+             len > 0 && NLMSG_OK(nh, (unsigned)len); nh = NLMSG_NEXT(nh, len)) {
             if (nh->nlmsg_type == NLMSG_DONE)
                 return cb_rc;
             if (cb_rc == 0 && handle_msg(nh, port, cb, arg, &cb_rc) < 0)

@@ -6,7 +6,8 @@
  * every value echod keeps is checked against what the strict parsers make
  * of the last spelling given: the address, the worker count, the buffer
  * size (a power of two from 64 to 1 GiB) and each duration in milliseconds
- * (rounded up, never wrapped to 0, the idle timeout below 2^31 ms).
+ * (rounded up, never wrapped to 0, the idle timeout below 2^31 ms).  Host
+ * names go to the stand-in resolver (../resolve.c), never to DNS.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -39,18 +40,14 @@ static const char *last_value(const struct fuzz_argv *fa, const char *name)
     return v;
 }
 
-/* A duration option kept in milliseconds: the value given, rounded up. */
+/* A duration option kept in milliseconds: what the strict parser makes
+ * of the value given (rounded up, never wrapped). */
 static void check_ms(const struct fuzz_argv *fa, const char *name, uint64_t ms)
 {
     const char *v = last_value(fa, name);
-    uint64_t ns;
+    uint64_t want;
 
-    if (v == NULL)
-        return;
-    if (parse_duration(v, &ns) != 0)
-        fuzz_argv_die(fa, name);
-    unsigned __int128 want = ((unsigned __int128)ns + 999999) / 1000000;
-    if (ms != want)
+    if (v != NULL && (parse_duration_ms(v, UINT64_MAX, &want) != 0 || ms != want))
         fuzz_argv_die(fa, name);
 }
 
@@ -62,7 +59,7 @@ static void check_accepted(const struct fuzz_argv *fa, const struct options *o)
     if ((v = last_value(fa, "--listen")) != NULL) {
         struct sockaddr_storage ss;
         socklen_t len;
-        if (parse_hostport(v, &ss, &len) != 0 || len != o->addr_len ||
+        if (parse_resolve(v, &ss, &len) != 0 || len != o->addr_len ||
             memcmp(&ss, &o->addr, len) != 0)
             fuzz_argv_die(fa, "--listen");
     }
