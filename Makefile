@@ -29,8 +29,8 @@
 #   make check           the Criterion suites once, as built (O, BIN)
 #   make fuzz            every libFuzzer harness for FUZZ_S seconds (default
 #                        20), clang with ASan+UBSan, in build-fuzz/
-#   make tsan            echod under ThreadSanitizer (build-tsan/), driven by
-#                        echod's integration tests; any report fails it
+#   make tsan            echod and tcpload under ThreadSanitizer (build-tsan/),
+#                        driven by their integration tests; any report fails it
 #   make soak            SOAK_S seconds (default 60) of churned, checked
 #                        connections against echod -w 2
 #   make bench           every benchmark scenario (bench/README.md)
@@ -193,14 +193,16 @@ fuzz: fuzz-deps
 fuzz-run: $(FUZZERS)
 	$(Q)tests/fuzz/run $(FUZZ_S) $(O) $(FUZZERS)
 
-# echod built with ThreadSanitizer in build-tsan/, driven by echod's
-# integration tests (the suite itself as built in $(O)); a report from any
-# echod they start fails the target (tests/run-tsan).
-tsan: fuzz-deps deps $(O)/tests/echod/suite $(HELPERS)
+# echod and tcpload built with ThreadSanitizer in build-tsan/, driven by
+# echod's integration tests and tcpload's suite (as built in $(O); only the
+# programs they start need TSan); a report from any of them fails the
+# target (tests/run-tsan).
+tsan: fuzz-deps deps $(O)/tests/echod/suite $(O)/tests/tcpload/suite $(HELPERS)
 	$(Q)$(MAKE) --no-print-directory O=build-tsan BIN=build-tsan/bin CC=clang \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
-	    build-tsan/bin/echod
-	$(Q)tests/run-tsan build-tsan $(O)/tests/echod/suite $(O)/tests/helpers
+	    build-tsan/bin/echod build-tsan/bin/tcpload
+	$(Q)tests/run-tsan build-tsan $(O)/tests/helpers \
+	    $(O)/tests/echod/suite 'echod/*' $(O)/tests/tcpload/suite '*/*'
 
 # SOAK_S seconds of connection churn against echod -w 2, every byte checked
 # (tests/helpers/soak.c); fails on loss, corruption, a leaked descriptor or

@@ -3,7 +3,8 @@
  *
  * usage: soak --echod PATH [--seconds N] [--conns N] [--seed N] [-- ARG...]
  *
- * Starts PATH --listen 127.0.0.1:0 -w 2 [ARG...], then for N seconds
+ * Starts PATH [ARG...] --listen 127.0.0.1:0 -w 2 (so those two win over
+ * any ARG; tests/helpers/flipecho takes its OFFSET there), then for N seconds
  * (default 60) keeps --conns connections (default 32) busy.  Each
  * connection sends 1 to 16 messages of 1 B to 1 MiB (sizes spread evenly
  * over the powers of two), keeps 1 to 16 of them in flight (pipelining),
@@ -440,13 +441,16 @@ static int read_echod(struct echod *e, int ms)
 static void start_echod(struct echod *e, const char *path, char **extra, int nextra,
                         struct sockaddr_storage *ss, socklen_t *len)
 {
-    char *argv[8 + MAX_EXTRA_ARGS] = { (char *)path, "--listen", "127.0.0.1:0", "-w", "2" };
-    int pipefd[2], argc = 5;
+    static char *const own[] = { "--listen", "127.0.0.1:0", "-w", "2" };
+    char *argv[8 + MAX_EXTRA_ARGS] = { (char *)path };
+    int pipefd[2], argc = 1;
     uint64_t deadline = now_ns() + 10000000000ULL;
     char *line;
 
     for (int i = 0; i < nextra; i++)
         argv[argc++] = extra[i];
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        argv[argc++] = own[i];
     argv[argc] = NULL;
     if (pipe2(pipefd, O_CLOEXEC) < 0 || (e->pid = fork()) < 0) {
         fail_msg("pipe/fork: %s", strerror(errno));
