@@ -35,7 +35,8 @@
 #                        connections against echod -w 2
 #   make bench           every benchmark scenario (bench/README.md)
 #   make bench-quick     a short version of each scenario
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   programs, man pages, systemd units
+#   make uninstall PREFIX=/usr/local DESTDIR= removes what install put there
 #   make clean
 #
 # Overridable: CC, CFLAGS, LDFLAGS, O (object folder), BIN (program folder),
@@ -47,6 +48,7 @@ BIN     ?= bin
 CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 DESTDIR ?=
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 FUZZ_S  ?= 20
 SOAK_S  ?= 60
 
@@ -111,8 +113,8 @@ Q = @
 quiet = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all run test check deps clean install bench bench-quick \
-        fuzz fuzz-run fuzz-deps tsan tsan-run soak
+.PHONY: all run test check deps clean install uninstall bench bench-quick \
+        fuzz fuzz-run fuzz-deps tsan soak
 .SECONDARY:
 all: $(PROGS)
 
@@ -216,10 +218,23 @@ bench: all
 bench-quick: all
 	bench/run --quick
 
+# The units name /usr/local/bin/echod; install points them at $(PREFIX).
+UNITS := $(wildcard dist/systemd/*.socket dist/systemd/*.service)
+MANS  := $(wildcard docs/*.1)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(UNITDIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1
+	$(Q)for u in $(UNITS); do \
+	    sed 's|/usr/local/bin/|$(PREFIX)/bin/|' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(PROGS))) \
+	    $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MANS))) \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 
 clean:
 	rm -rf build build-asan build-fuzz build-tsan bin

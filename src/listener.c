@@ -31,6 +31,13 @@
 #include "parse.h"
 #include "sysraw.h"
 
+/* What bind's EACCES means for a port below 1024, and the ways out. */
+#define BIND_EACCES_HINT                                                        \
+    " (ports below 1024 need privilege: let systemd pass the socket "         \
+    "(dist/systemd/echod.socket, or systemd-socket-activate -l ADDR echod), " \
+    "or grant CAP_NET_BIND_SERVICE: setcap cap_net_bind_service=+ep echod, "  \
+    "AmbientCapabilities= in a unit)"
+
 static int set_int(int fd, int level, int name, int value)
 {
     return setsockopt(fd, level, name, &value, sizeof(value));
@@ -60,8 +67,8 @@ static int bound_socket(const struct sockaddr *addr, socklen_t addr_len, int reu
         (nodelay && set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1) < 0)) {
         snprintf(err, errlen, "setsockopt: %s", strerror(errno));
     } else if (bind(fd, addr, addr_len) < 0) {
-        snprintf(err, errlen, "bind %s: %s", parse_format_addr(addr, text, sizeof(text)),
-                 strerror(errno));
+        snprintf(err, errlen, "bind %s: %s%s", parse_format_addr(addr, text, sizeof(text)),
+                 strerror(errno), errno == EACCES ? BIND_EACCES_HINT : "");
     } else {
         return fd;
     }

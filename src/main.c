@@ -23,8 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "clock.h"
 #include "listener.h"
+#include "notify.h"
 #include "options.h"
 #include "os.h"
 #include "parse.h"
@@ -42,6 +44,9 @@ struct server {
     unsigned nworkers;       /* created */
     unsigned nstarted;       /* threads running or finished */
     struct sockaddr_storage bound; /* the address with its real port */
+    const int *inherited;    /* sockets from the service manager (activation.h) */
+    unsigned ninherited;
+    struct notify notify;    /* Type=notify (notify.h) */
     int sig_fd;
     int done_fd;
     int stopping;
@@ -59,6 +64,7 @@ static int open_signals(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
         return -1;
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -71,6 +77,28 @@ static void warn_backlog(int backlog)
     if (max >= 0 && backlog > max)
         fprintf(stderr, "echod: warning: --backlog %d exceeds net.core.somaxconn (%ld); "
                 "the kernel caps it at %ld\n", backlog, max, max);
+}
+
+/* Tells the service manager msg; a failure is reported, never fatal. */
+static void tell_manager(struct server *s, const char *msg)
+{
+    int rc = notify_send(&s->notify, msg);
+
+    if (rc < 0)
+        fprintf(stderr, "echod: NOTIFY_SOCKET: sendto: %s\n", strerror(-rc));
+}
+
+/* STATUS= for the service manager: open connections and accepts so far. */
+static void tell_status(struct server *s)
+{
+    struct stats_counters sum;
+    char msg[128];
+
+    stats_sum(s->blocks, s->nworkers, &sum);
+    snprintf(msg, sizeof(msg), "STATUS=%s: %llu connections open, %llu accepted",
+             s->stopping ? "stopping" : "serving",
+             (unsigned long long)sum.v[STATS_ACTIVE], (unsigned long long)sum.v[STATS_ACCEPTED]);
+    tell_manager(s, msg);
 }
 
 static void kick_all(struct server *s)
@@ -89,12 +117,15 @@ static void print_report(struct server *s, const char *what)
 /* First SIGINT/SIGTERM: the listen sockets stop listening at once (new
  * SYNs are refused, the accept queues are reset), then the workers finish
  * their connections.  shutdown rather than close, so that no descriptor
- * number is reused while a worker may still call accept4 on it. */
+ * number is reused while a worker may still call accept4 on it.  An
+ * inherited socket is left listening: the manager keeps it, and what
+ * queues there meanwhile is the next instance's to serve. */
 static void begin_stop(struct server *s)
 {
     s->stopping = 1;
+    tell_manager(s, "STOPPING=1");
     __atomic_store_n(&s->ctl.stop, 1, __ATOMIC_RELAXED);
-    for (unsigned i = 0; i < s->nlisten; i++)
+    for (unsigned i = 0; i < s->nlisten && s->ninherited == 0; i++)
         if (shutdown(s->listen_fds[i], SHUT_RDWR) < 0)
             fprintf(stderr, "echod: shutdown of listener: %s\n", strerror(errno));
     kick_all(s);
@@ -134,6 +165,11 @@ static void on_signals(struct server *s)
         case SIGUSR2:
             toggle_pause(s);
             break;
+        case SIGHUP:
+            /* Nothing to reload: every setting is on the command line. */
+            fprintf(stderr, "echod: SIGHUP ignored (no configuration to reload; restart "
+                    "to change settings: under socket activation no connection is lost)\n");
+            break;
         }
     }
 }
@@ -144,6 +180,7 @@ static int main_loop(struct server *s)
 {
     uint64_t interval = s->opt->stats_interval_ms;
     uint64_t next = clock_now_ns() / CLOCK_NS_PER_MS + interval;
+    uint64_t next_status = next - interval + NOTIFY_STATUS_MS;
     struct stats_counters prev, cur;
     uint64_t done = 0;
 
@@ -153,6 +190,8 @@ static int main_loop(struct server *s)
         struct pollfd pfd[2] = { { s->sig_fd, POLLIN, 0 }, { s->done_fd, POLLIN, 0 } };
         /* interval is at most OPTIONS_DURATION_MAX_MS, so it fits an int */
         int timeout = interval == 0 ? -1 : next > now ? (int)(next - now) : 0;
+        if (notify_enabled(&s->notify) && (timeout < 0 || timeout > NOTIFY_STATUS_MS))
+            timeout = NOTIFY_STATUS_MS;
         if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
             fprintf(stderr, "echod: poll: %s\n", strerror(errno));
             return -1;
@@ -163,6 +202,10 @@ static int main_loop(struct server *s)
         if ((pfd[1].revents & POLLIN) && read(s->done_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
             done += n;
         now = clock_now_ns() / CLOCK_NS_PER_MS;
+        if (notify_enabled(&s->notify) && now >= next_status) {
+            tell_status(s);
+            next_status = now + NOTIFY_STATUS_MS;
+        }
         if (interval != 0 && now >= next) {
             stats_sum(s->blocks, s->nworkers, &cur);
             stats_print_interval(stdout, &prev, &cur, interval + (now - next),
@@ -182,7 +225,8 @@ static int start_workers(struct server *s, char *err, size_t errlen)
     for (unsigned i = 0; i < s->opt->workers; i++) {
         struct worker_config cfg = {
             .opt = s->opt, .ctl = &s->ctl, .index = i,
-            .listen_fd = s->listen_fds[s->nlisten == 1 ? 0 : i], .done_fd = s->done_fd,
+            .listen_fd = s->listen_fds[i % s->nlisten], .done_fd = s->done_fd,
+            .inherited = s->ninherited > 0,
         };
         s->workers[i] = worker_create(&cfg, err, errlen);
         if (s->workers[i] == NULL)
@@ -223,9 +267,30 @@ static void free_server(struct server *s)
         os_close(s->sig_fd);
     if (s->done_fd >= 0)
         os_close(s->done_fd);
+    notify_close(&s->notify);
     free(s->listen_fds);
     free(s->workers);
     free(s->blocks);
+}
+
+/* Serves the sockets the service manager passed: every worker shares
+ * them, worker i takes socket i mod n.  Returns 0, or -1 with a message. */
+static int adopt_inherited(struct server *s, char *err, size_t errlen)
+{
+    socklen_t len = sizeof(s->bound);
+
+    if (s->opt->workers < s->ninherited) {
+        snprintf(err, errlen, "socket activation passed %u sockets: --workers must be at "
+                 "least %u so that each has a worker", s->ninherited, s->ninherited);
+        return -1;
+    }
+    memcpy(s->listen_fds, s->inherited, s->ninherited * sizeof(*s->listen_fds));
+    s->nlisten = s->ninherited;
+    if (getsockname(s->listen_fds[0], (struct sockaddr *)&s->bound, &len) < 0) {
+        snprintf(err, errlen, "getsockname: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* Opens the listen sockets.  Returns 0, or -1 with a message. */
@@ -233,6 +298,9 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
 {
     const struct options *o = s->opt;
     unsigned n = o->shared_listener ? 1 : o->workers;
+
+    if (s->ninherited > 0)
+        return adopt_inherited(s, err, errlen);
 
     warn_backlog(o->backlog);
     if (listener_open_all((const struct sockaddr *)&o->addr, o->addr_len, o->backlog, n,
@@ -270,19 +338,25 @@ static int setup(struct server *s, char *err, size_t errlen)
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return -1;
     }
+    if (notify_open(&s->notify, err, errlen) < 0)
+        return -1;
     if (open_listeners(s, err, errlen) < 0 || start_workers(s, err, errlen) < 0)
         return -1;
     /* Said once everything runs: a script that reads the port can connect. */
     char text[PARSE_ADDRSTRLEN];
-    printf("listening on %s (%u workers)\n",
-           parse_format_addr((struct sockaddr *)&s->bound, text, sizeof(text)), s->opt->workers);
+    printf("listening on %s (%u workers%s)\n",
+           parse_format_addr((struct sockaddr *)&s->bound, text, sizeof(text)), s->opt->workers,
+           s->ninherited > 0 ? ", socket activation" : "");
     fflush(stdout);
+    tell_manager(s, "READY=1");
+    tell_status(s);
     return 0;
 }
 
-static int serve(const struct options *o)
+static int serve(const struct options *o, const int *inherited, unsigned ninherited)
 {
-    struct server s = { .opt = o, .sig_fd = -1, .done_fd = -1 };
+    struct server s = { .opt = o, .inherited = inherited, .ninherited = ninherited,
+                        .sig_fd = -1, .done_fd = -1, .notify = { .fd = -1 } };
     char err[512];
     int rc = setup(&s, err, sizeof(err));
 
@@ -314,5 +388,17 @@ int main(int argc, char *argv[])
         printf("echod %s\n", TOOLKIT_VERSION);
         return 0;
     }
-    return serve(&opt) == 0 ? 0 : 1;
+    int fds[ACTIVATION_MAX_FDS];
+    int n = activation_listen_fds(fds, err, sizeof(err));
+    if (n < 0) {
+        fprintf(stderr, "echod: %s\n", err);
+        return 1;
+    }
+    if (n > 0 && opt.listen_given) {
+        fprintf(stderr, "echod: --listen: not allowed with socket activation (%d sockets "
+                "passed in LISTEN_FDS): the service manager chooses the address\n", n);
+        return 2;
+    }
+    opt.shared_listener |= n > 0; /* workers share what was passed: EPOLLEXCLUSIVE */
+    return serve(&opt, fds, (unsigned)n) == 0 ? 0 : 1;
 }

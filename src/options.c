@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,8 +71,10 @@ static int get_ms(const struct setting *s, const char *v, uint64_t max_ms,
  * message, anything else its reason. */
 static int set_listen(const struct setting *s, const char *v)
 {
-    if (parse_resolve(v, &s->o->addr, &s->o->addr_len) == 0)
+    if (parse_resolve(v, &s->o->addr, &s->o->addr_len) == 0) {
+        s->o->listen_given = 1;
         return 0;
+    }
     if (errno == EINVAL)
         return args_fail(s->msg, s->flag, "expected HOST:PORT such as 127.0.0.1:7007, "
                          "[::1]:7007, [fe80::1%%eth0]:7007 or localhost:7007, got '%s'", v);
@@ -232,10 +235,21 @@ const char *options_mode_name(enum options_mode m)
     return "?";
 }
 
+/* The CPUs this process may run on (its affinity mask: taskset, a
+ * container's cpuset), else the online CPUs when the mask cannot be read. */
+static long usable_cpus(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        return CPU_COUNT(&set);
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void set_defaults(struct options *o)
 {
     static const char banner[] = "Hello World!\n";
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = usable_cpus();
 
     memset(o, 0, sizeof(*o));
     /* The default is a valid literal, so this parse cannot fail. */
@@ -307,7 +321,8 @@ void options_usage(FILE *f)
 "  -l, --listen HOST:PORT     address to listen on (default " OPTIONS_DEFAULT_LISTEN ");\n"
 "                             port 0 picks a free port; IPv6 as [::1]:7007 or\n"
 "                             [fe80::1%eth0]:7007; a host name is resolved\n"
-"  -w, --workers N            worker threads (default: online CPUs; 1 to 1024)\n"
+"  -w, --workers N            worker threads (default: the CPUs echod may run\n"
+"                             on, its affinity mask; 1 to 1024)\n"
 "  -b, --backlog N            listen(2) backlog (default 4096; the kernel caps\n"
 "                             it at net.core.somaxconn)\n"
 "      --buffer-size BYTES    per-connection buffer, a power of two (default 16k)\n"
@@ -340,6 +355,10 @@ void options_usage(FILE *f)
 "\n"
 "DUR is 10 (seconds), 10s, 500ms, 2m...  Signals: SIGINT/SIGTERM stop\n"
 "gracefully (a second one exits at once), SIGUSR1 prints stats, SIGUSR2\n"
-"pauses or resumes accepting.  Exit status: 0 after a clean stop, 1 on a\n"
-"runtime error, 2 on a bad command line.\n", f);
+"pauses or resumes accepting, SIGHUP is logged and ignored.\n"
+"Under systemd: sockets passed in LISTEN_FDS (socket activation) are served\n"
+"instead of --listen, and NOTIFY_SOCKET gets READY=1, STATUS= and\n"
+"STOPPING=1 (Type=notify); see dist/systemd and echod(1).\n"
+"Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad\n"
+"command line.\n", f);
 }

@@ -33,6 +33,7 @@ enum options_mode {
 struct options {
     struct sockaddr_storage addr;  /* --listen */
     socklen_t addr_len;
+    int listen_given;              /* --listen was on the command line */
     unsigned workers;              /* -w/--workers: worker threads */
     int backlog;                   /* -b/--backlog: listen(2) backlog */
     uint32_t buffer_size;          /* --buffer-size: ring bytes per connection, power of two */
@@ -48,6 +49,7 @@ struct options {
     int cpu_affinity;              /* --cpu-affinity: pin worker i to CPU i */
     int json;                      /* --json: stats lines as JSON */
     int shared_listener;           /* --shared-listener: one socket, EPOLLEXCLUSIVE */
+                                   /* (also set for inherited sockets, main.c) */
     int help;                      /* -h/--help given: print usage, exit 0 */
     int version;                   /* --version given: print version, exit 0 */
 };

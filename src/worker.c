@@ -300,6 +300,12 @@ static void accept_some(struct worker *w)
  * kernel is echoed, and those that owe nothing close now. */
 static void begin_stop(struct worker *w)
 {
+    /* Fails only if the listener was never added, which worker_create
+     * rules out; an inherited socket stays open in the manager, so its
+     * edges must stop waking (and, with EPOLLEXCLUSIVE, being taken by)
+     * a worker that will not accept. */
+    if (w->cfg.inherited && epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->cfg.listen_fd, NULL) < 0)
+        stats_add(&w->stats, STATS_IO_ERRORS, 1);
     w->stopping = 1;
     w->env.stopping = 1;
     w->grace_end_ms = w->now_ms + w->cfg.opt->grace_ms;

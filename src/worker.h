@@ -37,6 +37,9 @@ struct worker_config {
     int listen_fd;   /* this worker's socket, or the shared one */
     int done_fd;     /* eventfd: the worker adds 1 when its thread ends */
     const struct conn_sock_ops *ops; /* its connections' socket calls; NULL: conn_sys_ops */
+    int inherited;   /* listen_fd outlives the process (socket activation): at
+                      * stop the worker stops watching it and leaves what is
+                      * queued there to the next instance */
 };
 
 struct worker;

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "os.h"
 #include "support.h"
 
 #define START(p, ...) start((p), (const char *const[]){ __VA_ARGS__, NULL })
@@ -889,4 +891,61 @@ Test(echod, backlog_above_somaxconn_is_reported, .timeout = 30)
     cr_assert_not_null(strstr(p.err, "exceeds net.core.somaxconn"), "%s", p.err ? p.err : "");
     stop(&p);
     sup_free(&p);
+}
+
+Test(echod, sighup_is_logged_and_ignored, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1");
+    kill(p.pid, SIGHUP);
+    usleep(200000);
+    int fd = sup_connect("127.0.0.1", p.port);
+    cr_assert_geq(fd, 0, "echod died of SIGHUP");
+    cr_assert_eq(sup_write_all(fd, "ping", 4), 0);
+    char buf[4];
+    cr_expect_eq(sup_read_n(fd, buf, 4, 5000), 4);
+    close(fd);
+    stop(&p);
+    cr_expect(p.err != NULL && strstr(p.err, "SIGHUP ignored") != NULL, "stderr: %s", p.err);
+    sup_free(&p);
+}
+
+Test(echod, workers_default_to_the_cpu_affinity_mask, .timeout = 30)
+{
+    cpu_set_t one;
+    struct sup_proc p;
+
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    /* The child inherits the mask, as under taskset -c N. */
+    cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+    START(&p, "--mode", "echo");
+    cr_expect(strstr(p.out, "(1 workers") != NULL, "%s", p.out);
+    stop(&p);
+    sup_free(&p);
+}
+
+/* Binding below 1024 unprivileged (as nobody when the test runs as root)
+ * names socket activation and CAP_NET_BIND_SERVICE. */
+Test(echod, privileged_port_refusal_names_the_ways_out, .timeout = 30)
+{
+    long start;
+
+    if (os_read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", &start, 1) == 1 &&
+        start <= 7)
+        cr_skip_test("ip_unprivileged_port_start is %ld: port 7 needs no privilege", start);
+    char *echod = sup_bin("echod"), *err = NULL;
+    char script[4096];
+    snprintf(script, sizeof(script), "%s%s --listen 127.0.0.1:7 -w 1",
+             getuid() == 0 ? "exec setpriv --reuid=65534 --regid=65534 --clear-groups " : "exec ",
+             echod);
+    char *argv[] = { "/bin/sh", "-c", script, NULL };
+    int status = sup_run("/bin/sh", argv, 10000, NULL, &err);
+    cr_expect_eq(sup_exit_code(status), 1, "status %#x: %s", status, err ? err : "");
+    cr_expect(err != NULL && strstr(err, "Permission denied") &&
+              strstr(err, "CAP_NET_BIND_SERVICE") && strstr(err, "systemd-socket-activate"),
+              "stderr: %s", err ? err : "");
+    free(err);
+    free(echod);
 }
