@@ -5,7 +5,8 @@
  * accepted one must hold only what tcpload can run: every number within
  * its option's range, a target with a nonzero port that is one of the
  * arguments, no more threads than connections, an IPv4 source range only
- * towards an IPv4 target, and the mode's own rules.
+ * towards an IPv4 target, and the mode's own rules; or, for `tcpload
+ * merge`, one to TL_MERGE_MAX files, each one of the arguments.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -40,8 +41,22 @@ static int is_argument(const struct fuzz_argv *fa, const char *s)
     return 0;
 }
 
+/* `tcpload merge FILE...`: one to TL_MERGE_MAX files, each an argument. */
+static void check_merge(const struct fuzz_argv *fa, const struct tl_opts *o)
+{
+    if (o->nfiles < 1 || o->nfiles > TL_MERGE_MAX)
+        fuzz_argv_die(fa, "merge file count");
+    for (uint32_t i = 0; i < o->nfiles; i++)
+        if (!is_argument(fa, o->files[i]))
+            fuzz_argv_die(fa, "merge file");
+}
+
 static void check_run(const struct fuzz_argv *fa, const struct tl_opts *o)
 {
+    if (o->merge) {
+        check_merge(fa, o);
+        return;
+    }
     if (o->mode != TL_MODE_ECHO && o->mode != TL_MODE_CONNECT && o->mode != TL_MODE_HOLD)
         fuzz_argv_die(fa, "mode");
     if (o->target == NULL || !is_argument(fa, o->target) || port_of(o) <= 0)
@@ -59,6 +74,9 @@ static void check_run(const struct fuzz_argv *fa, const struct tl_opts *o)
     if (o->source.count > 0 &&
         (o->addr.ss_family != AF_INET || o->source.first + (uint64_t)o->source.count - 1 > UINT32_MAX))
         fuzz_argv_die(fa, "--source");
+    if ((o->interval_ns != 0 && !in(o->interval_ns, 100 * NS_PER_MS, HOUR_NS)) ||
+        o->slack_ns > 1000 * NS_PER_MS)
+        fuzz_argv_die(fa, "--interval/--slack");
     if (o->mode == TL_MODE_HOLD && o->warmup_ns != 0)
         fuzz_argv_die(fa, "warmup in hold mode");
     if (o->histogram != NULL && o->histogram[0] == '\0')
