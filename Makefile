@@ -114,7 +114,7 @@ quiet = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 .PHONY: all run test check deps clean install uninstall bench bench-quick \
-        fuzz fuzz-run fuzz-deps tsan soak
+        fuzz fuzz-run fuzz-deps tsan tsan-progs soak
 .SECONDARY:
 all: $(PROGS)
 
@@ -202,9 +202,11 @@ fuzz-run: $(FUZZERS)
 tsan: fuzz-deps deps $(O)/tests/echod/suite $(O)/tests/tcpload/suite $(HELPERS)
 	$(Q)$(MAKE) --no-print-directory O=build-tsan BIN=build-tsan/bin CC=clang \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
-	    build-tsan/bin/echod build-tsan/bin/tcpload
+	    tsan-progs
 	$(Q)tests/run-tsan build-tsan $(O)/tests/helpers \
 	    $(O)/tests/echod/suite 'echod/*' $(O)/tests/tcpload/suite '*/*'
+
+tsan-progs: $(BIN)/echod $(BIN)/tcpload
 
 # SOAK_S seconds of connection churn against echod -w 2, every byte checked
 # (tests/helpers/soak.c); fails on loss, corruption, a leaked descriptor or
