@@ -20,8 +20,9 @@
  * a connection that stalls 10 s or is refused or reset by echod, a
  * descriptor echod still holds once every connection is gone, memory that
  * grows in the second half of the run by more than a quarter over the
- * first half's peak (plus 4 MiB), echod's summary not agreeing, or echod
- * not exiting 0; 2 on bad usage.  Loopback only; every connection ends.
+ * first half's peak (plus 4 MiB), echod's summary not agreeing (its
+ * accepted connections and bytes against ours, and nothing refused, shed,
+ * timed out or failed), or echod not exiting 0; 2 on bad usage.  Loopback only; every connection ends.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -560,6 +561,13 @@ static void usage(void)
     exit(2);
 }
 
+/* echod's counters that a soak of well-behaved clients must leave at 0:
+ * nothing refused, shed, timed out or failed. */
+static const char *const never[] = {
+    "refused", "shed", "idle_timeouts", "write_timeouts", "lifetime_closed",
+    "linger_timeouts", "grace_closed", "io_errors", "nomem",
+};
+
 int main(int argc, char **argv)
 {
     const char *echod_path = NULL;
@@ -634,8 +642,8 @@ int main(int argc, char **argv)
     printf("soak: echod RSS %ld KiB at start, peak %ld KiB in the first half, %ld KiB in the "
            "second, %ld KiB at the end; descriptors %d at start, peak %d, %d at the end\n",
            smp.rss0, smp.rss_first_max, smp.rss_second_max, smp.rss_last, smp.fd0, smp.fd_max, fds);
-    printf("soak: echod's summary: accepted=%lld active=%lld bytes_in=%lld bytes_out=%lld\n",
-           acc, act, bin, bout);
+    printf("soak: echod's summary: accepted=%lld active=%lld bytes_in=%lld bytes_out=%lld "
+           "resets=%lld\n", acc, act, bin, bout, summary_num(e.text, "resets"));
 
     int bad = tot.lost || tot.corrupt || tot.extra || tot.stalls || tot.errors;
     if (fds > smp.fd0)
@@ -647,6 +655,10 @@ int main(int argc, char **argv)
         acc < (long long)(tot.conns - tot.resets) || bout < (long long)tot.bytes_echoed ||
         bin > (long long)tot.bytes_sent || bin < bout)
         fail_msg("echod's summary does not agree with the connections made"), bad = 1;
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+        if (summary_num(e.text, never[i]) != 0)
+            fail_msg("echod's summary has %s=%lld, not 0", never[i],
+                     summary_num(e.text, never[i])), bad = 1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("echod did not exit 0 on SIGTERM (wait status %#x)", status), bad = 1;
     if (tot.conns == 0)
