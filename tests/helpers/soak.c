@@ -13,7 +13,7 @@
  * (SO_LINGER 0) at a random point.  The bytes come from a pattern of the
  * connection's seed and the stream offset, so every byte read back is
  * checked against what must come back.  Twice a second it samples echod's
- * RSS and open descriptors from /proc/PID.
+ * resident memory and open descriptors from /proc/PID.
  *
  * At the end it waits for the last connections, stops echod with SIGTERM
  * and prints what it saw.  It exits 1 on any lost, extra or corrupted byte,
@@ -22,7 +22,8 @@
  * grows in the second half of the run by more than a quarter over the
  * first half's peak (plus 4 MiB), echod's summary not agreeing (its
  * accepted connections and bytes against ours, and nothing refused, shed,
- * timed out or failed), or echod not exiting 0; 2 on bad usage.  Loopback only; every connection ends.
+ * timed out or failed), or echod not exiting 0; 2 on bad usage.
+ * Loopback only; every connection ends, the last within 30 s of the end.
  */
 #include <dirent.h>
 #include <errno.h>
