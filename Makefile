@@ -25,6 +25,7 @@
 #   make                 build bin/echod, bin/tcpload, bin/backlog-lab
 #   make run             build all three, then run echod on 127.0.0.1:7007
 #   make test            the Criterion suites plain and under ASan+UBSan,
+#                        the benchmark harness's own tests (bench-test),
 #                        then tsan, fuzz and soak
 #   make check           the Criterion suites once, as built (O, BIN)
 #   make fuzz            every libFuzzer harness for FUZZ_S seconds (default
@@ -35,6 +36,7 @@
 #                        connections against echod -w 2
 #   make bench           every benchmark scenario (bench/README.md)
 #   make bench-quick     a short version of each scenario
+#   make bench-test      the harness's unit tests (Python standard library, < 1 s)
 #   make install PREFIX=/usr/local DESTDIR=   programs, man pages, systemd units
 #   make uninstall PREFIX=/usr/local DESTDIR= removes what install put there
 #   make clean
@@ -113,7 +115,7 @@ Q = @
 quiet = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all run test check deps clean install uninstall bench bench-quick \
+.PHONY: all run test check deps clean install uninstall bench bench-quick bench-test \
         fuzz fuzz-run fuzz-deps tsan tsan-progs soak
 .SECONDARY:
 all: $(PROGS)
@@ -142,10 +144,10 @@ run: all
 # The whole suite twice: as built for users, then under AddressSanitizer and
 # UndefinedBehaviorSanitizer (every test, integration tests included, drive
 # the sanitized programs).
-# Then echod under ThreadSanitizer, every fuzzer for FUZZ_S seconds and the
-# soak for SOAK_S seconds.
+# Then echod and tcpload under ThreadSanitizer, every fuzzer for FUZZ_S
+# seconds and the soak for SOAK_S seconds.
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-test: deps
+test: deps bench-test
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check O=build-asan BIN=build-asan/bin \
 	    CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
@@ -219,6 +221,9 @@ bench: all
 
 bench-quick: all
 	bench/run --quick
+
+bench-test:
+	$(Q)cd bench && python3 -B -m unittest discover -s tests -t . -q
 
 # The units name /usr/local/bin/echod; install points them at $(PREFIX).
 UNITS := $(wildcard dist/systemd/*.socket dist/systemd/*.service)
