@@ -41,7 +41,9 @@ int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* A duration in nanoseconds: a decimal number, optionally fractional, with a
  * unit of ns, us, ms, s, m or h; no unit means seconds ("10", "10s",
  * "500ms", "1.5s", "2m").  Negative values are rejected; one that does not
- * fit in 64 bits of nanoseconds (about 584 years) fails with ERANGE. */
+ * fit in 64 bits of nanoseconds (about 584 years) fails with ERANGE.  Nine
+ * fractional digits are read exactly; anything finer rounds up to the next
+ * nanosecond, so a nonzero value is never 0 ("0.0000000001s" is 1 ns). */
 int parse_duration(const char *s, uint64_t *out_ns);
 
 /* The same spelling as parse_duration, in whole milliseconds at most

@@ -113,7 +113,7 @@ int parse_duration(const char *s, uint64_t *out_ns)
         { "m", 60000000000ULL }, { "h", 3600000000000ULL },
     };
     uint64_t whole, frac = 0, frac_div = 1;
-    int n;
+    int n, cut = 0; /* a nonzero fractional digit past the ninth */
 
     n = read_leading(s, &whole);
     if (n < 0)
@@ -123,10 +123,13 @@ int parse_duration(const char *s, uint64_t *out_ns)
         s++;
         if (!isdigit((unsigned char)*s))
             return fail(EINVAL);
-        /* Up to nine fractional digits matter; more are accepted and cut. */
+        /* Nine fractional digits are read; what lies past them only
+         * rounds the result up to the next nanosecond. */
         for (; isdigit((unsigned char)*s); s++)
             if (frac_div < 1000000000ULL)
                 frac = frac * 10 + (uint64_t)(*s - '0'), frac_div *= 10;
+            else if (*s != '0')
+                cut = 1;
     }
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         uint64_t unit = units[i].ns;
@@ -134,9 +137,13 @@ int parse_duration(const char *s, uint64_t *out_ns)
             continue;
         if (whole > UINT64_MAX / unit)
             return fail(ERANGE);
-        /* frac < frac_div <= 1e9 and unit <= 3.6e12: split to avoid overflow */
-        uint64_t part = (unit / frac_div) * frac +
-                        (unit % frac_div) * frac / frac_div;
+        /* frac < frac_div <= 1e9 and unit <= 3.6e12: split to avoid
+         * overflow.  Whatever the nine digits leave over, a fraction of a
+         * nanosecond or the digits past them, rounds up to the next
+         * nanosecond, so that no nonzero duration becomes 0. */
+        uint64_t rest = (unit % frac_div) * frac;
+        uint64_t part = (unit / frac_div) * frac + rest / frac_div +
+                        (rest % frac_div != 0 || cut);
         if (whole * unit > UINT64_MAX - part)
             return fail(ERANGE);
         *out_ns = whole * unit + part;

@@ -247,6 +247,24 @@ Test(parse, issue9_duration_overflow)
     cr_assert_eq(errno, EINVAL);
 }
 
+/* Found by the fuzzer: a nonzero duration finer than a nanosecond was cut
+ * to 0, so "--idle-timeout 0.0000000001s" turned the timeout off. */
+Test(parse, a_duration_below_one_nanosecond_is_not_zero)
+{
+    uint64_t v;
+    struct { const char *s; uint64_t ns; } cases[] = {
+        { "0.0000000001s", 1 }, { "0.0000001ms", 1 }, { "0.5ns", 1 },
+        { "1.0000000001s", 1000000001 }, { "0.0000000000h", 0 },
+        { "1.5ns", 2 }, { "0.000000001s", 1 }, { "1.0000000000000000001s", 1000000001 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cr_assert_eq(parse_duration(cases[i].s, &v), 0, "rejected '%s'", cases[i].s);
+        cr_assert_eq(v, cases[i].ns, "'%s' gave %lu ns", cases[i].s, (unsigned long)v);
+    }
+    cr_assert_eq(parse_duration_ms("0.0000000001s", 10, &v), 0);
+    cr_assert_eq(v, 1, "a nonzero value stays nonzero in milliseconds");
+}
+
 Test(parse, strerror_names_each_reason)
 {
     const int errs[] = { EINVAL, ERANGE, EADDRNOTAVAIL, ENODEV, ENOENT, EAGAIN,

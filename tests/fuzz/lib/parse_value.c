@@ -31,6 +31,7 @@ typedef unsigned __int128 u128;
 struct ref {
     int valid;          /* the grammar accepts it */
     int frac_digits;    /* digits after the point (durations) */
+    int nonzero;        /* a nonzero digit among the first 18 fractional ones, or the whole part */
     u128 lo, hi;        /* the value must lie in [lo, hi]; HUGE_VALUE: too big */
 };
 
@@ -130,6 +131,7 @@ static struct ref ref_duration(const char *s)
     if (i < 0)
         return r;
     r.valid = 1;
+    r.nonzero = whole != 0 || f != 0;
     u128 base = cap(whole * unit[i]);
     r.lo = cap(base + unit[i] * f9 / d9);
     r.hi = cap(base + (unit[i] * (f + 1) + d - 1) / d);
@@ -199,10 +201,12 @@ static void fuzz_ms(const char *s, const struct ref *r_ns)
 
     r.lo = r.lo > U64_MAX ? HUGE_VALUE : (r.lo + 999999) / 1000000;
     r.hi = r.hi > U64_MAX ? HUGE_VALUE : (r.hi + 999999) / 1000000;
-    /* Rounding up makes any value of 1 ns or more at least 1 ms.  A
-     * nonzero value below 1 ns ("0.0000000001s") is not held to it:
-     * parse_duration cuts it to 0 ns and parse_duration_ms then gives 0
-     * (found by this harness, reported in the fuzzing work's notes). */
+    /* Rounding up makes any nonzero value at least 1 ms, one below 1 ns
+     * ("0.0000000001s") too: parse_duration rounds it up to 1 ns (this
+     * harness found it cut to 0).  r_ns->nonzero is known for the digits
+     * the reference reads. */
+    if (r_ns->nonzero && r.lo == 0)
+        r.lo = 1;
     if (r.hi < r.lo)
         r.hi = r.lo;
     errno = 0;
