@@ -26,6 +26,7 @@
 
 #define SCAN_NS    (100 * CLOCK_NS_PER_MS)
 #define IDLE_NS    CLOCK_NS_PER_SEC  /* longest sleep while waiting for the end */
+#define DRAIN_NS   CLOCK_NS_PER_SEC  /* longest wait for the replies to the last pings */
 #define OPEN_BATCH 64                /* connects between two looks at epoll */
 
 enum hold_state {
@@ -269,6 +270,31 @@ static uint64_t sleep_ns(const struct hmode *m, uint64_t now)
     return until > now ? until - now : 0;
 }
 
+/* Returns 1 when an open connection still waits for a ping's reply. */
+static int pings_in_flight(const struct hmode *m)
+{
+    for (uint32_t i = 0; i < m->l.n; i++)
+        if (m->conns[i].state == HOLD_OPEN && m->conns[i].pinged > m->conns[i].echoed)
+            return 1;
+    return 0;
+}
+
+/* After the hold: waits, DRAIN_NS at most, for the replies to pings sent
+ * just before the end, so that a ping in flight when the window closed is
+ * not reported as lost; a reply that does not come in that time is. */
+static int drain_replies(struct hmode *m)
+{
+    uint64_t deadline = clock_now_ns() + DRAIN_NS;
+
+    for (;;) {
+        uint64_t now = clock_now_ns();
+        if (now >= deadline || !pings_in_flight(m))
+            return 0;
+        if (tl_loop_poll(&m->l, deadline - now, on_event) < 0)
+            return -1;
+    }
+}
+
 /* Allocates the connections (a tl_steps setup). */
 static int setup(struct tl_loop *l)
 {
@@ -316,7 +342,7 @@ static int run(struct tl_loop *l)
         if (tl_loop_poll(l, sleep_ns(m, now), on_event) < 0)
             return -1;
     }
-    return 0;
+    return o->ping_interval_ns != 0 ? drain_replies(m) : 0;
 }
 
 /* Counts what was held and closes everything (a tl_steps finish). */
