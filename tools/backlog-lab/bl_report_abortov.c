@@ -40,8 +40,7 @@ static void explain_held(const struct bl_abortov_phase *p, struct bl_text *t)
         bl_text_add(t, "tcp_abort_on_overflow=%d: the %d clients whose final ACK met the "
                        "full queue all think they are connected (ESTABLISHED, first read "
                        "EAGAIN), but the server dropped the ACK and still holds them as "
-                       "%u SYN-RECV request sockets, which retransmit their SYN-ACK until "
-                       "the queue has room or tcp_synack_retries runs out (%s).",
+                       "%u SYN-RECV request sockets, not in the queue (%s).",
                     p->abort_on_overflow, h->clients, p->srv_syn_recv, emb);
     else if (h->waiting == h->clients)
         bl_text_add(t, "tcp_abort_on_overflow=%d: the %d clients whose final ACK met the "
