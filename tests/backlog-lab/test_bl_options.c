@@ -100,6 +100,10 @@ Test(bl_options, errors_name_the_flag)
         { { "syn-schedule", "--syn-retries", "200", NULL }, "--syn-retries: expected a whole number from 0 to 127" },
         { { "observe", "127.0.0.1:1", "--plot", "a'b.png" }, "--plot: expected a file name without '" },
         { { "reuseport", "--migrate", "2", NULL }, "--migrate: expected up to 2 comma-separated values from 0 to 1" },
+        { { "accept-queue", "--abort-on-overflow", "0,2", NULL },
+          "--abort-on-overflow: expected up to 2 comma-separated values from 0 to 1" },
+        { { "accept-queue", "--abort-on-overflow", "1", "--host" },
+          "--abort-on-overflow: sets the sysctl in a namespace of the lab's own: not with --host" },
         { { "reuseport", "--clients", "65", NULL }, "--clients: expected a whole number from 1 to 64" },
         { { "accept-queue", "--syn-retries", "2", NULL }, "--syn-retries: not an option of accept-queue" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
@@ -117,6 +121,32 @@ Test(bl_options, errors_name_the_flag)
                            cases[i].a[3]), -1, "case %zu accepted", i);
         cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: '%s'", i, err);
     }
+}
+
+Test(bl_options, abort_on_overflow_refuses_the_backlog_runs_flags)
+{
+    const char *flags[][2] = { { "--backlog", "8" }, { "--clients", "9" },
+                               { "--settle", "1s" }, { "--accept-window", "1s" },
+                               { "--accept-rate", "2" }, { "--per-client", NULL } };
+    struct bl_opts o;
+    char err[256];
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        char *argv[] = { "backlog-lab", "accept-queue", (char *)flags[i][0],
+                         (char *)flags[i][1], "--abort-on-overflow", "0,1", NULL };
+        if (flags[i][1] == NULL) {
+            argv[3] = "--abort-on-overflow";
+            argv[4] = "0,1";
+            argv[5] = NULL;
+        }
+        int argc = flags[i][1] == NULL ? 5 : 6;
+        cr_assert_eq(bl_options_parse(argc, argv, &o, err, sizeof(err)), -1, "%s", flags[i][0]);
+        cr_assert(strstr(err, "--abort-on-overflow: runs a fixed experiment") != NULL &&
+                  strstr(err, flags[i][0]) != NULL, "%s", err);
+    }
+    cr_assert_eq(parse(&o, err, "accept-queue", "--abort-on-overflow", "1", "--json"), 0, "%s", err);
+    cr_assert_eq(o.nabort, 1);
+    cr_assert_eq(o.abort_modes[0], 1);
 }
 
 Test(bl_options, help_and_version_need_no_command)

@@ -6,15 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "json_check.h"
 #include "support.h"
-
-static long long get(const char *json, const char *path)
-{
-    long long v;
-
-    cr_assert_eq(sup_json_int(json, path, &v), 0, "%s in %s", path, json);
-    return v;
-}
 
 Test(bl_reuseport, migrate_0_resets_1_moves, .timeout = 60)
 {
@@ -25,14 +18,14 @@ Test(bl_reuseport, migrate_0_resets_1_moves, .timeout = 60)
         cr_skip("reuseport needs root for a network namespace of its own");
     cr_assert_eq(sup_lab(&out, &err, 30000, args), 0, "%s", err);
     cr_assert(sup_json_is(out, "/phases/0/tcp_migrate_req", "0"), "%s", out);
-    cr_assert_eq(get(out, "/phases/0/closed_listener_queue") +
-                 get(out, "/phases/0/other_listener_queue_before"), 16, "%s", out);
-    cr_assert_eq(get(out, "/phases/0/clients_reset"),
-                 get(out, "/phases/0/closed_listener_queue"), "%s", out);
-    cr_assert_eq(get(out, "/phases/0/accepted"),
-                 get(out, "/phases/0/other_listener_queue_before"), "%s", out);
+    cr_assert_eq(json_get(out, "/phases/0/closed_listener_queue") +
+                 json_get(out, "/phases/0/other_listener_queue_before"), 16, "%s", out);
+    cr_assert_eq(json_get(out, "/phases/0/clients_reset"),
+                 json_get(out, "/phases/0/closed_listener_queue"), "%s", out);
+    cr_assert_eq(json_get(out, "/phases/0/accepted"),
+                 json_get(out, "/phases/0/other_listener_queue_before"), "%s", out);
     cr_assert(sup_json_is(out, "/phases/1/tcp_migrate_req", "1"), "%s", out);
-    cr_assert_eq(get(out, "/phases/1/clients_reset"), 0, "%s", out);
-    cr_assert_eq(get(out, "/phases/1/accepted"), 16, "%s", out);
+    cr_assert_eq(json_get(out, "/phases/1/clients_reset"), 0, "%s", out);
+    cr_assert_eq(json_get(out, "/phases/1/accepted"), 16, "%s", out);
     free(out), free(err);
 }

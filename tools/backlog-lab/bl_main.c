@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bl_abortov.h"
 #include "bl_acceptq.h"
 #include "bl_env.h"
 #include "bl_lifecycle.h"
@@ -19,7 +20,7 @@ static int run_command(const struct bl_opts *o)
 {
     switch (o->cmd) {
     case BL_CMD_ACCEPTQ:
-        return bl_acceptq_main(o);
+        return o->nabort > 0 ? bl_abortov_main(o) : bl_acceptq_main(o);
     case BL_CMD_SYNQ:
         return bl_synq_main(o);
     case BL_CMD_OBSERVE:

@@ -57,13 +57,13 @@ int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
 {
     ns->orig = ns->srv = ns->cli = -1;
     if (geteuid() != 0)
-        return errf(err, errlen, "syn-queue needs root: it creates network namespaces "
+        return errf(err, errlen, "the lab needs root here: it creates network namespaces "
                     "and a veth pair (run it with sudo)");
     if (find_tool("ip", ns->ip) < 0)
-        return errf(err, errlen, "syn-queue needs `ip` from iproute2, not found in PATH, "
+        return errf(err, errlen, "the lab needs `ip` from iproute2, not found in PATH, "
                     "/usr/sbin or /sbin (Debian: apt-get install iproute2)");
     if (find_tool("nft", ns->nft) < 0)
-        return errf(err, errlen, "syn-queue needs `nft` from nftables, not found in PATH, "
+        return errf(err, errlen, "the lab needs `nft` from nftables, not found in PATH, "
                     "/usr/sbin or /sbin (Debian: apt-get install nftables)");
     return 0;
 }

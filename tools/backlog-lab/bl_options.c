@@ -59,6 +59,10 @@ const char bl_options_usage[] =
     "  --host                run on the host's loopback, whose counters other\n"
     "                        sockets move too (default: a private network\n"
     "                        namespace, with root; the host's without)\n"
+    "  --abort-on-overflow LIST  net.ipv4.tcp_abort_on_overflow values to try:\n"
+    "                        0, 1; runs the final-ACK-meets-a-full-queue\n"
+    "                        experiment (backlog 4, 9 clients, root) instead of\n"
+    "                        the backlog runs\n"
     "\n"
     "syn-queue options:\n"
     "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
@@ -101,6 +105,8 @@ struct parse_ctx {
     const char *flag;          /* the flag being read, for its messages */
     bool have_target;          /* observe's HOST:PORT was given */
     bool set_window, set_watch, set_cookies, set_clients;
+    const char *backlog_run_flag; /* an accept-queue flag that only the
+                                   * backlog runs use, for --abort-on-overflow */
 };
 
 static int read_count(struct parse_ctx *c, const char *v, uint64_t min,
@@ -258,6 +264,11 @@ static int opt_migrate(struct parse_ctx *c, const char *v)
     return read_small_list(c, v, BL_MAX_MIGRATE_MODES, 1, c->o->migrate, &c->o->nmigrate);
 }
 
+static int opt_abort(struct parse_ctx *c, const char *v)
+{
+    return read_small_list(c, v, BL_MAX_ABORT_MODES, 1, c->o->abort_modes, &c->o->nabort);
+}
+
 static int opt_syn_retries(struct parse_ctx *c, const char *v)
 {
     return read_count(c, v, 0, 127, &c->o->syn_retries);
@@ -322,6 +333,7 @@ static const struct flag_def flags[] = {
     VALUE("--accept-rate", 0, FOR_ACCEPTQ, opt_accept_rate),
     FLAG("--per-client", 0, FOR_ACCEPTQ, per_client),
     FLAG("--host", 0, FOR_ACCEPTQ, host),
+    VALUE("--abort-on-overflow", 0, FOR_ACCEPTQ, opt_abort),
     VALUE("--rate", 0, FOR_SYNQ, opt_rate),
     VALUE("--watch", 0, FOR_SYNQ, opt_watch),
     VALUE("--max-syn-backlog", 0, FOR_SYNQ, opt_max_syn_backlog),
@@ -421,6 +433,9 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
                          command_word(c->o->cmd));
     if (kind == ARGS_NEEDS_VALUE)
         return args_fail(&c->msg, c->flag, "expected a value");
+    if (c->o->cmd == BL_CMD_ACCEPTQ && (f->cmds & FOR_ALL) != FOR_ALL &&
+        f->fn != opt_abort && f->bool_off != BOOL_AT(host))
+        c->backlog_run_flag = f->arg.name;
     if (f->fn == NULL) {
         *(bool *)((char *)c->o + f->bool_off) = true;
         return 0;
@@ -486,6 +501,12 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
                          "syn-queue, observe, lifecycle, syn-schedule or reuseport (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
+    if (o->nabort > 0 && o->host)
+        return args_fail(&c.msg, "--abort-on-overflow", "sets the sysctl in a namespace of "
+                         "the lab's own: not with --host");
+    if (o->nabort > 0 && c.backlog_run_flag != NULL)
+        return args_fail(&c.msg, "--abort-on-overflow", "runs a fixed experiment: %s "
+                         "is for the backlog runs", c.backlog_run_flag);
     finish_defaults(&c);
     return 0;
 }

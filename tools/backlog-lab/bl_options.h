@@ -18,6 +18,7 @@
 #define BL_MAX_BACKLOGS 16
 #define BL_MAX_COOKIE_MODES 3
 #define BL_MAX_MIGRATE_MODES 2
+#define BL_MAX_ABORT_MODES 2
 #define BL_MAX_BACKLOG 1000000
 #define BL_MAX_CLIENTS 8000
 #define BL_REUSEPORT_MAX_CLIENTS 64    /* fits both queues: no SYN dropped */
@@ -51,6 +52,8 @@ struct bl_opts {
     uint64_t window_ns;        /* longest accepting phase */
     uint64_t accept_rate;      /* accepts per second, 0: as fast as possible */
     bool host;                 /* on the host's loopback, not a private netns */
+    int abort_modes[BL_MAX_ABORT_MODES]; /* --abort-on-overflow values to try */
+    int nabort;                /* 0: the backlog runs, not the abort experiment */
 
     /* syn-queue */
     uint64_t syn_backlog;

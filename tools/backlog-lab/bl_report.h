@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bl_abortov.h"
 #include "bl_acceptq.h"
 #include "bl_synq.h"
 #include "bl_reuseport.h"
@@ -81,5 +82,12 @@ void bl_report_reuseport_explain(const struct bl_reuseport_phase *ph, int n,
 /* Table and explanation, or JSON with --json. */
 void bl_report_reuseport(FILE *f, const struct bl_reuseport_phase *ph, int n,
                          const struct bl_opts *o);
+
+/* Builds the explanation of the --abort-on-overflow phases into t. */
+void bl_report_abortov_explain(const struct bl_abortov_phase *ph, int n, struct bl_text *t);
+
+/* Prints the --abort-on-overflow phases: table and explanation, or JSON. */
+void bl_report_abortov(FILE *f, const struct bl_abortov_phase *ph, int n,
+                       const struct bl_opts *o);
 
 #endif
