@@ -6,6 +6,11 @@
  * never a peer's doing):
  *
  *     FREE --open--> READING <--ring has room-- BACKPRESSURE
+ *       |              ^
+ *       |(--proxy-     |header consumed (conn_start)
+ *       | protocol)    |
+ *       +--open--> PROXY ---(hello: DRAINING; bad header: CLOSED)
+ *       |
  *       |              |  \------ring full------------^   |
  *       |(hello)       |peer FIN (read 0, or short read   |
  *       v              v          after EPOLLRDHUP)       |
@@ -49,6 +54,8 @@ enum conn_state {
     CONN_BACKPRESSURE, /* ring full: no reads until the peer drains what it is owed */
     CONN_DRAINING,     /* no more input (peer's FIN, or hello mode): flush, then close */
     CONN_CLOSED,       /* descriptor closed; slot waits for the end of the loop turn */
+    CONN_PROXY,        /* open, --proxy-protocol: waiting for the header; no data byte
+                        * has been read (the worker peeks, see proxy.h) */
     CONN_NSTATES
 };
 
@@ -90,6 +97,7 @@ struct conn_env {
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
     int stopping;                 /* shutdown: close connections that owe nothing */
+    int proxy;                    /* --proxy-protocol: connections open in PROXY */
 };
 
 struct conn {
@@ -106,6 +114,12 @@ struct conn {
  * hello mode this writes the banner at once, and may close.  Returns
  * CONN_WAIT or CONN_DONE. */
 enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e);
+
+/* The PROXY header of c (state PROXY) has been consumed: starts serving
+ * as conn_open does without --proxy-protocol (READING, or DRAINING with
+ * the banner in hello mode), then serves what already followed the
+ * header.  Returns what conn_io returns. */
+enum conn_result conn_start(struct conn *c, const struct conn_env *e);
 
 /* Runs an open connection after epoll reported events (EPOLLIN, EPOLLOUT,
  * EPOLLRDHUP, EPOLLHUP, EPOLLERR), or with events 0 to continue after a

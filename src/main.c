@@ -29,6 +29,7 @@
 #include "notify.h"
 #include "options.h"
 #include "os.h"
+#include "peers.h"
 #include "parse.h"
 #include "stats.h"
 #include "version.h"
@@ -47,6 +48,7 @@ struct server {
     const int *inherited;    /* sockets from the service manager (activation.h) */
     unsigned ninherited;
     struct notify notify;    /* Type=notify (notify.h) */
+    struct peers *peers;     /* --max-conns-per-ip, or NULL */
     int sig_fd;
     int done_fd;
     int stopping;
@@ -226,7 +228,7 @@ static int start_workers(struct server *s, char *err, size_t errlen)
         struct worker_config cfg = {
             .opt = s->opt, .ctl = &s->ctl, .index = i,
             .listen_fd = s->listen_fds[i % s->nlisten], .done_fd = s->done_fd,
-            .inherited = s->ninherited > 0,
+            .inherited = s->ninherited > 0, .peers = s->peers,
         };
         s->workers[i] = worker_create(&cfg, err, errlen);
         if (s->workers[i] == NULL)
@@ -268,6 +270,7 @@ static void free_server(struct server *s)
     if (s->done_fd >= 0)
         os_close(s->done_fd);
     notify_close(&s->notify);
+    peers_destroy(s->peers);
     free(s->listen_fds);
     free(s->workers);
     free(s->blocks);
@@ -340,6 +343,10 @@ static int setup(struct server *s, char *err, size_t errlen)
     }
     if (notify_open(&s->notify, err, errlen) < 0)
         return -1;
+    if (s->opt->max_conns_per_ip > 0 && (s->peers = peers_create(s->opt->max_conns_per_ip)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (open_listeners(s, err, errlen) < 0 || start_workers(s, err, errlen) < 0)
         return -1;
     /* Said once everything runs: a script that reads the port can connect. */

@@ -154,6 +154,11 @@ static int set_max_conns(const struct setting *s, const char *v)
     return get_count(s, v, 0, MAX_CONNS_MAX, &s->o->max_conns);
 }
 
+static int set_max_conns_per_ip(const struct setting *s, const char *v)
+{
+    return get_count(s, v, 0, MAX_CONNS_MAX, &s->o->max_conns_per_ip);
+}
+
 static int set_accept_rate(const struct setting *s, const char *v)
 {
     return get_count(s, v, 0, RATE_MAX, &s->o->accept_rate);
@@ -188,6 +193,7 @@ FLAG_SETTER(set_nodelay, nodelay)
 FLAG_SETTER(set_cpu_affinity, cpu_affinity)
 FLAG_SETTER(set_json, json)
 FLAG_SETTER(set_shared_listener, shared_listener)
+FLAG_SETTER(set_proxy_protocol, proxy_protocol)
 FLAG_SETTER(set_help, help)
 FLAG_SETTER(set_version, version)
 
@@ -210,6 +216,8 @@ static const struct opt_def opt_table[] = {
     { { "--grace",           0,   true },  set_grace },
     { { "--stats-interval",  0,   true },  set_stats_interval },
     { { "--accept-rate",     0,   true },  set_accept_rate },
+    { { "--proxy-protocol",  0,   false }, set_proxy_protocol },
+    { { "--max-conns-per-ip", 0,  true },  set_max_conns_per_ip },
     { { "--nodelay",         0,   false }, set_nodelay },
     { { "--no-nodelay",      0,   false }, set_no_nodelay },
     { { "--cpu-affinity",    0,   false }, set_cpu_affinity },
@@ -345,6 +353,13 @@ void options_usage(FILE *f)
 "                             (SO_REUSEPORT)\n"
 "      --accept-rate N        accepts per second per worker (default: no\n"
 "                             limit; 0: paused, connections wait in the queue)\n"
+"      --proxy-protocol       expect a PROXY protocol header (v1 or v2, as\n"
+"                             HAProxy's send-proxy[-v2] sends) before the\n"
+"                             data; connections without a valid one within\n"
+"                             5s are closed; v2 LOCAL is served\n"
+"      --max-conns-per-ip N   open connections per client address (the\n"
+"                             PROXY header's with --proxy-protocol); past it\n"
+"                             new ones are closed at once (default 0: no limit)\n"
 "      --nodelay              set TCP_NODELAY on every connection (the\n"
 "                             default: otherwise Nagle holds echoes larger\n"
 "                             than --buffer-size for the peer's delayed ACK)\n"

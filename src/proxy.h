@@ -20,6 +20,7 @@
 #define PROXY_V1_MAX 107     /* the longest v1 line, CRLF included (the spec's) */
 #define PROXY_V2_HEAD 16     /* signature, version/command, family, length */
 #define PROXY_MAX_HEADER 1024 /* v2 with TLVs beyond this is refused */
+#define PROXY_TIMEOUT_MS 5000 /* a whole header must arrive within this */
 
 enum proxy_result {
     PROXY_DONE,    /* a whole valid header: *out is filled, out->len its size */

@@ -39,6 +39,9 @@ enum stats_id {
     STATS_ACCEPT_ABORTED, /* ECONNABORTED and EPROTO (retried) */
     STATS_ACCEPT_OTHER,
     STATS_SHED,           /* closed at once through the reserve descriptor */
+    STATS_PROXY_INVALID,  /* --proxy-protocol: header malformed or missing, or peer gone */
+    STATS_PROXY_TIMEOUTS, /* --proxy-protocol: no whole header in PROXY_TIMEOUT_MS */
+    STATS_PER_IP_REFUSED, /* closed at once: --max-conns-per-ip */
     STATS_COUNT
 };
 

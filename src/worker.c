@@ -41,7 +41,9 @@
 #include "conn.h"
 #include "listener.h"
 #include "os.h"
+#include "peers.h"
 #include "pool.h"
+#include "proxy.h"
 #include "slab.h"
 #include "sysraw.h"
 #include "timer.h"
@@ -68,6 +70,7 @@ struct worker {
     struct conn *ready_tail;
     size_t ready_len;
     struct conn *closed;            /* closed this turn; released at its end */
+    struct peers_local peers;       /* --max-conns-per-ip: what each connection holds */
     uint64_t active;                /* open connections */
     uint64_t start_ns;
     uint64_t now_ns;                /* clock_now_ns() at the start of the turn */
@@ -112,6 +115,8 @@ static void on_closed(struct worker *w, struct conn *c)
     stats_add(&w->stats, STATS_CLOSED, 1);
     if (w->cfg.opt->max_conns)
         __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+    if (w->cfg.peers != NULL)
+        peers_release(w->cfg.peers, &w->peers, c);
     if (!(c->flags & CONN_QUEUED)) {
         c->next = w->closed;
         w->closed = c;
@@ -162,7 +167,7 @@ static void serve_ready(struct worker *w, size_t count)
 static int is_open(const struct conn *c)
 {
     return c->state == CONN_READING || c->state == CONN_BACKPRESSURE ||
-           c->state == CONN_DRAINING;
+           c->state == CONN_DRAINING || c->state == CONN_PROXY;
 }
 
 /* Closes every open connection, counting each under reason. */
@@ -185,14 +190,15 @@ static void on_idle_timer(struct timer_node *node, void *arg)
     struct worker *w = arg;
     struct conn *c = (struct conn *)((char *)node - offsetof(struct conn, timer));
     uint32_t idle = w->env.now_ms - c->last_active_ms;
-    uint64_t limit = w->cfg.opt->idle_timeout_ms;
+    int header = c->state == CONN_PROXY; /* no byte moves before the header */
+    uint64_t limit = header ? PROXY_TIMEOUT_MS : w->cfg.opt->idle_timeout_ms;
 
     if (idle < limit) {
         timer_arm(&w->wheel, node, w->now_ms - idle + limit);
         return;
     }
     conn_abort(c, &w->env);
-    stats_add(&w->stats, STATS_IDLE_TIMEOUTS, 1);
+    stats_add(&w->stats, header ? STATS_PROXY_TIMEOUTS : STATS_IDLE_TIMEOUTS, 1);
     on_closed(w, c);
 }
 
@@ -217,9 +223,66 @@ static int watch(struct worker *w, struct conn *c)
         stats_add(&w->stats, STATS_IO_ERRORS, 1);
         return -1;
     }
-    if (w->cfg.opt->idle_timeout_ms)
+    if (c->state == CONN_PROXY)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + PROXY_TIMEOUT_MS);
+    else if (w->cfg.opt->idle_timeout_ms)
         timer_arm(&w->wheel, &c->timer, w->now_ms + w->cfg.opt->idle_timeout_ms);
     return 0;
+}
+
+/* --max-conns-per-ip: counts c under addr (NULL: the socket's peer).
+ * Returns 0, or -1 when c must be refused (counted). */
+static int admit_peer(struct worker *w, struct conn *c, int fd, const struct sockaddr *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (w->cfg.peers == NULL)
+        return 0;
+    if (addr == NULL) {
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
+            stats_add(&w->stats, STATS_IO_ERRORS, 1); /* ENOTCONN: reset meanwhile */
+            return -1;
+        }
+        addr = (const struct sockaddr *)&ss;
+    }
+    switch (peers_admit(w->cfg.peers, &w->peers, c, addr)) {
+    case PEERS_ADMITTED:
+        return 0;
+    case PEERS_OVER:
+        stats_add(&w->stats, STATS_PER_IP_REFUSED, 1);
+        return -1;
+    case PEERS_NOMEM:
+        stats_add(&w->stats, STATS_NOMEM, 1);
+        return -1;
+    }
+    return -1;
+}
+
+/* A connection in PROXY state had events: reads its header (never a data
+ * byte), applies --max-conns-per-ip to the address it carries, then
+ * serves it as any other.  A malformed header, or a peer that closes
+ * before a whole one arrives, closes the connection (counted). */
+static enum conn_result on_header(struct worker *w, struct conn *c, uint32_t events)
+{
+    struct proxy_header h;
+    enum proxy_result r = proxy_recv(c->fd, &h);
+
+    if (r == PROXY_MORE && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        return CONN_WAIT;
+    if (r != PROXY_DONE) {
+        stats_add(&w->stats, STATS_PROXY_INVALID, 1);
+        conn_abort(c, &w->env);
+        return CONN_DONE;
+    }
+    if (admit_peer(w, c, c->fd, h.local ? NULL : (const struct sockaddr *)&h.src) < 0) {
+        conn_abort(c, &w->env);
+        return CONN_DONE;
+    }
+    timer_disarm(&w->wheel, &c->timer);
+    if (w->cfg.opt->idle_timeout_ms)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + w->cfg.opt->idle_timeout_ms);
+    return conn_start(c, &w->env);
 }
 
 /* Takes an accepted socket: refused past --max-conns, else a connection. */
@@ -238,6 +301,13 @@ static void admit(struct worker *w, int fd)
         if (max)
             __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
         refuse(w, fd, STATS_NOMEM);
+        return;
+    }
+    if (!w->env.proxy && admit_peer(w, c, fd, NULL) < 0) { /* it counted why */
+        if (max)
+            __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+        slab_put(&w->slab, c);
+        sysraw_close(fd);
         return;
     }
     w->active++;
@@ -311,8 +381,16 @@ static void begin_stop(struct worker *w)
     w->grace_end_ms = w->now_ms + w->cfg.opt->grace_ms;
     for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
         struct conn *c = slab_at(&w->slab, i);
-        if (is_open(c))
+        if (c->state == CONN_PROXY) {
+            /* A header already in: served like the rest; else nothing owed. */
+            settle(w, c, on_header(w, c, EPOLLIN));
+            if (c->state == CONN_PROXY) {
+                conn_abort(c, &w->env);
+                on_closed(w, c);
+            }
+        } else if (is_open(c)) {
             settle(w, c, conn_io(c, &w->env, EPOLLIN));
+        }
     }
 }
 
@@ -342,6 +420,8 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
             on_wake(w);
         else
             w->accept_pending = 1;
+    } else if (__builtin_expect(c->state == CONN_PROXY, 0)) {
+        settle(w, c, on_header(w, c, ev->events));
     } else if (c->state != CONN_CLOSED) { /* closed earlier in this batch */
         settle(w, c, conn_io(c, &w->env, ev->events));
     }
@@ -465,6 +545,7 @@ static void init_env(struct worker *w)
     w->env.banner_len = o->banner_len;
     w->env.budget = o->buffer_size > WORKER_MIN_BUDGET ? o->buffer_size : WORKER_MIN_BUDGET;
     w->env.mode = o->mode;
+    w->env.proxy = o->proxy_protocol;
 }
 
 static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)
@@ -574,6 +655,7 @@ void worker_destroy(struct worker *w)
 {
     close_all(w, STATS_GRACE_CLOSED);
     release_closed(w);
+    peers_local_destroy(&w->peers);
     free(w->env.scratch);
     pool_destroy(&w->pool);
     slab_destroy(&w->slab);

@@ -720,3 +720,15 @@ int sup_count_fds(void)
     closedir(d);
     return n;
 }
+
+int sup_tool_ready(const char *pair)
+{
+    char *argv[] = { "/bin/sh", "tests/echod/install-tools.sh", (char *)pair, NULL };
+    char *err = NULL;
+    int status = sup_run("/bin/sh", argv, 600000, NULL, &err);
+
+    if (sup_exit_code(status) != 0)
+        cr_log_warn("%s: %s", pair, err ? err : "install-tools.sh failed");
+    free(err);
+    return sup_exit_code(status) == 0;
+}

@@ -214,21 +214,9 @@ static int transaction(int port, uint64_t seed)
     return ok;
 }
 
-static int tool_ready(const char *pair)
-{
-    char *argv[] = { "/bin/sh", "tests/echod/install-tools.sh", (char *)pair, NULL };
-    char *err = NULL;
-    int status = sup_run("/bin/sh", argv, 600000, NULL, &err);
-
-    if (sup_exit_code(status) != 0)
-        cr_log_warn("%s: %s", pair, err ? err : "install-tools.sh failed");
-    free(err);
-    return sup_exit_code(status) == 0;
-}
-
 Test(activation, systemd_socket_activate_hands_echod_its_socket)
 {
-    if (!tool_ready("systemd-socket-activate:systemd"))
+    if (!sup_tool_ready("systemd-socket-activate:systemd"))
         cr_skip_test("systemd-socket-activate missing and not installable (package systemd)");
     int probe = tcp_socket(0), port = port_of(probe);
     char addr[32], *echod = sup_bin("echod");
@@ -389,7 +377,7 @@ Test(activation, restart_twice_under_load_loses_no_transaction, .timeout = 90)
  * page is not installed where the test runs. */
 Test(activation, units_pass_systemd_analyze_verify)
 {
-    if (!tool_ready("systemd-analyze:systemd"))
+    if (!sup_tool_ready("systemd-analyze:systemd"))
         cr_skip_test("systemd-analyze missing and not installable (package systemd)");
     char dir[] = "/tmp/echod-units-XXXXXX", *echod = sup_bin("echod"), abs[4096], cmd[8192];
     char *out = NULL, *err = NULL;

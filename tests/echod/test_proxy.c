@@ -10,10 +10,13 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proxy.h"
+#include "support.h"
 
 /* Copies len bytes to the end of a page followed by a PROT_NONE page. */
 static const uint8_t *guarded(const void *data, size_t len)
@@ -339,4 +342,75 @@ Test(proxy, recv_peer_closed_before_any_header_is_invalid)
     cr_expect_eq(proxy_recv(sv[1], &h), PROXY_INVALID);
     cr_expect(strstr(h.why, "closed") != NULL, "%s", h.why);
     close(sv[1]);
+}
+
+/* ---- bin/echod --proxy-protocol, end to end ---- */
+
+static void start_echod(struct sup_proc *p)
+{
+    cr_assert_eq(sup_start_server(p, "echod", (const char *const[]){ "--proxy-protocol", "-w",
+                                  "1", NULL }), 0, "echod did not start");
+}
+
+static long long stop_and_count(struct sup_proc *p, const char *key)
+{
+    int status = sup_stop(p, SIGTERM, 15000);
+
+    cr_assert_eq(sup_exit_code(status), 0, "status %#x: %s", status, p->err ? p->err : "");
+    return sup_echod_num(p->out, key);
+}
+
+Test(proxy, echod_header_split_across_segments_then_data, .timeout = 30)
+{
+    const char *hdr = "PROXY TCP6 2001:db8::1 2001:db8::2 4000 7\r\n";
+    struct sup_proc p;
+    char buf[8];
+
+    start_echod(&p);
+    int fd = sup_connect("127.0.0.1", p.port);
+    cr_assert_geq(fd, 0);
+    for (size_t off = 0, len = strlen(hdr); off < len; off += 7) { /* 7 bytes a segment */
+        cr_assert_eq(sup_write_all(fd, hdr + off, len - off < 7 ? len - off : 7), 0);
+        usleep(20000);
+    }
+    cr_assert_eq(sup_write_all(fd, "ping", 4), 0);
+    cr_expect_eq(sup_read_n(fd, buf, 4, 5000), 4);
+    cr_expect_eq(memcmp(buf, "ping", 4), 0, "exactly the data after the header comes back");
+    close(fd);
+    cr_expect_eq(stop_and_count(&p, "bytes_out"), 4, "%s", p.out);
+    sup_free(&p);
+}
+
+Test(proxy, echod_peer_closing_mid_header_is_counted, .timeout = 30)
+{
+    struct sup_proc p;
+
+    start_echod(&p);
+    int fd = sup_connect("127.0.0.1", p.port);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(sup_write_all(fd, "PROXY TCP4 1.2", 14), 0);
+    usleep(100000);
+    close(fd);
+    usleep(200000);
+    cr_expect_eq(stop_and_count(&p, "proxy_invalid"), 1, "%s", p.out);
+    sup_free(&p);
+}
+
+Test(proxy, echod_header_that_never_completes_times_out, .timeout = 30)
+{
+    struct sup_proc p;
+    char buf[4];
+
+    start_echod(&p);
+    int fd = sup_connect("127.0.0.1", p.port);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(sup_write_all(fd, "PROXY TCP4 ", 11), 0);
+    uint64_t t0 = clock_now_ns();
+    cr_expect_leq(sup_read_n(fd, buf, sizeof(buf), 15000), 0, "closed without a reply");
+    uint64_t waited_ms = (clock_now_ns() - t0) / CLOCK_NS_PER_MS;
+    cr_expect_geq(waited_ms, PROXY_TIMEOUT_MS - 1100, "closed after %llu ms",
+                  (unsigned long long)waited_ms);
+    close(fd);
+    cr_expect_eq(stop_and_count(&p, "proxy_timeouts"), 1, "%s", p.out);
+    sup_free(&p);
 }
