@@ -26,6 +26,7 @@
 #include "activation.h"
 #include "clock.h"
 #include "listener.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "os.h"
@@ -49,6 +50,7 @@ struct server {
     unsigned ninherited;
     struct notify notify;    /* Type=notify (notify.h) */
     struct peers *peers;     /* --max-conns-per-ip, or NULL */
+    struct metrics *metrics; /* --metrics, or NULL */
     int sig_fd;
     int done_fd;
     int stopping;
@@ -255,6 +257,8 @@ static void join_workers(struct server *s)
         begin_stop(s);
     for (unsigned i = 0; i < s->nstarted; i++)
         worker_join(s->workers[i]);
+    metrics_stop(s->metrics); /* after the workers: /healthz says draining until the end */
+    s->metrics = NULL;
 }
 
 static void free_server(struct server *s)
@@ -314,6 +318,25 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
     return 0;
 }
 
+/* --metrics: starts the endpoint and says where, before the listening
+ * line (a script that reads that line can scrape at once).  Returns 0, or
+ * -1 with a message. */
+static int start_metrics(struct server *s, char *err, size_t errlen)
+{
+    const struct metrics_view view = { s->blocks, s->nworkers, &s->ctl };
+    struct sockaddr_storage bound;
+    char text[PARSE_ADDRSTRLEN];
+
+    if (s->opt->metrics_addr_len == 0)
+        return 0;
+    s->metrics = metrics_start((const struct sockaddr *)&s->opt->metrics_addr,
+                               s->opt->metrics_addr_len, &view, &bound, err, errlen);
+    if (s->metrics == NULL)
+        return -1;
+    printf("metrics on %s\n", parse_format_addr((struct sockaddr *)&bound, text, sizeof(text)));
+    return 0;
+}
+
 /* Everything before the main loop.  Returns 0, or -1 with a message. */
 static int setup(struct server *s, char *err, size_t errlen)
 {
@@ -347,7 +370,8 @@ static int setup(struct server *s, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (open_listeners(s, err, errlen) < 0 || start_workers(s, err, errlen) < 0)
+    if (open_listeners(s, err, errlen) < 0 || start_workers(s, err, errlen) < 0 ||
+        start_metrics(s, err, errlen) < 0)
         return -1;
     /* Said once everything runs: a script that reads the port can connect. */
     char text[PARSE_ADDRSTRLEN];

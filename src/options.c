@@ -83,6 +83,19 @@ static int set_listen(const struct setting *s, const char *v)
     return args_fail(s->msg, s->flag, "'%s': %s", v, parse_strerror(errno));
 }
 
+static int set_metrics(const struct setting *s, const char *v)
+{
+    if (parse_resolve(v, &s->o->metrics_addr, &s->o->metrics_addr_len) == 0)
+        return 0;
+    s->o->metrics_addr_len = 0;
+    if (errno == EINVAL)
+        return args_fail(s->msg, s->flag, "expected HOST:PORT such as 127.0.0.1:9107, got '%s'",
+                         v);
+    if (errno == ERANGE)
+        return args_fail(s->msg, s->flag, "expected a port from 0 to 65535, got '%s'", v);
+    return args_fail(s->msg, s->flag, "'%s': %s", v, parse_strerror(errno));
+}
+
 static int set_workers(const struct setting *s, const char *v)
 {
     uint64_t n;
@@ -216,6 +229,7 @@ static const struct opt_def opt_table[] = {
     { { "--grace",           0,   true },  set_grace },
     { { "--stats-interval",  0,   true },  set_stats_interval },
     { { "--accept-rate",     0,   true },  set_accept_rate },
+    { { "--metrics",         0,   true },  set_metrics },
     { { "--proxy-protocol",  0,   false }, set_proxy_protocol },
     { { "--max-conns-per-ip", 0,  true },  set_max_conns_per_ip },
     { { "--nodelay",         0,   false }, set_nodelay },
@@ -353,6 +367,9 @@ void options_usage(FILE *f)
 "                             (SO_REUSEPORT)\n"
 "      --accept-rate N        accepts per second per worker (default: no\n"
 "                             limit; 0: paused, connections wait in the queue)\n"
+"      --metrics HOST:PORT    serve Prometheus metrics on GET /metrics and a\n"
+"                             health probe on GET /healthz (503 while paused\n"
+"                             or stopping), from a thread of its own\n"
 "      --proxy-protocol       expect a PROXY protocol header (v1 or v2, as\n"
 "                             HAProxy's send-proxy[-v2] sends) before the\n"
 "                             data; connections without a valid one within\n"
