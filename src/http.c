@@ -48,6 +48,20 @@ static long line_end(const char *p, const char *end)
     return -1;
 }
 
+/* Whether p[0..n), an unfinished request line, can still start with a
+ * method and a space: garbage (a TLS hello, a binary probe) is refused at
+ * its first bytes instead of holding a client slot until the timeout. */
+static int method_prefix_ok(const char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && is_tchar((unsigned char)p[i]))
+        i++;
+    if (i > METHOD_MAX)
+        return 0;
+    return i == n || (i > 0 && p[i] == ' ');
+}
+
 static enum http_result request_line(const char *p, size_t n, struct http_request *req)
 {
     size_t i = 0;
@@ -95,6 +109,8 @@ enum http_result http_parse(const char *buf, size_t len, struct http_request *re
         long n = line_end(p, end);
         if (n == -2)
             return bad(req, "bare CR or LF");
+        if (n == -1 && first && !method_prefix_ok(p, (size_t)(end - p)))
+            return bad(req, "bad method");
         if (n == -1)
             return len >= HTTP_MAX_REQUEST ? bad(req, "request too long") : HTTP_MORE;
         if (n == 0 && !first) {

@@ -164,4 +164,8 @@ int sup_lab(char **out, char **err, int timeout_ms, const char *const args[]);
  * skips and says so). */
 int sup_tool_ready(const char *pair);
 
+/* A loopback TCP port that was free a moment ago, for a program that
+ * takes no port 0 (HAProxy, Prometheus); asserts on failure. */
+int sup_free_port(void);
+
 #endif

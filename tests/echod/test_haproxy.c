@@ -41,19 +41,6 @@ static void fini(void)
 
 TestSuite(haproxy, .init = init, .fini = fini);
 
-static int free_port(void)
-{
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
 /* Connects from source address src (127.x.y.z) to 127.0.0.1:port. */
 static int connect_from(const char *src, int port)
 {
@@ -81,7 +68,7 @@ static int start_pair(const char *send, const char *const echod_args[])
         cr_skip_test("haproxy missing and not installable (package haproxy)");
     cr_assert_eq(sup_start_server(&echod, "echod", echod_args), 0, "echod: %s",
                  echod.err ? echod.err : "");
-    int port = free_port();
+    int port = sup_free_port();
     snprintf(cfg_path, sizeof(cfg_path), "/tmp/echod-haproxy-%d.cfg", (int)getpid());
     FILE *f = fopen(cfg_path, "w");
     cr_assert_not_null(f);

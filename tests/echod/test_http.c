@@ -80,6 +80,16 @@ Test(http, malformed_request_lines)
     expect_bad("GET /met\x01rics HTTP/1.1\r\n\r\n", "target");
 }
 
+Test(http, garbage_is_refused_before_a_line_ends)
+{
+    struct http_request r;
+
+    cr_expect_eq(parse("\x16\x03\x01", 3, &r), HTTP_BAD);
+    cr_expect_eq(parse("GE", 2, &r), HTTP_MORE);
+    cr_expect_eq(parse("GET /met", 8, &r), HTTP_MORE);
+    cr_expect_eq(parse("GET(", 4, &r), HTTP_BAD);
+}
+
 Test(http, malformed_headers)
 {
     expect_bad("GET / HTTP/1.1\nHost: x\n\n", "bare");
