@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -81,6 +82,61 @@ Test(tl_connect, refused_port_reports_econnrefused, .timeout = 60)
     cr_assert_eq(sup_exit_code(st), 1, "%s", out);
     cr_assert_neq(strstr(out, "ECONNREFUSED 3"), NULL, "%s", out);
     cr_assert_neq(strstr(out, "no connection could be made"), NULL, "%s", out);
+    free(out);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Nothing listens: every mode says FAILED as soon as every connection has
+ * failed, not after its 20 s, and connect mode backs off between refused
+ * connects instead of making tens of thousands of them. */
+Test(tl_connect, refused_port_fails_fast_and_backs_off, .timeout = 60)
+{
+    static const char *const modes[] = { "connect", "echo", "hold" };
+    char target[64];
+    int st;
+
+    snprintf(target, sizeof(target), "127.0.0.1:%d", closed_port());
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        double t0 = now_s();
+        char *out = sup_tcpload(&st, NULL, modes[i], target, "-c", "10", "-d", "20s",
+                                "--json", NULL);
+        double took = now_s() - t0;
+        cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+        cr_assert_lt(took, 10.0, "%s waited %.1f s of its 20 s: %s", modes[i], took, out);
+        cr_assert(sup_json_is(out, "/failure", "\"no connection could be made\""), "%s", out);
+        long long refused = sup_json_num(out, "/errors/ECONNREFUSED");
+        cr_assert(refused >= 10 && refused <= 100, "%s: %lld attempts: %s", modes[i], refused,
+                  out);
+        free(out);
+    }
+}
+
+/* A discard server reads and never answers: the run fails and says why. */
+Test(tl_connect, unanswered_messages_fail_the_run, .timeout = 60)
+{
+    static const char *const dargs[] = { "-w", "1", "--mode", "discard", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, dargs);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--timeout", "200ms", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_neq(strstr(out, "FAILED        2 messages went unanswered (of 2 sent)"), NULL,
+                  "%s", out);
+    cr_assert_neq(strstr(out, "(a discard server?)"), NULL, "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "200ms", "--warmup", "0",
+                      "--timeout", "200ms", "--send", "4", "--expect", "4", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_gt(sup_json_num(out, "/totals/unanswered"), 0, "%s", out);
+    cr_assert_neq(strstr(out, "transactions went unanswered"), NULL, "%s", out);
     free(out);
 }
 

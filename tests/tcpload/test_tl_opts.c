@@ -144,9 +144,9 @@ Test(tl_opts, issue11_target_by_name)
 
 Test(tl_opts, usage_errors)
 {
-    assert_error("tcpload: missing MODE (echo, connect or hold); see tcpload --help",
+    assert_error("tcpload: missing MODE (echo, connect, hold or merge); see tcpload --help",
                  "-c", "1");
-    assert_error("tcpload: 'ping': unknown mode (expected echo, connect or hold)",
+    assert_error("tcpload: 'ping': unknown mode (expected echo, connect, hold or merge)",
                  "ping", "127.0.0.1:1");
     assert_error("tcpload: missing HOST:PORT, such as 127.0.0.1:7007", "echo");
     assert_error("tcpload: HOST:PORT: expected an address such as 127.0.0.1:7007, "
@@ -182,10 +182,58 @@ Test(tl_opts, combinations_checked_against_the_mode)
                  "connect", "[::1]:1", "--source", "127.0.0.2");
 }
 
+Test(tl_opts, start_at_takes_unix_seconds_or_rfc3339)
+{
+    uint64_t t;
+
+    cr_assert_eq(tl_opts_parse_time("1767225600", &t), 0);
+    cr_assert_eq(t, 1767225600ULL * CLOCK_NS_PER_SEC);
+    cr_assert_eq(tl_opts_parse_time("1767225600.25", &t), 0);
+    cr_assert_eq(t, 1767225600ULL * CLOCK_NS_PER_SEC + 250 * CLOCK_NS_PER_MS);
+    cr_assert_eq(tl_opts_parse_time("2026-01-01T00:00:00Z", &t), 0);
+    cr_assert_eq(t, 1767225600ULL * CLOCK_NS_PER_SEC);
+    cr_assert_eq(tl_opts_parse_time("2026-01-01T01:30:00.5+01:30", &t), 0);
+    cr_assert_eq(t, 1767225600ULL * CLOCK_NS_PER_SEC + 500 * CLOCK_NS_PER_MS);
+    cr_assert_eq(tl_opts_parse_time("2025-12-31T19:00:00-05:00", &t), 0);
+    cr_assert_eq(t, 1767225600ULL * CLOCK_NS_PER_SEC);
+    cr_assert_eq(tl_opts_parse_time("2024-02-29t12:00:00z", &t), 0, "leap day, lower case");
+    cr_assert_eq(t, 1709208000ULL * CLOCK_NS_PER_SEC);
+    const char *bad[] = { "", "now", "-5", "0", "12x", "1.", "2026-01-01", "2026-01-01T00:00:00",
+                          "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-1-01T00:00:00Z",
+                          "2026-01-01T00:00:00+0100", "2026-01-01T00:00:00Z ", "1969-12-31T00:00:00Z" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(tl_opts_parse_time(bad[i], &t), -1, "'%s' accepted", bad[i]);
+    cr_assert_eq(parse("echo", "127.0.0.1:1", "--start-at", "2026-01-01T00:00:00Z",
+                       "--interval", "250ms", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.start_at_ns, 1767225600ULL * CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.interval_ns, 250 * CLOCK_NS_PER_MS);
+    assert_error("tcpload: --start-at: expected a time as Unix seconds (1767225600) or RFC "
+                 "3339 (2026-01-01T00:00:00Z), got 'noon'", "echo", "127.0.0.1:1",
+                 "--start-at", "noon");
+    assert_error("tcpload: --interval: expected a duration from 100ms to 1h such as 10, 10s, "
+                 "500ms or 2m, got '10ms'", "echo", "127.0.0.1:1", "--interval", "10ms");
+    assert_error("tcpload: --slack: not used in hold mode", "hold", "127.0.0.1:1",
+                 "--slack", "1ms");
+}
+
+Test(tl_opts, merge_takes_files_and_only_its_options)
+{
+    cr_assert_eq(parse("merge", "a.json", "--json", "b.json", "--histogram", "m.hgrm", NULL),
+                 TL_OPTS_RUN, "%s", err);
+    cr_assert(o.merge && o.json);
+    cr_assert_eq(o.nfiles, 2);
+    cr_assert_str_eq(o.files[0], "a.json");
+    cr_assert_str_eq(o.files[1], "b.json");
+    cr_assert_str_eq(o.histogram, "m.hgrm");
+    assert_error("tcpload: merge: expected one or more files written by tcpload --json",
+                 "merge", "--json");
+    assert_error("tcpload: -c: not used by merge", "merge", "a.json", "-c", "5");
+}
+
 Test(tl_opts, double_dash_ends_options)
 {
     cr_assert_eq(parse("--", "echo", "127.0.0.1:1", NULL), TL_OPTS_RUN, "%s", err);
-    assert_error("tcpload: '-c': unknown mode (expected echo, connect or hold)", "--", "-c");
+    assert_error("tcpload: '-c': unknown mode (expected echo, connect, hold or merge)", "--", "-c");
 }
 
 Test(tl_opts, usage_mentions_every_option)

@@ -37,6 +37,11 @@ static void setup(void)
 
 TestSuite(tl_report, .init = setup);
 
+/* A result with a fixed host and time, so the report is reproducible. */
+#define RESULT(elapsed, why)                                                \
+    { .o = &o, .sys = &sys, .s = &st, .elapsed_ns = (elapsed), .failure = (why), \
+      .host = "testhost", .now_ns = 1767225600123456789ULL }
+
 /* Renders the report into a string. */
 static char *render(int json, const struct tl_result *r)
 {
@@ -64,7 +69,7 @@ Test(tl_report, durations_with_three_digits)
 
 Test(tl_report, exit_status)
 {
-    struct tl_result r = { &o, &sys, &st, 1000000000, NULL };
+    struct tl_result r = RESULT(1000000000, NULL);
     cr_assert_eq(tl_report_exit_status(&r), 0);
     st.bad_bytes = 1;
     cr_assert_eq(tl_report_exit_status(&r), 1, "corrupted");
@@ -78,8 +83,8 @@ Test(tl_report, exit_status)
 
 Test(tl_report, human_summary_of_an_echo_run)
 {
-    struct tl_result r = { &o, &sys, &st, 2000000000, NULL };
-    st.done = 200000;
+    struct tl_result r = RESULT(2000000000, NULL);
+    st.measured = 200000;
     st.win_out = st.win_in = 200000 * 64;
     for (int i = 0; i < 1000; i++)
         tl_hist_record(&st.lat[TL_LAT_MESSAGE], 40000 + (uint64_t)i);
@@ -100,7 +105,7 @@ Test(tl_report, human_summary_of_an_echo_run)
 
 Test(tl_report, eaddrnotavail_says_what_helps)
 {
-    struct tl_result r = { &o, &sys, &st, 1000000000, NULL };
+    struct tl_result r = RESULT(1000000000, NULL);
     o.mode = TL_MODE_CONNECT;
     st.errors[EADDRNOTAVAIL] = 1234;
     st.errors[ECONNREFUSED] = 1;
@@ -118,7 +123,7 @@ Test(tl_report, eaddrnotavail_says_what_helps)
 
 Test(tl_report, rate_not_kept_is_said_not_hidden)
 {
-    struct tl_result r = { &o, &sys, &st, 1000000000, NULL };
+    struct tl_result r = RESULT(1000000000, NULL);
     o.rate = 100000;
     st.scheduled = 100000;
     st.done = 60000;
@@ -139,7 +144,7 @@ Test(tl_report, rate_not_kept_is_said_not_hidden)
 
 Test(tl_report, json_escapes_the_command_line)
 {
-    struct tl_result r = { &o, &sys, &st, 1000000000, NULL };
+    struct tl_result r = RESULT(1000000000, NULL);
     char *out = render(1, &r);
     cr_assert(sup_json_is(out, "/argv/3", "\"--weird=\\\"q\\\"\\\\\""), "%s", out);
     cr_assert(sup_json_is(out, "/system/kernel", "\"6.1.0-test\""), "%s", out);
@@ -152,35 +157,176 @@ Test(tl_report, json_escapes_the_command_line)
     free(out);
 }
 
-Test(tl_report, histogram_file_rows)
+/* Reads an .hgrm file as HdrHistogram's percentile distribution format
+ * documents it: a header line, a blank line, rows "Value Percentile
+ * TotalCount 1/(1-Percentile)" (the last, at percentile 1, without the
+ * fourth column), then the #[Mean, #[Max and #[Buckets footers.  Checks
+ * that the rows climb to the whole count and returns the number of rows;
+ * *max_us and *count get the #[Max footer's values. */
+static int parse_hgrm(FILE *f, double *max_us, unsigned long *count)
 {
-    struct tl_result r = { &o, &sys, &st, 1000000000, NULL };
-    char path[] = "/tmp/tl-report-XXXXXX", line[128];
-    int fd = mkstemp(path);
-    uint64_t total = 0;
-    double last = 0;
+    char line[256];
+    double prev_v = -1, prev_p = -1, mean, sd;
+    unsigned long prev_n = 0;
+    int rows = 0, last = 0;
 
-    cr_assert_geq(fd, 0);
-    close(fd);
-    for (uint64_t v = 1000; v < 2000000; v *= 2)
-        tl_hist_record(&st.lat[TL_LAT_MESSAGE], v);
-    cr_assert_eq(tl_report_histogram(path, &r), 0);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    while (fgets(line, sizeof(line), f) != NULL) {
-        double v, pct;
+    cr_assert_not_null(fgets(line, sizeof(line), f));
+    cr_assert_str_eq(line, "       Value     Percentile TotalCount 1/(1-Percentile)\n");
+    cr_assert_not_null(fgets(line, sizeof(line), f));
+    cr_assert_str_eq(line, "\n");
+    while (fgets(line, sizeof(line), f) != NULL && line[0] != '#') {
+        double v, p, inv;
         unsigned long n;
-        if (line[0] == '#')
-            continue;
-        cr_assert_eq(sscanf(line, "%lf %lu %lf", &v, &n, &pct), 3, "%s", line);
-        total += n;
-        last = pct;
+        int k = sscanf(line, "%lf %lf %lu %lf", &v, &p, &n, &inv);
+        cr_assert(!last, "a row after the 100%% row: %s", line);
+        cr_assert(k == 4 || (k == 3 && p == 1.0), "bad row: %s", line);
+        cr_assert(line[0] == ' ' && strlen(line) > 37, "columns right-aligned: %s", line);
+        cr_assert(v >= prev_v && p > prev_p && n >= prev_n, "rows climb: %s", line);
+        cr_assert(p >= 0 && p <= 1.0, "%s", line);
+        if (k == 4)
+            cr_assert_float_eq(inv, 1.0 / (1.0 - p), 0.01 * inv + 0.01, "%s", line);
+        last = k == 3;
+        prev_v = v;
+        prev_p = p;
+        prev_n = n;
+        rows++;
     }
+    cr_assert(last, "the last row is at percentile 1");
+    cr_assert_eq(sscanf(line, "#[Mean    = %lf, StdDeviation   = %lf]", &mean, &sd), 2, "%s", line);
+    cr_assert_not_null(fgets(line, sizeof(line), f));
+    cr_assert_eq(sscanf(line, "#[Max     = %lf, Total count    = %lu]", max_us, count), 2, "%s", line);
+    cr_assert_eq(*count, prev_n, "the last row holds every sample");
+    cr_assert_float_eq(*max_us, prev_v, 1e-9);
+    cr_assert_not_null(fgets(line, sizeof(line), f));
+    cr_assert_eq(strncmp(line, "#[Buckets = ", 12), 0, "%s", line);
+    return rows;
+}
+
+Test(tl_report, histogram_file_is_hdrhistogram_percentile_format)
+{
+    struct tl_result r = RESULT(1000000000, NULL);
+    double max_us;
+    unsigned long count;
+
+    for (uint64_t v = 1; v <= 100000; v++)
+        tl_hist_record(&st.lat[TL_LAT_MESSAGE], 10000 + v * 10); /* 10.01us .. 1.01ms */
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    int fd = dup(fileno(f));
+    cr_assert_eq(tl_report_histogram(f, &r), 0);
+    f = fdopen(fd, "r");
+    rewind(f);
+    int rows = parse_hgrm(f, &max_us, &count);
     fclose(f);
-    unlink(path);
-    cr_assert_eq(total, st.lat[TL_LAT_MESSAGE].count);
-    cr_assert_float_eq(last, 100.0, 1e-9);
-    cr_assert_eq(tl_report_histogram("/nonexistent/dir/h", &r), -ENOENT);
+    cr_assert_eq(count, 100000);
+    cr_assert_float_eq(max_us, 1010.0, 1e-9);
+    /* Five rows per halving of the distance to 100%, until the last bucket
+     * (about 8 us wide at 1 ms: the top 0.8% of these samples) ends it at
+     * level 1: 0..50% in 6 rows, then 5 per halving for about 7 halvings. */
+    cr_assert(rows > 35 && rows < 60, "%d rows", rows);
+}
+
+Test(tl_report, histogram_of_no_samples_still_parses_its_footers)
+{
+    struct tl_result r = RESULT(1000000000, NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    cr_assert_eq(tl_report_histogram(f, &r), 0);
+    cr_assert_neq(strstr(buf, "#[Max     =        0.000, Total count    =            0]\n"),
+                  NULL, "%s", buf);
+    free(buf);
+}
+
+Test(tl_report, unanswered_messages_fail_the_run_with_a_sentence)
+{
+    struct tl_result r = RESULT(1000000000, NULL);
+    char why[256];
+
+    st.started = 50;
+    st.unanswered = 50;
+    tl_report_judge(&r, why, sizeof(why));
+    cr_assert_not_null(r.failure);
+    cr_assert_str_eq(r.failure, "50 messages went unanswered (of 50 sent): no reply came "
+                     "within --timeout; it sent nothing back at all (a discard server?)");
+    cr_assert_eq(tl_report_exit_status(&r), 1);
+    r.failure = NULL;
+    st.unanswered = 0;
+    tl_report_judge(&r, why, sizeof(why));
+    cr_assert_null(r.failure, "a run with every reply is no failure");
+    st.conns_ok = 0;
+    tl_report_judge(&r, why, sizeof(why));
+    cr_assert_str_eq(r.failure, "no connection could be made");
+    char *out = render(1, &r);
+    cr_assert(sup_json_is(out, "/failure", "\"no connection could be made\""), "%s", out);
+    free(out);
+}
+
+Test(tl_report, a_banner_instead_of_an_echo_gets_a_hint)
+{
+    struct tl_result r = RESULT(1000000000, NULL);
+
+    st.bad_bytes = 6;
+    st.bad_msgs = 1;
+    st.bad_conn = 0;
+    st.bad_offset = 0;
+    char *out = render(0, &r);
+    cr_assert_neq(strstr(out, "the server may not be an echo server"), NULL, "%s", out);
+    free(out);
+}
+
+/* Every mode's report has the same keys: only their values differ. */
+Test(tl_report, json_keys_do_not_depend_on_the_mode)
+{
+    struct tl_result r = RESULT(1000000000, NULL);
+    static const char *const keys[] = {
+        "/type", "/schema", "/host", "/timestamp", "/window_start", "/messages",
+        "/transactions", "/latency_us/message/p99", "/latency_us/connect/count",
+        "/latency_us/first_byte/max", "/latency_us/transaction/mean", "/rate/verdict",
+        "/config/size", "/config/send", "/config/expect", "/config/connect_rate",
+        "/mismatches/first_offset", "/cpu/user_s", "/counters/measured",
+        "/histograms/message/buckets", "/inputs", "/failure", "/exit_status",
+    };
+    size_t len;
+
+    for (int m = TL_MODE_ECHO; m <= TL_MODE_HOLD; m++) {
+        o.mode = (enum tl_mode)m;
+        char *out = render(1, &r);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            cr_assert_not_null(sup_json_find(out, keys[i], &len), "%s mode lacks %s: %s",
+                               tl_opts_mode_name(o.mode), keys[i], out);
+        cr_assert(sup_json_is(out, "/host", "\"testhost\""), "%s", out);
+        cr_assert(sup_json_is(out, "/timestamp", "\"2026-01-01T00:00:00.123456Z\""), "%s", out);
+        free(out);
+    }
+}
+
+Test(tl_report, interval_lines_are_json_lines)
+{
+    static struct tl_ival_sum sum;
+    struct tl_interval_line l = { &sum, -500000000, 0, 250000000, "warmup" };
+    char *buf = NULL;
+    size_t len = 0;
+
+    tl_hist_init(&sum.lat);
+    sum.index = -1;
+    sum.done = 500;
+    sum.bytes_in = 32000;
+    for (int i = 0; i < 500; i++)
+        tl_hist_record(&sum.lat, 40000);
+    o.json = true;
+    FILE *f = open_memstream(&buf, &len);
+    tl_report_interval(f, &o, &l);
+    fclose(f);
+    cr_assert_str_eq(buf, "{\"type\":\"interval\",\"index\":-1,\"start_s\":-0.500000,"
+                     "\"end_s\":0.000000,\"phase\":\"warmup\",\"completed\":500,"
+                     "\"per_second\":2000.000,\"mb_per_s_out\":0.000000,"
+                     "\"mb_per_s_in\":0.128000,\"errors\":0,\"latency_us\":{\"message\":"
+                     "{\"count\":500,\"min\":40.000,\"mean\":40.000,\"p50\":40.000,"
+                     "\"p90\":40.000,\"p99\":40.000,\"p99.9\":40.000,\"p99.99\":40.000,"
+                     "\"max\":40.000}}}\n");
+    free(buf);
 }
 
 /* The whole --json report of an open-loop echo run with corruption, byte
@@ -188,9 +334,11 @@ Test(tl_report, histogram_file_rows)
  * bench/harness read. */
 Test(tl_report, json_report_is_pinned_byte_for_byte)
 {
-    struct tl_result r = { &o, &sys, &st, 2000000123, "x" };
+    struct tl_result r = RESULT(2000000123, "x");
     o.rate = 1000;
+    st.measured = 129000;
     st.done = 123457;
+    st.unanswered = 1000;
     st.win_out = 9876543;
     st.win_in = 9876541;
     st.scheduled = 130000;
@@ -206,26 +354,45 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
     st.errors[ECONNREFUSED] = 5;
     st.errors[TL_ERR_EOF] = 1;
     for (uint64_t i = 0; i < 1000; i++)
-        tl_hist_record(&st.lat[TL_LAT_MESSAGE], 40000 + i * 37);
+        tl_hist_record(&st.lat[TL_LAT_MESSAGE], 40000 + i % 4 * 3700);
+    r.wall_start_ns = 1767225598000000000ULL;
+    r.wall_end_ns = 1767225600000000123ULL;
+    r.cpu_user_ns = 250000000;
+    r.cpu_sys_ns = 750000000;
     static const char want[] =
-        "{\"tool\":\"tcpload\",\"version\":\"" TOOLKIT_VERSION "\",\"argv\":[\"tcpload\",\"echo\","
-        "\"127.0.0.1:7007\",\"--weird=\\\"q\\\"\\\\\"],\"mode\":\"echo\","
-        "\"target\":\"127.0.0.1:7007\",\"system\":{\"kernel\":\"6.1.0-test\","
-        "\"ip_local_port_range\":\"32768 60999\",\"tcp_tw_reuse\":2,\"somaxconn\":4096,"
-        "\"ulimit_n\":20000,\"ulimit_n_hard\":20000},\"config\":{\"connections\":10,"
-        "\"threads\":1,\"duration_s\":10.000,\"warmup_s\":1.000,\"timeout_s\":5.000,"
-        "\"size\":64,\"pipeline\":1,\"rate\":1000,\"open_loop\":true},\"duration_s\":2.000000,"
-        "\"connections\":{\"opened\":10,\"failed\":0,\"lost\":0,\"held\":0},"
-        "\"messages\":123457,\"per_second\":61728.496,\"mb_per_s_out\":4.938271,"
+        "{\"type\":\"summary\",\"tool\":\"tcpload\",\"schema\":2,\"version\":\"1.0.0\",\"host\":\"testhost\","
+        "\"timestamp\":\"2026-01-01T00:00:00.123456Z\",\"timestamp_unix_s\":1767225600.123457,"
+        "\"argv\":[\"tcpload\",\"echo\",\"127.0.0.1:7007\",\"--weird=\\\"q\\\"\\\\\"],\"mode\":\"echo\","
+        "\"target\":\"127.0.0.1:7007\",\"system\":{\"kernel\":\"6.1.0-test\",\"ip_local_port_range\":\"32768 60999\","
+        "\"tcp_tw_reuse\":2,\"somaxconn\":4096,\"ulimit_n\":20000,\"ulimit_n_hard\":20000},\"config\":{\"connections\":10,"
+        "\"threads\":1,\"duration_s\":10.000,\"warmup_s\":1.000,\"timeout_s\":5.000,\"size\":64,"
+        "\"pipeline\":1,\"rate\":1000,\"open_loop\":true,\"slack_us\":50.000,\"send\":0,\"expect\":null,"
+        "\"connect_rate\":0,\"ping_interval_s\":0.000,\"source_addresses\":0,\"linger0\":false,"
+        "\"interval_s\":0.000},\"window_start\":\"2025-12-31T23:59:58.000000Z\",\"window_start_unix_s\":1767225598.000000,"
+        "\"window_end\":\"2026-01-01T00:00:00.000000Z\",\"window_end_unix_s\":1767225600.000000,"
+        "\"duration_s\":2.000000,\"connections\":{\"opened\":10,\"failed\":0,\"lost\":0,\"held\":0},"
+        "\"messages\":129000,\"transactions\":0,\"per_second\":64499.996,\"mb_per_s_out\":4.938271,"
         "\"mb_per_s_in\":4.938270,\"latency_us\":{\"message\":{\"count\":1000,\"min\":40.000,"
-        "\"mean\":58.481,\"p50\":58.623,\"p90\":73.727,\"p99\":76.799,\"p99.9\":76.963,"
-        "\"p99.99\":76.963,\"max\":76.963}},\"rate\":{\"requested\":1000,\"scheduled\":130000,"
-        "\"done\":123457,\"late\":77,\"max_lag_us\":1234.567,\"kept\":false,"
-        "\"verdict\":\"replies_behind\"},\"errors\":{\"ECONNREFUSED\":5,\"EOF\":1},"
-        "\"mismatches\":{\"bytes\":3,\"messages\":2,\"first_connection\":7,"
-        "\"first_offset\":4096},\"totals\":{\"started\":200001,\"bytes_out\":12345678901,"
-        "\"bytes_in\":12345678900,\"unanswered\":0,\"pings\":0},\"failure\":\"x\","
-        "\"exit_status\":1}\n";
+        "\"mean\":45.550,\"p50\":43.775,\"p90\":51.100,\"p99\":51.100,\"p99.9\":51.100,\"p99.99\":51.100,"
+        "\"max\":51.100},\"connect\":{\"count\":0,\"min\":null,\"mean\":null,\"p50\":null,\"p90\":null,"
+        "\"p99\":null,\"p99.9\":null,\"p99.99\":null,\"max\":null},\"first_byte\":{\"count\":0,"
+        "\"min\":null,\"mean\":null,\"p50\":null,\"p90\":null,\"p99\":null,\"p99.9\":null,\"p99.99\":null,"
+        "\"max\":null},\"transaction\":{\"count\":0,\"min\":null,\"mean\":null,\"p50\":null,\"p90\":null,"
+        "\"p99\":null,\"p99.9\":null,\"p99.99\":null,\"max\":null}},\"rate\":{\"requested\":1000,"
+        "\"scheduled\":130000,\"done\":123457,\"late\":77,\"max_lag_us\":1234.567,\"kept\":false,"
+        "\"verdict\":\"replies_behind\"},\"errors\":{\"ECONNREFUSED\":5,\"EOF\":1},\"mismatches\":{\"bytes\":3,"
+        "\"messages\":2,\"first_connection\":7,\"first_offset\":4096},\"totals\":{\"started\":200001,"
+        "\"bytes_out\":12345678901,\"bytes_in\":12345678900,\"unanswered\":1000,\"pings\":0},"
+        "\"cpu\":{\"user_s\":0.250000,\"system_s\":0.750000,\"us_per_unit\":5.000},\"counters\":{\"conns_ok\":10,"
+        "\"conns_failed\":0,\"conns_lost\":0,\"conns_held\":0,\"measured\":129000,\"done\":123457,"
+        "\"started\":200001,\"unanswered\":1000,\"bytes_out\":12345678901,\"bytes_in\":12345678900,"
+        "\"win_out\":9876543,\"win_in\":9876541,\"scheduled\":130000,\"late\":77,\"max_lag_ns\":1234567,"
+        "\"bad_bytes\":3,\"bad_msgs\":2,\"bad_conn\":7,\"bad_offset\":4096,\"pings\":0},\"histograms\":{\"message\":{\"count\":1000,"
+        "\"min_ns\":40000,\"max_ns\":51100,\"sum_ns\":45550000,\"buckets\":[1180,250,1194,250,"
+        "1209,250,1223,250]},\"connect\":{\"count\":0,\"min_ns\":0,\"max_ns\":0,\"sum_ns\":0,"
+        "\"buckets\":[]},\"first_byte\":{\"count\":0,\"min_ns\":0,\"max_ns\":0,\"sum_ns\":0,\"buckets\":[]},"
+        "\"transaction\":{\"count\":0,\"min_ns\":0,\"max_ns\":0,\"sum_ns\":0,\"buckets\":[]}},"
+        "\"inputs\":[],\"failure\":\"x\",\"exit_status\":1}\n";
     char *out = render(1, &r);
     cr_assert_str_eq(out, want);
     free(out);

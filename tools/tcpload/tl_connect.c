@@ -8,9 +8,13 @@
  * edge-triggered epoll an input edge that is not acted on is gone), and a
  * transaction is done once both its send and its read are complete.
  *
- * When a transaction cannot even begin (EADDRNOTAVAIL, EMFILE: the call
- * fails at once), the thread pauses starting for RETRY_NS instead of
- * spinning on the failure.  A scan every SCAN_NS fails the transactions
+ * When a connect fails (refused, or it cannot even begin: EADDRNOTAVAIL,
+ * EMFILE), the thread pauses starting new ones, RETRY_NS after the first
+ * failure in a row and twice as long after each further one up to
+ * RETRY_MAX_NS, instead of spinning on the failure; a connect that
+ * succeeds ends the streak.  A thread whose every slot has failed to
+ * connect, with nothing ever connected, stops at once: the run then says
+ * FAILED without waiting out its duration.  A scan every SCAN_NS fails the transactions
  * older than --timeout.
  */
 #include "tl_connect.h"
@@ -30,7 +34,8 @@
 #include "tl_pattern.h"
 #include "tl_sched.h"
 
-#define RETRY_NS   CLOCK_NS_PER_MS
+#define RETRY_NS     CLOCK_NS_PER_MS
+#define RETRY_MAX_NS (256 * CLOCK_NS_PER_MS)
 #define SCAN_NS    (100 * CLOCK_NS_PER_MS)
 #define LATE_NS    CLOCK_NS_PER_MS
 #define READ_BUF   (64 * 1024)
@@ -64,6 +69,7 @@ struct cmode {
     uint64_t owed;           /* due by the schedule, not begun yet */
     uint64_t n_lo;           /* first transaction due in the window */
     uint64_t retry_at;       /* no new transaction before this */
+    uint32_t streak;         /* connects failed in a row */
     uint64_t next_scan;
 };
 
@@ -90,6 +96,7 @@ static void set_state(struct cmode *m, struct txn *x, enum txn_state to)
     if (!(legal[x->state] & (1u << to)))
         abort();
     if (x->state == TXN_CONNECTING && to == TXN_SENDING) {
+        m->streak = 0;
         m->l.st->conns_ok++;
         tl_live_add(&l->opened, 1);
         tl_live_add(&l->open, 1);
@@ -106,11 +113,22 @@ static void set_state(struct cmode *m, struct txn *x, enum txn_state to)
     x->state = (uint8_t)to;
 }
 
+/* A connect failed: counts it and pauses new ones (see the top). */
+static void connect_failed(struct cmode *m)
+{
+    unsigned shift = m->streak < 8 ? m->streak : 8;
+
+    m->l.st->conns_failed++;
+    m->streak++;
+    m->retry_at = clock_now_ns() + (RETRY_NS << shift < RETRY_MAX_NS ? RETRY_NS << shift
+                                                                      : RETRY_MAX_NS);
+}
+
 static void fail(struct cmode *m, struct txn *x, int kind)
 {
     tl_run_error(m->l.t, kind);
     if (x->state == TXN_CONNECTING)
-        m->l.st->conns_failed++;
+        connect_failed(m);
     else
         m->l.st->conns_lost++;
     set_state(m, x, TXN_IDLE);
@@ -134,10 +152,12 @@ static void maybe_done(struct cmode *m, struct txn *x, uint64_t now)
     if (now == 0)
         now = clock_now_ns();
     record(m, x, TL_LAT_TXN, now);
-    if (tl_window_has(&m->l.w, x->t_start))
+    if (m->l.t->ival != NULL)
+        tl_ival_record(m->l.t->ival, now - x->t_start);
+    if (tl_window_has(&m->l.w, x->t_start)) {
         m->l.st->measured++;
-    if (tl_window_has(&m->l.w, now))
-        m->l.st->done++;
+        m->l.st->done += now < m->l.w.end;
+    }
     tl_live_add(&m->l.t->live.done, 1);
     set_state(m, x, TXN_IDLE);
 }
@@ -272,7 +292,7 @@ static int begin(struct cmode *m)
                             &m->source, 0, &is_connected);
     if (fd < 0) {
         tl_run_error(m->l.t, -fd);
-        m->l.st->conns_failed++;
+        connect_failed(m);
         m->idle[m->nidle++] = x->slot;
         return -1;
     }
@@ -299,10 +319,8 @@ static void begin_some(struct cmode *m, uint64_t now)
     while (m->nidle > 0 && (!m->rated || m->owed > 0)) {
         if (m->rated)
             m->owed--;
-        if (begin(m) < 0) {
-            m->retry_at = now + RETRY_NS;
-            return;
-        }
+        if (begin(m) < 0 || now < m->retry_at)
+            return; /* paused by a failed connect */
     }
 }
 
@@ -315,8 +333,10 @@ static void scan_timeouts(struct cmode *m, uint64_t now)
     for (uint32_t i = 0; i < m->l.n; i++) {
         struct txn *x = &m->txns[i];
         if (x->state != TXN_IDLE && now > x->t_start &&
-            now - x->t_start > m->l.o->timeout_ns)
+            now - x->t_start > m->l.o->timeout_ns) {
+            m->l.st->unanswered += x->state != TXN_CONNECTING; /* begun, no reply */
             fail(m, x, TL_ERR_TIMEOUT);
+        }
     }
 }
 
@@ -383,6 +403,8 @@ static int run(struct tl_loop *l)
         begin_some(m, now);
         if (!l->w.open && (!in_flight(m) || now >= l->w.end + l->o->timeout_ns))
             break;
+        if (l->st->conns_ok == 0 && l->st->conns_failed >= l->n && !in_flight(m))
+            break; /* every slot failed to connect: no use going on */
         if (tl_loop_poll(l, sleep_ns(m, now), on_event) < 0)
             return -1;
     }

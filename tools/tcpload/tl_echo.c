@@ -67,6 +67,7 @@ struct echo {
     struct echo_conn **ready;
     uint32_t nready;
     uint32_t pending;        /* connections still connecting (setup) */
+    uint32_t nopen;          /* connections open */
     uint64_t *stamp_mem;
     uint64_t mask;           /* stamps per connection - 1 */
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
@@ -89,12 +90,15 @@ static void set_state(struct echo *e, struct echo_conn *c, enum echo_state to)
     if (c->state == ECHO_CLOSED || (c->state == ECHO_OPEN && to != ECHO_CLOSED))
         abort(); /* no way back from CLOSED, and OPEN only closes */
     if (to == ECHO_OPEN) {
+        e->nopen++;
         e->l.st->conns_ok++;
         tl_live_add(&l->opened, 1);
         tl_live_add(&l->open, 1);
     } else if (to == ECHO_CLOSED) {
-        if (c->state == ECHO_OPEN)
+        if (c->state == ECHO_OPEN) {
+            e->nopen--;
             tl_live_sub(&l->open, 1);
+        }
         int err = c->fd >= 0 ? os_close(c->fd) : 0;
         if (err < 0)
             tl_run_error(e->l.t, -err); /* counted like the other modes' */
@@ -181,10 +185,14 @@ static void record(struct echo *e, struct echo_conn *c, uint64_t now)
         from = c->stamps[c->done & e->mask];
         measured = tl_window_has(&e->l.w, from);
     }
+    uint64_t lat = now > from ? now - from : 0;
     if (measured) {
-        tl_hist_record(&e->l.st->lat[TL_LAT_MESSAGE], now > from ? now - from : 0);
+        tl_hist_record(&e->l.st->lat[TL_LAT_MESSAGE], lat);
         e->l.st->measured++;
+        e->l.st->done += now < e->l.w.end;
     }
+    if (e->l.t->ival != NULL)
+        tl_ival_record(e->l.t->ival, lat);
 }
 
 /* Takes in n received bytes: checks them, completes messages. */
@@ -205,8 +213,6 @@ static void absorb(struct echo *e, struct echo_conn *c, size_t n, uint64_t now)
         k++;
     }
     tl_live_add(&e->l.t->live.done, k);
-    if (tl_window_has(&e->l.w, now))
-        e->l.st->done += k;
 }
 
 /* Closed loop: refills c's window with messages stamped now, and sends. */
@@ -479,6 +485,8 @@ static int run(struct tl_loop *l)
             dispatch(e, now);
         if (!l->w.open && (now >= l->w.end + l->o->timeout_ns || quiet(e)))
             break;
+        if (e->nopen == 0)
+            break; /* every connection failed or was lost: nothing to wait for */
         if (tl_loop_poll(l, sleep_ns(e, now), on_event) < 0)
             return -1;
         run_ready(e);

@@ -104,6 +104,8 @@ static void fail(struct hmode *m, struct hold_conn *c, int kind)
 static void opened(struct hmode *m, struct hold_conn *c, uint64_t now)
 {
     tl_hist_record(&m->l.st->lat[TL_LAT_CONNECT], now - c->t_start);
+    if (m->l.t->ival != NULL)
+        tl_ival_record(m->l.t->ival, now - c->t_start);
     set_state(m, c, HOLD_OPEN);
 }
 
@@ -273,6 +275,8 @@ static int run(struct tl_loop *l)
             m->reported = 1;
             tl_run_opened(l->t);
         }
+        if (m->reported && l->st->conns_ok == 0)
+            break; /* every connection failed: nothing to hold */
         if (o->ping_interval_ns != 0)
             ping_due(m, now);
         if (tl_loop_poll(l, sleep_ns(m, now), on_event) < 0)

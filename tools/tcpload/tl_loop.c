@@ -42,10 +42,14 @@ int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps 
     if (rc == 0)
         rc = s->setup(l);
     tl_run_begin(t);
+    if (rc == 0 && !t->run->failed && t->run->ival != NULL &&
+        tl_ival_start(t, clock_now_ns()) < 0)
+        rc = tl_run_fail(t, "out of memory for --interval");
     if (rc == 0 && !t->run->failed) {
         tl_window_init(&l->w, t->run);
         rc = s->run(l);
     }
+    tl_ival_stop(t);
     s->finish(l);
     /* An epoll instance holds no data that a failed close could lose. */
     if (l->ep >= 0)
@@ -80,6 +84,12 @@ static int loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64
 int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event)
 {
     struct epoll_event evs[MAX_EVENTS];
+
+    if (l->t->ival != NULL) { /* wake up when the interval ends */
+        uint64_t now = clock_now_ns(), end = l->t->ival->end_ns;
+        if (end > now && end - now < wait_ns)
+            wait_ns = end - now;
+    }
     int n = loop_wait(l, evs, MAX_EVENTS, wait_ns);
 
     for (int i = 0; i < n; i++)
@@ -101,6 +111,7 @@ unsigned tl_window_track(struct tl_window *w, struct tl_thread *t, uint64_t now)
     uint64_t end = tl_run_end(t->run);
     unsigned bits = 0;
 
+    tl_ival_tick(t, now);
     if (end != w->end) {
         w->end = end;
         bits |= TL_WIN_MOVED;

@@ -1,20 +1,26 @@
 /* tl_main.c - tcpload: a load generator for TCP servers.
  *
- * Parses the command line (tl_opts), raises the open-file limit, runs the
- * chosen mode on its threads (tl_run with tl_echo, tl_connect or tl_hold)
- * and prints the report (tl_report).  Exit status: 0 for a completed run,
- * 1 when data came back corrupted, no connection could be made or the run
- * could not be carried out, 2 for bad usage.
+ * Parses the command line (tl_opts); `tcpload merge` goes to tl_merge.
+ * Otherwise opens the --histogram file (before connecting, so a bad path
+ * costs no run), raises the open-file limit, runs the chosen mode on its
+ * threads (tl_run with tl_echo, tl_connect or tl_hold), judges the run and
+ * prints the report (tl_report).  Exit status: 0 for a completed run, 1
+ * when data came back corrupted, messages went unanswered, no connection
+ * could be made or the run could not be carried out, 2 for bad usage
+ * (an unwritable --histogram file included).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "os.h"
 #include "tl_connect.h"
 #include "tl_echo.h"
 #include "tl_hold.h"
+#include "tl_merge.h"
 #include "tl_opts.h"
 #include "tl_pattern.h"
 #include "tl_report.h"
@@ -35,15 +41,62 @@ static tl_mode_fn mode_fn(enum tl_mode mode)
     return tl_echo_thread;
 }
 
-int main(int argc, char **argv)
+static uint64_t tv_ns(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000000ULL + (uint64_t)tv.tv_usec * 1000ULL;
+}
+
+/* Runs the mode and reports; returns the exit status. */
+static int run_mode(const struct tl_opts *o, FILE *hist)
 {
     static struct tl_stats total; /* three histograms: too big for the stack */
-    struct tl_opts o;
     struct tl_run run;
     struct tl_sys sys;
-    char err[512];
+    struct rusage ru;
+    char why[512], host[256];
     uint64_t elapsed;
     int rc;
+
+    tl_sys_read(&sys);
+    if ((rc = os_raise_nofile(&sys.nofile, &sys.nofile_hard)) < 0)
+        fprintf(stderr, "tcpload: cannot raise the open-file limit: %s\n", strerror(-rc));
+    if (sys.nofile > 0 && o->conns + 64 > sys.nofile) /* 0: the limit is unknown */
+        fprintf(stderr, "tcpload: -c %lu is close to or above the open-file limit %lu; "
+                "connections beyond it fail with EMFILE\n", (unsigned long)o->conns,
+                (unsigned long)sys.nofile);
+    signal(SIGPIPE, SIG_IGN); /* sends use MSG_NOSIGNAL; this covers the rest */
+
+    rc = tl_run_execute(&run, o, mode_fn(o->mode), &total, &elapsed);
+    struct tl_result res = { .o = o, .sys = &sys, .s = &total, .elapsed_ns = elapsed,
+                             .failure = rc < 0 ? run.why : NULL };
+    if (run.measure_ns != 0 && (elapsed > 0 || o->mode != TL_MODE_HOLD)) {
+        res.wall_start_ns = run.measure_ns + (uint64_t)run.wall_offset_ns;
+        res.wall_end_ns = res.wall_start_ns + elapsed;
+    }
+    if (getrusage(RUSAGE_SELF, &ru) == 0) { /* cannot fail with these arguments */
+        res.cpu_user_ns = tv_ns(ru.ru_utime);
+        res.cpu_sys_ns = tv_ns(ru.ru_stime);
+    }
+    tl_report_stamp(&res, host, sizeof(host));
+    tl_report_judge(&res, why, sizeof(why));
+    if (o->json)
+        tl_report_json(stdout, &res);
+    else
+        tl_report_human(stdout, &res);
+    if (hist != NULL && (rc = tl_report_histogram(hist, &res)) < 0) {
+        fprintf(stderr, "tcpload: --histogram: %s: %s\n", o->histogram, strerror(-rc));
+        res.failure = "cannot write the histogram file";
+    }
+    int status = tl_report_exit_status(&res);
+    tl_run_free(&run);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    static struct tl_opts o; /* the merge file list makes it large */
+    char err[512];
+    FILE *hist = NULL;
 
     switch (tl_opts_parse(&o, argc, argv, err, sizeof(err))) {
     case TL_OPTS_HELP:
@@ -58,31 +111,17 @@ int main(int argc, char **argv)
     case TL_OPTS_RUN:
         break;
     }
-    tl_sys_read(&sys);
-    if ((rc = os_raise_nofile(&sys.nofile, &sys.nofile_hard)) < 0)
-        fprintf(stderr, "tcpload: cannot raise the open-file limit: %s\n", strerror(-rc));
-    if (sys.nofile > 0 && o.conns + 64 > sys.nofile) /* 0: the limit is unknown */
-        fprintf(stderr, "tcpload: -c %lu is close to or above the open-file limit %lu; "
-                "connections beyond it fail with EMFILE\n", (unsigned long)o.conns,
-                (unsigned long)sys.nofile);
+    if (o.histogram != NULL && (hist = fopen(o.histogram, "w")) == NULL) {
+        fprintf(stderr, "tcpload: --histogram: %s: %s\n", o.histogram, strerror(errno));
+        return 2;
+    }
+    if (o.merge)
+        return tl_merge_main(&o, hist);
     if (tl_pattern_init() < 0) {
         fprintf(stderr, "tcpload: out of memory\n");
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN); /* sends use MSG_NOSIGNAL; this covers the rest */
-
-    rc = tl_run_execute(&run, &o, mode_fn(o.mode), &total, &elapsed);
-    struct tl_result res = { &o, &sys, &total, elapsed, rc < 0 ? run.why : NULL };
-    if (o.json)
-        tl_report_json(stdout, &res);
-    else
-        tl_report_human(stdout, &res);
-    if (o.histogram != NULL && (rc = tl_report_histogram(o.histogram, &res)) < 0) {
-        fprintf(stderr, "tcpload: --histogram: %s: %s\n", o.histogram, strerror(-rc));
-        res.failure = "cannot write the histogram file";
-    }
-    int status = tl_report_exit_status(&res);
-    tl_run_free(&run);
+    int status = run_mode(&o, hist);
     tl_pattern_free();
     return status;
 }

@@ -27,6 +27,7 @@ enum opt_kind {
     K_FLAG,      /* no value: sets a bool */
     K_FILE,      /* a path */
     K_SOURCE,    /* an IPv4 address or range */
+    K_TIME,      /* a wall-clock time: Unix seconds or RFC 3339 */
     K_HELP,
     K_VERSION,
 };
@@ -34,7 +35,9 @@ enum opt_kind {
 #define M_ECHO    (1u << TL_MODE_ECHO)
 #define M_CONNECT (1u << TL_MODE_CONNECT)
 #define M_HOLD    (1u << TL_MODE_HOLD)
-#define M_ALL     (M_ECHO | M_CONNECT | M_HOLD)
+#define M_RUN     (M_ECHO | M_CONNECT | M_HOLD)
+#define M_MERGE   (1u << 8)  /* `tcpload merge` */
+#define M_ALL     (M_RUN | M_MERGE)
 
 #define F(field) offsetof(struct tl_opts, field)
 #define SEC CLOCK_NS_PER_SEC
@@ -54,11 +57,11 @@ struct opt_def {
         (kind) != K_VERSION }, kind, modes, field, min, max }
 
 static const struct opt_def defs[] = {
-    ROW("--connections",  'c', K_COUNT,    M_ALL,             F(conns), 1, 1000000),
-    ROW("--threads",      't', K_COUNT,    M_ALL,             F(threads), 1, 256),
-    ROW("--duration",     'd', K_DURATION, M_ALL,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION),
+    ROW("--connections",  'c', K_COUNT,    M_RUN,             F(conns), 1, 1000000),
+    ROW("--threads",      't', K_COUNT,    M_RUN,             F(threads), 1, 256),
+    ROW("--duration",     'd', K_DURATION, M_RUN,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION),
     ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION),
-    ROW("--timeout",      0,   K_DURATION, M_ALL,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
+    ROW("--timeout",      0,   K_DURATION, M_RUN,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
     ROW("--size",         's', K_SIZE,     M_ECHO,            F(size), 1, 64 << 20),
     ROW("--pipeline",     0,   K_COUNT,    M_ECHO,            F(pipeline), 1, 4096),
     ROW("--rate",         'R', K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000),
@@ -69,8 +72,11 @@ static const struct opt_def defs[] = {
     ROW("--connect-rate", 0,   K_RATE,     M_HOLD,            F(connect_rate), 1, 1000000000),
     ROW("--ping-interval", 0,   K_DURATION, M_HOLD,            F(ping_interval_ns), CLOCK_NS_PER_MS, 3600 * SEC),
     ROW("--json",         0,   K_FLAG,     M_ALL,             F(json), 0, 0),
-    ROW("--progress",     0,   K_FLAG,     M_ALL,             F(progress), 0, 0),
+    ROW("--progress",     0,   K_FLAG,     M_RUN,             F(progress), 0, 0),
     ROW("--histogram",    0,   K_FILE,     M_ALL,             F(histogram), 0, 0),
+    ROW("--start-at",     0,   K_TIME,     M_RUN,             F(start_at_ns), 0, 0),
+    ROW("--interval",     0,   K_DURATION, M_RUN,             F(interval_ns), 100 * CLOCK_NS_PER_MS, 3600 * SEC),
+    ROW("--slack",        0,   K_DURATION, M_ECHO,            F(slack_ns), 0, CLOCK_NS_PER_SEC),
     ROW("--help",         'h', K_HELP,     M_ALL,             0, 0, 0),
     ROW("--version",      0,   K_VERSION,  M_ALL,             0, 0, 0),
 };
@@ -79,6 +85,7 @@ static const struct opt_def defs[] = {
 static const char *const mode_names[] = {
     [TL_MODE_ECHO] = "echo", [TL_MODE_CONNECT] = "connect", [TL_MODE_HOLD] = "hold",
 };
+#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
 const char *tl_opts_mode_name(enum tl_mode mode)
 {
@@ -109,8 +116,111 @@ static void set_defaults(struct tl_opts *o, int argc, char **argv)
     o->warmup_ns = 1 * SEC;
     o->timeout_ns = 5 * SEC;
     o->expect_eof = true;
+    o->slack_ns = TL_SLACK_NS;
     o->argc = argc;
     o->argv = argv;
+}
+
+/* A range bound of a duration option, for its message: "0", "100ms",
+ * "1s", "168h". */
+static const char *dur_text(char buf[16], uint64_t ns)
+{
+    static const struct { uint64_t div; const char *unit; } units[] = {
+        { 3600 * SEC, "h" }, { SEC, "s" }, { CLOCK_NS_PER_MS, "ms" }, { 1, "ns" },
+    };
+    size_t i = 0;
+
+    while (ns != 0 && ns % units[i].div != 0)
+        i++;
+    if (ns == 0)
+        return strcpy(buf, "0");
+    snprintf(buf, 16, "%lu%s", (unsigned long)(ns / units[i].div), units[i].unit);
+    return buf;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Reads exactly n digits at *s into *v, advancing *s.  Returns 0 or -1. */
+static int digits(const char **s, int n, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++, (*s)++) {
+        if (**s < '0' || **s > '9')
+            return -1;
+        *v = *v * 10 + (unsigned)(**s - '0');
+    }
+    return 0;
+}
+
+/* Optional fraction ".ddd" (up to 9 digits) into ns, advancing *s. */
+static int fraction(const char **s, uint64_t *ns)
+{
+    uint64_t scale = SEC / 10;
+
+    *ns = 0;
+    if (**s != '.')
+        return 0;
+    (*s)++;
+    if (**s < '0' || **s > '9')
+        return -1;
+    for (; **s >= '0' && **s <= '9'; (*s)++, scale /= 10)
+        *ns += (uint64_t)(**s - '0') * scale;
+    return 0;
+}
+
+int tl_opts_parse_time(const char *s, uint64_t *out_ns)
+{
+    unsigned y, mo, d, h, mi, sec, oh = 0, om = 0;
+    uint64_t frac;
+    int sign = 0;
+
+    if (strchr(s, '-') == NULL || *s == '-') { /* Unix seconds */
+        uint64_t whole = 0;
+        if (*s < '0' || *s > '9')
+            return -1;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            if (whole > 100000000000ULL)
+                return -1;
+            whole = whole * 10 + (uint64_t)(*s - '0');
+        }
+        if (fraction(&s, &frac) < 0 || *s != '\0' || whole == 0)
+            return -1;
+        *out_ns = whole * SEC + frac;
+        return 0;
+    }
+    if (digits(&s, 4, &y) < 0 || *s++ != '-' || digits(&s, 2, &mo) < 0 || *s++ != '-' ||
+        digits(&s, 2, &d) < 0 || (*s != 'T' && *s != 't' && *s != ' ') || !*s++ ||
+        digits(&s, 2, &h) < 0 || *s++ != ':' || digits(&s, 2, &mi) < 0 || *s++ != ':' ||
+        digits(&s, 2, &sec) < 0 || fraction(&s, &frac) < 0)
+        return -1;
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        sign = *s++ == '-' ? -1 : 1;
+        if (digits(&s, 2, &oh) < 0 || *s++ != ':' || digits(&s, 2, &om) < 0 || oh > 23 ||
+            om > 59)
+            return -1;
+    } else {
+        return -1;
+    }
+    if (*s != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+        mi > 59 || sec > 60)
+        return -1;
+    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+                sign * (int64_t)(oh * 3600 + om * 60);
+    if (t <= 0)
+        return -1;
+    *out_ns = (uint64_t)t * SEC + frac;
+    return 0;
 }
 
 /* Stores one option's value; flag is the option as spelled. */
@@ -140,10 +250,17 @@ static enum tl_opts_result set_value(struct parse_state *ps, struct tl_opts *o,
                              (unsigned long)d->min, v);
         break;
     case K_DURATION:
-        if (parse_duration(v, &u) < 0 || u < d->min || u > d->max)
+        if (parse_duration(v, &u) < 0 || u < d->min || u > d->max) {
+            char lo[16], hi[16];
             return args_fail(&ps->msg, flag, "expected a duration from %s to %s such as "
-                             "10, 10s, 500ms or 2m, got '%s'", d->min == 0 ? "0" : "1ms",
-                             d->max == MAX_DURATION ? "168h" : "1h", v);
+                             "10, 10s, 500ms or 2m, got '%s'", dur_text(lo, d->min),
+                             dur_text(hi, d->max), v);
+        }
+        break;
+    case K_TIME:
+        if (tl_opts_parse_time(v, &u) < 0)
+            return args_fail(&ps->msg, flag, "expected a time as Unix seconds "
+                             "(1767225600) or RFC 3339 (2026-01-01T00:00:00Z), got '%s'", v);
         break;
     case K_SOURCE:
         if (tl_source_parse(v, (struct tl_source *)field) < 0)
@@ -182,15 +299,26 @@ static enum tl_opts_result target_error(struct parse_state *ps, const char *arg)
 static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                                       const char *arg)
 {
+    if (o->merge) {
+        if (o->nfiles == TL_MERGE_MAX)
+            return args_fail(&ps->msg, NULL, "'%s': at most %d files", arg, TL_MERGE_MAX);
+        o->files[o->nfiles++] = arg;
+        return TL_OPTS_RUN;
+    }
     if (!ps->have_mode) {
-        for (int m = 0; m < (int)(sizeof(mode_names) / sizeof(mode_names[0])); m++)
+        if (strcmp(arg, "merge") == 0) {
+            o->merge = true;
+            ps->have_mode = 1;
+            return TL_OPTS_RUN;
+        }
+        for (int m = 0; m < (int)NMODES; m++)
             if (strcmp(arg, mode_names[m]) == 0) {
                 o->mode = (enum tl_mode)m;
                 ps->have_mode = 1;
                 return TL_OPTS_RUN;
             }
         return args_fail(&ps->msg, NULL,
-                         "'%s': unknown mode (expected echo, connect or hold)", arg);
+                         "'%s': unknown mode (expected echo, connect, hold or merge)", arg);
     }
     if (!ps->have_target) {
         if (parse_resolve(arg, &o->addr, &o->addr_len) < 0)
@@ -239,12 +367,26 @@ static const char *given(const struct parse_state *ps, const char *name)
     return NULL;
 }
 
+/* Checks `tcpload merge`: files given, only merge's options. */
+static enum tl_opts_result check_merge(struct parse_state *ps, struct tl_opts *o)
+{
+    for (size_t k = 0; k < NDEFS; k++)
+        if (ps->spelled[k] != NULL && !(defs[k].modes & M_MERGE))
+            return args_fail(&ps->msg, ps->spelled[k], "not used by merge");
+    if (o->nfiles == 0)
+        return args_fail(&ps->msg, NULL, "merge: expected one or more files written by "
+                         "tcpload --json");
+    return TL_OPTS_RUN;
+}
+
 /* Checks what only makes sense once every option and the mode are known. */
 static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
 {
     if (!ps->have_mode)
         return args_fail(&ps->msg, NULL,
-                         "missing MODE (echo, connect or hold); see tcpload --help");
+                         "missing MODE (echo, connect, hold or merge); see tcpload --help");
+    if (o->merge)
+        return check_merge(ps, o);
     if (!ps->have_target)
         return args_fail(&ps->msg, NULL, "missing HOST:PORT, such as 127.0.0.1:7007");
     for (size_t k = 0; k < NDEFS; k++)
@@ -293,6 +435,7 @@ void tl_opts_usage(FILE *f)
 {
     fputs(
 "usage: tcpload MODE HOST:PORT [options]\n"
+"       tcpload merge FILE... [--json] [--histogram FILE]\n"
 "\n"
 "Load generator for TCP servers: messages per second and latency (echo),\n"
 "connections per second (connect), many idle connections (hold).\n"
@@ -312,6 +455,10 @@ void tl_opts_usage(FILE *f)
 "  hold     open CONNS connections (at --connect-rate), keep them open and\n"
 "           idle for DURATION, optionally pinging each; report opened/held/lost\n"
 "             tcpload hold 127.0.0.1:7007 -c 10k --connect-rate 2k -d 30s\n"
+"  merge    one report from the --json output of several runs (one mode, one\n"
+"           message size): counts and rates summed, percentiles from the\n"
+"           merged histograms, one row per run\n"
+"             tcpload merge host1.json host2.json\n"
 "\n"
 "Options (all modes):\n"
 "  -c, --connections N   connections, or transactions in flight (default 10)\n"
@@ -319,16 +466,23 @@ void tl_opts_usage(FILE *f)
 "  -d, --duration D      measured time, or hold time (default 10s)\n"
 "      --timeout D       longest wait for a connect, a transaction or the\n"
 "                        last replies at the end (default 5s)\n"
-"      --json            print the summary as one JSON object\n"
+"      --start-at TIME   connect, warm up, and start measuring at this\n"
+"                        wall-clock time: Unix seconds or RFC 3339 (runs on\n"
+"                        several machines then measure the same window)\n"
+"      --interval D      a line per interval D (100ms..1h): its rate and\n"
+"                        latency; with --json, JSON Lines before the summary\n"
+"      --json            print the summary as one JSON object (merge reads it)\n"
 "      --progress        a progress line each second on stderr even when it\n"
 "                        is not a terminal\n"
-"      --histogram FILE  write the latency distribution (value_us count\n"
-"                        percentile) to FILE\n"
+"      --histogram FILE  write the main latency distribution in HdrHistogram's\n"
+"                        percentile format (.hgrm, microseconds) to FILE\n"
 "  -h, --help            this text;  --version  the version\n"
 "echo:\n"
 "  -s, --size BYTES      message size (default 64)\n"
 "      --pipeline K      messages in flight per connection, closed loop (default 1)\n"
 "  -R, --rate RATE       open loop: messages per second in total\n"
+"      --slack D         open loop: send what falls due within D in one wakeup\n"
+"                        (default 50us; latency still from each scheduled time)\n"
 "      --warmup D        run this long before measuring (default 1s)\n"
 "connect:\n"
 "      --send BYTES      bytes to send after connecting (default 0)\n"
@@ -344,6 +498,6 @@ void tl_opts_usage(FILE *f)
 "\n"
 "Durations: 10, 10s, 500ms, 2m.  Counts and rates: 10k, 2m (million).\n"
 "Sizes: 64, 16k, 1MiB.  SIGINT or SIGTERM ends the run early, with a report.\n"
-"Exit status: 0 run completed, 1 data corrupted or no connection could be\n"
-"made, 2 bad usage.\n", f);
+"Exit status: 0 run completed, 1 data corrupted, messages unanswered, no\n"
+"connection made or a merge input unusable, 2 bad usage.\n", f);
 }

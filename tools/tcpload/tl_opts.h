@@ -19,6 +19,9 @@
 
 struct args_opt;
 
+#define TL_MERGE_MAX 256         /* files one merge reads */
+#define TL_SLACK_NS  50000ULL    /* --slack default: 50 us */
+
 enum tl_mode {
     TL_MODE_ECHO,     /* messages over long-lived connections */
     TL_MODE_CONNECT,  /* connect, exchange, close: connections per second */
@@ -48,6 +51,14 @@ struct tl_opts {
     bool json;               /* --json */
     bool progress;           /* --progress: even when stderr is not a tty */
     const char *histogram;   /* --histogram FILE, or NULL */
+    uint64_t start_at_ns;    /* --start-at: the window's wall-clock start
+                              * (ns since the Unix epoch); 0: none */
+    uint64_t interval_ns;    /* --interval: a report line every D; 0: none */
+    uint64_t slack_ns;       /* --slack: open loop sends what falls due this
+                              * much ahead in one wakeup */
+    bool merge;              /* `tcpload merge FILE...` */
+    uint32_t nfiles;         /* merge: the files */
+    const char *files[TL_MERGE_MAX];
     int argc;                /* the whole command line, for the report */
     char **argv;
 };
@@ -59,7 +70,9 @@ enum tl_opts_result {
     TL_OPTS_ERROR,    /* err holds the message: print it, exit 2 */
 };
 
-/* Parses argv into *o.  On TL_OPTS_ERROR err (errlen bytes) holds one
+/* Parses argv into *o: `tcpload MODE HOST:PORT [options]`, or
+ * `tcpload merge FILE... [--json] [--histogram FILE]` (o->merge set; the
+ * mode then comes from the files).  On TL_OPTS_ERROR err (errlen bytes) holds one
  * line without a newline, starting "tcpload: ". */
 enum tl_opts_result tl_opts_parse(struct tl_opts *o, int argc, char **argv,
                                   char *err, size_t errlen);
@@ -70,6 +83,12 @@ const struct args_opt *tl_opts_flag(size_t i);
 
 /* Writes the --help text. */
 void tl_opts_usage(FILE *f);
+
+/* Parses a wall-clock time: Unix seconds with an optional fraction
+ * ("1767225600", "1767225600.25") or RFC 3339 ("2026-01-01T00:00:00Z",
+ * "2026-01-01T01:00:00.5+01:00") into ns since the Unix epoch.  Returns 0,
+ * or -1 for anything else (or a time before 1970). */
+int tl_opts_parse_time(const char *s, uint64_t *out_ns);
 
 /* The mode's name: "echo", "connect" or "hold". */
 const char *tl_opts_mode_name(enum tl_mode mode);

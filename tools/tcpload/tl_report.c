@@ -9,7 +9,10 @@
 #include "tl_report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "json.h"
@@ -109,6 +112,47 @@ char *tl_fmt_ns(char *buf, size_t size, uint64_t ns)
     }
     snprintf(buf, size, "%luns", (unsigned long)ns);
     return buf;
+}
+
+int tl_report_lat_index(enum tl_mode mode, const char *key)
+{
+    size_t n;
+    const struct lat_def *lats = mode_lats(mode, &n);
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(lats[i].key, key) == 0)
+            return lats[i].index;
+    return -1;
+}
+
+int tl_report_main_lat(enum tl_mode mode, const char **key)
+{
+    size_t n;
+    const struct lat_def *lats = mode_lats(mode, &n);
+    const struct lat_def *d = mode == TL_MODE_CONNECT ? &lats[2] : &lats[0];
+
+    *key = d->key;
+    return d->index;
+}
+
+void tl_report_judge(struct tl_result *r, char *buf, size_t size)
+{
+    const struct tl_stats *s = r->s;
+    const char *what = r->o->mode == TL_MODE_CONNECT ? "transactions" : "messages";
+
+    if (r->failure != NULL)
+        return;
+    if (s->conns_ok == 0) {
+        snprintf(buf, size, "no connection could be made");
+        r->failure = buf;
+    } else if (r->o->mode != TL_MODE_HOLD && s->unanswered > 0) {
+        snprintf(buf, size, "%lu %s went unanswered (of %lu sent): no reply came within "
+                 "--timeout%s",
+                 (unsigned long)s->unanswered, what, (unsigned long)s->started,
+                 r->o->mode == TL_MODE_ECHO && s->bytes_in == 0
+                     ? "; it sent nothing back at all (a discard server?)" : "");
+        r->failure = buf;
+    }
 }
 
 int tl_report_exit_status(const struct tl_result *r)
@@ -239,16 +283,20 @@ static void human_errors(FILE *f, const struct tl_result *r)
 static void human_rate(FILE *f, const struct tl_result *r, const char *what)
 {
     const struct tl_stats *s = r->s;
-    char lag[32];
+    char lag[32], slack[64], b[32];
     double pct = s->scheduled ? 100.0 * (double)s->done / (double)s->scheduled : 100.0;
 
     tl_fmt_ns(lag, sizeof(lag), s->max_lag_ns);
+    slack[0] = '\0';
+    if (r->o->mode == TL_MODE_ECHO)
+        snprintf(slack, sizeof(slack), "; sends batched within --slack %s",
+                 tl_fmt_ns(b, sizeof(b), r->o->slack_ns));
     switch (tl_sched_verdict(s->scheduled, s->done, s->late)) {
     case TL_RATE_KEPT:
         fprintf(f, "rate          kept: requested %lu/s, %lu %s due in the window, "
-                "%lu done in it (%.2f%%), %lu sent >1ms late (max lag %s)\n",
+                "%lu answered before it ended (%.2f%%), %lu sent >1ms late (max lag %s)%s\n",
                 (unsigned long)r->o->rate, (unsigned long)s->scheduled, what,
-                (unsigned long)s->done, pct, (unsigned long)s->late, lag);
+                (unsigned long)s->done, pct, (unsigned long)s->late, lag, slack);
         break;
     case TL_RATE_SENDS_LATE:
         fprintf(f, "rate          NOT KEPT: requested %lu/s, but %lu of %lu %s went out "
@@ -262,7 +310,7 @@ static void human_rate(FILE *f, const struct tl_result *r, const char *what)
         break;
     case TL_RATE_REPLIES_BEHIND:
         fprintf(f, "rate          NOT KEPT: requested %lu/s, %lu %s due in the window, "
-                "only %lu done in it (%.2f%%):\n              the server did not keep "
+                "only %lu answered before it ended (%.2f%%):\n              the server did not keep "
                 "up; the latencies show how far behind it fell\n",
                 (unsigned long)r->o->rate, (unsigned long)s->scheduled, what,
                 (unsigned long)s->done, pct);
@@ -272,12 +320,48 @@ static void human_rate(FILE *f, const struct tl_result *r, const char *what)
 
 static void human_window(FILE *f, const struct tl_result *r)
 {
+    char a[40], b[40];
+
     if (r->o->mode == TL_MODE_HOLD)
-        fprintf(f, "held          %.2f s after the last connection opened\n",
+        fprintf(f, "held          %.2f s after the last connection opened",
                 secs(r->elapsed_ns));
     else
-        fprintf(f, "window        %.2f s measured after %.2f s warmup\n",
+        fprintf(f, "window        %.2f s measured after %.2f s warmup",
                 secs(r->elapsed_ns), secs(r->o->warmup_ns));
+    if (r->wall_start_ns != 0)
+        fprintf(f, ", %s to %s", tl_fmt_time(a, sizeof(a), r->wall_start_ns),
+                tl_fmt_time(b, sizeof(b), r->wall_end_ns));
+    fputc('\n', f);
+}
+
+/* merge: one row per input run. */
+static void human_inputs(FILE *f, const struct tl_result *r)
+{
+    char a[40], b[4][32];
+
+    for (size_t i = 0; i < r->ninputs; i++) {
+        const struct tl_input *in = &r->inputs[i];
+        fprintf(f, "input         %s (%s): %lu in %s, %.1f/s, p50 %s p99 %s max %s%s%s\n",
+                in->file, in->host, (unsigned long)in->measured,
+                in->wall_start_ns ? tl_fmt_time(a, sizeof(a), in->wall_start_ns) : "?",
+                in->per_second, tl_fmt_ns(b[0], 32, in->p50_ns), tl_fmt_ns(b[1], 32, in->p99_ns),
+                tl_fmt_ns(b[2], 32, in->max_ns), in->failure ? ", FAILED: " : "",
+                in->failure ? in->failure : "");
+    }
+}
+
+static void human_cpu(FILE *f, const struct tl_result *r)
+{
+    uint64_t n = r->s->started, cpu = r->cpu_user_ns + r->cpu_sys_ns;
+
+    if (r->inputs != NULL || cpu == 0)
+        return;
+    fprintf(f, "cpu           %.3f s user, %.3f s system", secs(r->cpu_user_ns),
+            secs(r->cpu_sys_ns));
+    if (n > 0 && r->o->mode != TL_MODE_HOLD)
+        fprintf(f, ": %.2f us per %s sent", (double)cpu / 1e3 / (double)n,
+                r->o->mode == TL_MODE_CONNECT ? "transaction" : "message");
+    fputc('\n', f);
 }
 
 static void human_echo(FILE *f, const struct tl_result *r)
@@ -286,8 +370,8 @@ static void human_echo(FILE *f, const struct tl_result *r)
 
     fprintf(f, "connections   %lu opened, %lu failed, %lu lost\n", (unsigned long)s->conns_ok,
             (unsigned long)s->conns_failed, (unsigned long)s->conns_lost);
-    fprintf(f, "messages      %lu in the window, %.1f/s\n", (unsigned long)s->done,
-            per_sec(s->done, r->elapsed_ns));
+    fprintf(f, "messages      %lu in the window, %.1f/s\n", (unsigned long)s->measured,
+            per_sec(s->measured, r->elapsed_ns));
     fprintf(f, "throughput    %.2f MB/s out, %.2f MB/s in\n",
             per_sec(s->win_out, r->elapsed_ns) / 1e6, per_sec(s->win_in, r->elapsed_ns) / 1e6);
     human_latency(f, "latency", &s->lat[TL_LAT_MESSAGE]);
@@ -301,6 +385,9 @@ static void human_echo(FILE *f, const struct tl_result *r)
                 "connection %lu, stream offset %lu)\n", (unsigned long)s->bad_bytes,
                 (unsigned long)s->bad_msgs, (unsigned long)s->bad_conn,
                 (unsigned long)s->bad_offset);
+    if (s->bad_bytes > 0 && s->bad_offset == 0)
+        fprintf(f, "              the very first byte differs: the server may not be an "
+                "echo server (a banner or a fixed reply?)\n");
     fprintf(f, "totals        %lu messages sent (%lu bytes), %lu bytes received, "
             "%lu unanswered\n", (unsigned long)s->started, (unsigned long)s->bytes_out,
             (unsigned long)s->bytes_in, (unsigned long)s->unanswered);
@@ -312,8 +399,8 @@ static void human_connect(FILE *f, const struct tl_result *r)
     size_t n;
     const struct lat_def *lats = mode_lats(r->o->mode, &n);
 
-    fprintf(f, "transactions  %lu in the window, %.1f/s\n", (unsigned long)s->done,
-            per_sec(s->done, r->elapsed_ns));
+    fprintf(f, "transactions  %lu in the window, %.1f/s\n", (unsigned long)s->measured,
+            per_sec(s->measured, r->elapsed_ns));
     fprintf(f, "connections   %lu opened, %lu failed, %lu lost\n", (unsigned long)s->conns_ok,
             (unsigned long)s->conns_failed, (unsigned long)s->conns_lost);
     fprintf(f, "throughput    %.2f MB/s out, %.2f MB/s in\n",
@@ -359,6 +446,8 @@ void tl_report_human(FILE *f, const struct tl_result *r)
         human_hold(f, r);
         break;
     }
+    human_cpu(f, r);
+    human_inputs(f, r);
     if (r->failure != NULL)
         fprintf(f, "FAILED        %s\n", r->failure);
     else if (r->s->conns_ok == 0)
@@ -367,8 +456,26 @@ void tl_report_human(FILE *f, const struct tl_result *r)
 
 /* ---- JSON ---- */
 
-/* A latency distribution in microseconds: its count, and when it has
- * samples min, mean, each of pcts[] (keys "p50" ... "p99.99") and max. */
+static const struct tl_hist *empty_hist(void)
+{
+    static struct tl_hist h = { .min = UINT64_MAX };
+    return &h;
+}
+
+/* The distribution a mode records under key, or an empty one: every
+ * report has all four keys. */
+static const struct tl_hist *hist_for(const struct tl_result *r, const char *key)
+{
+    int i = tl_report_lat_index(r->o->mode, key);
+
+    return i >= 0 ? &r->s->lat[i] : empty_hist();
+}
+
+static const char *const all_lat_keys[] = { "message", "connect", "first_byte", "transaction" };
+#define NKEYS (sizeof(all_lat_keys) / sizeof(all_lat_keys[0]))
+
+/* A latency distribution in microseconds: its count, then min, mean, each
+ * of pcts[] (keys "p50" ... "p99.99") and max, null when it is empty. */
 static void json_hist(struct json *j, const char *key, const struct tl_hist *h)
 {
     char pkey[16];
@@ -378,12 +485,40 @@ static void json_hist(struct json *j, const char *key, const struct tl_hist *h)
     if (h->count > 0) {
         json_fixed(j, "min", (double)h->min / 1e3, 3);
         json_fixed(j, "mean", tl_hist_mean(h) / 1e3, 3);
-        for (size_t i = 0; i < NPCTS; i++) {
-            snprintf(pkey, sizeof(pkey), "p%g", pcts[i]);
-            json_fixed(j, pkey, (double)tl_hist_percentile(h, pcts[i]) / 1e3, 3);
-        }
-        json_fixed(j, "max", (double)h->max / 1e3, 3);
+    } else {
+        json_null(j, "min");
+        json_null(j, "mean");
     }
+    for (size_t i = 0; i < NPCTS; i++) {
+        snprintf(pkey, sizeof(pkey), "p%g", pcts[i]);
+        if (h->count > 0)
+            json_fixed(j, pkey, (double)tl_hist_percentile(h, pcts[i]) / 1e3, 3);
+        else
+            json_null(j, pkey);
+    }
+    if (h->count > 0)
+        json_fixed(j, "max", (double)h->max / 1e3, 3);
+    else
+        json_null(j, "max");
+    json_end_object(j);
+}
+
+/* A distribution losslessly: exact count, min, max and sum in ns, and the
+ * non-empty buckets as a flat array of index, count pairs. */
+static void json_hist_exact(struct json *j, const char *key, const struct tl_hist *h)
+{
+    json_object(j, key);
+    json_uint(j, "count", h->count);
+    json_uint(j, "min_ns", h->count ? h->min : 0);
+    json_uint(j, "max_ns", h->max);
+    json_uint(j, "sum_ns", h->sum);
+    json_array(j, "buckets");
+    for (size_t i = 0; i < TL_HIST_BUCKETS; i++)
+        if (h->buckets[i] != 0) {
+            json_uint(j, NULL, i);
+            json_uint(j, NULL, h->buckets[i]);
+        }
+    json_end_array(j);
     json_end_object(j);
 }
 
@@ -402,6 +537,8 @@ static void json_system(struct json *j, const struct tl_sys *y)
     json_end_object(j);
 }
 
+/* Every option, in every mode (those a mode does not use at their
+ * defaults), so the keys never depend on the mode. */
 static void json_config(struct json *j, const struct tl_opts *o)
 {
     json_object(j, "config");
@@ -410,28 +547,21 @@ static void json_config(struct json *j, const struct tl_opts *o)
     json_fixed(j, "duration_s", secs(o->duration_ns), 3);
     json_fixed(j, "warmup_s", secs(o->warmup_ns), 3);
     json_fixed(j, "timeout_s", secs(o->timeout_ns), 3);
-    if (o->mode == TL_MODE_ECHO) {
-        json_uint(j, "size", o->size);
-        json_uint(j, "pipeline", o->pipeline);
-        json_uint(j, "rate", o->rate);
-        json_bool(j, "open_loop", o->rate != 0);
-    }
-    if (o->mode == TL_MODE_CONNECT) {
-        json_uint(j, "send", o->send);
-        if (o->expect_eof)
-            json_string(j, "expect", "eof");
-        else
-            json_uint(j, "expect", o->expect);
-        json_uint(j, "rate", o->rate);
-    }
-    if (o->mode == TL_MODE_HOLD) {
-        json_uint(j, "connect_rate", o->connect_rate);
-        json_fixed(j, "ping_interval_s", secs(o->ping_interval_ns), 3);
-    }
-    if (o->mode != TL_MODE_ECHO) {
-        json_uint(j, "source_addresses", o->source.count);
-        json_bool(j, "linger0", o->linger0);
-    }
+    json_uint(j, "size", o->size);
+    json_uint(j, "pipeline", o->pipeline);
+    json_uint(j, "rate", o->rate);
+    json_bool(j, "open_loop", o->mode == TL_MODE_ECHO && o->rate != 0);
+    json_fixed(j, "slack_us", (double)o->slack_ns / 1e3, 3);
+    json_uint(j, "send", o->send);
+    if (o->expect_eof)
+        json_null(j, "expect");
+    else
+        json_uint(j, "expect", o->expect);
+    json_uint(j, "connect_rate", o->connect_rate);
+    json_fixed(j, "ping_interval_s", secs(o->ping_interval_ns), 3);
+    json_uint(j, "source_addresses", o->source.count);
+    json_bool(j, "linger0", o->linger0);
+    json_fixed(j, "interval_s", secs(o->interval_ns), 3);
     json_end_object(j);
 }
 
@@ -460,13 +590,17 @@ static void json_rate(struct json *j, const struct tl_result *r)
     json_uint(j, "done", s->done);
     json_uint(j, "late", s->late);
     json_fixed(j, "max_lag_us", (double)s->max_lag_ns / 1e3, 3);
-    json_bool(j, "kept", v == TL_RATE_KEPT);
-    json_string(j, "verdict", verdicts[v]);
+    if (r->o->rate != 0) {
+        json_bool(j, "kept", v == TL_RATE_KEPT);
+        json_string(j, "verdict", verdicts[v]);
+    } else {
+        json_null(j, "kept");
+        json_null(j, "verdict");
+    }
     json_end_object(j);
 }
 
-/* The connection counts, and for echo and connect what was done and the
- * throughput in the window. */
+/* The connection counts, what was measured and the throughput. */
 static void json_counts(struct json *j, const struct tl_result *r)
 {
     const struct tl_stats *s = r->s;
@@ -478,10 +612,9 @@ static void json_counts(struct json *j, const struct tl_result *r)
     json_uint(j, "lost", s->conns_lost);
     json_uint(j, "held", s->conns_held);
     json_end_object(j);
-    if (mode == TL_MODE_HOLD)
-        return;
-    json_uint(j, mode == TL_MODE_CONNECT ? "transactions" : "messages", s->done);
-    json_fixed(j, "per_second", per_sec(s->done, r->elapsed_ns), 3);
+    json_uint(j, "messages", mode == TL_MODE_ECHO ? s->measured : 0);
+    json_uint(j, "transactions", mode == TL_MODE_CONNECT ? s->measured : 0);
+    json_fixed(j, "per_second", per_sec(s->measured, r->elapsed_ns), 3);
     json_fixed(j, "mb_per_s_out", per_sec(s->win_out, r->elapsed_ns) / 1e6, 6);
     json_fixed(j, "mb_per_s_in", per_sec(s->win_in, r->elapsed_ns) / 1e6, 6);
 }
@@ -494,6 +627,9 @@ static void json_totals(struct json *j, const struct tl_stats *s)
     if (s->bad_bytes > 0) {
         json_uint(j, "first_connection", s->bad_conn);
         json_uint(j, "first_offset", s->bad_offset);
+    } else {
+        json_null(j, "first_connection");
+        json_null(j, "first_offset");
     }
     json_end_object(j);
     json_object(j, "totals");
@@ -505,17 +641,95 @@ static void json_totals(struct json *j, const struct tl_stats *s)
     json_end_object(j);
 }
 
+char *tl_fmt_time(char *buf, size_t size, uint64_t unix_ns)
+{
+    time_t t = (time_t)(unix_ns / CLOCK_NS_PER_SEC);
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL) {
+        snprintf(buf, size, "?");
+        return buf;
+    }
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06luZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (unsigned long)(unix_ns % CLOCK_NS_PER_SEC / 1000));
+    return buf;
+}
+
+/* A wall-clock time: RFC 3339 under key, Unix seconds under key_unix_s;
+ * both null when unknown. */
+static void json_time(struct json *j, const char *key, uint64_t unix_ns)
+{
+    char k[32], b[40];
+
+    snprintf(k, sizeof(k), "%s_unix_s", key);
+    if (unix_ns == 0) {
+        json_null(j, key);
+        json_null(j, k);
+        return;
+    }
+    json_string(j, key, tl_fmt_time(b, sizeof(b), unix_ns));
+    json_fixed(j, k, (double)unix_ns / 1e9, 6);
+}
+
+/* Every counter of struct tl_stats by its field name, so that merge can
+ * rebuild the stats exactly. */
+static void json_counters(struct json *j, const struct tl_stats *s)
+{
+    json_object(j, "counters");
+#define JSON_COUNTER(how, name) json_uint(j, #name, s->name);
+    TL_STATS_COUNTERS(JSON_COUNTER)
+#undef JSON_COUNTER
+    json_end_object(j);
+}
+
+static void json_inputs(struct json *j, const struct tl_result *r)
+{
+    json_array(j, "inputs");
+    for (size_t i = 0; i < r->ninputs; i++) {
+        const struct tl_input *in = &r->inputs[i];
+        json_object(j, NULL);
+        json_string(j, "file", in->file);
+        json_string(j, "host", in->host);
+        json_time(j, "window_start", in->wall_start_ns);
+        json_time(j, "window_end", in->wall_end_ns);
+        json_uint(j, "measured", in->measured);
+        json_fixed(j, "per_second", in->per_second, 3);
+        json_fixed(j, "p50_us", (double)in->p50_ns / 1e3, 3);
+        json_fixed(j, "p99_us", (double)in->p99_ns / 1e3, 3);
+        json_fixed(j, "max_us", (double)in->max_ns / 1e3, 3);
+        if (in->failure != NULL)
+            json_string(j, "failure", in->failure);
+        else
+            json_null(j, "failure");
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+void tl_report_stamp(struct tl_result *r, char *buf, size_t size)
+{
+    if (gethostname(buf, size) < 0) /* cannot fail with a valid buffer */
+        snprintf(buf, size, "?");
+    buf[size - 1] = '\0';
+    r->host = buf;
+    r->now_ns = tl_run_wall_ns();
+}
+
 void tl_report_json(FILE *f, const struct tl_result *r)
 {
     const struct tl_opts *o = r->o;
-    size_t n;
-    const struct lat_def *lats = mode_lats(o->mode, &n);
+    const struct tl_stats *s = r->s;
     struct json j;
 
     json_init(&j, f, JSON_COMPACT);
     json_object(&j, NULL);
+    json_string(&j, "type", "summary");
     json_string(&j, "tool", "tcpload");
+    json_uint(&j, "schema", TL_REPORT_SCHEMA);
     json_string(&j, "version", TOOLKIT_VERSION);
+    json_string(&j, "host", r->host != NULL ? r->host : "?");
+    json_time(&j, "timestamp", r->now_ns);
     json_array(&j, "argv");
     for (int i = 0; i < o->argc; i++)
         json_string(&j, NULL, o->argv[i]);
@@ -524,43 +738,122 @@ void tl_report_json(FILE *f, const struct tl_result *r)
     json_string(&j, "target", o->target);
     json_system(&j, r->sys);
     json_config(&j, o);
+    json_time(&j, "window_start", r->wall_start_ns);
+    json_time(&j, "window_end", r->wall_end_ns);
     json_fixed(&j, "duration_s", secs(r->elapsed_ns), 6);
     json_counts(&j, r);
     json_object(&j, "latency_us");
-    for (size_t i = 0; i < n; i++)
-        json_hist(&j, lats[i].key, &r->s->lat[lats[i].index]);
+    for (size_t i = 0; i < NKEYS; i++)
+        json_hist(&j, all_lat_keys[i], hist_for(r, all_lat_keys[i]));
     json_end_object(&j);
-    if (o->rate != 0)
-        json_rate(&j, r);
-    json_errors(&j, r->s);
-    json_totals(&j, r->s);
+    json_rate(&j, r);
+    json_errors(&j, s);
+    json_totals(&j, s);
+    json_object(&j, "cpu");
+    json_fixed(&j, "user_s", secs(r->cpu_user_ns), 6);
+    json_fixed(&j, "system_s", secs(r->cpu_sys_ns), 6);
+    json_fixed(&j, "us_per_unit", s->started ? (double)(r->cpu_user_ns + r->cpu_sys_ns) /
+               1e3 / (double)s->started : 0.0, 3);
+    json_end_object(&j);
+    json_counters(&j, s);
+    json_object(&j, "histograms");
+    for (size_t i = 0; i < NKEYS; i++)
+        json_hist_exact(&j, all_lat_keys[i], hist_for(r, all_lat_keys[i]));
+    json_end_object(&j);
+    json_inputs(&j, r);
     if (r->failure != NULL)
         json_string(&j, "failure", r->failure);
+    else
+        json_null(&j, "failure");
     json_int(&j, "exit_status", tl_report_exit_status(r));
     json_end_object(&j);
 }
 
+/* ---- --interval lines ---- */
+
+void tl_report_interval(FILE *f, const struct tl_opts *o, const struct tl_interval_line *l)
+{
+    const struct tl_ival_sum *s = l->sum;
+    const char *key;
+
+    tl_report_main_lat(o->mode, &key);
+    if (o->json) {
+        struct json j;
+        json_init(&j, f, JSON_COMPACT);
+        json_object(&j, NULL);
+        json_string(&j, "type", "interval");
+        json_int(&j, "index", s->index);
+        json_fixed(&j, "start_s", (double)l->start_ns / 1e9, 6);
+        json_fixed(&j, "end_s", (double)l->end_ns / 1e9, 6);
+        json_string(&j, "phase", l->phase);
+        json_uint(&j, "completed", s->done);
+        json_fixed(&j, "per_second", per_sec(s->done, l->length_ns), 3);
+        json_fixed(&j, "mb_per_s_out", per_sec(s->bytes_out, l->length_ns) / 1e6, 6);
+        json_fixed(&j, "mb_per_s_in", per_sec(s->bytes_in, l->length_ns) / 1e6, 6);
+        json_uint(&j, "errors", s->errors);
+        json_object(&j, "latency_us");
+        json_hist(&j, key, &s->lat);
+        json_end_object(&j);
+        json_end_object(&j);
+    } else {
+        char b[6][32];
+        const struct tl_hist *h = &s->lat;
+        fprintf(f, "interval %7.2f-%.2fs %-6s %10.1f/s  %.2f MB/s in  p50 %s  p90 %s  "
+                "p99 %s  max %s  %lu errors\n", (double)l->start_ns / 1e9,
+                (double)l->end_ns / 1e9, l->phase, per_sec(s->done, l->length_ns),
+                per_sec(s->bytes_in, l->length_ns) / 1e6,
+                h->count ? tl_fmt_ns(b[0], 32, tl_hist_percentile(h, 50)) : "-",
+                h->count ? tl_fmt_ns(b[1], 32, tl_hist_percentile(h, 90)) : "-",
+                h->count ? tl_fmt_ns(b[2], 32, tl_hist_percentile(h, 99)) : "-",
+                h->count ? tl_fmt_ns(b[3], 32, h->max) : "-", (unsigned long)s->errors);
+    }
+    fflush(f);
+}
+
 /* ---- histogram file and progress ---- */
 
-int tl_report_histogram(const char *path, const struct tl_result *r)
+/* HdrHistogram's percentile distribution (.hgrm), values in microseconds:
+ * rows at the percentile levels HdrHistogram's printer steps through (five
+ * per halving of the distance to 100%), each with the value where the
+ * level is reached, the level (0..1), the samples at or below that value
+ * and 1/(1-level); the row of level 1 has no fourth column.  Then the
+ * #[Mean, #[Max and #[Buckets footers, and one more stating the unit. */
+static void hgrm(FILE *f, const struct tl_hist *h)
 {
-    size_t n;
-    const struct lat_def *lats = mode_lats(r->o->mode, &n);
-    FILE *f = fopen(path, "w");
+    struct tl_hist_iter it = { 0, 0 };
+    struct tl_hist_row row;
+    double level = 0.0, var = 0.0, mean = tl_hist_mean(h);
 
-    if (f == NULL)
-        return -errno;
-    for (size_t i = 0; i < n; i++) {
-        const struct tl_hist *h = &r->s->lat[lats[i].index];
-        struct tl_hist_iter it = { 0, 0 };
-        struct tl_hist_row row;
-        fprintf(f, "%s# tcpload %s latency: %s (%lu samples)\n# value_us count percentile\n",
-                i ? "\n\n" : "", tl_opts_mode_name(r->o->mode), lats[i].key,
-                (unsigned long)h->count);
-        while (tl_hist_next(h, &it, &row))
-            fprintf(f, "%.3f %lu %.6f\n", (double)row.value / 1e3,
-                    (unsigned long)row.count, row.percentile);
+    fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount",
+            "1/(1-Percentile)");
+    while (h->count > 0 && tl_hist_next(h, &it, &row)) {
+        double d = (double)row.value - mean;
+        var += d * d * (double)row.count;
+        if (it.seen == h->count) {
+            fprintf(f, "%12.3f %2.12f %10lu\n", (double)row.value / 1e3, 1.0,
+                    (unsigned long)it.seen);
+            break;
+        }
+        while (row.percentile >= level) {
+            fprintf(f, "%12.3f %2.12f %10lu %14.2f\n", (double)row.value / 1e3, level / 100,
+                    (unsigned long)it.seen, 1.0 / (1.0 - level / 100));
+            level += 100.0 / (5.0 * pow(2.0, floor(log2(100.0 / (100.0 - level))) + 1));
+        }
     }
+    fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", mean / 1e3,
+            h->count ? sqrt(var / (double)h->count) / 1e3 : 0.0);
+    fprintf(f, "#[Max     = %12.3f, Total count    = %12lu]\n", (double)h->max / 1e3,
+            (unsigned long)h->count);
+    fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n", TL_HIST_MAX_EXP + 1,
+            2 * TL_HIST_SUB_COUNT);
+    fprintf(f, "#[Unit    = microseconds (recorded in ns, divided by 1000)]\n");
+}
+
+int tl_report_histogram(FILE *f, const struct tl_result *r)
+{
+    const char *key;
+
+    hgrm(f, &r->s->lat[tl_report_main_lat(r->o->mode, &key)]);
     if (ferror(f)) {
         fclose(f);
         return -EIO;

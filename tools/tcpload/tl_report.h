@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "tl_ival.h"
 #include "tl_opts.h"
 #include "tl_run.h"
 #include "tl_sys.h"
@@ -19,11 +20,65 @@ struct tl_result {
     const struct tl_sys *sys;
     const struct tl_stats *s;
     uint64_t elapsed_ns;      /* the measured window (hold: the hold time) */
-    const char *failure;      /* why the run could not be carried out, or NULL */
+    const char *failure;      /* why the run failed, or NULL (tl_report_judge) */
+    uint64_t wall_start_ns;   /* the window's wall-clock start and end, ns */
+    uint64_t wall_end_ns;     /* since the Unix epoch; 0 when unknown */
+    uint64_t cpu_user_ns;     /* tcpload's CPU time over its whole life */
+    uint64_t cpu_sys_ns;
+    const char *host;         /* the machine that writes the report */
+    uint64_t now_ns;          /* when it is written (ns since the epoch) */
+    const struct tl_input *inputs; /* merge: one row per file (else NULL) */
+    size_t ninputs;
 };
 
+/* One run that a merge combined. */
+struct tl_input {
+    const char *file;
+    char host[256];
+    uint64_t wall_start_ns, wall_end_ns;
+    uint64_t measured;        /* messages or transactions in its window */
+    double per_second;
+    uint64_t p50_ns, p99_ns, max_ns; /* of its main distribution */
+    const char *failure;      /* its failure, or NULL */
+};
+
+/* One line of --interval (tl_ival.h): the interval's figures, where it
+ * lies relative to the window's start, the time it covers (shorter for a
+ * first interval that began before the run did) and its phase ("warmup",
+ * "window", "drain"). */
+struct tl_interval_line {
+    const struct tl_ival_sum *sum;
+    int64_t start_ns, end_ns;
+    uint64_t length_ns;
+    const char *phase;
+};
+
+/* Fills r->host (buf, size bytes: gethostname) and r->now_ns (the
+ * wall clock). */
+void tl_report_stamp(struct tl_result *r, char *buf, size_t size);
+
+/* The schema of the --json report, raised when a key changes meaning. */
+#define TL_REPORT_SCHEMA 2
+
+/* Decides whether a finished run failed, when r->failure is not set yet:
+ * no connection could be made, or messages (transactions) went
+ * unanswered; the sentence is written into buf and r->failure points to
+ * it.  Leaves r->failure NULL for a run that did its job. */
+void tl_report_judge(struct tl_result *r, char *buf, size_t size);
+
+/* The mode's main distribution (echo: messages, connect: transactions,
+ * hold: connects), as an index of struct tl_stats' lat[], and its name. */
+int tl_report_main_lat(enum tl_mode mode, const char **key);
+
+/* The index in lat[] of the distribution a mode records under key
+ * ("message", "connect", "first_byte", "transaction"), or -1. */
+int tl_report_lat_index(enum tl_mode mode, const char *key);
+
+/* One --interval line: human, or with --json a JSON Lines object. */
+void tl_report_interval(FILE *f, const struct tl_opts *o, const struct tl_interval_line *l);
+
 /* Exit status of a finished run: 1 when data came back corrupted, no
- * connection could be made, or the run failed; else 0. */
+ * connection could be made, or the run failed (r->failure); else 0. */
 int tl_report_exit_status(const struct tl_result *r);
 
 /* The summary for people, several lines. */
@@ -33,15 +88,19 @@ void tl_report_human(FILE *f, const struct tl_result *r);
  * release, sysctls and open-file limit. */
 void tl_report_json(FILE *f, const struct tl_result *r);
 
-/* Writes the latency distribution(s) to path: rows "value_us count
- * percentile", one block per distribution, blocks separated by two blank
- * lines (gnuplot's "index").  Returns 0 or -errno. */
-int tl_report_histogram(const char *path, const struct tl_result *r);
+/* Writes the mode's main distribution to f in HdrHistogram's percentile
+ * distribution format (.hgrm), values in microseconds, and closes f.
+ * Returns 0 or -errno. */
+int tl_report_histogram(FILE *f, const struct tl_result *r);
 
 /* One progress line: totals now, and rates since prev (dt_s ago). */
 void tl_report_progress(FILE *f, enum tl_mode mode, double elapsed_s,
                         const struct tl_live *now, const struct tl_live *prev,
                         double dt_s);
+
+/* Formats a wall-clock time (ns since the Unix epoch) as RFC 3339 in UTC
+ * with microseconds ("2026-01-01T00:00:00.000000Z"); returns buf. */
+char *tl_fmt_time(char *buf, size_t size, uint64_t unix_ns);
 
 /* "ECONNREFUSED", "EOF", ... for an error kind (errno or TL_ERR_*). */
 const char *tl_err_name(int kind);

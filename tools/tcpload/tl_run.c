@@ -114,17 +114,74 @@ static void *thread_main(void *p)
     return NULL;
 }
 
-/* Waits for every started thread at the gate, fixes the times, opens it. */
-static void open_gate(struct tl_run *r)
+/* Sleeps until monotonic time t, taking SIGINT and SIGTERM.  Returns 0,
+ * or the signal that came first. */
+static int sleep_until(uint64_t t, const sigset_t *sigs)
+{
+    for (;;) {
+        uint64_t now = clock_now_ns();
+        if (now >= t)
+            return 0;
+        uint64_t wait = t - now;
+        struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
+                               (long)(wait % CLOCK_NS_PER_SEC) };
+        int sig = sigtimedwait(sigs, NULL, &ts);
+        if (sig > 0)
+            return sig;
+    }
+}
+
+/* Fixes the start, the warmup's end and the window's end: now, or with
+ * --start-at so that the window starts at that wall-clock time.  Returns
+ * 0, or -1 (r->why says why). */
+static int fix_times(struct tl_run *r)
 {
     const struct tl_opts *o = r->o;
+    uint64_t now = clock_now_ns();
 
+    r->wall_offset_ns = (int64_t)(tl_run_wall_ns() - now);
+    r->start_ns = now;
+    r->measure_ns = now + o->warmup_ns;
+    if (o->start_at_ns != 0) {
+        int64_t ahead = (int64_t)(o->start_at_ns - (now + (uint64_t)r->wall_offset_ns));
+        if (ahead <= 0) {
+            r->failed = 1;
+            snprintf(r->why, sizeof(r->why), "--start-at is %.3f s in the past once "
+                     "connected", (double)-ahead / 1e9);
+            return -1;
+        }
+        r->measure_ns = now + (uint64_t)ahead;
+        if (r->measure_ns - now > o->warmup_ns)
+            r->start_ns = r->measure_ns - o->warmup_ns;
+    }
+    r->end_ns = o->mode == TL_MODE_HOLD ? UINT64_MAX : r->measure_ns + o->duration_ns;
+    return 0;
+}
+
+/* Waits for every started thread at the gate, fixes the times, waits for
+ * the start, opens the gate.  A signal before the start, a --start-at
+ * already past, or no memory for --interval fails the run (the threads
+ * then see r->failed and do not run). */
+static void open_gate(struct tl_run *r, const sigset_t *sigs)
+{
     pthread_mutex_lock(&r->lock);
     while (r->arrived < r->started)
         pthread_cond_wait(&r->cond, &r->lock);
-    r->start_ns = clock_now_ns();
-    r->measure_ns = r->start_ns + o->warmup_ns;
-    r->end_ns = o->mode == TL_MODE_HOLD ? UINT64_MAX : r->measure_ns + o->duration_ns;
+    pthread_mutex_unlock(&r->lock);
+    if (!r->failed && fix_times(r) == 0) {
+        int sig = sleep_until(r->start_ns, sigs);
+        if (sig != 0) {
+            r->failed = 1;
+            snprintf(r->why, sizeof(r->why), "stopped by %s before --start-at",
+                     strsignal(sig));
+        }
+        if (!r->failed && r->o->interval_ns != 0 &&
+            tl_ival_ring_init(r, r->o->interval_ns, stdout) < 0) {
+            r->failed = 1;
+            snprintf(r->why, sizeof(r->why), "out of memory for --interval");
+        }
+    }
+    pthread_mutex_lock(&r->lock);
     r->gate_open = 1;
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
@@ -170,6 +227,7 @@ static void supervise(struct tl_run *r, const sigset_t *sigs, int progress)
         }
         if (progress && tick > now && tick - now < wait)
             wait = tick - now;
+        tl_ival_emit(r, 0);
         struct timespec ts = { (time_t)(wait / CLOCK_NS_PER_SEC),
                                (long)(wait % CLOCK_NS_PER_SEC) };
         int sig = sigtimedwait(sigs, NULL, &ts);
@@ -184,6 +242,9 @@ static void supervise(struct tl_run *r, const sigset_t *sigs, int progress)
         if (now < tl_run_end(r))
             set_end(r, now);
     }
+    uint64_t now = clock_now_ns();
+    if (now < tl_run_end(r)) /* every thread stopped early: the window ends now */
+        __atomic_store_n(&r->end_ns, now, __ATOMIC_RELEASE);
 }
 
 /* Starts the threads; returns how many started. */
@@ -229,11 +290,12 @@ int tl_run_execute(struct tl_run *r, const struct tl_opts *o, tl_mode_fn fn,
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     r->started = start_threads(r);
-    open_gate(r);
+    open_gate(r, &sigs);
     supervise(r, &sigs, o->progress || isatty(STDERR_FILENO));
     for (uint32_t i = 0; i < r->started; i++)
         pthread_join(r->threads[i].tid, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    tl_ival_emit(r, 1);
 
     tl_stats_init(total);
     for (uint32_t i = 0; i < r->started; i++)
@@ -249,6 +311,7 @@ void tl_run_free(struct tl_run *r)
     if (r->wake_fd >= 0)
         os_close(r->wake_fd);
     free(r->threads);
+    tl_ival_ring_free(r);
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->cond);
     r->threads = NULL;

@@ -4,7 +4,8 @@
  * sets up its share of the connections (connection k of thread i is
  * connection number k * threads + i of the run), then waits at a barrier;
  * main fixes the start time, the end of the warmup and the end of the
- * measured window, releases the threads, prints a progress line once a
+ * measured window (with --start-at, the window starts at that wall-clock
+ * time and main holds the gate until its warmup is due), releases the threads, prints a progress line once a
  * second, and collects each thread's stats when they finish.
  *
  * Threads share nothing on the hot path.  Each owns a struct tl_stats that
@@ -22,8 +23,10 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "tl_hist.h"
+#include "tl_ival.h"
 #include "tl_opts.h"
 
 /* Error kinds: an errno below TL_ERRNO_MAX, or one of tcpload's own. */
@@ -71,8 +74,8 @@ struct tl_live {
     X(SUM, conns_failed)   /* connection attempts that failed */                 \
     X(SUM, conns_lost)     /* established, then closed by an error or EOF */     \
     X(SUM, conns_held)     /* open at the end (hold) */                          \
-    X(SUM, done)           /* completed within the measured window */            \
     X(SUM, measured)       /* started in the window and completed: in lat[] */   \
+    X(SUM, done)           /* of those, completed before the window ended */     \
     X(SUM, started)        /* messages sent or transactions begun, all phases */ \
     X(SUM, unanswered)     /* sent (or begun) but never completed */             \
     X(SUM, bytes_out)      /* all phases */                                      \
@@ -110,6 +113,7 @@ struct tl_thread {
     uint32_t nconns;          /* connections (or slots) this thread owns */
     pthread_t tid;
     int begun;                /* tl_run_begin called */
+    struct tl_ival *ival;     /* --interval: the thread's current one */
     struct tl_live live;
     struct tl_stats stats;
 };
@@ -124,6 +128,8 @@ struct tl_run {
     uint64_t start_ns;        /* threads start here */
     uint64_t measure_ns;      /* start + warmup */
     uint64_t end_ns;          /* end of the window: read with tl_run_end */
+    int64_t wall_offset_ns;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the gate */
+    struct tl_ival_ring *ival; /* --interval, or NULL */
     int wake_fd;              /* eventfd that wakes every thread */
     uint32_t nthreads;        /* threads asked for */
     uint32_t started;         /* threads actually started */
@@ -143,6 +149,15 @@ struct tl_run {
 static inline uint64_t tl_run_conn_index(const struct tl_thread *t, uint32_t k)
 {
     return (uint64_t)k * t->run->nthreads + t->id;
+}
+
+/* The wall clock (CLOCK_REALTIME) in ns since the Unix epoch. */
+static inline uint64_t tl_run_wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts); /* cannot fail for this clock id */
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* The current end of the measured window (UINT64_MAX while unknown). */
