@@ -172,7 +172,8 @@ static size_t v2(uint8_t *out, uint8_t cmd, uint8_t fam, const void *body, size_
     out[13] = fam;
     out[14] = (uint8_t)(n >> 8);
     out[15] = (uint8_t)n;
-    memcpy(out + 16, body, n);
+    if (n > 0) /* body may be NULL for an empty one */
+        memcpy(out + 16, body, n);
     return 16 + n;
 }
 
