@@ -6,11 +6,6 @@
  * never a peer's doing):
  *
  *     FREE --open--> READING <--ring has room-- BACKPRESSURE
- *       |              ^
- *       |(--proxy-     |header consumed (conn_start)
- *       | protocol)    |
- *       +--open--> PROXY ---(hello: DRAINING; bad header: CLOSED)
- *       |
  *       |              |  \------ring full------------^   |
  *       |(hello)       |peer FIN (read 0, or short read   |
  *       v              v          after EPOLLRDHUP)       |
@@ -20,6 +15,13 @@
  *     CLOSED <---- error, reset, idle timeout, grace -----+ (from any open state)
  *       |
  *       +--slot released at the end of the loop turn--> FREE
+ *
+ * With --proxy-protocol a connection opens in PROXY instead, before any
+ * data byte, and leaves it once the worker has consumed the header:
+ *
+ *     FREE --open--> PROXY --header consumed (conn_start)--> READING
+ *                      |                    (hello mode: --> DRAINING)
+ *                      +--bad or missing header, timeout--> CLOSED
  *
  * Readiness is not a state: CONN_CAN_READ and CONN_CAN_WRITE remember what
  * the edge-triggered events said and what the last read or write showed,

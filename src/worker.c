@@ -4,7 +4,8 @@
  *   1. epoll_wait (timeout 0 while the ready list or the accept queue has
  *      work, else until the next timer, accept retry or grace deadline);
  *   2. read the clock once (every timestamp of the turn uses it);
- *   3. run the connections epoll reported, each up to its byte budget;
+ *   3. run the connections epoll reported, each up to its byte budget
+ *      (one still in PROXY state reads its header first: on_header);
  *   4. run the connections that were on the ready list before this turn
  *      (they used up their budget earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
