@@ -238,6 +238,37 @@ Test(metrics, endpoint_answers_404_405_and_healthz_follows_pause, .timeout = 30)
     cr_expect_eq(sup_exit_code(sup_stop(&echod, SIGTERM, 15000)), 0);
 }
 
+/* From SIGTERM until exit (the grace period), /healthz says draining, so
+ * a balancer stops sending before the process is gone. */
+Test(metrics, healthz_is_503_draining_during_the_grace_period, .timeout = 30)
+{
+    int port = start_echod((const char *const[]){ "--grace", "10s", NULL }), status;
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)echod.port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+    static uint8_t chunk[1 << 16];
+
+    /* A connection that owes a lot and reads nothing (a small receive
+     * buffer, never read) keeps echod in its grace period. */
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+    sup_pattern(chunk, sizeof(chunk), 1, 0);
+    for (int stuck = 0, rounds = 0; stuck < 3 && rounds < 2000; rounds++) {
+        ssize_t n = send(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+        stuck = n > 0 ? 0 : stuck + 1;
+        if (n <= 0)
+            usleep(20000); /* let echod fill its ring and stop reading */
+    }
+    kill(echod.pid, SIGTERM);
+    usleep(300000);
+    char *r = get(port, "/healthz", &status);
+    cr_expect_eq(status, 503, "%s", r);
+    cr_expect(r && strstr(r, "\r\n\r\ndraining\n"), "status %d: %s", status, r ? r : "no answer");
+    free(r);
+    close(fd);
+    cr_expect_eq(sup_wait(&echod, 15000) >= 0, 1, "echod did not exit");
+}
+
 Test(metrics, hostile_clients_are_closed_and_counted, .timeout = 30)
 {
     int port = start_echod(NULL), status;
