@@ -214,11 +214,22 @@ static int start_time(double *out)
     return 0;
 }
 
+/* The start time never changes: read once (pthread_once: tests render
+ * from other threads than the endpoint's). */
+static double start_seconds = -1;
+
+static void read_start_time(void)
+{
+    if (start_time(&start_seconds) < 0)
+        start_seconds = -1;
+}
+
 static void write_process(FILE *f)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct rusage ru;
     struct rlimit rl;
-    double vsz, rss, start;
+    double vsz, rss;
     long fds = count_fds();
 
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
@@ -236,8 +247,9 @@ static void write_process(FILE *f)
         gauge(f, "process_open_fds", "open file descriptors", (double)fds);
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         gauge(f, "process_max_fds", "the open-file soft limit", (double)rl.rlim_cur);
-    if (start_time(&start) == 0)
-        gauge(f, "process_start_time_seconds", "start time since the epoch", start);
+    pthread_once(&once, read_start_time);
+    if (start_seconds >= 0)
+        gauge(f, "process_start_time_seconds", "start time since the epoch", start_seconds);
 }
 
 int metrics_render(FILE *f, const struct metrics_view *v, const uint64_t *outcomes)
