@@ -19,9 +19,11 @@
 #
 #   make                 build bin/echod, bin/tcpload, bin/backlog-lab
 #   make run             build all three, then run echod on 127.0.0.1:7007
-#   make test            the Criterion suites, plain and under ASan+UBSan
+#   make test            the Criterion suites, plain and under ASan+UBSan, and
+#                        the benchmark harness's own tests (bench-test)
 #   make bench           every benchmark scenario (bench/README.md)
 #   make bench-quick     a short version of each scenario
+#   make bench-test      the harness's unit tests (Python standard library, < 1 s)
 #   make install PREFIX=/usr/local DESTDIR=   programs, man pages, systemd units
 #   make uninstall PREFIX=/usr/local DESTDIR= removes what install put there
 #   make clean
@@ -80,7 +82,7 @@ Q = @
 quiet = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all run test check deps clean install uninstall bench bench-quick
+.PHONY: all run test check deps clean install uninstall bench bench-quick bench-test
 .SECONDARY:
 all: $(PROGS)
 
@@ -108,7 +110,7 @@ run: all
 # The whole suite twice: as built for users, then under AddressSanitizer and
 # UndefinedBehaviorSanitizer (every test, integration tests included, drive
 # the sanitized programs).
-test: deps
+test: deps bench-test
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check O=build-asan BIN=build-asan/bin \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
@@ -137,6 +139,9 @@ bench: all
 
 bench-quick: all
 	bench/run --quick
+
+bench-test:
+	$(Q)cd bench && python3 -B -m unittest discover -s tests -t . -q
 
 # The units name /usr/local/bin/echod; install points them at $(PREFIX).
 UNITS := $(wildcard dist/systemd/*.socket dist/systemd/*.service)

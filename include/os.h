@@ -1,6 +1,6 @@
 /* os.h - the small jobs every program does with the operating system:
- * closing a descriptor, raising the open-file limit, reading a /proc/sys
- * value.  One way each, so the three programs agree on errno and EINTR.
+ * closing a descriptor, raising the open-file limit, counting open
+ * descriptors, reading a /proc/sys value.  One way each, so the three programs agree on errno and EINTR.
  *
  * Every function returns 0 (or a count) on success and a negative errno on
  * failure, as libuv does; none prints.
@@ -20,6 +20,11 @@ int os_close(int fd);
  * may be NULL) get the limits in force afterwards, also on failure when
  * they could be read.  Returns 0 or -errno of getrlimit/setrlimit. */
 int os_raise_nofile(uint64_t *soft, uint64_t *hard);
+
+/* The number of descriptors the process has open now (from
+ * /proc/self/fd, not counting the one that reads it).  Returns it, or
+ * -errno of opendir when /proc is not mounted. */
+int os_count_fds(void);
 
 /* Reads up to max whitespace-separated whole numbers from a /proc/sys file
  * such as "/proc/sys/net/ipv4/ip_local_port_range" (the calling thread's

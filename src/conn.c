@@ -112,8 +112,9 @@ static const unsigned legal_next[CONN_NSTATES] = {
     [CONN_FREE] = BIT(CONN_READING) | BIT(CONN_DRAINING) | BIT(CONN_PROXY),
     [CONN_PROXY] = BIT(CONN_READING) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
     [CONN_READING] = BIT(CONN_BACKPRESSURE) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
-    [CONN_BACKPRESSURE] = BIT(CONN_READING) | BIT(CONN_CLOSED),
-    [CONN_DRAINING] = BIT(CONN_CLOSED),
+    [CONN_BACKPRESSURE] = BIT(CONN_READING) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
+    [CONN_DRAINING] = BIT(CONN_LINGERING) | BIT(CONN_CLOSED),
+    [CONN_LINGERING] = BIT(CONN_CLOSED),
     [CONN_CLOSED] = BIT(CONN_FREE),
 };
 
@@ -124,6 +125,7 @@ const char *conn_state_name(enum conn_state s)
         [CONN_READING] = "reading",
         [CONN_BACKPRESSURE] = "backpressure",
         [CONN_DRAINING] = "draining",
+        [CONN_LINGERING] = "lingering",
         [CONN_CLOSED] = "closed",
         [CONN_PROXY] = "proxy",
     };
@@ -164,31 +166,68 @@ static void close_now(struct conn *c, const struct conn_env *e)
     ring_consume(&c->ring, ring_used(&c->ring));
     release_buffer(c, e);
     conn_set_state(c, CONN_CLOSED);
-    if (e->ops->close(c->fd) < 0)
-        stats_add(e->stats, STATS_IO_ERRORS, 1);
+    if (e->ops->close(c->fd) < 0 && errno != EINTR)
+        stats_io_error(e->stats, errno);
     c->fd = -1;
 }
 
-/* A read or write failed with err: count it by kind and close quietly. */
+/* A socket call failed with err: count it by kind and close quietly.
+ * ENOTCONN (shutdown after the peer's reset) is a reset too. */
 static enum conn_result fail(struct conn *c, const struct conn_env *e, int err)
 {
-    enum stats_id id = err == ECONNRESET ? STATS_RESETS
-                     : err == EPIPE      ? STATS_EPIPE
-                     : STATS_IO_ERRORS;
-    stats_add(e->stats, id, 1);
+    if (err == ECONNRESET || err == ENOTCONN)
+        stats_add(e->stats, STATS_RESETS, 1);
+    else if (err == EPIPE)
+        stats_add(e->stats, STATS_EPIPE, 1);
+    else
+        stats_io_error(e->stats, err);
     close_now(c, e);
     return CONN_DONE;
 }
 
-/* Everything owed has been sent: after the peer's FIN, shut our write
- * side down (the peer reads EOF) and close.  shutdown can fail only when
- * the peer has reset meanwhile (ENOTCONN), and the close follows anyway. */
+/* Everything owed has been sent.  When the peer's FIN was read with all
+ * its input (DRAINING from a read), close: that sends our FIN, and no
+ * shutdown is needed.  Otherwise (hello, conn_stop) the peer may still
+ * send, and closing now would answer with a reset: linger, after shutting
+ * our write side down unless the peer's FIN has come (then only its unread
+ * input and the FIN are left to read). */
 static enum conn_result finish(struct conn *c, const struct conn_env *e)
 {
-    if ((c->flags & CONN_PEER_FIN) && e->ops->shutdown_write(c->fd) < 0)
-        stats_add(e->stats, STATS_IO_ERRORS, 1);
-    close_now(c, e);
-    return CONN_DONE;
+    if (!(c->flags & CONN_UNREAD)) {
+        close_now(c, e);
+        return CONN_DONE;
+    }
+    if (!(c->flags & CONN_PEER_FIN) && e->ops->shutdown_write(c->fd) < 0)
+        return fail(c, e, errno);
+    conn_set_state(c, CONN_LINGERING);
+    return CONN_LINGER;
+}
+
+/* LINGERING: reads and drops input, at most the budget per turn, until
+ * the peer's FIN (then closes: nothing is left unread, so no reset). */
+static enum conn_result linger(struct conn *c, const struct conn_env *e)
+{
+    int64_t budget = e->budget;
+
+    while (c->flags & CONN_CAN_READ) {
+        ssize_t n;
+        if (budget <= 0)
+            return CONN_MORE;
+        do
+            n = sock_recv(e, c->fd, e->scratch, e->pool->buf_size);
+        while (n < 0 && errno == EINTR);
+        if (n == 0) {
+            close_now(c, e);
+            return CONN_DONE;
+        }
+        if (n < 0 && errno != EAGAIN)
+            return fail(c, e, errno);
+        if (n < 0)
+            c->flags &= (uint8_t)~CONN_CAN_READ;
+        else
+            stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n), budget -= n;
+    }
+    return CONN_WAIT;
 }
 
 void conn_abort(struct conn *c, const struct conn_env *e)
@@ -356,8 +395,6 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
             break;
     }
     release_buffer(c, e);
-    if (e->stopping && ring_empty(&c->ring))
-        return finish(c, e);
     return CONN_WAIT;
 }
 
@@ -384,7 +421,7 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
     c->ring = (struct ring){ 0 };
     timer_node_init(&c->timer);
     c->next = NULL;
-    c->last_active_ms = e->now_ms;
+    c->last_active_ms = c->opened_ms = e->now_ms;
     c->fd = fd;
     c->state = CONN_FREE;
     c->flags = CONN_CAN_WRITE; /* a new socket's send buffer is empty */
@@ -397,6 +434,7 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
         return CONN_WAIT;
     }
     conn_set_state(c, CONN_DRAINING);
+    c->flags |= CONN_UNREAD;
     return send_banner(c, e);
 }
 
@@ -404,6 +442,7 @@ enum conn_result conn_start(struct conn *c, const struct conn_env *e)
 {
     if (e->mode == OPTIONS_MODE_HELLO) {
         conn_set_state(c, CONN_DRAINING);
+        c->flags |= CONN_UNREAD;
         return send_banner(c, e);
     }
     conn_set_state(c, CONN_READING);
@@ -419,5 +458,23 @@ enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t even
         c->flags |= CONN_CAN_WRITE;
     if (events & EPOLLRDHUP)
         c->flags |= CONN_PEER_FIN;
+    if (__builtin_expect(c->state == CONN_LINGERING, 0))
+        return linger(c, e);
     return serve(c, e);
+}
+
+enum conn_result conn_stop(struct conn *c, const struct conn_env *e)
+{
+    enum conn_result r;
+
+    if (c->state != CONN_READING && c->state != CONN_BACKPRESSURE)
+        return CONN_WAIT;
+    r = conn_io(c, e, EPOLLIN);
+    if (r == CONN_DONE || c->state == CONN_DRAINING)
+        return r; /* closed, or the peer's FIN came: its input is all read */
+    conn_set_state(c, CONN_DRAINING);
+    c->flags |= CONN_UNREAD;
+    if (r == CONN_MORE)
+        return r; /* the ready list finishes it */
+    return ring_empty(&c->ring) ? finish(c, e) : CONN_WAIT;
 }

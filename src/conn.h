@@ -9,12 +9,24 @@
  *       |              |  \------ring full------------^   |
  *       |(hello)       |peer FIN (read 0, or short read   |
  *       v              v          after EPOLLRDHUP)       |
- *     DRAINING <-------+                                  |
- *       |  all output sent: shutdown(SHUT_WR), close      |
- *       v                                                 |
- *     CLOSED <---- error, reset, idle timeout, grace -----+ (from any open state)
+ *     DRAINING <-------+-------conn_stop (shutdown)-------+
+ *       |  all output sent: after the peer's FIN with its input all
+ *       |  read, close; else (hello, conn_stop) shutdown(SHUT_WR) unless
+ *       v  the peer's FIN came, and linger
+ *     LINGERING: read and drop input until the peer's FIN, then close
+ *       |
+ *       v
+ *     CLOSED <---- error, reset, idle or linger timeout, grace (from any open state)
  *       |
  *       +--slot released at the end of the loop turn--> FREE
+ *
+ * Lingering is how a server closes without losing what it sent: closing
+ * a socket with unread input makes the kernel answer with a reset, and a
+ * reset makes the peer's kernel drop whatever it has not yet read of our
+ * output.  So a connection whose peer may still be sending first sends
+ * everything it owes, then shuts its write side (the peer reads it all,
+ * then EOF), then reads and drops input until the peer's FIN; the worker
+ * bounds that with a timer (WORKER_LINGER_MS, or the grace period).
  *
  * With --proxy-protocol a connection opens in PROXY instead, before any
  * data byte, and leaves it once the worker has consumed the header:
@@ -54,7 +66,8 @@ enum conn_state {
     CONN_FREE,         /* slot not in use */
     CONN_READING,      /* open: reads while the ring has room; output may be pending */
     CONN_BACKPRESSURE, /* ring full: no reads until the peer drains what it is owed */
-    CONN_DRAINING,     /* no more input (peer's FIN, or hello mode): flush, then close */
+    CONN_DRAINING,     /* no more input echoed (peer's FIN, hello, stop): flush, then finish */
+    CONN_LINGERING,    /* all sent, write side shut: drop input until the peer's FIN */
     CONN_CLOSED,       /* descriptor closed; slot waits for the end of the loop turn */
     CONN_PROXY,        /* open, --proxy-protocol: waiting for the header; no data byte
                         * has been read (the worker peeks, see proxy.h) */
@@ -66,6 +79,7 @@ enum conn_flag {
     CONN_CAN_WRITE = 1u << 1, /* the send buffer had room when last seen */
     CONN_PEER_FIN = 1u << 2,  /* EPOLLRDHUP or EOF seen: the FIN follows the queued input */
     CONN_QUEUED = 1u << 3,    /* on the worker's ready list (the worker sets and clears it) */
+    CONN_UNREAD = 1u << 4,    /* DRAINING without having read to the peer's FIN (hello, stop) */
 };
 
 /* What a connection needs next, returned by every call that runs it. */
@@ -73,6 +87,7 @@ enum conn_result {
     CONN_WAIT, /* nothing to do until its next epoll event */
     CONN_MORE, /* budget spent with input left: serve again after the others */
     CONN_DONE, /* closed (state CLOSED); the worker releases the slot */
+    CONN_LINGER, /* now LINGERING: arm its deadline; serve again if CONN_CAN_READ */
 };
 
 /* The socket calls a connection makes; each returns what the syscall
@@ -98,7 +113,6 @@ struct conn_env {
     uint32_t budget;              /* bytes read per connection per turn */
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
-    int stopping;                 /* shutdown: close connections that owe nothing */
     int proxy;                    /* --proxy-protocol: connections open in PROXY */
 };
 
@@ -107,6 +121,7 @@ struct conn {
     struct timer_node timer;   /* idle timeout (the worker's wheel) */
     struct conn *next;         /* the worker's ready / closed / free lists */
     uint32_t last_active_ms;   /* env->now_ms of the last byte moved */
+    uint32_t opened_ms;        /* env->now_ms at open (--max-lifetime) */
     int fd;
     uint8_t state;             /* enum conn_state */
     uint8_t flags;             /* enum conn_flag */
@@ -125,9 +140,15 @@ enum conn_result conn_start(struct conn *c, const struct conn_env *e);
 
 /* Runs an open connection after epoll reported events (EPOLLIN, EPOLLOUT,
  * EPOLLRDHUP, EPOLLHUP, EPOLLERR), or with events 0 to continue after a
- * CONN_MORE.  Reads and writes as far as readiness and the budget allow;
- * when env->stopping, closes the connection once it owes nothing. */
+ * CONN_MORE.  Reads and writes as far as readiness and the budget allow.
+ * Returns CONN_LINGER once, when the connection starts lingering. */
 enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events);
+
+/* Shutdown: serves a READING or BACKPRESSURE connection once more, as if
+ * EPOLLIN had come (input already queued is echoed), then stops echoing:
+ * DRAINING, then the lingering close.  Any other state is left as it is
+ * (CONN_WAIT).  Returns like conn_io. */
+enum conn_result conn_stop(struct conn *c, const struct conn_env *e);
 
 /* Closes an open connection now, dropping whatever it still owed. */
 void conn_abort(struct conn *c, const struct conn_env *e);

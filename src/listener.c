@@ -1,21 +1,37 @@
 /* listener.c - listen sockets, accepting, running out of descriptors (see
  * listener.h).
  *
+ * Descriptors: echod caps its connections below the open-file limit
+ * (listener_fd_cap, the --max-conns that main computes when none is
+ * given), so that in normal operation accept4 always finds a descriptor
+ * and a client past the cap is accepted and closed at once: it sees EOF
+ * instead of waiting in the queue.  The reserve descriptor is for when
+ * accept4 fails all the same (the limit lowered while echod runs, other
+ * descriptors opened, the system's file table full).
+ *
  * Why a reserve descriptor rather than pausing on a timer when accept4
  * fails with EMFILE/ENFILE: under edge triggering the connection that
  * could not be accepted stays in the kernel's queue, and nothing tells us
  * when a descriptor frees up.  Pausing (nginx's way) keeps those clients
- * waiting, possibly for ever if the server stays full, and costs a wakeup
- * per pause.  With a spare descriptor held open (libuv's way) the worker
- * can always make room for exactly one more socket: it closes the spare,
- * accepts, closes the new connection at once, and reopens the spare.  The
- * client gets an immediate EOF it can act on, the queue drains to EAGAIN,
- * and the worker goes back to epoll_wait without spinning; later
- * connections are served again as soon as descriptors are free.  With
- * several workers another thread may take the freed number first; then
- * the reserve cannot be reopened and the worker pauses LISTENER_BACKOFF_MS
- * before trying again (the only case, with ENOBUFS/ENOMEM, where clients
- * wait in the queue), so it never spins either way.
+ * waiting, possibly for ever if the server stays full.  With a spare
+ * descriptor held open (libuv's way) the worker can always make room for
+ * exactly one more socket: it closes the spare, accepts, closes the new
+ * connection at once, and reopens the spare.  The client gets an immediate
+ * EOF it can act on, and the queue drains to EAGAIN without spinning.
+ *
+ * With several workers a spare per worker does not work: the number one
+ * worker frees is taken by another worker's ordinary accept4, the spare
+ * cannot be reopened at the limit, and that worker's clients hang (issue
+ * 9, fault 1).  So there is one spare for the process, spent and taken
+ * back under a lock, and once any worker has met EMFILE/ENFILE every
+ * accept takes that lock too (pressure): then no other thread of echod
+ * creates a descriptor between the close of the spare and its reopening.
+ * The pressure mode lasts until exit; it serializes accepts, which only a
+ * server that did run out of descriptors pays for.  An accept racing the
+ * switch to pressure can still take the spare's number: the worker lowers
+ * the connection cap to what is open before it sheds (worker.c), so that
+ * connection is closed at once, and the next shed reopens the spare (until
+ * then the worker retries after LISTENER_BACKOFF_MS).
  */
 #include "listener.h"
 
@@ -138,6 +154,19 @@ int listener_open_all(const struct sockaddr *addr, socklen_t addr_len, int backl
     return 0;
 }
 
+int listener_set_buffers(int fd, uint32_t sndbuf, uint32_t rcvbuf, char *err, size_t errlen)
+{
+    if (sndbuf != 0 && set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)sndbuf) < 0) {
+        snprintf(err, errlen, "setsockopt SO_SNDBUF: %s", strerror(errno));
+        return -1;
+    }
+    if (rcvbuf != 0 && set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)rcvbuf) < 0) {
+        snprintf(err, errlen, "setsockopt SO_RCVBUF: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 long listener_somaxconn(void)
 {
     long v;
@@ -150,47 +179,71 @@ static int open_reserve(void)
     return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-int listener_init(struct listener *l, int fd)
+int listener_reserve_init(struct listener_reserve *r)
+{
+    int rc = pthread_mutex_init(&r->lock, NULL);
+
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    r->pressure = 0;
+    r->fd = open_reserve();
+    return r->fd < 0 ? -1 : 0;
+}
+
+void listener_reserve_destroy(struct listener_reserve *r)
+{
+    if (r->fd >= 0)
+        os_close(r->fd); /* /dev/null, read-only: nothing to lose */
+    r->fd = -1;
+    pthread_mutex_destroy(&r->lock);
+}
+
+uint64_t listener_fd_cap(uint64_t nofile, uint64_t in_use, unsigned workers)
+{
+    uint64_t held = in_use + workers + LISTENER_SPARE_FDS;
+
+    return nofile > held ? nofile - held : 0;
+}
+
+void listener_init(struct listener *l, int fd, struct listener_reserve *r)
 {
     l->fd = fd;
-    l->reserve_fd = open_reserve();
-    return l->reserve_fd < 0 ? -1 : 0;
+    l->reserve = r;
 }
 
-void listener_destroy(struct listener *l)
+/* Out of descriptors, holding the reserve's lock: trades the reserve for
+ * the first queued connection and closes that (see the comment at the top
+ * of the file).  close(2) of /dev/null or of a socket nobody has used
+ * always frees the descriptor, which is all that matters here. */
+static enum listener_result shed_locked(struct listener *l, struct stats_counters *s)
 {
-    if (l->reserve_fd >= 0)
-        os_close(l->reserve_fd); /* /dev/null, read-only: nothing to lose */
-    l->reserve_fd = -1;
-}
+    struct listener_reserve *r = l->reserve;
 
-/* Out of descriptors: trades the reserve for the first queued connection
- * and closes that (see the comment at the top of the file).  close(2) of
- * /dev/null or of a socket nobody has used always frees the descriptor,
- * which is all that matters here. */
-static enum listener_result shed_one(struct listener *l, struct stats_counters *s)
-{
-    if (l->reserve_fd < 0) {
-        l->reserve_fd = open_reserve();
-        if (l->reserve_fd < 0)
+    if (r->fd < 0) {
+        r->fd = open_reserve();
+        if (r->fd < 0)
             return LISTENER_BACKOFF;
     }
-    sysraw_close(l->reserve_fd);
+    sysraw_close(r->fd);
     int fd = sysraw_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
     int err = errno;
     if (fd >= 0) {
         sysraw_close(fd);
         stats_add(s, STATS_SHED, 1);
     }
-    l->reserve_fd = open_reserve();
+    r->fd = open_reserve();
     if (fd >= 0)
-        return l->reserve_fd < 0 ? LISTENER_BACKOFF : LISTENER_SHED;
-    if (err == EAGAIN)
+        return r->fd < 0 ? LISTENER_BACKOFF : LISTENER_SHED;
+    if (err == EAGAIN || err == EINVAL)
         return LISTENER_EMPTY;
-    return LISTENER_BACKOFF; /* another thread took the number, or worse */
+    return LISTENER_BACKOFF; /* another process took the number, or worse */
 }
 
-enum listener_result listener_accept(struct listener *l, struct stats_counters *s, int *fd)
+/* One accept4 and what its failure means; the caller holds the reserve's
+ * lock when it is under pressure. */
+static enum listener_result accept_one(struct listener *l, struct stats_counters *s, int *fd)
 {
     for (;;) {
         *fd = sysraw_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -207,11 +260,10 @@ enum listener_result listener_accept(struct listener *l, struct stats_counters *
             stats_add(s, STATS_ACCEPT_ABORTED, 1);
             continue;
         case EMFILE:
-            stats_add(s, STATS_ACCEPT_EMFILE, 1);
-            return shed_one(l, s);
         case ENFILE:
-            stats_add(s, STATS_ACCEPT_ENFILE, 1);
-            return shed_one(l, s);
+            stats_add(s, errno == EMFILE ? STATS_ACCEPT_EMFILE : STATS_ACCEPT_ENFILE, 1);
+            __atomic_store_n(&l->reserve->pressure, 1, __ATOMIC_RELAXED);
+            return LISTENER_NOFDS;
         case ENOBUFS:
             stats_add(s, STATS_ACCEPT_ENOBUFS, 1);
             return LISTENER_BACKOFF;
@@ -223,6 +275,29 @@ enum listener_result listener_accept(struct listener *l, struct stats_counters *
             return LISTENER_BACKOFF;
         }
     }
+}
+
+enum listener_result listener_accept(struct listener *l, struct stats_counters *s, int *fd)
+{
+    struct listener_reserve *r = l->reserve;
+    enum listener_result res;
+
+    if (!__atomic_load_n(&r->pressure, __ATOMIC_RELAXED))
+        return accept_one(l, s, fd);
+    pthread_mutex_lock(&r->lock);
+    res = accept_one(l, s, fd);
+    pthread_mutex_unlock(&r->lock);
+    return res;
+}
+
+enum listener_result listener_shed(struct listener *l, struct stats_counters *s)
+{
+    enum listener_result res;
+
+    pthread_mutex_lock(&l->reserve->lock);
+    res = shed_locked(l, s);
+    pthread_mutex_unlock(&l->reserve->lock);
+    return res;
 }
 
 void listener_rate_init(struct listener_rate *r, uint64_t per_sec, uint64_t now_ns)

@@ -7,14 +7,18 @@
  * are nonblocking and close-on-exec, and a worker drains its queue with
  * accept4 until EAGAIN.
  *
- * Running out of descriptors (EMFILE, ENFILE) is handled with a reserve
- * descriptor; running out of kernel memory (ENOBUFS, ENOMEM) by pausing;
- * see listener_accept.  An accept-rate limiter (--accept-rate) paces the
- * accepts of one worker.
+ * Running out of descriptors is kept out of normal operation by a
+ * connection cap below the open-file limit (listener_fd_cap); should
+ * accept4 fail with EMFILE or ENFILE anyway (the limit lowered while echod
+ * runs, or the system's file table full), a reserve descriptor that all
+ * workers share sheds the waiting clients; running out of kernel memory
+ * (ENOBUFS, ENOMEM) pauses accepting; see listener_accept.  An accept-rate
+ * limiter (--accept-rate) paces the accepts of one worker.
  */
 #ifndef LISTENER_H
 #define LISTENER_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -22,14 +26,24 @@
 
 #define LISTENER_BACKOFF_MS 100  /* pause after ENOBUFS/ENOMEM, or with no reserve */
 
+/* What every worker shares to shed at the descriptor limit: one spare
+ * descriptor, and the lock that makes spending it and taking it back
+ * atomic with respect to every other accept (see listener.c). */
+struct listener_reserve {
+    pthread_mutex_t lock;
+    int fd;          /* /dev/null; -1 while spent */
+    int pressure;    /* EMFILE/ENFILE seen: every accept takes the lock */
+};
+
 struct listener {
-    int fd;          /* listen socket: this worker's own, or the shared one */
-    int reserve_fd;  /* spare descriptor for EMFILE/ENFILE; -1 while spent */
+    int fd;                           /* listen socket: this worker's own, or the shared one */
+    struct listener_reserve *reserve; /* the process's */
 };
 
 enum listener_result {
     LISTENER_ACCEPTED, /* *fd holds a new nonblocking, close-on-exec connection */
     LISTENER_EMPTY,    /* EAGAIN: the accept queue is empty */
+    LISTENER_NOFDS,    /* EMFILE/ENFILE: out of descriptors, call listener_shed */
     LISTENER_SHED,     /* out of descriptors: one queued connection was closed */
     LISTENER_BACKOFF,  /* cannot accept now: retry in LISTENER_BACKOFF_MS */
 };
@@ -45,23 +59,45 @@ int listener_open_all(const struct sockaddr *addr, socklen_t addr_len, int backl
                       unsigned n, int shared, int nodelay, int *fds,
                       struct sockaddr_storage *bound, char *err, size_t errlen);
 
+/* Caps the kernel buffers of every connection accepted on listen socket
+ * fd: SO_SNDBUF sndbuf and SO_RCVBUF rcvbuf bytes (the kernel doubles
+ * them for its bookkeeping, and turns autotuning off for each it sets);
+ * 0 leaves one to the kernel.  Accepted sockets inherit both, so this
+ * costs no syscall per connection.  Returns 0, or -1 with a message. */
+int listener_set_buffers(int fd, uint32_t sndbuf, uint32_t rcvbuf, char *err, size_t errlen);
+
 /* net.core.somaxconn, or -1 when it cannot be read. */
 long listener_somaxconn(void);
 
-/* Prepares a worker's accept state on listen socket fd and opens its
- * reserve descriptor.  Returns 0, or -1 with errno set. */
-int listener_init(struct listener *l, int fd);
+/* Opens the process's reserve descriptor.  Returns 0, or -1 with errno. */
+int listener_reserve_init(struct listener_reserve *r);
+
+/* Closes it. */
+void listener_reserve_destroy(struct listener_reserve *r);
+
+/* The connections a process may hold under an open-file limit of nofile
+ * descriptors while in_use are open for everything else, with `workers`
+ * workers: each may hold one more descriptor for a moment (a connection
+ * accepted to be closed at once), and LISTENER_SPARE_FDS stay free for
+ * whatever else the process opens.  0 when nothing is left. */
+#define LISTENER_SPARE_FDS 16
+uint64_t listener_fd_cap(uint64_t nofile, uint64_t in_use, unsigned workers);
+
+/* Prepares a worker's accept state on listen socket fd, sharing r. */
+void listener_init(struct listener *l, int fd, struct listener_reserve *r);
 
 /* Accepts one connection.  EINTR, ECONNABORTED and EPROTO are retried
- * (the last two counted).  On EMFILE/ENFILE it closes the reserve
- * descriptor, accepts the waiting connection, closes it at once (the client
- * sees EOF instead of waiting forever) and reopens the reserve: SHED.  On
- * ENOBUFS/ENOMEM, or when the reserve cannot be reopened: BACKOFF.  Every
- * errno is counted in s.  Never blocks. */
+ * (the last two counted).  EMFILE/ENFILE: NOFDS, and from then on every
+ * accept of every worker holds the reserve's lock.  ENOBUFS/ENOMEM:
+ * BACKOFF.  Every errno is counted in s.  Never blocks. */
 enum listener_result listener_accept(struct listener *l, struct stats_counters *s, int *fd);
 
-/* Closes the reserve descriptor (the listen socket belongs to the caller). */
-void listener_destroy(struct listener *l);
+/* After NOFDS: closes the reserve descriptor, accepts the waiting
+ * connection, closes it at once (the client sees EOF instead of waiting
+ * forever) and reopens the reserve: SHED (counted in s), or EMPTY when
+ * no connection was waiting.  BACKOFF when the reserve cannot be reopened
+ * (a descriptor taken meanwhile; the next call tries again). */
+enum listener_result listener_shed(struct listener *l, struct stats_counters *s);
 
 /* Paces accepts at per_sec per second with a burst of per_sec / 10 (at
  * least 1): a generic cell rate algorithm, one timestamp, no tokens. */

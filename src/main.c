@@ -26,6 +26,7 @@
 #include "activation.h"
 #include "clock.h"
 #include "listener.h"
+#include "log.h"
 #include "metrics.h"
 #include "notify.h"
 #include "options.h"
@@ -53,8 +54,12 @@ struct server {
     struct metrics *metrics; /* --metrics, or NULL */
     int sig_fd;
     int done_fd;
+    int reserve_open;        /* ctl.reserve needs listener_reserve_destroy */
     int stopping;
 };
+
+/* How long the last lines may wait for a slow reader at exit. */
+#define EXIT_FLUSH_MS 500
 
 /* Blocks the signals echod handles (in this thread and so in every worker
  * created after) and returns a signalfd that reads them, or -1. */
@@ -79,8 +84,8 @@ static void warn_backlog(int backlog)
     long max = listener_somaxconn();
 
     if (max >= 0 && backlog > max)
-        fprintf(stderr, "echod: warning: --backlog %d exceeds net.core.somaxconn (%ld); "
-                "the kernel caps it at %ld\n", backlog, max, max);
+        log_errf("warning: --backlog %d exceeds net.core.somaxconn (%ld); "
+                 "the kernel caps it at %ld", backlog, max, max);
 }
 
 /* Tells the service manager msg; a failure is reported, never fatal. */
@@ -89,7 +94,7 @@ static void tell_manager(struct server *s, const char *msg)
     int rc = notify_send(&s->notify, msg);
 
     if (rc < 0)
-        fprintf(stderr, "echod: NOTIFY_SOCKET: sendto: %s\n", strerror(-rc));
+        log_errf("NOTIFY_SOCKET: sendto: %s", strerror(-rc));
 }
 
 /* STATUS= for the service manager: open connections and accepts so far. */
@@ -111,27 +116,56 @@ static void kick_all(struct server *s)
         worker_kick(s->workers[i]);
 }
 
-static void print_report(struct server *s, const char *what)
+/* Renders a report or interval line into memory, then writes it without
+ * blocking (log.h).  Returns the stream to print into, or NULL. */
+static FILE *begin_text(char **buf, size_t *len)
 {
-    stats_print_report(stdout, what, s->blocks, s->nworkers,
-                       __atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED), s->opt->json);
-    fflush(stdout);
+    FILE *f = open_memstream(buf, len);
+
+    if (f == NULL)
+        log_errf("open_memstream: %s", strerror(errno));
+    return f;
 }
 
-/* First SIGINT/SIGTERM: the listen sockets stop listening at once (new
- * SYNs are refused, the accept queues are reset), then the workers finish
- * their connections.  shutdown rather than close, so that no descriptor
- * number is reused while a worker may still call accept4 on it.  An
- * inherited socket is left listening: the manager keeps it, and what
- * queues there meanwhile is the next instance's to serve. */
-static void begin_stop(struct server *s)
+static void end_text(FILE *f, char **buf, size_t *len)
 {
+    if (fclose(f) == 0) /* fclose sets *buf and *len */
+        log_out(*buf, *len);
+    else
+        log_errf("open_memstream: %s", strerror(errno));
+    free(*buf);
+}
+
+static void print_report(struct server *s, const char *what)
+{
+    char *buf;
+    size_t len;
+    FILE *f = begin_text(&buf, &len);
+
+    if (f == NULL)
+        return;
+    stats_proc_set(STATS_PROC_LOG_DROPPED, log_dropped());
+    stats_proc_set(STATS_PROC_CONN_CAP, __atomic_load_n(&s->ctl.max_conns, __ATOMIC_RELAXED));
+    stats_print_report(f, what, s->blocks, s->nworkers,
+                       __atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED), s->opt->json);
+    end_text(f, &buf, &len);
+}
+
+/* First SIGINT/SIGTERM: each worker drains its accept queue, shuts its
+ * listen socket down, and finishes its connections within --grace (see
+ * worker.c, begin_stop).  An inherited socket is left listening: the
+ * manager keeps it, and what queues there meanwhile is the next
+ * instance's to serve. */
+static void begin_stop(struct server *s, const char *why)
+{
+    struct stats_counters now;
+
+    stats_sum(s->blocks, s->nworkers, &now);
+    log_errf("%s: stopping; %llu connections open get --grace %llu ms", why,
+             (unsigned long long)now.v[STATS_ACTIVE], (unsigned long long)s->opt->grace_ms);
     s->stopping = 1;
     tell_manager(s, "STOPPING=1");
     __atomic_store_n(&s->ctl.stop, 1, __ATOMIC_RELAXED);
-    for (unsigned i = 0; i < s->nlisten && s->ninherited == 0; i++)
-        if (shutdown(s->listen_fds[i], SHUT_RDWR) < 0)
-            fprintf(stderr, "echod: shutdown of listener: %s\n", strerror(errno));
     kick_all(s);
 }
 
@@ -141,10 +175,9 @@ static void toggle_pause(struct server *s)
 
     /* Said before it takes effect, so the line precedes what it causes. */
     if (s->opt->json)
-        printf("{\"type\":\"accepting\",\"accepting\":\"%s\"}\n", paused ? "paused" : "on");
+        log_outf("{\"type\":\"accepting\",\"accepting\":\"%s\"}\n", paused ? "paused" : "on");
     else
-        printf("accepting %s\n", paused ? "paused" : "resumed");
-    fflush(stdout);
+        log_outf("accepting %s\n", paused ? "paused" : "resumed");
     __atomic_store_n(&s->ctl.paused, paused, __ATOMIC_RELAXED);
     kick_all(s);
 }
@@ -158,10 +191,12 @@ static void on_signals(struct server *s)
         case SIGINT:
         case SIGTERM:
             if (s->stopping) {
+                log_errf("%s again: exiting now", strsignal((int)si.ssi_signo));
                 print_report(s, "summary");
+                log_flush(EXIT_FLUSH_MS);
                 _exit(128 + (int)si.ssi_signo);
             }
-            begin_stop(s);
+            begin_stop(s, strsignal((int)si.ssi_signo));
             break;
         case SIGUSR1:
             print_report(s, "stats");
@@ -171,11 +206,25 @@ static void on_signals(struct server *s)
             break;
         case SIGHUP:
             /* Nothing to reload: every setting is on the command line. */
-            fprintf(stderr, "echod: SIGHUP ignored (no configuration to reload; restart "
-                    "to change settings: under socket activation no connection is lost)\n");
+            log_errf("SIGHUP ignored (no configuration to reload; restart to change "
+                     "settings: under socket activation no connection is lost)");
             break;
         }
     }
+}
+
+static void print_interval(struct server *s, const struct stats_counters *prev,
+                           const struct stats_counters *cur, uint64_t interval_ms)
+{
+    char *buf;
+    size_t len;
+    FILE *f = begin_text(&buf, &len);
+
+    if (f == NULL)
+        return;
+    stats_print_interval(f, prev, cur, interval_ms,
+                         __atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED), s->opt->json);
+    end_text(f, &buf, &len);
 }
 
 /* Waits for signals and interval ticks until every worker has finished.
@@ -197,7 +246,7 @@ static int main_loop(struct server *s)
         if (notify_enabled(&s->notify) && (timeout < 0 || timeout > NOTIFY_STATUS_MS))
             timeout = NOTIFY_STATUS_MS;
         if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
-            fprintf(stderr, "echod: poll: %s\n", strerror(errno));
+            log_errf("poll: %s", strerror(errno));
             return -1;
         }
         if (pfd[0].revents & POLLIN)
@@ -212,10 +261,7 @@ static int main_loop(struct server *s)
         }
         if (interval != 0 && now >= next) {
             stats_sum(s->blocks, s->nworkers, &cur);
-            stats_print_interval(stdout, &prev, &cur, interval + (now - next),
-                                 __atomic_load_n(&s->ctl.paused, __ATOMIC_RELAXED),
-                                 s->opt->json);
-            fflush(stdout);
+            print_interval(s, &prev, &cur, interval + (now - next));
             prev = cur;
             next = now + interval;
         }
@@ -223,9 +269,15 @@ static int main_loop(struct server *s)
     return 0;
 }
 
-/* Creates and starts the workers.  Returns 0, or -1 with a message. */
-static int start_workers(struct server *s, char *err, size_t errlen)
+/* Creates the workers (their threads do not run yet).  Returns 0, or -1
+ * with a message. */
+static int create_workers(struct server *s, char *err, size_t errlen)
 {
+    if (listener_reserve_init(&s->ctl.reserve) < 0) {
+        snprintf(err, errlen, "open /dev/null (reserve descriptor): %s", strerror(errno));
+        return -1;
+    }
+    s->reserve_open = 1;
     for (unsigned i = 0; i < s->opt->workers; i++) {
         struct worker_config cfg = {
             .opt = s->opt, .ctl = &s->ctl, .index = i,
@@ -238,6 +290,41 @@ static int start_workers(struct server *s, char *err, size_t errlen)
         s->blocks[i] = worker_stats(s->workers[i]);
         s->nworkers++;
     }
+    return 0;
+}
+
+/* Sets the connection cap: --max-conns, but never above what the
+ * open-file limit leaves once everything but the connections is open (so
+ * that excess clients are shed at once instead of waiting in the queue at
+ * EMFILE).  Returns 0, or -1 with a message when no descriptor is left
+ * for connections. */
+static int set_conn_cap(struct server *s, uint64_t nofile, char *err, size_t errlen)
+{
+    int open_now = os_count_fds();
+    /* Without /proc: what setup opened, plus stdio. */
+    uint64_t in_use = open_now >= 0 ? (uint64_t)open_now
+                                    : 4 + s->nlisten + 2 * (uint64_t)s->nworkers + 2;
+    uint64_t cap = listener_fd_cap(nofile, in_use, s->nworkers), want = s->opt->max_conns;
+
+    if (cap == 0) {
+        snprintf(err, errlen, "the open-file limit (%llu) leaves no descriptor for "
+                 "connections: %llu are open, and %u workers and %d spare need more; raise "
+                 "it (ulimit -n, LimitNOFILE=)", (unsigned long long)nofile,
+                 (unsigned long long)in_use, s->nworkers, LISTENER_SPARE_FDS);
+        return -1;
+    }
+    if (want != 0 && want > cap)
+        log_errf("warning: --max-conns %llu is more than the open-file limit (%llu) "
+                 "allows; using %llu", (unsigned long long)want, (unsigned long long)nofile,
+                 (unsigned long long)cap);
+    s->ctl.cap_is_fds = want == 0 || want > cap;
+    s->ctl.max_conns = s->ctl.cap_is_fds ? cap : want;
+    return 0;
+}
+
+/* Starts the workers' threads.  Returns 0, or -1 with a message. */
+static int start_workers(struct server *s, char *err, size_t errlen)
+{
     for (unsigned i = 0; i < s->nworkers; i++) {
         int rc = worker_start(s->workers[i]);
         if (rc != 0) {
@@ -254,7 +341,7 @@ static int start_workers(struct server *s, char *err, size_t errlen)
 static void join_workers(struct server *s)
 {
     if (s->nstarted > 0 && !s->stopping)
-        begin_stop(s);
+        begin_stop(s, "error");
     for (unsigned i = 0; i < s->nstarted; i++)
         worker_join(s->workers[i]);
     metrics_stop(s->metrics); /* after the workers: /healthz says draining until the end */
@@ -273,6 +360,8 @@ static void free_server(struct server *s)
         os_close(s->sig_fd);
     if (s->done_fd >= 0)
         os_close(s->done_fd);
+    if (s->reserve_open)
+        listener_reserve_destroy(&s->ctl.reserve);
     notify_close(&s->notify);
     peers_destroy(s->peers);
     free(s->listen_fds);
@@ -315,6 +404,9 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
                           err, errlen) < 0)
         return -1;
     s->nlisten = n;
+    for (unsigned i = 0; i < n; i++)
+        if (listener_set_buffers(s->listen_fds[i], o->sndbuf, o->rcvbuf, err, errlen) < 0)
+            return -1;
     return 0;
 }
 
@@ -333,7 +425,7 @@ static int start_metrics(struct server *s, char *err, size_t errlen)
                                s->opt->metrics_addr_len, &view, &bound, err, errlen);
     if (s->metrics == NULL)
         return -1;
-    printf("metrics on %s\n", parse_format_addr((struct sockaddr *)&bound, text, sizeof(text)));
+    log_outf("metrics on %s\n", parse_format_addr((struct sockaddr *)&bound, text, sizeof(text)));
     return 0;
 }
 
@@ -341,11 +433,11 @@ static int start_metrics(struct server *s, char *err, size_t errlen)
 static int setup(struct server *s, char *err, size_t errlen)
 {
     unsigned n = s->opt->workers;
-    int rc = os_raise_nofile(NULL, NULL); /* hold as many connections as allowed */
+    uint64_t nofile = 0;
+    int rc = os_raise_nofile(&nofile, NULL); /* hold as many connections as allowed */
 
     if (rc < 0)
-        fprintf(stderr, "echod: warning: cannot raise the open-file limit: %s\n",
-                strerror(-rc));
+        log_errf("warning: cannot raise the open-file limit: %s", strerror(-rc));
     s->ctl.paused = s->opt->accept_rate == 0;
     s->listen_fds = calloc(n, sizeof(*s->listen_fds));
     s->workers = calloc(n, sizeof(*s->workers));
@@ -370,15 +462,15 @@ static int setup(struct server *s, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (open_listeners(s, err, errlen) < 0 || start_workers(s, err, errlen) < 0 ||
+    if (open_listeners(s, err, errlen) < 0 || create_workers(s, err, errlen) < 0 ||
+        set_conn_cap(s, nofile, err, errlen) < 0 || start_workers(s, err, errlen) < 0 ||
         start_metrics(s, err, errlen) < 0)
         return -1;
     /* Said once everything runs: a script that reads the port can connect. */
     char text[PARSE_ADDRSTRLEN];
-    printf("listening on %s (%u workers%s)\n",
-           parse_format_addr((struct sockaddr *)&s->bound, text, sizeof(text)), s->opt->workers,
-           s->ninherited > 0 ? ", socket activation" : "");
-    fflush(stdout);
+    log_outf("listening on %s (%u workers%s)\n",
+             parse_format_addr((struct sockaddr *)&s->bound, text, sizeof(text)),
+             s->opt->workers, s->ninherited > 0 ? ", socket activation" : "");
     tell_manager(s, "READY=1");
     tell_status(s);
     return 0;
@@ -392,13 +484,14 @@ static int serve(const struct options *o, const int *inherited, unsigned ninheri
     int rc = setup(&s, err, sizeof(err));
 
     if (rc < 0)
-        fprintf(stderr, "echod: %s\n", err);
+        log_errf("%s", err);
     else
         rc = main_loop(&s);
     join_workers(&s);
     if (rc == 0)
         print_report(&s, "summary");
     free_server(&s);
+    log_flush(EXIT_FLUSH_MS);
     return rc;
 }
 
@@ -431,5 +524,6 @@ int main(int argc, char *argv[])
         return 2;
     }
     opt.shared_listener |= n > 0; /* workers share what was passed: EPOLLEXCLUSIVE */
+    log_init();
     return serve(&opt, fds, (unsigned)n) == 0 ? 0 : 1;
 }

@@ -2,11 +2,13 @@
  *
  * Rendering is generic over stats.h: every counter id becomes a sample,
  * so a counter added there shows up here with no change.  Its family is
- * found in this order: the few counters below that read better grouped
- * (the errno families io_errors and accept_errors, the open-connections
- * gauge); a name ending in "_eXXX" where EXXX is an errno name, which
- * becomes family NAME_errors with errno="EXXX"; else echod_NAME_total.
- * Samples of one family are written together, as the format requires.
+ * found in this order: a counter stats_errno_label names an errno for
+ * (the io_e* counters) goes to echod_io_errors_by_errno_total with that
+ * errno label (echod_io_errors_total stays their sum); the few below that
+ * read better grouped (accept4's errors by errno, the open-connections
+ * gauge); else echod_NAME_total.  Samples of one family are written
+ * together, as the format requires.  The process values (stats_proc_*)
+ * follow as gauges, but for the one counter among them.
  *
  * The thread runs a poll(2) loop over an eventfd (stop), the listen
  * socket and at most METRICS_MAX_CLIENTS clients.  A client is read into a
@@ -47,9 +49,6 @@ static const struct {
     struct family f;
 } grouped[] = {
     { STATS_ACTIVE, { "connections_open", NULL, 1 } },
-    { STATS_RESETS, { "io_errors", "ECONNRESET", 0 } },
-    { STATS_EPIPE, { "io_errors", "EPIPE", 0 } },
-    { STATS_IO_ERRORS, { "io_errors", "other", 0 } },
     { STATS_ACCEPT_EMFILE, { "accept_errors", "EMFILE", 0 } },
     { STATS_ACCEPT_ENFILE, { "accept_errors", "ENFILE", 0 } },
     { STATS_ACCEPT_ENOBUFS, { "accept_errors", "ENOBUFS", 0 } },
@@ -58,31 +57,18 @@ static const struct {
     { STATS_ACCEPT_OTHER, { "accept_errors", "other", 0 } },
 };
 
-/* The errno whose name, lowercased, is s ("emfile"), as its name
- * ("EMFILE"), or NULL. */
-static const char *errno_named(const char *s)
+/* The family of counter id. */
+static struct family family_of(enum stats_id id)
 {
-    for (int e = 1; e < 256; e++) {
-        const char *n = strerrorname_np(e);
-        if (n != NULL && strcasecmp(n, s) == 0)
-            return n;
+    struct family f = { stats_name(id), stats_errno_label(id), 0 };
+
+    if (f.errno_label != NULL) {
+        f.name = "io_errors_by_errno";
+        return f;
     }
-    return NULL;
-}
-
-/* The family of counter id; name_buf holds a derived name. */
-static struct family family_of(enum stats_id id, char *name_buf, size_t size)
-{
-    const char *name = stats_name(id), *us = strrchr(name, '_');
-    struct family f = { name, NULL, 0 };
-
     for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++)
         if (grouped[i].id == id)
             return grouped[i].f;
-    if (us != NULL && us[1] == 'e' && (f.errno_label = errno_named(us + 1)) != NULL) {
-        snprintf(name_buf, size, "%.*s_errors", (int)(us - name), name);
-        f.name = name_buf;
-    }
     return f;
 }
 
@@ -95,15 +81,14 @@ static int same_family(const struct family *a, const struct family *b)
 
 static void write_family(FILE *f, const struct metrics_view *v, enum stats_id first)
 {
-    char buf[128], other[128];
-    struct family fam = family_of(first, buf, sizeof(buf));
+    struct family fam = family_of(first);
     const char *suffix = fam.gauge ? "" : "_total";
 
     fprintf(f, "# HELP echod_%s%s echod's %s %s%s, per worker (see echod(1))\n", fam.name,
             suffix, fam.name, fam.gauge ? "gauge" : "counter", fam.errno_label ? " by errno" : "");
     fprintf(f, "# TYPE echod_%s%s %s\n", fam.name, suffix, fam.gauge ? "gauge" : "counter");
     for (int id = first; id < STATS_COUNT; id++) {
-        struct family g = family_of(id, other, sizeof(other));
+        struct family g = family_of(id);
         if (!same_family(&fam, &g))
             continue;
         for (unsigned w = 0; w < v->nworkers; w++) {
@@ -118,11 +103,10 @@ static void write_family(FILE *f, const struct metrics_view *v, enum stats_id fi
 /* Whether counter id's family was already written (by a lower id). */
 static int written_before(enum stats_id id)
 {
-    char a[128], b[128];
-    struct family fam = family_of(id, a, sizeof(a));
+    struct family fam = family_of(id);
 
     for (int k = 0; k < (int)id; k++) {
-        struct family g = family_of(k, b, sizeof(b));
+        struct family g = family_of(k);
         if (same_family(&fam, &g))
             return 1;
     }
@@ -132,6 +116,20 @@ static int written_before(enum stats_id id)
 static void gauge(FILE *f, const char *name, const char *help, double value)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, value);
+}
+
+/* The process values of stats.h: gauges, but for the counter below. */
+static void write_proc(FILE *f)
+{
+    char name[96], help[128];
+
+    for (int id = 0; id < STATS_PROC_COUNT; id++) {
+        int counter = id == STATS_PROC_LOG_DROPPED;
+        snprintf(name, sizeof(name), "echod_%s%s", stats_proc_name(id), counter ? "_total" : "");
+        snprintf(help, sizeof(help), "echod's %s (see echod(1))", stats_proc_name(id));
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name,
+                counter ? "counter" : "gauge", name, (unsigned long long)stats_proc_get(id));
+    }
 }
 
 static const char *const outcome_label[METRICS_NOUTCOMES] = {
@@ -257,6 +255,7 @@ int metrics_render(FILE *f, const struct metrics_view *v, const uint64_t *outcom
     for (int id = 0; id < STATS_COUNT; id++)
         if (!written_before(id))
             write_family(f, v, id);
+    write_proc(f);
     gauge(f, "echod_accepting_paused", "1 while accepting is paused (SIGUSR2, --accept-rate 0)",
           __atomic_load_n(&v->ctl->paused, __ATOMIC_RELAXED));
     gauge(f, "echod_draining", "1 once SIGTERM/SIGINT started the stop",

@@ -22,7 +22,8 @@
 #include "ring.h"
 
 #define BUFFER_MIN 64ULL
-#define BUFFER_MAX (1ULL << 30)
+#define BUFFER_MAX (1ULL << 20)    /* a connection holds at most this: 1 MiB */
+#define SOCKBUF_MAX (64ULL << 20)  /* --sndbuf, --rcvbuf */
 #define MAX_CONNS_MAX 100000000ULL
 #define RATE_MAX 100000000ULL
 
@@ -121,7 +122,7 @@ static int set_buffer_size(const struct setting *s, const char *v)
     uint64_t n;
 
     if (parse_size(v, BUFFER_MIN, BUFFER_MAX, &n) < 0 || !ring_valid_capacity(n))
-        return args_fail(s->msg, s->flag, "expected a power of two from 64 to 1GiB "
+        return args_fail(s->msg, s->flag, "expected a power of two from 64 to 1MiB "
                          "(such as 4k, 16KiB, 1M), got '%s'", v);
     s->o->buffer_size = (uint32_t)n;
     return 0;
@@ -184,6 +185,40 @@ static int set_idle_timeout(const struct setting *s, const char *v)
     return get_ms(s, v, INT32_MAX, "596h", &s->o->idle_timeout_ms);
 }
 
+/* Both are stored as whole milliseconds beside 32-bit timestamps, as
+ * --idle-timeout. */
+static int set_write_timeout(const struct setting *s, const char *v)
+{
+    return get_ms(s, v, INT32_MAX, "596h", &s->o->write_timeout_ms);
+}
+
+static int set_max_lifetime(const struct setting *s, const char *v)
+{
+    return get_ms(s, v, INT32_MAX, "596h", &s->o->max_lifetime_ms);
+}
+
+/* A socket buffer cap: 0 (the kernel's autotuning) or 4k to 64MiB. */
+static int get_sockbuf(const struct setting *s, const char *v, uint32_t *out)
+{
+    uint64_t n;
+
+    if (parse_size(v, 0, SOCKBUF_MAX, &n) < 0 || (n != 0 && n < 4096))
+        return args_fail(s->msg, s->flag, "expected 0 (the kernel's autotuning) or a size "
+                         "from 4k to 64MiB, got '%s'", v);
+    *out = (uint32_t)n;
+    return 0;
+}
+
+static int set_sndbuf(const struct setting *s, const char *v)
+{
+    return get_sockbuf(s, v, &s->o->sndbuf);
+}
+
+static int set_rcvbuf(const struct setting *s, const char *v)
+{
+    return get_sockbuf(s, v, &s->o->rcvbuf);
+}
+
 static int set_grace(const struct setting *s, const char *v)
 {
     return get_ms(s, v, OPTIONS_DURATION_MAX_MS, "24h", &s->o->grace_ms);
@@ -226,6 +261,10 @@ static const struct opt_def opt_table[] = {
     { { "--banner",          0,   true },  set_banner },
     { { "--max-conns",       0,   true },  set_max_conns },
     { { "--idle-timeout",    0,   true },  set_idle_timeout },
+    { { "--write-timeout",   0,   true },  set_write_timeout },
+    { { "--max-lifetime",    0,   true },  set_max_lifetime },
+    { { "--sndbuf",          0,   true },  set_sndbuf },
+    { { "--rcvbuf",          0,   true },  set_rcvbuf },
     { { "--grace",           0,   true },  set_grace },
     { { "--stats-interval",  0,   true },  set_stats_interval },
     { { "--accept-rate",     0,   true },  set_accept_rate },
@@ -283,6 +322,9 @@ static void set_defaults(struct options *o)
     memcpy(o->banner, banner, sizeof(banner) - 1);
     o->banner_len = sizeof(banner) - 1;
     o->grace_ms = 5000;
+    o->write_timeout_ms = OPTIONS_DEFAULT_WRITE_TIMEOUT_MS;
+    o->sndbuf = OPTIONS_DEFAULT_SOCKBUF;
+    o->rcvbuf = OPTIONS_DEFAULT_SOCKBUF;
     o->accept_rate = OPTIONS_RATE_UNLIMITED;
     o->nodelay = 1;
 }
@@ -347,16 +389,26 @@ void options_usage(FILE *f)
 "                             on, its affinity mask; 1 to 1024)\n"
 "  -b, --backlog N            listen(2) backlog (default 4096; the kernel caps\n"
 "                             it at net.core.somaxconn)\n"
-"      --buffer-size BYTES    per-connection buffer, a power of two (default 16k)\n"
+"      --buffer-size BYTES    per-connection buffer, a power of two from 64 to\n"
+"                             1MiB (default 16k)\n"
+"      --sndbuf BYTES         cap on each connection's kernel send buffer\n"
+"                             (SO_SNDBUF; default 256k; 0: kernel autotuning)\n"
+"      --rcvbuf BYTES         cap on each connection's kernel receive buffer\n"
+"                             (SO_RCVBUF; default 256k; 0: kernel autotuning)\n"
 "  -m, --mode MODE            echo (default), discard (read, never write) or\n"
 "                             hello (write the banner, then close)\n"
 "      --banner TEXT          hello mode's banner; \\n \\r \\t \\\\ are decoded\n"
 "                             (default 'Hello World!\\n')\n"
 "      --max-conns N          open connections at most, all workers together;\n"
-"                             past it new ones are accepted and closed (default 0:\n"
-"                             no limit)\n"
-"      --idle-timeout DUR     close connections idle this long (default 0: never;\n"
-"                             at most 596h)\n"
+"                             past it new ones are accepted and closed\n"
+"                             (default 0: as many as the open-file limit\n"
+"                             allows, which is also the most it may be)\n"
+"      --idle-timeout DUR     close connections idle this long (default 0:\n"
+"                             never; at most 596h)\n"
+"      --write-timeout DUR    close a connection that owes output and has\n"
+"                             moved no byte this long (default 60s; 0: never)\n"
+"      --max-lifetime DUR     close connections this long after they opened,\n"
+"                             however busy (default 0: never; at most 596h)\n"
 "      --grace DUR            at SIGINT/SIGTERM, time open connections get to\n"
 "                             finish (default 5s; at most 24h)\n"
 "      --stats-interval DUR   print a stats line every DUR (default 0: none;\n"
@@ -392,5 +444,5 @@ void options_usage(FILE *f)
 "instead of --listen, and NOTIFY_SOCKET gets READY=1, STATUS= and\n"
 "STOPPING=1 (Type=notify); see dist/systemd and echod(1).\n"
 "Exit status: 0 after a clean stop, 1 on a runtime error, 2 on a bad\n"
-"command line.\n", f);
+"command line, 128+N when a second signal N cut the grace period short.\n", f);
 }

@@ -23,6 +23,8 @@ struct args_opt;
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
 #define OPTIONS_DURATION_MAX_MS (24 * 3600 * 1000ULL) /* --grace, --stats-interval */
 #define OPTIONS_RATE_UNLIMITED UINT64_MAX /* --accept-rate not given */
+#define OPTIONS_DEFAULT_WRITE_TIMEOUT_MS 60000
+#define OPTIONS_DEFAULT_SOCKBUF (256u * 1024) /* --sndbuf, --rcvbuf */
 
 enum options_mode {
     OPTIONS_MODE_ECHO,    /* send every byte back */
@@ -42,6 +44,10 @@ struct options {
     uint32_t banner_len;
     uint64_t max_conns;            /* --max-conns: 0 = no limit */
     uint64_t idle_timeout_ms;      /* --idle-timeout: 0 = never */
+    uint64_t write_timeout_ms;     /* --write-timeout: owed output stuck this long, 0 = never */
+    uint64_t max_lifetime_ms;      /* --max-lifetime: 0 = never */
+    uint32_t sndbuf;               /* --sndbuf: SO_SNDBUF of every connection, 0 = kernel's */
+    uint32_t rcvbuf;               /* --rcvbuf: SO_RCVBUF of every connection, 0 = kernel's */
     uint64_t grace_ms;             /* --grace: time open connections get at shutdown */
     uint64_t stats_interval_ms;    /* --stats-interval: 0 = no interval lines */
     uint64_t accept_rate;          /* --accept-rate: accepts/s per worker, 0 = paused */

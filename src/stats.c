@@ -8,6 +8,7 @@
  */
 #include "stats.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "json.h"
@@ -19,9 +20,19 @@ static const char *const stats_names[STATS_COUNT] = {
     [STATS_REFUSED] = "refused",
     [STATS_IDLE_TIMEOUTS] = "idle_timeouts",
     [STATS_GRACE_CLOSED] = "grace_closed",
+    [STATS_LINGER_TIMEOUTS] = "linger_timeouts",
+    [STATS_WRITE_TIMEOUTS] = "write_timeouts",
+    [STATS_LIFETIME_CLOSED] = "lifetime_closed",
     [STATS_RESETS] = "resets",
     [STATS_EPIPE] = "epipe",
     [STATS_IO_ERRORS] = "io_errors",
+    [STATS_IO_ETIMEDOUT] = "io_etimedout",
+    [STATS_IO_EHOSTUNREACH] = "io_ehostunreach",
+    [STATS_IO_ENETUNREACH] = "io_enetunreach",
+    [STATS_IO_ENOBUFS] = "io_enobufs",
+    [STATS_IO_ENOMEM] = "io_enomem",
+    [STATS_IO_EIO] = "io_eio",
+    [STATS_IO_OTHER] = "io_other",
     [STATS_NOMEM] = "nomem",
     [STATS_BYTES_IN] = "bytes_in",
     [STATS_BYTES_OUT] = "bytes_out",
@@ -37,9 +48,62 @@ static const char *const stats_names[STATS_COUNT] = {
     [STATS_PER_IP_REFUSED] = "per_ip_refused",
 };
 
+static const char *const proc_names[STATS_PROC_COUNT] = {
+    [STATS_PROC_CONN_CAP] = "conn_cap",
+    [STATS_PROC_LOG_DROPPED] = "log_dropped",
+};
+
+static uint64_t proc_values[STATS_PROC_COUNT];
+
+/* The errnos with a counter of their own; the others go to io_other. */
+static const struct {
+    int err;
+    enum stats_id id;
+    const char *label;
+} io_errnos[] = {
+    { ETIMEDOUT, STATS_IO_ETIMEDOUT, "ETIMEDOUT" },
+    { EHOSTUNREACH, STATS_IO_EHOSTUNREACH, "EHOSTUNREACH" },
+    { ENETUNREACH, STATS_IO_ENETUNREACH, "ENETUNREACH" },
+    { ENOBUFS, STATS_IO_ENOBUFS, "ENOBUFS" },
+    { ENOMEM, STATS_IO_ENOMEM, "ENOMEM" },
+    { EIO, STATS_IO_EIO, "EIO" },
+};
+#define N_IO_ERRNOS (sizeof(io_errnos) / sizeof(io_errnos[0]))
+
 const char *stats_name(enum stats_id id)
 {
     return stats_names[id];
+}
+
+const char *stats_errno_label(enum stats_id id)
+{
+    for (size_t i = 0; i < N_IO_ERRNOS; i++)
+        if (io_errnos[i].id == id)
+            return io_errnos[i].label;
+    return id == STATS_IO_OTHER ? "other" : NULL;
+}
+
+enum stats_id stats_io_errno_id(int err)
+{
+    for (size_t i = 0; i < N_IO_ERRNOS; i++)
+        if (io_errnos[i].err == err)
+            return io_errnos[i].id;
+    return STATS_IO_OTHER;
+}
+
+void stats_proc_set(enum stats_proc_id id, uint64_t v)
+{
+    __atomic_store_n(&proc_values[id], v, __ATOMIC_RELAXED);
+}
+
+uint64_t stats_proc_get(enum stats_proc_id id)
+{
+    return __atomic_load_n(&proc_values[id], __ATOMIC_RELAXED);
+}
+
+const char *stats_proc_name(enum stats_proc_id id)
+{
+    return proc_names[id];
 }
 
 void stats_sum(const struct stats_counters *const blocks[], size_t n,
@@ -101,6 +165,8 @@ static void json_report(FILE *f, const char *what, const struct stats_counters *
     json_string(&j, "type", what);
     for (int id = 0; id < STATS_COUNT; id++)
         json_uint(&j, stats_names[id], total->v[id]);
+    for (int id = 0; id < STATS_PROC_COUNT; id++)
+        json_uint(&j, proc_names[id], stats_proc_get(id));
     json_string(&j, "accepting", paused ? "paused" : "on");
     json_array(&j, "workers");
     for (size_t w = 0; w < n; w++) {
@@ -127,6 +193,8 @@ void stats_print_report(FILE *f, const char *what,
     fprintf(f, "%s:", what);
     for (int id = 0; id < STATS_COUNT; id++)
         fprintf(f, " %s=%llu", stats_names[id], (unsigned long long)total.v[id]);
+    for (int id = 0; id < STATS_PROC_COUNT; id++)
+        fprintf(f, " %s=%llu", proc_names[id], (unsigned long long)stats_proc_get(id));
     fprintf(f, " accepting=%s\n", paused ? "paused" : "on");
     for (size_t w = 0; w < n; w++)
         fprintf(f, "%s: worker %zu accepted=%llu active=%llu\n", what, w,

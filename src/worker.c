@@ -9,15 +9,16 @@
  *   4. run the connections that were on the ready list before this turn
  *      (they used up their budget earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
- *   5. fire due idle timers;
+ *   5. fire due connection timers (idle, write, lifetime, lingering);
  *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
  *   7. release the slots of connections closed during the turn (not
  *      earlier: a later event of the same batch may still name them).
  *
- * Idle timeouts are re-armed lazily: a connection records the loop time of
- * its last byte (a plain store), and only when its timer fires does the
- * worker compare and, if the connection was active meanwhile, re-arm it at
- * last activity + timeout.  No timer work per message.
+ * Timeouts (idle, write, lifetime) are re-armed lazily: a connection
+ * records the loop time of its last byte (a plain store), and only when
+ * its timer fires does the worker compare and, if the connection was
+ * active meanwhile, re-arm it for the first deadline still to come.  No
+ * timer work per message.
  *
  * Every descriptor is registered once, edge-triggered: a connection with
  * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET right after accept4 (no epoll_ctl
@@ -36,11 +37,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "conn.h"
 #include "listener.h"
+#include "log.h"
 #include "os.h"
 #include "peers.h"
 #include "pool.h"
@@ -66,7 +69,7 @@ struct worker {
     struct conn_env env;
     struct pool pool;
     struct slab slab;               /* struct conn slots */
-    struct timer_wheel wheel;       /* idle timeouts */
+    struct timer_wheel wheel;       /* connection timeouts and lingering */
     struct conn *ready_head;        /* budget spent, input left: FIFO */
     struct conn *ready_tail;
     size_t ready_len;
@@ -114,14 +117,22 @@ static void on_closed(struct worker *w, struct conn *c)
     w->active--;
     stats_sub(&w->stats, STATS_ACTIVE, 1);
     stats_add(&w->stats, STATS_CLOSED, 1);
-    if (w->cfg.opt->max_conns)
-        __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
     if (w->cfg.peers != NULL)
         peers_release(w->cfg.peers, &w->peers, c);
     if (!(c->flags & CONN_QUEUED)) {
         c->next = w->closed;
         w->closed = c;
     }
+}
+
+/* A connection has started its lingering close: it gets WORKER_LINGER_MS
+ * for the peer's FIN (the grace period may end it sooner). */
+static void on_linger(struct worker *w, struct conn *c)
+{
+    timer_arm(&w->wheel, &c->timer, w->now_ms + WORKER_LINGER_MS);
+    if (c->flags & CONN_CAN_READ)
+        enqueue_ready(w, c);
 }
 
 /* Acts on what a connection said it needs next. */
@@ -131,6 +142,8 @@ static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
         return;
     if (r == CONN_MORE)
         enqueue_ready(w, c);
+    else if (r == CONN_LINGER)
+        on_linger(w, c);
     else
         on_closed(w, c);
 }
@@ -168,7 +181,7 @@ static void serve_ready(struct worker *w, size_t count)
 static int is_open(const struct conn *c)
 {
     return c->state == CONN_READING || c->state == CONN_BACKPRESSURE ||
-           c->state == CONN_DRAINING || c->state == CONN_PROXY;
+           c->state == CONN_DRAINING || c->state == CONN_LINGERING || c->state == CONN_PROXY;
 }
 
 /* Closes every open connection, counting each under reason. */
@@ -184,22 +197,75 @@ static void close_all(struct worker *w, enum stats_id reason)
     }
 }
 
-/* Timer callback: closes the connection if it has been idle for the whole
- * timeout, else re-arms it for last activity + timeout. */
-static void on_idle_timer(struct timer_node *node, void *arg)
+/* The timeouts a connection's timer stands for, in ms (0: off). */
+static uint64_t first_deadline_ms(const struct options *o)
+{
+    uint64_t t = UINT64_MAX;
+    const uint64_t each[] = { o->idle_timeout_ms, o->write_timeout_ms, o->max_lifetime_ms };
+
+    for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++)
+        if (each[i] != 0 && each[i] < t)
+            t = each[i];
+    return t;
+}
+
+/* How long until limit ms have passed since an event `since` ms ago
+ * (0 when they have); UINT64_MAX when the limit is off. */
+static uint64_t left_ms(uint64_t limit, uint32_t since)
+{
+    return limit == 0 ? UINT64_MAX : since >= limit ? 0 : limit - since;
+}
+
+/* Why a connection's timer closes it now (a stats id), or STATS_COUNT
+ * with *rearm_ms set to when to look again.  A connection that owes
+ * nothing is looked at again one write timeout later, so one that starts
+ * owing is closed at most a timer tick after the timeout. */
+static enum stats_id timer_verdict(const struct worker *w, const struct conn *c,
+                                   uint64_t *rearm_ms)
+{
+    const struct options *o = w->cfg.opt;
+    uint32_t idle = w->env.now_ms - c->last_active_ms;
+    uint32_t age = w->env.now_ms - c->opened_ms;
+    int owes = !ring_empty(&c->ring);
+    uint64_t t_idle = left_ms(o->idle_timeout_ms, idle);
+    uint64_t t_write = left_ms(o->write_timeout_ms, owes ? idle : 0);
+    uint64_t t_life = left_ms(o->max_lifetime_ms, age);
+
+    if (c->state == CONN_LINGERING)
+        return STATS_LINGER_TIMEOUTS;
+    if (c->state == CONN_PROXY) { /* no byte moves before the header */
+        *rearm_ms = left_ms(PROXY_TIMEOUT_MS, idle);
+        return *rearm_ms == 0 ? STATS_PROXY_TIMEOUTS : STATS_COUNT;
+    }
+    if (t_idle == 0)
+        return STATS_IDLE_TIMEOUTS;
+    if (t_write == 0)
+        return STATS_WRITE_TIMEOUTS;
+    if (t_life == 0)
+        return STATS_LIFETIME_CLOSED;
+    *rearm_ms = t_idle < t_write ? t_idle : t_write;
+    if (t_life < *rearm_ms)
+        *rearm_ms = t_life;
+    return STATS_COUNT;
+}
+
+/* Timer callback: closes a connection whose lingering time, idle timeout,
+ * write timeout or lifetime is up, else re-arms it for the first of them
+ * still to come (deadlines are checked lazily: no timer work per
+ * message). */
+static void on_conn_timer(struct timer_node *node, void *arg)
 {
     struct worker *w = arg;
     struct conn *c = (struct conn *)((char *)node - offsetof(struct conn, timer));
-    uint32_t idle = w->env.now_ms - c->last_active_ms;
-    int header = c->state == CONN_PROXY; /* no byte moves before the header */
-    uint64_t limit = header ? PROXY_TIMEOUT_MS : w->cfg.opt->idle_timeout_ms;
+    uint64_t rearm_ms = 0;
+    enum stats_id why = timer_verdict(w, c, &rearm_ms);
 
-    if (idle < limit) {
-        timer_arm(&w->wheel, node, w->now_ms - idle + limit);
+    if (why == STATS_COUNT) {
+        timer_arm(&w->wheel, node, w->now_ms + rearm_ms);
         return;
     }
     conn_abort(c, &w->env);
-    stats_add(&w->stats, header ? STATS_PROXY_TIMEOUTS : STATS_IDLE_TIMEOUTS, 1);
+    stats_add(&w->stats, why, 1);
     on_closed(w, c);
 }
 
@@ -213,21 +279,21 @@ static void refuse(struct worker *w, int fd, enum stats_id id)
     stats_add(&w->stats, id, 1);
 }
 
-/* Registers a new connection with epoll, once for good, and arms its idle
- * timer.  Returns 0, or -1 when epoll_ctl fails (counted). */
+/* Registers a new connection with epoll, once for good, and arms its
+ * timer for the first of its timeouts.  Returns 0, or -1 when epoll_ctl
+ * fails (counted). */
 static int watch(struct worker *w, struct conn *c)
 {
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                               .data.ptr = c };
 
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+        stats_io_error(&w->stats, errno);
         return -1;
     }
-    if (c->state == CONN_PROXY)
-        timer_arm(&w->wheel, &c->timer, w->now_ms + PROXY_TIMEOUT_MS);
-    else if (w->cfg.opt->idle_timeout_ms)
-        timer_arm(&w->wheel, &c->timer, w->now_ms + w->cfg.opt->idle_timeout_ms);
+    uint64_t first = c->state == CONN_PROXY ? PROXY_TIMEOUT_MS : first_deadline_ms(w->cfg.opt);
+    if (first != UINT64_MAX)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + first);
     return 0;
 }
 
@@ -242,7 +308,7 @@ static int admit_peer(struct worker *w, struct conn *c, int fd, const struct soc
         return 0;
     if (addr == NULL) {
         if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
-            stats_add(&w->stats, STATS_IO_ERRORS, 1); /* ENOTCONN: reset meanwhile */
+            stats_add(&w->stats, STATS_RESETS, 1); /* ENOTCONN: reset meanwhile */
             return -1;
         }
         addr = (const struct sockaddr *)&ss;
@@ -262,8 +328,9 @@ static int admit_peer(struct worker *w, struct conn *c, int fd, const struct soc
 
 /* A connection in PROXY state had events: reads its header (never a data
  * byte), applies --max-conns-per-ip to the address it carries, then
- * serves it as any other.  A malformed header, or a peer that closes
- * before a whole one arrives, closes the connection (counted). */
+ * serves it as any other, its timer now standing for its timeouts.  A
+ * malformed header, or a peer that closes before a whole one arrives,
+ * closes the connection (counted). */
 static enum conn_result on_header(struct worker *w, struct conn *c, uint32_t events)
 {
     struct proxy_header h;
@@ -281,32 +348,47 @@ static enum conn_result on_header(struct worker *w, struct conn *c, uint32_t eve
         return CONN_DONE;
     }
     timer_disarm(&w->wheel, &c->timer);
-    if (w->cfg.opt->idle_timeout_ms)
-        timer_arm(&w->wheel, &c->timer, w->now_ms + w->cfg.opt->idle_timeout_ms);
+    uint64_t first = first_deadline_ms(w->cfg.opt);
+    if (first != UINT64_MAX)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + first);
     return conn_start(c, &w->env);
 }
 
-/* Takes an accepted socket: refused past --max-conns, else a connection. */
+/* Past the descriptor cap or EMFILE: said on stderr at most once a
+ * second, for all workers together. */
+static struct log_limit shed_log = LOG_LIMIT(LOG_LIMIT_MS);
+
+static void log_shed(const struct worker *w, const char *why)
+{
+    log_errf_limited(&shed_log, "out of descriptors (%s): new connections are closed at "
+                     "once (shed=%llu in worker %u)", why,
+                     (unsigned long long)stats_get(&w->stats, STATS_SHED), w->cfg.index);
+}
+
+/* Takes an accepted socket: refused past --max-conns, shed past the
+ * descriptor cap, else a connection. */
 static void admit(struct worker *w, int fd)
 {
-    uint64_t max = w->cfg.opt->max_conns;
+    struct worker_control *ctl = w->cfg.ctl;
+    uint64_t max = __atomic_load_n(&ctl->max_conns, __ATOMIC_RELAXED);
     struct conn *c;
 
-    if (max && __atomic_fetch_add(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED) >= max) {
-        __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
-        refuse(w, fd, STATS_REFUSED);
+    if (__atomic_fetch_add(&ctl->active, 1, __ATOMIC_RELAXED) >= max && max) {
+        int fds = __atomic_load_n(&ctl->cap_is_fds, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
+        refuse(w, fd, fds ? STATS_SHED : STATS_REFUSED);
+        if (fds)
+            log_shed(w, "connection cap below the open-file limit reached");
         return;
     }
     c = slab_get(&w->slab);
     if (c == NULL) {
-        if (max)
-            __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
         refuse(w, fd, STATS_NOMEM);
         return;
     }
     if (!w->env.proxy && admit_peer(w, c, fd, NULL) < 0) { /* it counted why */
-        if (max)
-            __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
         slab_put(&w->slab, c);
         sysraw_close(fd);
         return;
@@ -315,7 +397,7 @@ static void admit(struct worker *w, int fd)
     stats_add(&w->stats, STATS_ACCEPTED, 1);
     stats_add(&w->stats, STATS_ACTIVE, 1);
     enum conn_result r = conn_open(c, fd, &w->env);
-    if (r == CONN_WAIT && watch(w, c) < 0) {
+    if ((r == CONN_WAIT || r == CONN_LINGER) && watch(w, c) < 0) {
         conn_abort(c, &w->env);
         r = CONN_DONE;
     }
@@ -339,6 +421,36 @@ static uint64_t accept_delay_ns(const struct worker *w)
     return d;
 }
 
+/* accept4 met EMFILE/ENFILE: every descriptor is in use (the limit was
+ * lowered, or something else holds them), so the cap drops to the
+ * connections open now and stays there; past it is shed.  Then one queued
+ * client is shed through the reserve descriptor. */
+static void shed(struct worker *w)
+{
+    struct worker_control *ctl = w->cfg.ctl;
+    uint64_t active = __atomic_load_n(&ctl->active, __ATOMIC_RELAXED);
+    uint64_t cap = __atomic_load_n(&ctl->max_conns, __ATOMIC_RELAXED);
+
+    if (active == 0)
+        active = 1; /* 0 would mean no cap */
+    while ((cap == 0 || active < cap) &&
+           !__atomic_compare_exchange_n(&ctl->max_conns, &cap, active, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+    __atomic_store_n(&ctl->cap_is_fds, 1, __ATOMIC_RELAXED);
+    switch (listener_shed(&w->listener, &w->stats)) {
+    case LISTENER_EMPTY:
+        w->accept_pending = 0;
+        break;
+    case LISTENER_BACKOFF:
+        w->accept_resume_ns = w->now_ns + LISTENER_BACKOFF_MS * CLOCK_NS_PER_MS;
+        break;
+    default:
+        break;
+    }
+    log_shed(w, "accept4 failed with EMFILE or ENFILE");
+}
+
 /* Accepts while the listener may hold connections, accepting is allowed,
  * and the per-turn budget lasts. */
 static void accept_some(struct worker *w)
@@ -355,6 +467,9 @@ static void accept_some(struct worker *w)
         case LISTENER_EMPTY:
             w->accept_pending = 0;
             break;
+        case LISTENER_NOFDS:
+            shed(w);
+            break;
         case LISTENER_SHED:
             break;
         case LISTENER_BACKOFF:
@@ -366,9 +481,35 @@ static void accept_some(struct worker *w)
 
 /* ---- control from the main thread ---- */
 
-/* SIGINT/SIGTERM: no more accepts (main has shut the listeners down);
- * every connection gets one more read, so input already queued in the
- * kernel is echoed, and those that owe nothing close now. */
+/* At stop, takes every connection still in the accept queue (they are
+ * served like the others, past the cap shed), then shuts the listener
+ * down so that no more come: shutdown, not close, so that no descriptor
+ * number is reused while another worker may still call accept4 on a
+ * shared listener (whose second shutdown fails harmlessly with ENOTCONN).
+ * A connection that completes its handshake between the last accept and
+ * the shutdown is reset by the kernel: that window is a few syscalls. */
+static void drain_accept_queue(struct worker *w)
+{
+    enum listener_result r;
+    int fd;
+
+    do {
+        r = listener_accept(&w->listener, &w->stats, &fd);
+        if (r == LISTENER_ACCEPTED)
+            admit(w, fd);
+        else if (r == LISTENER_NOFDS)
+            shed(w);
+    } while (r == LISTENER_ACCEPTED || r == LISTENER_NOFDS);
+    if (shutdown(w->cfg.listen_fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+        log_errf("worker %u: shutdown of listener: %s", w->cfg.index, strerror(errno));
+}
+
+/* SIGINT/SIGTERM: the accept queue is drained and the listener shut
+ * down (an inherited one is only no longer watched: what is queued there
+ * is the next instance's); every connection gets one more read, so input already queued in
+ * the kernel is echoed, then stops echoing and closes without losing what
+ * it sent (conn_stop: all owed output, then the lingering close), within
+ * the grace period. */
 static void begin_stop(struct worker *w)
 {
     /* Fails only if the listener was never added, which worker_create
@@ -376,10 +517,11 @@ static void begin_stop(struct worker *w)
      * edges must stop waking (and, with EPOLLEXCLUSIVE, being taken by)
      * a worker that will not accept. */
     if (w->cfg.inherited && epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->cfg.listen_fd, NULL) < 0)
-        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+        stats_io_error(&w->stats, errno);
     w->stopping = 1;
-    w->env.stopping = 1;
     w->grace_end_ms = w->now_ms + w->cfg.opt->grace_ms;
+    if (!w->cfg.inherited)
+        drain_accept_queue(w);
     for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
         struct conn *c = slab_at(&w->slab, i);
         if (c->state == CONN_PROXY) {
@@ -389,9 +531,9 @@ static void begin_stop(struct worker *w)
                 conn_abort(c, &w->env);
                 on_closed(w, c);
             }
-        } else if (is_open(c)) {
-            settle(w, c, conn_io(c, &w->env, EPOLLIN));
         }
+        if (is_open(c))
+            settle(w, c, conn_stop(c, &w->env));
     }
 }
 
@@ -404,7 +546,7 @@ static void on_wake(struct worker *w)
 
     /* Fails only with EAGAIN (counter already read): nothing to do. */
     if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-        stats_add(&w->stats, STATS_IO_ERRORS, 1);
+        stats_io_error(&w->stats, errno);
     w->accept_pending = 1;
     if (__atomic_load_n(&w->cfg.ctl->stop, __ATOMIC_RELAXED) && !w->stopping)
         begin_stop(w);
@@ -436,7 +578,7 @@ static int64_t earliest(int64_t t, uint64_t ms)
 }
 
 /* The epoll_wait timeout in ms: 0 when work is ready, else until the
- * next idle timer, accept retry or the grace deadline; -1 for none. */
+ * next connection timer, accept retry or the grace deadline; -1 for none. */
 static int next_timeout(const struct worker *w)
 {
     int64_t t;
@@ -467,8 +609,8 @@ static void turn(struct worker *w)
 
     if (n < 0) {
         if (errno != EINTR) {
-            fprintf(stderr, "echod: worker %u: epoll_wait: %s\n", w->cfg.index,
-                    strerror(errno));
+            log_errf("worker %u: epoll_wait: %s", w->cfg.index, strerror(errno));
+            log_flush(1000);
             exit(1);
         }
         n = 0;
@@ -479,7 +621,7 @@ static void turn(struct worker *w)
         dispatch(w, &w->events[i]);
     serve_ready(w, queued);
     if (w->wheel.armed > 0)
-        timer_expire(&w->wheel, w->now_ms, on_idle_timer, w);
+        timer_expire(&w->wheel, w->now_ms, on_conn_timer, w);
     accept_some(w);
     if (w->stopping && w->now_ms >= w->grace_end_ms)
         close_all(w, STATS_GRACE_CLOSED);
@@ -509,7 +651,7 @@ static void pin(const struct worker *w)
         rc = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
     }
     if (rc != 0)
-        fprintf(stderr, "echod: worker %u: --cpu-affinity: %s\n", w->cfg.index, strerror(rc));
+        log_errf("worker %u: --cpu-affinity: %s", w->cfg.index, strerror(rc));
 }
 
 static void *worker_main(void *arg)
@@ -522,17 +664,20 @@ static void *worker_main(void *arg)
     run(w);
     /* An eventfd write fails only when the counter would overflow 2^64-2. */
     if (write(w->cfg.done_fd, &one, sizeof(one)) < 0)
-        fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
+        log_errf("worker %u: eventfd: %s", w->cfg.index, strerror(errno));
     return NULL;
 }
 
 /* ---- life cycle ---- */
 
-/* Slot width of the idle wheel: 1/32 of the timeout, 1 ms to 1 s. */
-static uint64_t wheel_tick_ms(uint64_t idle_ms)
+/* Slot width of the timer wheel: 1/32 of the shortest timeout (the
+ * lingering time included), 1 ms to 1 s. */
+static uint64_t wheel_tick_ms(const struct options *o)
 {
-    uint64_t t = idle_ms / 32;
-    return idle_ms == 0 ? 1000 : t < 1 ? 1 : t > 1000 ? 1000 : t;
+    uint64_t first = first_deadline_ms(o);
+    uint64_t t = (first < WORKER_LINGER_MS ? first : WORKER_LINGER_MS) / 32;
+
+    return t < 1 ? 1 : t > 1000 ? 1000 : t;
 }
 
 static void init_env(struct worker *w)
@@ -567,8 +712,7 @@ static const char *open_fds(struct worker *w)
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0)
         return "eventfd";
-    if (listener_init(&w->listener, w->cfg.listen_fd) < 0)
-        return "open /dev/null (reserve descriptor)";
+    listener_init(&w->listener, w->cfg.listen_fd, &w->cfg.ctl->reserve);
     if (add_watch(w, w->wake_fd, EPOLLIN | EPOLLET, TAG_WAKE) < 0 ||
         add_watch(w, w->cfg.listen_fd, listen_ev, TAG_LISTEN) < 0)
         return "epoll_ctl";
@@ -589,12 +733,12 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
     }
     memset(w, 0, size);
     w->cfg = *cfg;
-    w->epfd = w->wake_fd = w->listener.reserve_fd = -1;
+    w->epfd = w->wake_fd = -1;
     w->start_ns = clock_now_ns();
     tick(w);
     pool_init(&w->pool, o->buffer_size, POOL_MAX_FREE);
     slab_init(&w->slab, sizeof(struct conn));
-    timer_init(&w->wheel, wheel_tick_ms(o->idle_timeout_ms), w->now_ms);
+    timer_init(&w->wheel, wheel_tick_ms(o), w->now_ms);
     init_env(w);
     if (o->accept_rate != OPTIONS_RATE_UNLIMITED && o->accept_rate > 0) {
         w->rate_limited = 1;
@@ -626,7 +770,7 @@ void worker_kick(struct worker *w)
 
     /* An eventfd write fails only when the counter would overflow 2^64-2. */
     if (write(w->wake_fd, &one, sizeof(one)) < 0)
-        fprintf(stderr, "echod: worker %u: eventfd: %s\n", w->cfg.index, strerror(errno));
+        log_errf("worker %u: eventfd: %s", w->cfg.index, strerror(errno));
 }
 
 /* pthread_join fails only for a thread that was never started or is
@@ -660,7 +804,6 @@ void worker_destroy(struct worker *w)
     free(w->env.scratch);
     pool_destroy(&w->pool);
     slab_destroy(&w->slab);
-    listener_destroy(&w->listener);
     /* An epoll instance and an eventfd hold no data a failed close could lose. */
     if (w->epfd >= 0)
         os_close(w->epfd);

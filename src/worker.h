@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "listener.h"
 #include "options.h"
 #include "stats.h"
 
@@ -22,13 +23,18 @@ struct peers;
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
 #define WORKER_MIN_BUDGET (64u * 1024) /* bytes read per connection per turn, at least */
+#define WORKER_LINGER_MS 5000    /* a lingering close waits this long for the peer's FIN */
 
 /* Written by the main thread; each field is read with a relaxed atomic
- * load after a worker_kick. */
+ * load after a worker_kick.  max_conns and reserve are set before the
+ * workers start; active is the workers' own (atomic adds). */
 struct worker_control {
     int stop;        /* 1 after SIGINT/SIGTERM: stop accepting, finish, exit */
     int paused;      /* accepting paused (--accept-rate 0, SIGUSR2) */
-    uint64_t active; /* open connections of all workers, kept only with --max-conns */
+    uint64_t max_conns; /* open connections at most, all workers; 0: no cap */
+    int cap_is_fds;  /* max_conns is the descriptor cap: past it is "shed", not "refused" */
+    uint64_t active; /* open connections of all workers */
+    struct listener_reserve reserve; /* the spare descriptor for EMFILE/ENFILE */
 };
 
 struct worker_config {
@@ -46,8 +52,8 @@ struct worker_config {
 
 struct worker;
 
-/* Allocates a worker and its epoll instance, eventfd, reserve descriptor
- * and registrations.  Returns it, or NULL with a message in err. */
+/* Allocates a worker and its epoll instance, eventfd and registrations
+ * (cfg->ctl->reserve must be open: listener_reserve_init).  Returns it, or NULL with a message in err. */
 struct worker *worker_create(const struct worker_config *cfg, char *err, size_t errlen);
 
 /* Starts the worker's thread.  Returns 0 or an errno value. */

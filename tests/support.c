@@ -643,6 +643,22 @@ void sup_start_echod(struct sup_proc *p, char *target, const char *const args[])
     snprintf(target, 64, "127.0.0.1:%d", p->port);
 }
 
+void sup_start_helper(struct sup_proc *p, char *target, const char *name, ...)
+{
+    char *path = sup_helper(name), *argv[8];
+    va_list ap;
+
+    va_start(ap, name);
+    const char *first = va_arg(ap, const char *);
+    sup_vargv(argv, 8, name, first, ap);
+    va_end(ap);
+
+    cr_assert_eq(sup_spawn(p, path, argv), 0);
+    free(path);
+    cr_assert_eq(sup_wait_listening(p, 10000), 0, "%s did not start", name);
+    snprintf(target, 64, "127.0.0.1:%d", p->port);
+}
+
 long long sup_echod_num(const char *out, const char *key)
 {
     char pat[64];

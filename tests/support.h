@@ -139,6 +139,12 @@ void sup_procs_fini(void);
  * not start. */
 void sup_start_echod(struct sup_proc *p, char *target, const char *const args[]);
 
+/* Starts test helper server name (under $TOOLKIT_HELPERS) with a
+ * NULL-ended list of arguments (at most 6) into p and writes its
+ * "127.0.0.1:PORT" into target (64 bytes).  The test fails when it does
+ * not start. */
+void sup_start_helper(struct sup_proc *p, char *target, const char *name, ...);
+
 /* The number after the first " key=" in echod's output, or -1: the final
  * summary when no stats line (SIGUSR1, --stats-interval) came before it. */
 long long sup_echod_num(const char *out, const char *key);

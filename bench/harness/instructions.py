@@ -21,7 +21,7 @@ import re
 import shlex
 import subprocess
 
-from . import load, measure, procs, scenarios
+from . import load, measure, procs, scenarios, servers
 
 COUNTED = ("echod", "libuv", "libevent", "threads")  # node's JIT does not run well under valgrind
 
@@ -113,5 +113,6 @@ def instructions(ctx):
     seconds = ctx.p["instructions"]["duration"]
     names = [n for n in COUNTED if n in ctx.p["instructions"]["servers"]]
     scenarios.each_server(
-        ctx, "instructions", names, lambda c, srv: count_one(c, srv, seconds),
+        ctx, "instructions", "64 B x 100", servers.echo_servers(ctx.bins), names,
+        lambda c, srv: count_one(c, srv, seconds),
         lambda m: f"{m['instructions_per_msg']:,.0f} user-space instructions/message")

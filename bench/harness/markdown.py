@@ -1,6 +1,7 @@
 """BENCHMARKS.md from one run's results: the machine, the method, the
-performance targets (targets() below) with a verdict each, a table per scenario (median,
-min-max, ratio to echod), the plots, and the commands that reproduce it.
+performance targets with a verdict each (targets.py), a table per scenario
+(median, min-max, ratio to echod), the plots, and the commands that
+reproduce it.
 
 A hand-written closing note (what limits a missed target, with the profile
 that shows it) can be kept in bench/NOTES.md; it is copied in at the end.
@@ -8,61 +9,8 @@ that shows it) can be kept in bench/NOTES.md; it is copied in at the end.
 import os
 import re
 
-from . import stats
-
-PP_MAIN = "64 B x 100"   # the point most targets are stated at
-PP_ONE = "64 B x 1"
-
-
-# ---------------------------------------------------------------- formatting
-
-def _n(v, digits=0):
-    if v is None:
-        return "–"
-    if digits == 0:
-        return f"{v:,.0f}"
-    return f"{v:,.{digits}f}"
-
-
-def _us(v):
-    if v is None:
-        return "–"
-    return f"{v:.3g}" if v < 100 else f"{v:,.0f}"
-
-
-def _f3(v):
-    return "–" if v is None else f"{v:.3f}"
-
-
-def _pct(v):
-    return "–" if v is None else f"{v * 100:.0f}%"
-
-
-def _spread(s, fmt=_n):
-    return "–" if not s else f"{fmt(s.lo)}–{fmt(s.hi)}"
-
-
-def _ratio(s):
-    if not s:
-        return "–"
-    if s.n == 1:
-        return f"{s.median:.2f}x"
-    return f"{s.median:.2f}x ({s.lo:.2f}–{s.hi:.2f})"
-
-
-def _table(headers, rows):
-    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out) + "\n"
-
-
-def _failures(recs, scenario):
-    bad = [r for r in recs if r["scenario"] == scenario and not r["ok"]]
-    if not bad:
-        return ""
-    lines = [f"- {r['server']}, {r['point']}, run {r['run'] + 1}: {r.get('error', '')}"
-             for r in bad]
-    return "\nFailed measurements (left out of the medians):\n\n" + "\n".join(lines) + "\n"
+from . import fmt, results, scenarios, stats, targets
+from .targets import PP_MAIN
 
 
 # ---------------------------------------------------------------- header
@@ -78,7 +26,7 @@ def header(meta, run_dir):
         ("Commit", f"`{meta.get('commit')}`"),
         ("Date", meta.get("date")),
         ("Command", f"`{meta.get('make_target')}` = `{meta.get('command')}` "
-                    f"({_n(meta.get('elapsed_s'))} s)"),
+                    f"({fmt.n(meta.get('elapsed_s'))} s)"),
         ("Runs", f"{s.get('runs')} interleaved per point; warm-up {s.get('warmup')} s, "
                  f"measured {s.get('duration')} s (latency {s.get('latency_duration')} s, "
                  f"connections/s {s.get('cps', {}).get('duration')} s)"),
@@ -92,13 +40,26 @@ def header(meta, run_dir):
                   f"nginx {v.get('nginx')}; {v.get('cc')}"),
         ("Raw results", f"`{run_dir}` (results.json, results.csv, logs/)"),
     ]
-    return ("# Benchmarks\n\n"
+    return ("# Benchmarks\n\n" + dirty_warning(meta) +
             "echod beside its peers and the kernel floor, every figure measured in the same "
             "interleaved run as the figures it is compared with.  Written by `bench/report` "
-            "from one run of `bench/run`; rerun it with `make bench` (about 15 minutes), "
+            "from one run of `bench/run`; rerun it with `make bench` (about 20 minutes on 2 "
+            "cores), "
             "or `make bench-quick` (under 2 minutes, report in the run's folder) to check a "
             "change.  How the harness works: [bench/README.md](bench/README.md).\n\n" +
-            _table(["", ""], rows))
+            fmt.table(["", ""], rows))
+
+
+def dirty_warning(meta):
+    """A bold paragraph when the run measured a tree with uncommitted
+    changes: its figures belong to no commit."""
+    dirty = results.tree(meta)["dirty"]
+    if not dirty:
+        return ""
+    shown = ", ".join(f"`{p}`" for p in dirty[:8]) + (" ..." if len(dirty) > 8 else "")
+    return (f"**Not a result: this run measured a working tree with uncommitted changes "
+            f"({shown}), not commit `{meta.get('commit')}`.  Its "
+            "figures belong to no commit; run `make bench` on a clean tree for a report.**\n\n")
 
 
 def method(meta):
@@ -113,8 +74,9 @@ def method(meta):
   each run measures every server in turn (A, B, C, A, B, C, ...), so drift hits all alike.
 - A figure is the **median** of the runs with its **min–max**; "x echod" is the median of the
   per-run ratios to echod measured in the same run.
-- CPU: **core µs/op** is the server CPU's busy time (`/proc/stat`: all but idle and iowait,
-  so the kernel's softirq work on that core counts) divided by the operations served;
+- CPU: **core µs/op** is the server CPU's busy time (`/proc/stat`: user, nice, system, irq
+  and softirq, so the kernel's softirq work on that core counts; idle, iowait and steal,
+  the time the hypervisor ran another guest, excluded) divided by the operations served;
   **user** and **sys** are the server's own times (`/proc/PID/stat`, children included) per
   operation, sampled inside the measuring window.  The kernel splits user from system time
   by sampling once per tick (10 ms), so a small user share is noisy; section 7 adds exact
@@ -125,89 +87,34 @@ def method(meta):
 """
 
 
-# ---------------------------------------------------------------- targets
-
-def _target(text, s, ok, measured):
-    if not s:
-        return (text, "not measured", "–")
-    return (text, measured, "**met**" if ok(s.median) else "**missed**")
-
-
-def targets(recs):
-    r = stats.ratio
-    rows = []
-    s = r(recs, "pingpong", PP_MAIN, "echod", "server_core_us", base="libuv")
-    rows.append(_target("64 B x 100: echod's server-core time per message <= libuv's", s,
-                        lambda x: x <= 1.0, f"echod / libuv = {_ratio(s)}"))
-    s = r(recs, "pingpong", PP_MAIN, "echod", "server_user_us", base="libuv")
-    text = "64 B x 100: echod's user time per message <= 0.5x libuv's"
-    if s and s.lo == 0:
-        rows.append((text, f"echod / libuv = {_ratio(s)}: a run saw less than one 10 ms tick "
-                     "of user time, too coarse to compare; see the instruction counts", "–"))
-    else:
-        rows.append(_target(text, s, lambda x: x <= 0.5, f"echod / libuv = {_ratio(s)}"))
-    e = stats.summary(recs, "instructions", PP_MAIN, "echod", "instructions_per_msg")
-    u = stats.summary(recs, "instructions", PP_MAIN, "libuv", "instructions_per_msg")
-    s = stats.Summary([e.median / u.median] if e and u else [])
-    rows.append(_target("... the same in user-space instructions per message (callgrind)", s,
-                        lambda x: x <= 0.5, f"echod {_n(e.median)}, libuv {_n(u.median)}: "
-                        f"{_ratio(s)}"))
-    s = r(recs, "pingpong", PP_MAIN, "echod", "ops_per_s", base="libuv")
-    rows.append(_target("64 B x 100: echod's messages/s never below libuv's", s,
-                        lambda x: x >= 1.0, f"echod / libuv = {_ratio(s)}"))
-    e = stats.summary(recs, "syscalls", PP_MAIN, "echod", "calls_per_msg")
-    u = stats.summary(recs, "syscalls", PP_MAIN, "libuv", "calls_per_msg")
-    sc = stats.Summary([e.median - u.median] if e and u else [])
-    rows.append(_target("system calls per message <= libuv's (about 2.01; equal within 0.005)",
-                        sc, lambda x: x <= 0.005,
-                        f"echod {_f3(e.median)}, libuv {_f3(u.median)} (`strace -c -f`)"))
-    s = r(recs, "pingpong", PP_ONE, "echod", "ops_per_s", base="floor")
-    rows.append(_target("1 connection: echod >= 95% of the kernel floor's round trips/s", s,
-                        lambda x: x >= 0.95, f"echod / floor = {_ratio(s)}"))
-    cps_pt = (stats.points(recs, "cps") or [None])[0]
-    s = r(recs, "cps", cps_pt, "echod", "ops_per_s", base="nginx")
-    rows.append(_target("hello-and-close connections/s >= nginx's", s, lambda x: x >= 1.0,
-                        f"echod / nginx = {_ratio(s)}"))
-    s = r(recs, "cps", cps_pt, "echod", "server_core_us", base="nginx")
-    rows.append(_target("... at <= 0.8x nginx's server-core time per connection", s,
-                        lambda x: x <= 0.8, f"echod / nginx = {_ratio(s)}"))
-    mem_pt = (stats.points(recs, "memory") or [None])[0]
-    s = stats.summary(recs, "memory", mem_pt, "echod", "rss_per_conn")
-    rows.append(_target(f"<= 256 bytes of user memory per idle connection ({mem_pt})", s,
-                        lambda x: x <= 256, f"{_n(s.median)} B ({_spread(s)})"))
-    f_pt = (stats.points(recs, "fairness") or [None])[0]
-    s = stats.summary(recs, "fairness", f_pt, "echod", "p99_ratio")
-    rows.append(_target("a flooding connection raises the others' p99 by <= 2x", s,
-                        lambda x: x <= 2.0, f"{_ratio(s)}"))
-    return ("\n## Targets\n\nEach stated as the median of per-run ratios from the interleaved "
-            "runs below.  Where a target is missed, the closing note says what limits it.\n\n" +
-            _table(["target", "measured", "verdict"], rows))
-
-
 # ---------------------------------------------------------------- scenarios
 
+def _per_server(recs, scenario, point, row):
+    """One table row per server at point: row(srv, g), where g(key) is the
+    Summary of that metric over srv's runs."""
+    return [row(srv, lambda k, srv=srv: stats.summary(recs, scenario, point, srv, k))
+            for srv in stats.server_names(recs, scenario, point)]
+
+
 def _rate_rows(recs, scenario, point, unit_mb=True):
-    rows = []
-    for srv in stats.server_names(recs, scenario, point):
-        g = lambda k: stats.summary(recs, scenario, point, srv, k)  # noqa: E731
+    def row(srv, g):
         ops = g("ops_per_s")
-        row = [srv, _n(ops.median), _spread(ops),
-               _ratio(stats.ratio(recs, scenario, point, srv, "ops_per_s"))]
+        out = [srv, fmt.n(ops.median), fmt.spread(ops),
+               fmt.ratio(stats.ratio(recs, scenario, point, srv, "ops_per_s"))]
         if unit_mb:
-            row.append(_n(g("mb_per_s").median, 1))
-        row += [_us(g("server_core_us").median), _us(g("server_user_us").median),
-                _us(g("server_sys_us").median),
-                _ratio(stats.ratio(recs, scenario, point, srv, "server_core_us")),
-                _pct(g("server_core_busy").median), _pct(g("load_core_busy").median)]
-        rows.append(row)
-    return rows
+            out.append(fmt.n(g("mb_per_s").median, 1))
+        return out + [fmt.us(g("server_core_us").median), fmt.us(g("server_user_us").median),
+                      fmt.us(g("server_sys_us").median),
+                      fmt.ratio(stats.ratio(recs, scenario, point, srv, "server_core_us")),
+                      fmt.pct(g("server_core_busy").median), fmt.pct(g("load_core_busy").median)]
+    return _per_server(recs, scenario, point, row)
 
 
 def _rate_table(recs, scenario, point, what="messages/s", unit_mb=True, op="msg"):
     heads = ["server", what, "min–max", "x echod"] + (["MB/s"] if unit_mb else []) + \
             [f"core µs/{op}", f"user µs/{op}", f"sys µs/{op}", "core x echod",
              "CPU0 busy", "CPU1 busy"]
-    return _table(heads, _rate_rows(recs, scenario, point, unit_mb))
+    return fmt.table(heads, _rate_rows(recs, scenario, point, unit_mb))
 
 
 def _plot(plots, kind, alt):
@@ -223,16 +130,17 @@ def pingpong(recs, plots):
     out.append(_plot(plots, "throughput", "messages/s against connections"))
     for p in stats.points(recs, "pingpong"):
         out.append(f"\n### {p}\n\n" + _rate_table(recs, "pingpong", p))
-    out.append(_failures(recs, "pingpong"))
+    out.append(fmt.failures(recs, "pingpong"))
     return "".join(out)
 
 
 def stream(recs, plots):
     out = ["\n## 2. Streaming\n\n64 KiB writes on 10 connections, four in flight on each; "
            "MB/s is what came back.\n"]
+    out.append(_plot(plots, "stream", "streaming MB/s and server-core time per 64 KiB"))
     for p in stats.points(recs, "stream"):
         out.append(f"\n### {p}\n\n" + _rate_table(recs, "stream", p, op="64 KiB"))
-    out.append(_failures(recs, "stream"))
+    out.append(fmt.failures(recs, "stream"))
     return "".join(out)
 
 
@@ -244,25 +152,41 @@ def latency(recs, plots):
            and r["point"] == PP_MAIN and r["server"] == "echod" and r["ok"]]
     out = ["\n## 3. Latency under load\n\nOpen loop (`-R`): 100 connections, 64 B, the "
            "offered rate a fraction of echod's closed-loop saturation at 64 B x 100 measured in "
-           f"this run ({_n(stats.Summary([r['metrics']['ops_per_s'] for r in sat]).median)} "
+           f"this run ({fmt.n(stats.Summary([r['metrics']['ops_per_s'] for r in sat]).median)} "
            "messages/s), the same rates for every server.  Latency runs from each message's "
            "scheduled send time, so a server that falls behind shows it (no coordinated "
-           "omission).  \"achieved\" below the offered rate means the pair could not keep it.\n"]
+           "omission).  The sweep goes past 100% until some server falls behind the offered "
+           "rate in most of its runs (its replies fall behind, or fewer than 95% of the "
+           "messages due are done): that is the knee.  A run whose load could not send on "
+           "schedule counts as \"load late\": its latency includes the load's own delay.\n"]
     out.append(_plot(plots, "latency", "latency percentiles against offered load"))
+    out.append(_plot(plots, "spectrum", "latency against percentile at one load"))
+    out.append(_plot(plots, "over_time", "latency over time at one load"))
     for p in labels:
-        rows = []
-        for srv in stats.server_names(recs, "latency", p):
-            g = lambda k: stats.summary(recs, "latency", p, srv, k)  # noqa: E731
+        def row(srv, g, p=p):
             p99 = g("p99_us")
-            rows.append([srv, _n(g("ops_per_s").median), _us(g("p50_us").median),
-                         _us(p99.median), _spread(p99, _us), _us(g("p999_us").median),
-                         _ratio(stats.ratio(recs, "latency", p, srv, "p99_us")),
-                         _us(g("server_core_us").median)])
-        out.append(f"\n### offered {p}\n\n" + _table(
-            ["server", "achieved/s", "p50 µs", "p99 µs", "p99 min–max", "p99.9 µs",
+            return [srv, fmt.n(g("ops_per_s").median), _rate_verdicts(recs, p, srv),
+                    fmt.us(g("p50_us").median), fmt.us(p99.median), fmt.spread(p99, fmt.us),
+                    fmt.us(g("p999_us").median),
+                    fmt.ratio(stats.ratio(recs, "latency", p, srv, "p99_us")),
+                    fmt.us(g("server_core_us").median)]
+        rows = _per_server(recs, "latency", p, row)
+        out.append(f"\n### offered {p}\n\n" + fmt.table(
+            ["server", "achieved/s", "runs: kept / load late / server behind", "p50 µs",
+             "p99 µs", "p99 min–max", "p99.9 µs",
              "p99 x echod", "core µs/msg"], rows))
-    out.append(_failures(recs, "latency"))
+    out.append(fmt.failures(recs, "latency"))
     return "".join(out)
+
+
+def _rate_verdicts(recs, point, srv):
+    """How many of srv's runs at point kept the rate, had tcpload send late
+    (the load's core, not the server), or fell behind (scenarios.behind)."""
+    runs = [r["metrics"] for r in recs if (r["scenario"], r["point"], r["server"]) ==
+            ("latency", point, srv) and r["ok"]]
+    late = sum(1 for m in runs if not scenarios.behind(m) and not m.get("rate_kept", True))
+    slow = sum(1 for m in runs if scenarios.behind(m))
+    return f"{len(runs) - late - slow} / {late} / {slow}"
 
 
 def cps(recs, plots):
@@ -273,28 +197,38 @@ def cps(recs, plots):
     for p in stats.points(recs, "cps"):
         out.append(f"\n### {p}\n\n" + _rate_table(recs, "cps", p, "connections/s", False,
                                                     "conn"))
-    out.append(_failures(recs, "cps"))
+    out.append(fmt.failures(recs, "cps"))
     return "".join(out)
 
 
 def fairness(recs, plots):
     out = ["\n## 5. Fairness\n\n100 connections send 64 B open loop and measure their p99, "
            "alone, then while one more connection floods the server with 64 KiB writes "
-           "(sixteen in flight, never pausing; run at `nice 19` on the load CPU so that it "
-           "does not delay the measuring client).  The ratio is flood / alone, run by run.\n"]
+           "(sixteen in flight, never pausing).  With 4 cores or more the flood has a core of "
+           "its own; with fewer it shares the load's core at `nice 19`.  The ratio is flood / "
+           "alone, run by run.  The flood's own MB/s stands beside it (a server that starves "
+           "the flood looks fair), with both cores' busy share under the flood: when the "
+           f"load's core is {fmt.pct(targets.SATURATED)} busy or more, the p99 measures the "
+           "load generator and the verdict is \"not measurable\".\n"]
+    out.append(_plot(plots, "fairness", "p99 alone and under a flood"))
     for p in stats.points(recs, "fairness"):
-        rows = []
-        for srv in stats.server_names(recs, "fairness", p):
-            g = lambda k: stats.summary(recs, "fairness", p, srv, k)  # noqa: E731
-            rows.append([srv, _us(g("p50_us").median), _us(g("p50_flood_us").median),
-                         _us(g("p99_us").median), _us(g("p99_flood_us").median),
-                         _ratio(g("p99_ratio")), _us(g("p999_us").median),
-                         _us(g("p999_flood_us").median)])
-        out.append(f"\n### {p}\n\n" + _table(
-            ["server", "p50 alone", "p50 flood", "p99 alone µs", "p99 flood µs",
-             "p99 flood / alone", "p99.9 alone", "p99.9 flood"], rows))
-    out.append(_failures(recs, "fairness"))
+        rows = _per_server(recs, "fairness", p, _fairness_row)
+        out.append(f"\n### {p}\n\n" + fmt.table(
+            ["server", "p99 alone µs", "p99 flood µs", "p99 flood / alone", "flood MB/s",
+             "flood min–max", "server core alone", "server core flood", "load core flood",
+             "p99 ratio"], rows))
+    out.append(fmt.failures(recs, "fairness"))
     return "".join(out)
+
+
+def _fairness_row(srv, g):
+    busy, own = g("load_core_busy_flood"), g("flood_core_busy")
+    load = fmt.pct(busy.median) + (f" (flood's core {fmt.pct(own.median)})" if own else "")
+    return [srv, fmt.us(g("p99_us").median), fmt.us(g("p99_flood_us").median),
+            fmt.ratio(g("p99_ratio")), fmt.n(g("flood_mb_per_s").median),
+            fmt.spread(g("flood_mb_per_s")), fmt.pct(g("server_core_busy").median),
+            fmt.pct(g("server_core_busy_flood").median), load,
+            "not measurable" if busy and busy.median >= targets.SATURATED else "measured"]
 
 
 def memory(recs, plots):
@@ -309,18 +243,17 @@ def memory(recs, plots):
            "loopback connection.\n"]
     out.append(_plot(plots, "memory", "memory per idle connection"))
     for p in labels:
-        rows = []
-        for srv in stats.server_names(recs, "memory", p):
-            g = lambda k: stats.summary(recs, "memory", p, srv, k)  # noqa: E731
+        def row(srv, g, p=p):
             rss = g("rss_per_conn")
-            rows.append([srv, _n(g("conns").median), _n(rss.median), _spread(rss),
-                         _ratio(stats.ratio(recs, "memory", p, srv, "rss_per_conn")),
-                         _n(g("slab_per_conn").median), _n(g("kernel_per_conn").median)])
-        out.append(f"\n### {p}\n\n" + _table(
+            return [srv, fmt.n(g("conns").median), fmt.n(rss.median), fmt.spread(rss),
+                    fmt.ratio(stats.ratio(recs, "memory", p, srv, "rss_per_conn")),
+                    fmt.n(g("slab_per_conn").median), fmt.n(g("kernel_per_conn").median)]
+        rows = _per_server(recs, "memory", p, row)
+        out.append(f"\n### {p}\n\n" + fmt.table(
             ["server", "connections", "RSS B/conn", "min–max", "x echod",
              "slab B/conn (both ends)", "+ kernel stacks, page tables"], rows))
     out.append(extrapolation(recs, labels[-1]))
-    out.append(_failures(recs, "memory"))
+    out.append(fmt.failures(recs, "memory"))
     return "".join(out)
 
 
@@ -337,14 +270,14 @@ def extrapolation(recs, point):
             continue
         own = stats.summary(recs, "memory", point, srv, "kernel_per_conn").median
         k = own - kernel if srv == "threads" and own is not None else kernel
-        rows.append([srv, _n(user * 1e6 / 2**20), _n(k * 1e6 / 2**20),
-                     _n((user + k) * 1e6 / 2**30, 1)])
+        rows.append([srv, fmt.n(user * 1e6 / 2**20), fmt.n(k * 1e6 / 2**20),
+                     fmt.n((user + k) * 1e6 / 2**30, 1)])
     return (f"\n### A million connections\n\nExtrapolated from the figures at {point}: the "
             f"server's RSS per connection, plus the kernel's share for the server's end "
-            f"(half the slab growth per loopback connection: {_n(kernel)} B; for the threads "
+            f"(half the slab growth per loopback connection: {fmt.n(kernel)} B; for the threads "
             "peer, its whole kernel growth, kernel stacks included, less the client end).  Idle sockets hold no "
             "buffer memory; a busy one can hold up to `tcp_rmem`/`tcp_wmem` more.\n\n" +
-            _table(["server", "user MiB", "kernel MiB", "total GiB"], rows) + """
+            fmt.table(["server", "user MiB", "kernel MiB", "total GiB"], rows) + """
 To measure it for real on a machine with the memory: raise the limits first
 (`sysctl -w fs.nr_open=1100000`, then `ulimit -n 1100000` in the shell that starts
 echod and each `tcpload hold`), give the clients enough source addresses (about 28,000
@@ -364,42 +297,92 @@ def cpu(recs, plots):
     for sc, p in pts:
         for srv in stats.server_names(recs, sc, p):
             g = lambda k: stats.summary(recs, sc, p, srv, k).median  # noqa: E731
-            core, user, sys_ = g("server_core_us"), g("server_user_us"), g("server_sys_us")
-            rows.append([("connections/s, " if sc == "cps" else "") + p, srv, _us(core),
-                         _us(user), _us(sys_),
-                         _pct(user / core if user is not None and core else None),
-                         _ratio(stats.ratio(recs, sc, p, srv, "server_user_us"))])
-    out = ["\n## 7. CPU cost per operation\n\nFor every server of scenarios 1 and 4: its core's "
-           "busy time, and its own user and system time, per message (per connection for "
-           "connections/s).  User time is what the server's own code costs, the part a server "
-           "can change; system time is the kernel working for it.\n"]
+            core, kern = g("server_core_us"), g("server_core_kernel_us")
+            rows.append([("connections/s, " if sc == "cps" else "") + p, srv, fmt.us(core),
+                         fmt.us(g("server_core_user_us")), fmt.us(kern),
+                         fmt.pct(kern / core if kern is not None and core else None),
+                         fmt.us(g("server_user_us")), fmt.us(g("server_sys_us")),
+                         fmt.ratio(stats.ratio(recs, sc, p, srv, "server_user_us"))])
+    out = ["\n## 7. CPU cost per operation\n\nFor every server of scenarios 1 and 4, per "
+           "message (per connection for connections/s): its core's busy time, split by "
+           "`/proc/stat` into user space and kernel (system, irq, softirq; steal excluded), "
+           "the same quantity for every server whatever its processes and threads; then its "
+           "own user and system time from `/proc/PID/stat`.  User time is what the server's "
+           "own code costs, the part a server can change; the kernel's is the price of its "
+           "system calls and of the TCP work on its core.\n"]
     out.append(_plot(plots, "cpu", "CPU time per message"))
     if rows:
-        out.append("\n" + _table(["point", "server", "core µs/op", "user µs/op", "sys µs/op",
-                                   "user share of core", "user x echod"], rows))
+        out.append("\n" + fmt.table(["point", "server", "core µs/op", "core: user", "core: kernel",
+                                      "kernel share", "own user µs/op", "own sys µs/op",
+                                      "own user x echod"], rows))
     out.append(instructions(recs))
     out.append(syscalls(recs))
     out.append(perf_profile(recs))
     return "".join(out)
 
 
+def scaling(recs, meta, plots):
+    """Section 8: echod across cores in both listener designs, nginx beside."""
+    pts = stats.points(recs, "scaling")
+    missing = meta.get("scaling_unmeasured") or []
+    if not pts and not missing:
+        return ""
+    out = ["\n## 8. Scaling across cores\n\nechod with W workers, one per core: `taskset -c "
+           "0..W-1 bin/echod --workers W --cpu-affinity --mode echo|hello --json`, with one "
+           "`SO_REUSEPORT` listener per worker (the default) or `--shared-listener`, against "
+           "a load of W threads (`tcpload -t W`) on CPUs W..2W-1; "
+           "per worker 100 ping-pong connections (64 B) or 32 hello-and-close transactions in "
+           "flight.  Each measurement starts a fresh server, so echod's summary at exit gives "
+           "that load's accepts per worker, which show how evenly each listener design "
+           "spreads connections.  nginx runs with as many workers.\n"]
+    out += [f"\nNot measured here: {m}.\n" for m in missing]
+    measured = stats.scaling_points(recs, "connections/s")
+    if measured and stats.params(recs, "scaling")[measured[-1]].get("workers") == 1:
+        out.append("\nOn this machine only one worker has a core of its own beside a load "
+                   "core, so the scaling points measure what one worker does alone, not how "
+                   "workers scale.  The points marked \"accepts only\" run two workers on "
+                   "one core: their rates are not scaling figures, but their accepts per "
+                   "worker show how each listener design spreads connections.\n")
+    out.append(_plot(plots, "scaling", "connections/s per worker against workers"))
+    for p in pts:
+        def row(srv, g, p=p):
+            ops = g("ops_per_s")
+            return [srv, fmt.n(ops.median), fmt.spread(ops),
+                    fmt.n(g("ops_per_s_per_worker").median), fmt.us(g("server_core_us").median),
+                    fmt.pct(g("server_core_busy").median), fmt.pct(g("load_core_busy").median),
+                    _accepts(recs, p, srv)]
+        rows = _per_server(recs, "scaling", p, row)
+        out.append(f"\n### {p}\n\n" + fmt.table(
+            ["server", "per second", "min–max", "per worker", "core µs/op",
+             "server cores busy", "load cores busy", "accepts per worker, each run"], rows))
+    out.append(fmt.failures(recs, "scaling"))
+    return "".join(out)
+
+
+def _accepts(recs, point, srv):
+    runs = [r["metrics"].get("worker_accepts") for r in recs
+            if (r["scenario"], r["point"], r["server"]) == ("scaling", point, srv) and r["ok"]]
+    shown = ["/".join(fmt.n(a) for a in acc) for acc in runs if acc and len(acc) > 1]
+    return "; ".join(shown) if shown else "–"
+
+
 def perf_profile(recs):
     done = [r for r in recs if r["scenario"] == "profile" and r["ok"]]
     if not done:
-        return _failures(recs, "profile")
+        return fmt.failures(recs, "profile")
     rows = [[r["server"], f"{r['metrics']['user_pct']:.1f}%", f"{r['metrics']['kernel_pct']:.1f}%",
              f"{r['metrics']['idle_pct']:.1f}%", f"{r['metrics']['other_pct']:.1f}%"]
             for r in done]
     out = ["\n### Where the server's core goes (perf)\n\n`perf record -e cpu-clock -a -C 0` "
            "(software clock: this virtual machine has no hardware counters) while each server "
            "serves 64 B ping-pong on 100 connections; shares of all samples on the server's "
-           "CPU.\n\n" + _table(["server", "its user space", "kernel on its behalf",
+           "CPU.\n\n" + fmt.table(["server", "its user space", "kernel on its behalf",
                                   "idle", "other tasks"], rows)]
     for r in done:
-        out.append(f"\nHottest symbols on CPU 0, {r['server']}:\n\n" + _table(
+        out.append(f"\nHottest symbols on CPU 0, {r['server']}:\n\n" + fmt.table(
             ["share", "task", "side", "symbol"],
             [[f"{t[0]:.2f}%", t[1], t[2], f"`{t[3]}`"] for t in r["metrics"]["top"][:10]]))
-    out.append(_failures(recs, "profile"))
+    out.append(fmt.failures(recs, "profile"))
     return "".join(out)
 
 
@@ -410,57 +393,67 @@ def instructions(recs):
     rows = []
     for srv in srvs:
         s = stats.summary(recs, "instructions", PP_MAIN, srv, "instructions_per_msg")
-        rows.append([srv, _n(s.median),
-                     _ratio(stats.ratio(recs, "instructions", PP_MAIN, srv,
+        rows.append([srv, fmt.n(s.median),
+                     fmt.ratio(stats.ratio(recs, "instructions", PP_MAIN, srv,
                                         "instructions_per_msg"))])
     tops = [r for r in recs if r["scenario"] == "instructions" and r["ok"]
             and r["metrics"].get("top")]
     top_txt = "".join(
         f"\nCostliest functions of {r['server']} by their own instructions per message "
         "(long load, connection set-up included):\n\n" +
-        _table(["function", "instructions/msg"],
-               [[f"`{name}`", _n(v, 1)] for name, v in r["metrics"]["top"]]) for r in tops)
+        fmt.table(["function", "instructions/msg"],
+               [[f"`{name}`", fmt.n(v, 1)] for name, v in r["metrics"]["top"]]) for r in tops)
     return ("\n### User-space instructions per message\n\nThe user/system split above is "
             "sampled by the kernel once per tick (10 ms), so a small user share is noisy.  "
             "Callgrind counts the instructions each server executes in user space (libc "
             "included) exactly: 64 B ping-pong on 100 connections, the difference between a "
             "short and a long load divided by the difference in messages, so connecting and "
             "closing cancel out.\n\n" +
-            _table(["server", "instructions/msg", "x echod"], rows) + top_txt +
-            _failures(recs, "instructions"))
+            fmt.table(["server", "instructions/msg", "x echod"], rows) + top_txt +
+            fmt.failures(recs, "instructions"))
+
+
+SYSCALL_POINTS = {
+    "64 B x 100": ("message", "64 B ping-pong on 100 connections"),
+    "hello-and-close": ("connection", "hello-and-close transactions, 32 in flight"),
+}
 
 
 def syscalls(recs):
-    srvs = stats.server_names(recs, "syscalls")
-    if not srvs:
-        return ""
-    calls = {}
-    for r in recs:
-        if r["scenario"] == "syscalls" and r["ok"]:
-            calls[r["server"]] = r["metrics"]
-    if not calls:
-        return _failures(recs, "syscalls")
+    out = []
+    for point, (op, what) in SYSCALL_POINTS.items():
+        calls = {r["server"]: r["metrics"] for r in recs
+                 if r["scenario"] == "syscalls" and r["point"] == point and r["ok"]}
+        if calls:
+            out.append(_syscall_table(calls, op, what))
+    if not out:
+        return fmt.failures(recs, "syscalls")
+    return ("\n### System calls per message and per connection\n\nEach server under "
+            "`strace -c -f`, a short and a three times longer load, each in its own server "
+            "life: the difference in calls over the difference in operations, so start-up "
+            "and the load's own set-up cancel out (calls of at least 0.001 per operation "
+            "shown).  strace slows the server, which lets more events gather per "
+            "`epoll_wait` than in an untraced run; reads and writes per message, and the "
+            "calls a connection needs, are unaffected.\n" + "".join(out) +
+            fmt.failures(recs, "syscalls"))
+
+
+def _syscall_table(calls, op, what):
     names = []
     for m in calls.values():
         names += [k for k, v in m["per_call"].items() if v >= 0.001 and k not in names]
-    rows = [[s, " / ".join(_n(x) for x in calls[s]["messages"]),
+    rows = [[s, " / ".join(fmt.n(x) for x in calls[s]["messages"]),
              f"{calls[s]['calls_per_msg']:.3f}"] +
             [f"{calls[s]['per_call'].get(k, 0):.3f}" for k in names] for s in calls]
-    return ("\n### System calls per message\n\n64 B ping-pong on 100 connections under "
-            "`strace -c -f`, a short and a three times longer load, each in its own server "
-            "life: the difference in calls over the difference in messages, so start-up, "
-            "accepting and closing cancel out (calls of at least 0.001 per message shown).  "
-            "strace slows the server, which lets more events gather per `epoll_wait` than in "
-            "an untraced run; reads and writes per message are unaffected.\n\n" +
-            _table(["server", "messages (short / long)", "calls/msg"] + names, rows) +
-            _failures(recs, "syscalls"))
+    return (f"\nPer {op}, {what}:\n\n" +
+            fmt.table(["server", f"{op}s (short / long)", f"calls/{op}"] + names, rows))
 
 
 def commands(recs):
     seen, rows = set(), []
     for r in recs:
         cmd = r.get("command")
-        if not cmd or (r["scenario"], r["point"]) in seen or r["server"] not in ("echod",):
+        if not cmd or (r["scenario"], r["point"]) in seen or not r["server"].startswith("echod"):
             continue
         seen.add((r["scenario"], r["point"]))
         cmd = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", cmd)
@@ -469,8 +462,9 @@ def commands(recs):
         cmd = re.sub(r"\S*/results/([^/ ]+)/logs/", r"bench/results/\1/logs/", cmd)
         rows.append(f"- {r['scenario']}, {r['point']}: `{cmd}`")
     return ("\n## Commands\n\nThe load of each point as run against echod (PORT is the "
-            "ephemeral port echod printed; the same command ran against every server), and "
-            "for system calls and instructions the traced server:\n\n" +
+            "ephemeral port echod printed; the same command ran against every server; in "
+            "section 8 pinned with `taskset` to the load's cores), and for system calls and "
+            "instructions the traced server:\n\n" +
             "\n".join(rows) + "\n")
 
 
@@ -484,8 +478,9 @@ def notes(root):
 
 def document(data, run_dir, plots, root):
     recs, meta = data["records"], data["meta"]
-    parts = [header(meta, run_dir), method(meta), targets(recs), pingpong(recs, plots),
+    parts = [header(meta, run_dir), method(meta), targets.table(recs), pingpong(recs, plots),
              stream(recs, plots), latency(recs, plots), cps(recs, plots),
-             fairness(recs, plots), memory(recs, plots), cpu(recs, plots), commands(recs),
+             fairness(recs, plots), memory(recs, plots), cpu(recs, plots),
+             scaling(recs, meta, plots), commands(recs),
              notes(root)]
     return "".join(parts)

@@ -44,31 +44,46 @@ def _snapshot(server_pid, load_pid):
 
 
 def cpu_between(a, b):
-    """CPU rates between two snapshots: per-core busy share, and the
-    server's and the load's user and system seconds per second."""
+    """CPU rates between two snapshots: per-core busy share (steal
+    excluded) with its user, kernel and steal parts, and the server's and
+    the load's user and system seconds per second."""
     wall = b["t"] - a["t"]
     cores = sysinfo.core_busy(a["cores"], b["cores"])
-    return {
-        "wall_s": wall,
-        "core_busy": {str(c): v["share"] for c, v in cores.items()},
+    out = {"wall_s": wall}
+    for part, key in (("share", "core_busy"), ("user", "core_user"), ("kernel", "core_kernel"),
+                      ("steal", "core_steal")):
+        out[key] = {str(c): v[part] for c, v in cores.items()}
+    out.update({
         "server_user": (b["server"][0] - a["server"][0]) / wall,
         "server_sys": (b["server"][1] - a["server"][1]) / wall,
         "load_user": (b["load"][0] - a["load"][0]) / wall,
         "load_sys": (b["load"][1] - a["load"][1]) / wall,
-    }
+    })
+    return out
 
 
-def per_op(cpu, ops_per_s, server_cpu, load_cpu):
-    """CPU microseconds per operation: the server core's busy time, the
-    server's own user and system time, the load core's busy time."""
+def cores_sum(cpu, key, cpus):
+    """The sum over cpus (an index or a list of them) of cpu[key]: core
+    seconds per second; NaN when a core is missing."""
+    cpus = cpus if isinstance(cpus, (list, tuple)) else [cpus]
+    return sum(cpu[key].get(str(c), math.nan) for c in cpus)
+
+
+def per_op(cpu, ops_per_s, server_cpus, load_cpus):
+    """CPU microseconds per operation: the server cores' busy time (steal
+    excluded) and its user-space and kernel parts as /proc/stat splits them
+    (the same quantity for every server, whatever its processes), the
+    server's own user and system time, the load cores' busy time."""
     if not ops_per_s or ops_per_s <= 0 or not cpu:
         return {}
     us = 1e6 / ops_per_s
     return {
-        "server_core_us": cpu["core_busy"].get(str(server_cpu), math.nan) * us,
+        "server_core_us": cores_sum(cpu, "core_busy", server_cpus) * us,
+        "server_core_user_us": cores_sum(cpu, "core_user", server_cpus) * us,
+        "server_core_kernel_us": cores_sum(cpu, "core_kernel", server_cpus) * us,
         "server_user_us": cpu["server_user"] * us,
         "server_sys_us": cpu["server_sys"] * us,
-        "load_core_us": cpu["core_busy"].get(str(load_cpu), math.nan) * us,
+        "load_core_us": cores_sum(cpu, "core_busy", load_cpus) * us,
         "load_user_us": cpu["load_user"] * us,
         "load_sys_us": cpu["load_sys"] * us,
     }
@@ -85,13 +100,11 @@ def _bounds(samples, window, t_exit):
     return inside[0], inside[-1]
 
 
-def run_load(argv, window, server_pid, load_cpu, log, nice=None):
-    """Runs argv pinned to load_cpu (at nice, if given), sampling /proc
+def run_load(argv, window, server_pid, load_cpu, log):
+    """Runs argv pinned to load_cpu (an index or a list), sampling /proc
     until it exits.  Returns (stdout text, exit status, cpu dict or None);
     None when the load ended too soon for a window."""
     cmd = procs.pinned(load_cpu, argv)
-    if nice is not None:
-        cmd = ["nice", "-n", str(nice)] + cmd
     log.write(f"$ {shlex.join(cmd)}\n")
     log.flush()
     t0 = time.monotonic()

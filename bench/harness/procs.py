@@ -36,8 +36,12 @@ def install_signal_handlers():
 
 
 def pinned(cpu, argv):
-    """argv run under `taskset -c cpu` (cpu None: as is)."""
-    return argv if cpu is None else ["taskset", "-c", str(cpu)] + list(argv)
+    """argv run under `taskset -c cpu` (cpu an index or a list of them;
+    None: as is)."""
+    if cpu is None:
+        return argv
+    cpus = ",".join(map(str, cpu)) if isinstance(cpu, (list, tuple)) else str(cpu)
+    return ["taskset", "-c", cpus] + list(argv)
 
 
 def start(argv, stdout=subprocess.PIPE, stderr=None, env=None, cwd=None):
@@ -84,6 +88,21 @@ def stop(p, grace=3.0):
     signalled only while p is not yet reaped (a zombie still holds its PID,
     so the group's id cannot have been reused).  Returns p's exit status;
     safe to call twice."""
+    _terminate(p, grace)
+    _release(p)
+    return p.returncode
+
+
+def stop_reading(p, grace=3.0):
+    """stop(), and what p wrote to its stdout pipe since it was last read
+    (a summary printed at exit).  Returns (exit status, text)."""
+    _terminate(p, grace)
+    text = p.stdout.read().decode(errors="replace") if p.stdout else ""
+    _release(p)
+    return p.returncode, text
+
+
+def _terminate(p, grace):
     if p.returncode is None:
         if not _exited(p, 0):
             _signal_group(p, signal.SIGTERM)
@@ -92,11 +111,13 @@ def stop(p, grace=3.0):
                 _exited(p, None)
         _signal_group(p, signal.SIGKILL)
         p.wait()
+
+
+def _release(p):
     _live.pop(p.pid, None)
     for f in (p.stdout, p.stderr):
         if f:
             f.close()
-    return p.returncode
 
 
 def _exited(p, timeout):

@@ -15,7 +15,7 @@ import shlex
 import subprocess
 import time
 
-from . import load, procs, scenarios
+from . import load, procs, scenarios, servers
 
 PROFILED = ("echod", "libuv")
 
@@ -77,7 +77,8 @@ def profile_one(ctx, server, seconds):
 def profile(ctx):
     seconds = ctx.p["profile"]["duration"]
     scenarios.each_server(
-        ctx, "profile", PROFILED, lambda c, srv: profile_one(c, srv, seconds),
+        ctx, "profile", "64 B x 100", servers.echo_servers(ctx.bins), PROFILED,
+        lambda c, srv: profile_one(c, srv, seconds),
         lambda m: f"CPU {ctx.server_cpu}: {m['user_pct']:.1f}% user, "
         f"{m['kernel_pct']:.1f}% kernel, {m['idle_pct']:.1f}% idle; " +
         ", ".join(f"{t[3]} {t[0]:.1f}%" for t in m["top"][:3]))

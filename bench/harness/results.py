@@ -28,9 +28,13 @@ class Results:
         self.records = []
         self.save()
 
+    def log_path(self, name):
+        """The path of a file under logs/."""
+        return os.path.join(self.dir, "logs", name)
+
     def log_file(self, name):
         """An append-mode log file under logs/."""
-        return open(os.path.join(self.dir, "logs", name), "a")
+        return open(self.log_path(name), "a")
 
     def add(self, record):
         self.records.append(_clean(record))
@@ -61,6 +65,17 @@ def load(path):
         path = os.path.join(path, "results.json")
     with open(path) as f:
         return json.load(f)
+
+
+def tree(meta):
+    """The source tree state a run's meta records, as source.state() gives
+    it (a run stored before dirty_paths existed counts as dirty when its
+    commit says so)."""
+    commit = meta.get("commit", "")
+    dirty = meta.get("dirty_paths")
+    if dirty is None:
+        dirty = ["(unknown paths)"] if commit.endswith("-dirty") else []
+    return {"commit": commit.removesuffix("-dirty"), "dirty": dirty}
 
 
 def _clean(v):

@@ -8,11 +8,12 @@ load CPU.  Each measurement becomes one record: scenario, point, server,
 run, ok, metrics (rates, latencies, CPU per operation), the CPU rates of
 its window, the exact load command and the load's own JSON.
 
-Scenario 6 (memory) lives in memory.py, the system-call count in
-syscalls.py, the instruction count in instructions.py and the perf
-profile in profile.py; scenario 7 (CPU per operation) is read from the records of
-scenarios 1 and 4 by the report.
+Scenario 6 (memory) lives in memory.py, scenario 8 (scaling) in
+scaling.py, the system-call count in syscalls.py, the instruction count in
+instructions.py and the perf profile in profile.py; scenario 7 (CPU per
+operation) is read from the records of scenarios 1 and 4 by the report.
 """
+import os
 import shlex
 import statistics
 import subprocess
@@ -21,26 +22,30 @@ import time
 from . import load, measure, procs, servers, stats
 
 # How long and how much: `make bench` (full) and `make bench-quick` (quick).
+# The full profile's duration on 2 cores is estimated in bench/README.md;
+# keep the two in step.
 PROFILES = {
     "full": {
-        "runs": 3, "warmup": 0.5, "duration": 1.5,
-        "pingpong": [(64, 1, 1), (64, 10, 1), (64, 100, 1), (64, 1000, 1), (64, 10000, 1),
+        "runs": 5, "warmup": 0.5, "duration": 1.5,
+        "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (64, 10000, 1),
                      (4096, 100, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
-        "latency_fractions": [0.1, 0.3, 0.5, 0.7, 0.9, 1.1],
-        "latency_duration": 1.5,
-        "cps": {"conns": 32, "warmup": 1.0, "duration": 10.0},
+        "latency": {"fractions": [0.25, 0.6, 1.0, 1.3], "max_fraction": 2.1,
+                    "detail_at": 0.6},
+        "latency_duration": 1.0,
+        "cps": {"conns": 32, "warmup": 1.0, "duration": 5.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
         "memory": {"counts": [10000, "max"]},
         "syscalls": {"duration": 1.5},
         "instructions": {"duration": 1.0, "servers": ["echod", "libuv", "libevent", "threads"]},
         "profile": {"duration": 2.0},
+        "scaling": {"duration": 2.0},
     },
     "quick": {
         "runs": 1, "warmup": 0.25, "duration": 0.5,
-        "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (4096, 100, 1), (64, 100, 16)],
+        "pingpong": [(64, 1, 1), (64, 100, 1), (64, 1000, 1), (64, 100, 16)],
         "stream": {"size": 65536, "conns": 10, "pipeline": 4},
-        "latency_fractions": [0.25, 0.75, 1.1],
+        "latency": {"fractions": [0.25, 1.0], "max_fraction": 1.3, "detail_at": 0.25},
         "latency_duration": 0.5,
         "cps": {"conns": 32, "warmup": 0.5, "duration": 2.0},
         "fairness": {"conns": 100, "fraction": 0.25, "flood_pipeline": 16},
@@ -48,8 +53,12 @@ PROFILES = {
         "syscalls": {"duration": 1.0},
         "instructions": {"duration": 0.5, "servers": ["echod", "libuv"]},
         "profile": {"duration": 1.0},
+        "scaling": {"duration": 0.5},
     },
 }
+
+INTERVAL_S = 0.1  # tcpload --interval at the latency point kept in detail
+
 
 class Context:
     """What every scenario needs: programs, profile, results, CPUs, logs."""
@@ -57,6 +66,7 @@ class Context:
     def __init__(self, bins, profile, results, log, server_cpu=0, load_cpu=1):
         self.bins, self.p, self.results, self.log = bins, profile, results, log
         self.server_cpu, self.load_cpu = server_cpu, load_cpu
+        self.flood_cpu = flood_cpu(os.cpu_count() or 1, server_cpu, load_cpu)
         self.server_log = results.log_file("servers.log")
         self.load_log = results.log_file("loads.log")
         self.saturation = None  # echod's 64 B x 100 msgs/s, set by pingpong
@@ -64,6 +74,14 @@ class Context:
     @property
     def tcpload(self):
         return self.bins["tcpload"]
+
+
+def flood_cpu(cores, server_cpu, load_cpu):
+    """The fairness flood's CPU: with 4 cores or more, the first that is
+    neither the server's nor the load's; with fewer, the load's."""
+    if cores < 4:
+        return load_cpu
+    return next(c for c in range(cores) if c not in (server_cpu, load_cpu))
 
 
 def _label(size, conns, pipeline):
@@ -93,8 +111,9 @@ def _stop_all(running):
 
 def interleave(ctx, scenario, server_list, points, measure_fn, runs=None):
     """Runs measure_fn(ctx, running, point, run) for every point, run and
-    server, servers innermost.  points are (label, point) pairs.  A server
-    found dead is restarted and the failure recorded."""
+    server, servers innermost.  points are (label, point) pairs, a list or
+    a generator that may look at the records of the points before.  A
+    server found dead is restarted and the failure recorded."""
     runs = runs or ctx.p["runs"]
     running = _start_all(ctx, scenario, server_list)
     by_name = {s.name: s for s in server_list}
@@ -146,8 +165,11 @@ def echo_measure(ctx, srv, point, run):
         return floor_measure(ctx, srv, point, run)
     duration = point.get("duration", ctx.p["duration"])
     warmup = ctx.p["warmup"]
+    hist = ctx.results.log_path(f"histogram-{srv.name}-run{run + 1}.hgrm") \
+        if point.get("detail") else None
     argv = load.echo_argv(ctx.tcpload, srv.addr, point["conns"], point["size"], warmup,
-                          duration, point.get("pipeline", 1), point.get("rate"))
+                          duration, point.get("pipeline", 1), point.get("rate"), histogram=hist,
+                          interval=INTERVAL_S if hist else None)
     out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration, point["conns"]),
                                         srv.pid, ctx.load_cpu, ctx.load_log)
     js = load.last_json(out)
@@ -155,28 +177,30 @@ def echo_measure(ctx, srv, point, run):
     _add_cpu(ctx, m, cpu)
     if point.get("rate"):
         m["offered_per_s"] = point["rate"]
+    detail = {"spectrum": load.spectrum(*load.read_hgrm(hist)),
+              "over_time": load.intervals(out)} if hist and status == 0 else {}
     ok = status == 0 and not m["mismatches"]
     return {"ok": ok, "error": "" if ok else f"tcpload exit {status}, mismatches {m['mismatches']}",
-            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js}
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": load.stored(js),
+            **detail}
 
 
 def floor_measure(ctx, srv, point, run):
-    """The kernel floor at one connection: its own round trips/s, its
-    threads' own CPU time, and the server core's busy share."""
+    """The kernel floor at one connection: its own round trips/s, the
+    server core's time as for every server, and its server thread's own
+    CPU time (the floor is one process: both of its threads are the
+    "load" process, so the load's own times are left out)."""
     warmup, duration = ctx.p["warmup"], ctx.p["duration"]
     argv = load.floor_argv(ctx.bins["floor"], point["size"], warmup, duration,
                            ctx.server_cpu, ctx.load_cpu)
     out, status, cpu = measure.run_load(argv, measure.Window(warmup, duration), None, None,
                                         ctx.load_log)
     m = load.floor_summary(load.last_json(out))
-    core = cpu["core_busy"].get(str(ctx.server_cpu)) if cpu else None
-    m.update({
-        "server_core_us": core * 1e6 / m["ops_per_s"] if core is not None else None,
-        "server_user_us": m.pop("server_user_s") / m["ops"] * 1e6,
-        "server_sys_us": m.pop("server_sys_s") / m["ops"] * 1e6,
-        "server_core_busy": core,
-        "load_core_busy": cpu["core_busy"].get(str(ctx.load_cpu)) if cpu else None,
-    })
+    user_s, sys_s = m.pop("server_user_s"), m.pop("server_sys_s")
+    _add_cpu(ctx, m, cpu)
+    for key in ("load_user_us", "load_sys_us"):
+        m.pop(key, None)
+    m.update({"server_user_us": user_s / m["ops"] * 1e6, "server_sys_us": sys_s / m["ops"] * 1e6})
     return {"ok": status == 0, "metrics": m, "cpu": cpu, "command": shlex.join(argv)}
 
 
@@ -217,17 +241,59 @@ def saturation(ctx):
     return ctx.saturation
 
 
+def _latency_point(ctx, sat, f):
+    rate = int(round(sat * f, -2))
+    point = {"size": 64, "conns": 100, "rate": rate, "fraction": f,
+             "duration": ctx.p["latency_duration"]}
+    if f == ctx.p["latency"]["detail_at"]:
+        point["detail"] = True
+    return f"{int(round(f * 100))}% ({rate:,}/s)", point
+
+
+def behind(m):
+    """Whether an open-loop run's server fell behind the offered rate:
+    tcpload says its replies fell behind, or fewer than 95% of the
+    messages due were done (a load that only sent late is not the
+    server's fault)."""
+    share = m.get("rate_done_share")
+    return m.get("rate_verdict") == "replies_behind" or (share is not None and share < 0.95)
+
+
+def broke(records, scenario, label):
+    """The servers that fell behind (behind()) in most of their runs at
+    point label."""
+    out = []
+    for srv in stats.server_names(records, scenario, label):
+        runs = [behind(r["metrics"]) for r in records
+                if (r["scenario"], r["point"], r["server"]) == (scenario, label, srv) and r["ok"]]
+        if runs and sum(runs) * 2 > len(runs):
+            out.append(srv)
+    return out
+
+
+def _sweep(ctx, sat):
+    """The latency points: the profile's fractions of sat, then steps of
+    x1.25 past the last until some server breaks (a knee shows) or the
+    fraction passes the profile's limit.  A generator: interleave() measures
+    each point before it asks for the next."""
+    lat = ctx.p["latency"]
+    fractions = list(lat["fractions"])
+    while fractions:
+        f = fractions.pop(0)
+        label, point = _latency_point(ctx, sat, f)
+        yield label, point
+        if not fractions and not broke(ctx.results.records, "latency", label) \
+                and f * 1.25 <= lat["max_fraction"]:
+            fractions.append(round(f * 1.25, 2))
+
+
 def latency(ctx):
     """Scenario 3: open loop at fractions of echod's saturation, the same
-    rates for every server; p50, p99, p99.9 against offered load."""
-    sat = saturation(ctx)
-    points = []
-    for f in ctx.p["latency_fractions"]:
-        rate = int(round(sat * f, -2))
-        points.append((f"{int(f * 100)}% ({rate:,}/s)",
-                       {"size": 64, "conns": 100, "rate": rate, "fraction": f,
-                        "duration": ctx.p["latency_duration"]}))
-    interleave(ctx, "latency", servers.echo_servers(ctx.bins), points, echo_measure)
+    rates for every server, until one breaks; p50, p99, p99.9 against
+    offered load, and at one point (detail_at) the whole percentile
+    spectrum and the latency over time."""
+    interleave(ctx, "latency", servers.echo_servers(ctx.bins), _sweep(ctx, saturation(ctx)),
+               echo_measure)
 
 
 def cps_measure(ctx, srv, point, run):
@@ -239,7 +305,7 @@ def cps_measure(ctx, srv, point, run):
     m = load.connect_summary(js)
     _add_cpu(ctx, m, cpu)
     return {"ok": status == 0, "error": "" if status == 0 else f"tcpload exit {status}",
-            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": js}
+            "metrics": m, "cpu": cpu, "command": shlex.join(argv), "load": load.stored(js)}
 
 
 def cps(ctx):
@@ -251,31 +317,51 @@ def cps(ctx):
 
 def fairness_measure(ctx, srv, point, run):
     """The p99 of 100 open-loop connections, alone and then beside one
-    connection flooding 64 KiB writes.  The flood runs at nice 19 on the
-    load CPU so that it takes that core only when the measuring load does
-    not need it."""
+    connection flooding 64 KiB writes, with the flood's own MB/s (a server
+    that starves the flood looks fair) and every core's busy share.  The
+    flood runs on a core of its own when there is one (ctx.flood_cpu);
+    sharing the load core, it runs at nice 19 so that it takes that core
+    only when the measuring load does not need it."""
     quiet = echo_measure(ctx, srv, point, run)
-    flood_argv = load.echo_argv(ctx.tcpload, srv.addr, 1, 65536, 0,
-                                ctx.p["warmup"] + ctx.p["duration"] + 2,
-                                point["flood_pipeline"])
-    cmd = ["nice", "-n", "19"] + procs.pinned(ctx.load_cpu, flood_argv)
+    settle = 0.3
+    flood_argv = load.echo_argv(ctx.tcpload, srv.addr, 1, 65536, settle + ctx.p["warmup"],
+                                ctx.p["duration"], point["flood_pipeline"])
+    cmd = procs.pinned(ctx.flood_cpu, flood_argv)
+    if ctx.flood_cpu == ctx.load_cpu:
+        cmd = ["nice", "-n", "19"] + cmd
     ctx.load_log.write(f"$ {shlex.join(cmd)} &\n")
     flood = procs.start(cmd, stderr=ctx.load_log)
     try:
-        time.sleep(0.3)
+        time.sleep(settle)
         if flood.poll() is not None:
             raise RuntimeError(f"the flood load exited early with status {flood.returncode}")
         loud = echo_measure(ctx, srv, point, run)
+        flood_js = load.last_json(_wait_output(flood, 10.0))
     finally:
         procs.stop(flood)
     q, l = quiet["metrics"], loud["metrics"]
     m = {"p99_us": q["p99_us"], "p99_flood_us": l["p99_us"], "p50_us": q["p50_us"],
          "p50_flood_us": l["p50_us"], "p999_us": q["p999_us"], "p999_flood_us": l["p999_us"],
-         "ops_per_s": q["ops_per_s"], "ops_per_s_flood": l["ops_per_s"]}
+         "ops_per_s": q["ops_per_s"], "ops_per_s_flood": l["ops_per_s"],
+         "flood_mb_per_s": load.echo_summary(flood_js)["mb_per_s"],
+         "server_core_busy": q.get("server_core_busy"), "load_core_busy": q.get("load_core_busy"),
+         "server_core_busy_flood": l.get("server_core_busy"),
+         "load_core_busy_flood": l.get("load_core_busy")}
+    if ctx.flood_cpu != ctx.load_cpu and loud.get("cpu"):
+        m["flood_core_busy"] = loud["cpu"]["core_busy"].get(str(ctx.flood_cpu))
     m["p99_ratio"] = l["p99_us"] / q["p99_us"] if q["p99_us"] else None
     ok = quiet["ok"] and loud["ok"]
     return {"ok": ok, "error": quiet.get("error") or loud.get("error", ""), "metrics": m,
-            "command": loud["command"], "flood_command": shlex.join(flood_argv)}
+            "command": loud["command"], "flood_command": shlex.join(cmd)}
+
+
+def _wait_output(p, timeout):
+    """p's stdout once it has exited by itself (within timeout seconds)."""
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise RuntimeError(f"the flood load did not finish within {timeout} s") from e
+    return out.decode(errors="replace")
 
 
 def fairness(ctx):
@@ -289,17 +375,18 @@ def fairness(ctx):
                [(f"{f['conns']} x 64 B at {rate:,}/s", point)], fairness_measure)
 
 
-def each_server(ctx, scenario, names, measure_fn, say_fn):
+def each_server(ctx, scenario, point, server_list, names, measure_fn, say_fn):
     """For the tracing scenarios (syscalls, instructions, profile): runs
-    measure_fn(ctx, server) once for each echo server named in names,
-    records what it returns (or the failure) and logs say_fn(metrics)."""
-    for server in servers.echo_servers(ctx.bins):
+    measure_fn(ctx, server) once for each server of server_list named in
+    names, records what it returns (or the failure, at point) and logs
+    say_fn(metrics)."""
+    for server in server_list:
         if server.name not in names:
             continue
         try:
             rec = measure_fn(ctx, server)
         except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as e:
-            rec = {"scenario": scenario, "point": "64 B x 100", "server": server.name,
+            rec = {"scenario": scenario, "point": point, "server": server.name,
                    "run": 0, "ok": False, "error": str(e), "metrics": {}}
         ctx.results.add(rec)
         ctx.log(f"  {scenario:<9} {server.name:<9} " + (

@@ -4,7 +4,9 @@ Echo servers (scenarios 1, 2, 3, 5, 6): echod with one worker, and the peers
 from bench/peers/ on libuv, libevent, node's net module and one blocking
 thread per connection.  Hello-and-close servers (scenario 4): echod's hello
 mode and nginx's stream module answering `return "Hello World!\\n"` from one
-worker, configured in a temporary folder of its own.  Every server but
+worker, configured in a temporary folder of its own.  The scaling
+scenario runs echod with several workers, in either listener design, and
+nginx with as many worker processes.  Every server but
 nginx prints `listening on HOST:PORT`; nginx is given a free port and is
 ready when a connection to it succeeds.
 """
@@ -22,7 +24,8 @@ BANNER = "Hello World!\n"  # echod's default --banner; nginx returns the same
 NGINX_CONF = """\
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off;
-worker_processes 1;
+worker_processes {workers};
+worker_cpu_affinity auto;
 worker_rlimit_nofile 20000;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log error;
@@ -59,9 +62,19 @@ class Running:
 
     def stop(self):
         status = procs.stop(self.popen)
+        self._clean()
+        return status
+
+    def stop_reading(self):
+        """Stops the server; returns (exit status, what it printed on
+        stdout after its listening line: its summary)."""
+        status, text = procs.stop_reading(self.popen)
+        self._clean()
+        return status, text
+
+    def _clean(self):
         if self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
-        return status
 
 
 class Server:
@@ -77,10 +90,11 @@ class Server:
         """Whether this server takes part in a scenario point."""
         return True
 
-    def start(self, cpu, log):
-        """Starts the server pinned to cpu, stderr into the file log.
+    def start(self, cpu, log, wrap=()):
+        """Starts the server pinned to cpu (an index or a list), stderr into
+        the file log, under the command prefix wrap (a tracer) if given.
         Returns a Running; raises RuntimeError when it does not listen."""
-        p = procs.start(procs.pinned(cpu, self.command()), stderr=log)
+        p = procs.start(procs.pinned(cpu, list(wrap) + self.command()), stderr=log)
         try:
             host, port = procs.wait_listening(p)
         except RuntimeError:
@@ -90,24 +104,27 @@ class Server:
 
 
 class Nginx(Server):
-    """nginx from Debian, stream `return`, one worker, config in a temp dir."""
+    """nginx from Debian, stream `return`, config in a temp dir; workers
+    worker processes, each bound to one of the CPUs it is started on."""
 
-    def __init__(self):
+    def __init__(self, workers=1):
         # multi_accept on: accept until the queue is empty, as echod does; on
         # this machine it was as fast or faster than the default (off).
-        super().__init__("nginx", None, "nginx stream `return`, 1 worker, multi_accept on")
+        super().__init__("nginx", None, f"nginx stream `return`, {workers} worker"
+                         f"{'s' if workers > 1 else ''}, multi_accept on")
+        self.workers = workers
 
     def command(self, listen="127.0.0.1:PORT"):
         return ["nginx", "-p", "DIR", "-c", "DIR/nginx.conf", "-e", "DIR/error.log"]
 
-    def start(self, cpu, log):
+    def start(self, cpu, log, wrap=()):
         host = "127.0.0.1"
         port = _free_port(host)
         tmp = tempfile.mkdtemp(prefix="bench-nginx-")
         with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-            f.write(NGINX_CONF.format(dir=tmp, host=host, port=port))
-        argv = ["nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"),
-                "-e", os.path.join(tmp, "error.log")]
+            f.write(NGINX_CONF.format(dir=tmp, host=host, port=port, workers=self.workers))
+        argv = list(wrap) + ["nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"),
+                             "-e", os.path.join(tmp, "error.log")]
         p = procs.start(procs.pinned(cpu, argv), stdout=subprocess.DEVNULL, stderr=log)
         run = Running(self.name, p, host, port, tmp)
         try:
@@ -132,7 +149,7 @@ class Floor(Server):
     def supports(self, point):
         return point.get("conns") == 1 and point.get("pipeline", 1) == 1 and point.get("size") == 64
 
-    def start(self, cpu, log):
+    def start(self, cpu, log, wrap=()):
         return _Placeholder()
 
 
@@ -182,6 +199,19 @@ def echo_servers(bins):
         Server("threads", lambda l: [os.path.join(peers, "thread_echo"), "--listen", l],
                "bench/peers/thread_echo.c: blocking thread per connection"),
     ]
+
+
+def echod_workers(bins, workers, shared, mode):
+    """echod with workers workers, each pinned to one of the CPUs it is
+    started on (--cpu-affinity), one SO_REUSEPORT listener each or, with
+    shared, one listener for all; --json, so that its summary at exit gives
+    the per-worker accept counts."""
+    extra = ["--shared-listener"] if shared else []
+    design = "--shared-listener" if shared else "SO_REUSEPORT"
+    return Server(f"echod {design}",
+                  lambda l: [bins["echod"], "--listen", l, "--workers", str(workers),
+                             "--cpu-affinity", "--mode", mode, "--json"] + extra,
+                  f"echod --workers {workers} --cpu-affinity --mode {mode} {' '.join(extra)}")
 
 
 def hello_servers(bins):

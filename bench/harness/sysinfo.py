@@ -1,10 +1,11 @@
 """What /proc says about the machine and the processes under test.
 
 Every figure the harness reports next to a rate comes from here: each
-core's busy time (/proc/stat), a process tree's own user and system time
-(/proc/PID/stat, children included, so nginx's worker counts for its
-master), resident memory (/proc/PID/smaps_rollup), the kernel's slab
-(/proc/meminfo) and the count of open descriptors.  Times are in seconds.
+core's busy time, split into user space, kernel and steal (/proc/stat), a
+process tree's own user and system time (/proc/PID/stat, children
+included, so nginx's worker counts for its master), resident memory
+(/proc/PID/smaps_rollup), the kernel's slab (/proc/meminfo) and the count
+of open descriptors.  Times are in seconds.
 """
 import os
 import platform
@@ -13,31 +14,44 @@ import subprocess
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def core_times():
-    """Returns {cpu_index: (busy_seconds, total_seconds)} from /proc/stat.
+# /proc/stat's columns after the name, as core_times() groups them: user
+# space (user, nice), the kernel (system, irq, softirq), steal (time the
+# hypervisor gave another guest), idle (idle, iowait).
+_STAT_GROUPS = {"user": (0, 1), "kernel": (2, 5, 6), "steal": (7,), "idle": (3, 4)}
 
-    Busy is everything but idle and iowait (user, nice, system, irq,
-    softirq, steal), so the softirq work of loopback TCP counts."""
+
+def parse_stat(text):
+    """{cpu_index: {"user", "kernel", "steal", "idle": seconds}} from the
+    per-core lines of /proc/stat's text."""
     out = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if not line.startswith("cpu") or line.startswith("cpu "):
-                continue
-            name, *vals = line.split()
-            v = [int(x) for x in vals[:8]]
-            idle = v[3] + v[4]
-            total = sum(v)
-            out[int(name[3:])] = ((total - idle) / HZ, total / HZ)
+    for line in text.splitlines():
+        if not line.startswith("cpu") or line.startswith("cpu "):
+            continue
+        name, *vals = line.split()
+        v = [int(x) for x in vals[:8]] + [0] * (8 - len(vals[:8]))
+        out[int(name[3:])] = {g: sum(v[i] for i in idx) / HZ for g, idx in _STAT_GROUPS.items()}
     return out
 
 
+def core_times():
+    """parse_stat() of /proc/stat now."""
+    with open("/proc/stat") as f:
+        return parse_stat(f.read())
+
+
 def core_busy(before, after):
-    """Per-core busy share and busy seconds between two core_times()."""
+    """Per-core shares of the time between two core_times(): "share" is the
+    core busy for its tasks (user space and kernel, so the softirq work of
+    loopback TCP counts; steal excluded, since the core did not run then),
+    split into "user" and "kernel", and "steal" on its own."""
     out = {}
-    for cpu, (b1, t1) in after.items():
-        b0, t0 = before.get(cpu, (b1, t1))
-        dt = t1 - t0
-        out[cpu] = {"busy_s": b1 - b0, "share": (b1 - b0) / dt if dt > 0 else 0.0}
+    for cpu, t1 in after.items():
+        t0 = before.get(cpu, t1)
+        d = {g: t1[g] - t0[g] for g in _STAT_GROUPS}
+        total = sum(d.values())
+        share = {g: d[g] / total if total > 0 else 0.0 for g in d}
+        out[cpu] = {"share": share["user"] + share["kernel"], "user": share["user"],
+                    "kernel": share["kernel"], "steal": share["steal"]}
     return out
 
 
@@ -134,21 +148,18 @@ def _cmd(argv, cwd=None):
         return ""
 
 
-def machine(root):
-    """The description of machine and source that every report opens with."""
+def machine():
+    """The description of the machine that every report opens with."""
     model = ""
     for line in _read("/proc/cpuinfo").splitlines():
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
-    commit = _cmd(["git", "rev-parse", "HEAD"], cwd=root)
-    dirty = _cmd(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root)
     return {
         "cpu_model": model,
         "cores": os.cpu_count(),
         "kernel": platform.release(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "commit": commit + ("-dirty" if dirty else ""),
         "loadavg_at_start": _read("/proc/loadavg"),
         "sysctl": {
             name: _read(f"/proc/sys/{name.replace('.', '/')}")

@@ -26,6 +26,7 @@ static struct fake {
     size_t out_len;
     size_t out_room;        /* bytes the send buffer takes before EAGAIN */
     int out_err;            /* write fails with this */
+    int shutdown_err;       /* shutdown fails with this */
     int reads, eagain_reads, writes, shutdowns, closes;
 } fk;
 
@@ -82,6 +83,10 @@ static int fake_shutdown(int fd)
 {
     cr_assert_eq(fd, FAKE_FD);
     fk.shutdowns++;
+    if (fk.shutdown_err) {
+        errno = fk.shutdown_err;
+        return -1;
+    }
     return 0;
 }
 
@@ -144,8 +149,9 @@ Test(conn, transition_table_is_exactly_the_documented_one)
         { CONN_FREE, CONN_READING }, { CONN_FREE, CONN_DRAINING },
         { CONN_READING, CONN_BACKPRESSURE }, { CONN_READING, CONN_DRAINING },
         { CONN_READING, CONN_CLOSED }, { CONN_BACKPRESSURE, CONN_READING },
-        { CONN_BACKPRESSURE, CONN_CLOSED }, { CONN_DRAINING, CONN_CLOSED },
-        { CONN_CLOSED, CONN_FREE },
+        { CONN_BACKPRESSURE, CONN_CLOSED }, { CONN_BACKPRESSURE, CONN_DRAINING },
+        { CONN_DRAINING, CONN_CLOSED }, { CONN_DRAINING, CONN_LINGERING },
+        { CONN_LINGERING, CONN_CLOSED }, { CONN_CLOSED, CONN_FREE },
         { CONN_FREE, CONN_PROXY }, { CONN_PROXY, CONN_READING },
         { CONN_PROXY, CONN_DRAINING }, { CONN_PROXY, CONN_CLOSED },
     };
@@ -168,10 +174,10 @@ Test(conn, illegal_transition_aborts, .signal = SIGABRT)
     conn_set_state(&c, CONN_READING); /* the peer's FIN cannot be undone */
 }
 
-Test(conn, backpressure_cannot_skip_to_draining, .signal = SIGABRT)
+Test(conn, lingering_cannot_go_back_to_draining, .signal = SIGABRT)
 {
-    c.state = CONN_BACKPRESSURE;
-    conn_set_state(&c, CONN_DRAINING);
+    c.state = CONN_LINGERING;
+    conn_set_state(&c, CONN_DRAINING); /* the write side is shut */
 }
 
 Test(conn, echo_costs_one_read_and_one_write)
@@ -245,7 +251,10 @@ Test(conn, full_ring_stops_reading_until_the_peer_drains)
     cr_assert_eq(memcmp(fk.out, fk.in, 1000), 0, "every byte, in order");
 }
 
-Test(conn, half_close_sends_everything_then_shuts_down)
+/* Issue 10, section 2: after the peer's FIN, shutdown(SHUT_WR) before
+ * close was a wasted syscall, and failed with ENOTCONN (counted as an I/O
+ * error) when the peer had reset meanwhile.  close alone sends the FIN. */
+Test(conn, half_close_sends_everything_then_closes_without_shutdown)
 {
     conn_open(&c, FAKE_FD, &env);
     peer_sends("last words", 10);
@@ -254,7 +263,7 @@ Test(conn, half_close_sends_everything_then_shuts_down)
     cr_assert_eq(c.state, CONN_CLOSED);
     cr_assert_eq(fk.reads, 1, "short read after EPOLLRDHUP: no read for the EOF");
     cr_assert_eq(fk.out_len, 10);
-    cr_assert_eq(fk.shutdowns, 1);
+    cr_assert_eq(fk.shutdowns, 0);
     cr_assert_eq(fk.closes, 1);
     cr_assert_eq(pool.in_use, 0);
 }
@@ -272,7 +281,7 @@ Test(conn, half_close_waits_for_pending_output)
     cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_DONE);
     cr_assert_eq(fk.out_len, 10);
     cr_assert_eq(memcmp(fk.out, "0123456789", 10), 0);
-    cr_assert_eq(fk.shutdowns, 1);
+    cr_assert_eq(fk.shutdowns, 0);
     cr_assert_eq(fk.closes, 1);
 }
 
@@ -284,7 +293,8 @@ Test(conn, fin_arriving_later_is_read_as_eof)
     fk.in_eof = 1;
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLRDHUP), CONN_DONE);
     cr_assert_eq(fk.reads, 2);
-    cr_assert_eq(fk.shutdowns, 1);
+    cr_assert_eq(fk.shutdowns, 0);
+    cr_assert_eq(stats.v[STATS_IO_ERRORS], 0);
 }
 
 Test(conn, reset_closes_quietly_and_is_counted)
@@ -363,15 +373,41 @@ Test(conn, discard_reads_and_never_writes)
     cr_assert_eq(fk.closes, 1);
 }
 
-Test(conn, hello_writes_the_banner_and_closes_at_once)
+/* Issue 9, fault 2: hello closed at once, and a client that had sent
+ * before reading got a reset that could drop the banner unread.  Now it
+ * writes the banner, shuts its write side, and drops input until the FIN. */
+Test(conn, issue9_fault2_hello_lingers_instead_of_resetting)
 {
     env.mode = OPTIONS_MODE_HELLO;
-    cr_assert_eq(conn_open(&c, FAKE_FD, &env), CONN_DONE);
+    cr_assert_eq(conn_open(&c, FAKE_FD, &env), CONN_LINGER);
+    cr_assert_eq(c.state, CONN_LINGERING);
     cr_assert_eq(fk.writes, 1);
     cr_assert_eq(fk.reads, 0);
-    cr_assert_eq(fk.closes, 1);
+    cr_assert_eq(fk.shutdowns, 1);
+    cr_assert_eq(fk.closes, 0);
     cr_assert_eq(fk.out_len, 13);
     cr_assert_eq(memcmp(fk.out, "Hello World!\n", 13), 0);
+    peer_sends("GET / HTTP/1.0\r\n\r\n", 18);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT, "input dropped, no FIN yet");
+    cr_assert_eq(fk.closes, 0);
+    fk.in_eof = 1;
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLRDHUP), CONN_DONE);
+    cr_assert_eq(fk.closes, 1);
+    cr_assert_eq(fk.out_len, 13, "nothing echoed");
+}
+
+Test(conn, hello_after_the_peers_fin_reads_to_eof_without_shutdown)
+{
+    env.mode = OPTIONS_MODE_HELLO;
+    fk.out_room = 5;
+    cr_assert_eq(conn_open(&c, FAKE_FD, &env), CONN_WAIT);
+    peer_sends("bye", 3);
+    fk.in_eof = 1;
+    fk.out_room = 100;
+    cr_assert_eq(conn_io(&c, &env, EPOLLOUT | EPOLLIN | EPOLLRDHUP), CONN_LINGER);
+    cr_assert_eq(fk.shutdowns, 0, "the peer's FIN came: close will send ours");
+    cr_assert_eq(conn_io(&c, &env, 0), CONN_DONE, "the rest of its input and EOF");
+    cr_assert_eq(fk.closes, 1);
 }
 
 Test(conn, hello_finishes_a_short_banner_write)
@@ -382,31 +418,101 @@ Test(conn, hello_finishes_a_short_banner_write)
     cr_assert_eq(c.state, CONN_DRAINING);
     cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT, "input is ignored");
     fk.out_room = 100;
-    cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_DONE);
+    cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_LINGER);
     cr_assert_eq(memcmp(fk.out, "Hello World!\n", 13), 0);
     cr_assert_eq(fk.out_len, 13);
 }
 
-Test(conn, stopping_closes_connections_that_owe_nothing)
+/* Issue 9, fault 2: at SIGTERM a connection whose peer was still sending
+ * was closed with input unread; the reset made the peer's kernel drop
+ * echoes it had not read yet.  conn_stop echoes what is queued, stops
+ * echoing, shuts the write side and lingers. */
+Test(conn, issue9_fault2_stop_echoes_what_is_queued_then_lingers)
 {
     conn_open(&c, FAKE_FD, &env);
-    env.stopping = 1;
     peer_sends("tail", 4);
-    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_DONE, "queued input echoed, then closed");
+    cr_assert_eq(conn_stop(&c, &env), CONN_LINGER, "queued input echoed, write side shut");
     cr_assert_eq(fk.out_len, 4);
+    cr_assert_eq(fk.shutdowns, 1);
+    cr_assert_eq(fk.closes, 0);
+    peer_sends("more", 4);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
+    cr_assert_eq(fk.out_len, 4, "input after the stop is dropped, not echoed");
+    fk.in_eof = 1;
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLRDHUP), CONN_DONE);
     cr_assert_eq(fk.closes, 1);
+    cr_assert_eq(stats.v[STATS_IO_ERRORS], 0);
 }
 
-Test(conn, stopping_keeps_connections_that_still_owe)
+Test(conn, stop_sends_what_is_owed_before_lingering)
 {
     conn_open(&c, FAKE_FD, &env);
-    env.stopping = 1;
     fk.out_room = 2;
     peer_sends("tail", 4);
-    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
+    cr_assert_eq(conn_stop(&c, &env), CONN_WAIT);
+    cr_assert_eq(c.state, CONN_DRAINING);
+    cr_assert_eq(fk.shutdowns, 0, "not before everything owed is sent");
+    fk.out_room = 10;
+    cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_LINGER);
+    cr_assert_eq(fk.out_len, 4);
+    cr_assert_eq(fk.shutdowns, 1);
+}
+
+Test(conn, stop_after_the_peers_fin_needs_no_linger)
+{
+    conn_open(&c, FAKE_FD, &env);
+    fk.out_room = 0;
+    peer_sends("end", 3);
+    fk.in_eof = 1;
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLRDHUP), CONN_WAIT);
+    cr_assert_eq(c.state, CONN_DRAINING);
+    cr_assert_eq(conn_stop(&c, &env), CONN_WAIT, "draining already: left as it is");
     fk.out_room = 10;
     cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_DONE);
-    cr_assert_eq(fk.out_len, 4);
+    cr_assert_eq(fk.out_len, 3);
+    cr_assert_eq(fk.shutdowns, 0);
+}
+
+Test(conn, lingering_drops_a_flood_a_budget_at_a_time)
+{
+    conn_open(&c, FAKE_FD, &env);
+    cr_assert_eq(conn_stop(&c, &env), CONN_LINGER);
+    peer_sends_pattern(1000);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_MORE);
+    cr_assert_eq(fk.in_pos, 256);
+    while (conn_io(&c, &env, 0) == CONN_MORE)
+        ;
+    cr_assert_eq(fk.in_pos, 1000);
+    cr_assert_eq(fk.out_len, 0);
+}
+
+/* Issue 10, section 2: a reset is a reset, never an I/O error. */
+Test(conn, resets_while_lingering_or_at_shutdown_count_as_resets)
+{
+    conn_open(&c, FAKE_FD, &env);
+    cr_assert_eq(conn_stop(&c, &env), CONN_LINGER);
+    fk.in_err = ECONNRESET;
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLERR), CONN_DONE);
+    cr_assert_eq(stats.v[STATS_RESETS], 1);
+
+    memset(&c, 0, sizeof(c));
+    fk.in_err = 0;
+    fk.shutdown_err = ENOTCONN;
+    conn_open(&c, FAKE_FD, &env);
+    cr_assert_eq(conn_stop(&c, &env), CONN_DONE);
+    cr_assert_eq(stats.v[STATS_RESETS], 2);
+    cr_assert_eq(stats.v[STATS_IO_ERRORS], 0);
+}
+
+Test(conn, other_errors_are_counted_by_errno)
+{
+    conn_open(&c, FAKE_FD, &env);
+    fk.in_err = ETIMEDOUT;
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLERR), CONN_DONE);
+    cr_assert_eq(stats.v[STATS_IO_ERRORS], 1);
+    cr_assert_eq(stats.v[STATS_IO_ETIMEDOUT], 1);
+    cr_assert_str_eq(stats_errno_label(STATS_IO_ETIMEDOUT), "ETIMEDOUT");
+    cr_assert_null(stats_errno_label(STATS_RESETS));
 }
 
 Test(conn, abort_drops_pending_output_and_its_buffer)
@@ -461,7 +567,8 @@ Test(conn, start_in_hello_mode_sends_the_banner_after_the_header)
     env.mode = OPTIONS_MODE_HELLO;
     conn_open(&c, FAKE_FD, &env);
     cr_expect_eq(fk.writes, 0, "no banner before the header");
-    cr_expect_eq(conn_start(&c, &env), CONN_DONE);
+    cr_expect_eq(conn_start(&c, &env), CONN_LINGER, "banner sent, then the lingering close");
+    cr_expect_eq(c.state, CONN_LINGERING);
     cr_expect_eq(fk.out_len, 13);
 }
 

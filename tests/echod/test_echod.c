@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -520,6 +521,132 @@ Test(echod, emfile_sheds_clients_without_spinning_and_recovers, .timeout = 60)
     sup_free(&p);
 }
 
+/* Connects n clients, sends "ping" on each, then waits up to timeout_ms
+ * for every one of them to hear something: its echo (served) or EOF or a
+ * reset (shed).  Leaves the descriptors in fds; returns how many heard
+ * nothing at all (left hanging). */
+static int storm_once(const struct sup_proc *p, int *fds, int n, int timeout_ms, int *served,
+                      int *shed)
+{
+    struct pollfd *pfd = calloc((size_t)n, sizeof(*pfd));
+    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * CLOCK_NS_PER_MS;
+    int left = n;
+    char buf[8];
+
+    cr_assert_not_null(pfd);
+    *served = *shed = 0;
+    for (int i = 0; i < n; i++) {
+        fds[i] = connect_to(p);
+        send(fds[i], "ping", 4, MSG_NOSIGNAL); /* a shed client may have been reset */
+        pfd[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+    }
+    while (left > 0 && clock_now_ns() < deadline) {
+        if (poll(pfd, (nfds_t)n, 100) < 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            ssize_t r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (r < 0 && errno == EAGAIN)
+                continue;
+            *(r > 0 ? served : shed) += 1;
+            pfd[i].fd = -1;
+            left--;
+        }
+    }
+    free(pfd);
+    return left;
+}
+
+/* storm_once against a server at its descriptor limit: every client is
+ * served or shed within 20 s, some of each; then closes them all.
+ * Returns how many were shed. */
+static int storm(const struct sup_proc *p, int n)
+{
+    int *fds = calloc((size_t)n, sizeof(*fds)), served, shed;
+
+    cr_assert_not_null(fds);
+    int hanging = storm_once(p, fds, n, 20000, &served, &shed);
+    cr_assert_eq(hanging, 0, "%d of %d clients left hanging (%d served, %d shed)", hanging, n,
+                 served, shed);
+    cr_assert_gt(served, 0);
+    cr_assert_gt(shed, 0);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    return shed;
+}
+
+/* Starts echod as START does, under an open-file limit of nofile (soft and
+ * hard) from its first instruction, through util-linux's prlimit(1). */
+static void start_limited_argv(struct sup_proc *p, int nofile, const char *const *args)
+{
+    static const char prlimit_bin[] = "/usr/bin/prlimit";
+    char limit[32], *echod = sup_bin("echod");
+    const char *argv[32] = { "prlimit", limit, echod };
+    int n = 3;
+
+    if (access(prlimit_bin, X_OK) != 0)
+        cr_skip_test("%s (util-linux) is missing", prlimit_bin);
+    snprintf(limit, sizeof(limit), "--nofile=%d:%d", nofile, nofile);
+    for (int i = 0; args[i] != NULL && n < 28; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n] = NULL;
+    int rc = sup_spawn(p, prlimit_bin, (char *const *)argv);
+    if (p->pid > 0 && nstarted < (int)(sizeof(started) / sizeof(started[0])))
+        started[nstarted++] = p->pid;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(sup_wait_listening(p, 10000), 0, "echod did not start: %s",
+                 p->err ? p->err : "");
+    free(echod);
+}
+#define start_limited(p, nofile, ...) \
+    start_limited_argv((p), (nofile), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Issue 9, fault 1: with 2 workers at the descriptor limit, one worker's
+ * reserve descriptor was taken by the other's accept and never came back:
+ * of 400 clients, many hung connected, neither served nor closed. */
+Test(echod, issue9_fault1_shedding_at_the_fd_limit_with_2_workers, .timeout = 90)
+{
+    struct sup_proc p;
+
+    need_fds(400);
+    start_limited(&p, 120, "-w", "2");
+    int shed = storm(&p, 400);
+    usleep(300000);
+    int fd = connect_to(&p);
+    ping(fd, "served again");
+    close(fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "shed"), shed);
+    cr_assert_eq(counter(&p, "summary", "emfile"), 0, "the cap kept echod off the limit");
+    cr_assert_lt(counter(&p, "summary", "conn_cap"), 120);
+    cr_assert_not_null(strstr(p.err, "echod: out of descriptors (connection cap"), "%s", p.err);
+    sup_free(&p);
+}
+
+/* The same with the limit lowered while echod runs, so that accept4 does
+ * fail with EMFILE: the reserve descriptor the workers share sheds every
+ * excess client, and the cap drops to what is open. */
+Test(echod, issue9_fault1_limit_lowered_while_running_with_2_workers, .timeout = 90)
+{
+    struct sup_proc p;
+
+    need_fds(400);
+    START(&p, "-w", "2");
+    struct rlimit tight = { 120, 120 };
+    cr_assert_eq(prlimit(p.pid, RLIMIT_NOFILE, &tight, NULL), 0, "%s", strerror(errno));
+    int shed = storm(&p, 400);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "shed"), shed);
+    cr_assert_gt(counter(&p, "summary", "emfile"), 0);
+    cr_assert_lt(counter(&p, "summary", "conn_cap"), 120, "the cap came down");
+    cr_assert_not_null(strstr(p.err, "echod: out of descriptors"), "%s", p.err);
+    sup_free(&p);
+}
+
 /* ---- listeners ---- */
 
 /* Listening TCP sockets the process holds: its socket inodes that
@@ -646,6 +773,199 @@ Test(echod, sigterm_with_data_in_flight_loses_nothing, .timeout = 30)
     sup_free(&p);
 }
 
+/* One streaming client of stream_until_stopped. */
+struct streamer {
+    int fd;
+    uint64_t sent, got;
+    int state;          /* 0 streaming, 1 EOF seen, -1 error (errno in err) */
+    int err;
+};
+
+/* Sends pattern bytes as fast as s->fd takes them and checks every echoed
+ * byte; after stop_sent, sends no more.  Returns 0, or -1 on a wrong byte. */
+static int stream_step(struct streamer *s, uint64_t seed, short revents, int stop_sending)
+{
+    static uint8_t out[16384], in[4096], want[4096];
+
+    if ((revents & POLLOUT) && !stop_sending) {
+        sup_pattern(out, sizeof(out), seed, s->sent);
+        ssize_t w = send(s->fd, out, sizeof(out), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0)
+            s->sent += (uint64_t)w;
+    }
+    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t r = recv(s->fd, in, sizeof(in), MSG_DONTWAIT);
+        if (r > 0) {
+            sup_pattern(want, (size_t)r, seed, s->got);
+            if (memcmp(in, want, (size_t)r) != 0)
+                return -1;
+            s->got += (uint64_t)r;
+        } else if (r == 0) {
+            s->state = 1;
+        } else if (errno != EAGAIN) {
+            s->state = -1;
+            s->err = errno;
+        }
+    }
+    return 0;
+}
+
+/* Issue 9, fault 2: SIGTERM closed connections with unread input; the
+ * reset discarded what echod had written but the kernel not yet sent, so
+ * 22 of 50 streaming clients lost 66.8 MB already echoed.  These clients
+ * read slowly (small receive buffers) so that echod's send queues are
+ * full at the stop.  Every byte echod sends must arrive, then EOF. */
+Test(echod, issue9_fault2_sigterm_with_streaming_clients_loses_no_echoed_byte, .timeout = 60)
+{
+    enum { N = 20, WARM = 256 * 1024 };
+    struct streamer st[N];
+    struct pollfd pfd[N];
+    struct sup_proc p;
+    int stopped = 0, left = N;
+
+    START(&p, "-w", "2");
+    for (int i = 0; i < N; i++) {
+        int small = 4096;
+        st[i] = (struct streamer){ .fd = socket(AF_INET, SOCK_STREAM, 0) };
+        struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p.port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        cr_assert_eq(setsockopt(st[i].fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+        cr_assert_eq(connect(st[i].fd, (struct sockaddr *)&to, sizeof(to)), 0);
+        set_nonblocking(st[i].fd, 1);
+    }
+    uint64_t deadline = clock_now_ns() + 40 * CLOCK_NS_PER_SEC;
+    while (left > 0 && clock_now_ns() < deadline) {
+        int warm = 0;
+        for (int i = 0; i < N; i++) {
+            pfd[i] = (struct pollfd){ st[i].state == 0 ? st[i].fd : -1, POLLIN | POLLOUT, 0 };
+            warm += st[i].got >= WARM;
+        }
+        if (!stopped && warm == N) {
+            kill(p.pid, SIGTERM);
+            stopped = 1;
+        }
+        cr_assert_geq(poll(pfd, N, 100), 0);
+        for (int i = 0; i < N; i++) {
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            cr_assert_eq(stream_step(&st[i], (uint64_t)i, pfd[i].revents, 0), 0,
+                         "client %d: a wrong byte at %llu", i, (unsigned long long)st[i].got);
+            if (st[i].state != 0)
+                left--, close(st[i].fd);
+        }
+    }
+    cr_assert(stopped, "the clients never got going");
+    cr_assert_eq(left, 0, "%d clients saw no end", left);
+    uint64_t got = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(st[i].state, 1, "client %d: %s instead of EOF", i, strerror(st[i].err));
+        got += st[i].got;
+    }
+    int status = sup_wait(&p, 15000);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    long long sent = counter(&p, "summary", "bytes_out");
+    cr_assert_eq(sent, (long long)got, "echod sent %lld bytes, the clients received %llu",
+                 sent, (unsigned long long)got);
+    cr_assert_eq(counter(&p, "summary", "io_errors"), 0);
+    cr_assert_eq(counter(&p, "summary", "grace_closed"), 0);
+    sup_free(&p);
+}
+
+/* Issue 10, section 2: 100 clients closing with echoes unread showed up as
+ * resets=11 io_errors=89 (shutdown after the peer's reset failed with
+ * ENOTCONN).  Clean closes and closes with unread echoes count no I/O
+ * error. */
+Test(echod, issue10_closes_with_unread_echoes_are_not_io_errors, .timeout = 60)
+{
+    enum { N = 100 };
+    static char blob[4096];
+    struct sup_proc p;
+
+    START(&p, "-w", "2");
+    for (int i = 0; i < N; i++) {
+        int fd = connect_to(&p);
+        ping(fd, "clean");
+        close(fd);
+    }
+    for (int i = 0; i < N; i++) {
+        int fd = connect_to(&p);
+        ping(fd, "first");
+        /* Closed before its echo comes back: FIN, then the echo meets a
+         * closed socket and the client's kernel answers with a reset. */
+        cr_assert_eq(sup_write_all(fd, blob, sizeof(blob)), 0);
+        close(fd);
+    }
+    usleep(300000);
+    int fd = connect_to(&p);
+    ping(fd, "last");
+    close(fd);
+    usleep(100000);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "closed"), 2 * N + 1);
+    cr_assert_eq(counter(&p, "summary", "io_errors"), 0, "%s", p.out);
+    sup_free(&p);
+}
+
+/* Issue 11: SIGTERM reset the connections still in the accept queue, and
+ * the summary did not count them.  Now they are accepted, served, and
+ * closed cleanly. */
+Test(echod, issue11_sigterm_serves_the_accept_queue, .timeout = 30)
+{
+    enum { N = 5 };
+    struct sup_proc p;
+    int fds[N];
+    char buf[16];
+
+    START(&p, "-w", "1", "--accept-rate", "0");
+    for (int i = 0; i < N; i++) {
+        fds[i] = connect_to(&p);
+        cr_assert_eq(sup_write_all(fds[i], "queued", 6), 0);
+    }
+    usleep(100000);
+    kill(p.pid, SIGTERM);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(sup_read_n(fds[i], buf, sizeof(buf), 5000), 6, "client %d: %s", i,
+                     strerror(errno));
+        cr_assert_eq(memcmp(buf, "queued", 6), 0);
+        close(fds[i]);
+    }
+    int status = sup_wait(&p, 10000);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    cr_assert_eq(counter(&p, "summary", "accepted"), N);
+    cr_assert_eq(counter(&p, "summary", "resets"), 0);
+    cr_assert_not_null(strstr(p.err, "stopping"), "shutdown is logged: %s", p.err);
+    sup_free(&p);
+}
+
+/* Issue 9, fault 2, hello mode: clients that send before reading were
+ * reset (about 95% in one run) and could lose the banner.  Each gets the
+ * whole banner, then EOF. */
+Test(echod, issue9_fault2_hello_does_not_reset_clients_that_send_first, .timeout = 60)
+{
+    enum { N = 50 };
+    static char request[2048];
+    struct sup_proc p;
+    char buf[64];
+
+    START(&p, "-w", "2", "--mode", "hello");
+    for (int i = 0; i < N; i++) {
+        int fd = connect_to(&p);
+        cr_assert_eq(sup_write_all(fd, request, sizeof(request)), 0);
+        usleep(2000);
+        cr_assert_eq(sup_read_n(fd, buf, 13, 5000), 13, "client %d", i);
+        cr_assert_eq(memcmp(buf, "Hello World!\n", 13), 0);
+        ssize_t end = next_event(fd, buf, sizeof(buf), 5000);
+        cr_assert_eq(end, 0, "client %d: %s after the banner, not EOF", i,
+                     end == -1 ? "a reset" : end == -2 ? "nothing" : "more bytes");
+        close(fd);
+    }
+    usleep(200000);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "io_errors"), 0);
+    cr_assert_eq(counter(&p, "summary", "closed"), N);
+    sup_free(&p);
+}
+
 /* A client that sends until everything is full and never reads: its
  * connection always owes data. */
 static int stuck_client(const struct sup_proc *p)
@@ -676,6 +996,56 @@ Test(echod, grace_period_ends_stuck_connections, .timeout = 30)
     sup_free(&p);
 }
 
+/* Issue 9, fault 3: a client that never reads held its owed output (and
+ * its kernel buffers) for ever.  --write-timeout closes it; a client that
+ * is merely idle, owing nothing, stays. */
+Test(echod, issue9_fault3_write_timeout_closes_a_client_that_never_reads, .timeout = 30)
+{
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--write-timeout", "300ms", "--buffer-size", "4k", "--sndbuf", "4k",
+          "--rcvbuf", "4k");
+    int idle = connect_to(&p);
+    ping(idle, "idle");
+    uint64_t t0 = clock_now_ns();
+    int fd = stuck_client(&p);
+    struct pollfd pfd = { fd, POLLRDHUP, 0 }; /* echoes wait unread: POLLIN says nothing */
+    cr_assert_eq(poll(&pfd, 1, 5000), 1, "the stuck client is never closed");
+    cr_assert_geq(clock_now_ns() - t0, 300 * CLOCK_NS_PER_MS, "closed before its timeout");
+    ping(idle, "still here");
+    close(fd);
+    close(idle);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "write_timeouts"), 1);
+    sup_free(&p);
+}
+
+/* Issue 9, fault 3: a client that trickles a byte now and then defeats
+ * --idle-timeout; --max-lifetime ends it however busy it is. */
+Test(echod, issue9_fault3_max_lifetime_ends_a_trickling_client, .timeout = 30)
+{
+    struct sup_proc p;
+    char c;
+
+    START(&p, "-w", "1", "--idle-timeout", "200ms", "--max-lifetime", "600ms");
+    int fd = connect_to(&p);
+    uint64_t t0 = clock_now_ns();
+    int closed = 0;
+    while (!closed && clock_now_ns() - t0 < 5 * CLOCK_NS_PER_SEC) {
+        usleep(50000);
+        if (send(fd, "x", 1, MSG_NOSIGNAL) != 1 || sup_read_n(fd, &c, 1, 2000) != 1)
+            closed = 1;
+    }
+    uint64_t ms = (clock_now_ns() - t0) / CLOCK_NS_PER_MS;
+    cr_assert(closed, "still open after %llu ms", (unsigned long long)ms);
+    cr_assert_geq(ms, 550, "closed after %llu ms, before its lifetime", (unsigned long long)ms);
+    close(fd);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "lifetime_closed"), 1);
+    cr_assert_eq(counter(&p, "summary", "idle_timeouts"), 0);
+    sup_free(&p);
+}
+
 Test(echod, second_signal_exits_at_once, .timeout = 30)
 {
     struct sup_proc p;
@@ -689,6 +1059,40 @@ Test(echod, second_signal_exits_at_once, .timeout = 30)
     int status = sup_wait(&p, 5000);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT, "status %#x", status);
     close(fd);
+    sup_free(&p);
+}
+
+/* The child's stdout pipe holds at least this much once nobody reads it. */
+static int pipe_is_full(int fd)
+{
+    int queued = 0;
+
+    return ioctl(fd, FIONREAD, &queued) == 0 && queued >= 60000;
+}
+
+/* Issue 9, fault 4: with stdout a pipe nobody reads, the main thread
+ * blocked writing a stats line and SIGTERM was never acted on. */
+Test(echod, issue9_fault4_sigterm_with_stdout_nobody_reads, .timeout = 60)
+{
+    struct sup_proc p;
+    int status;
+
+    START(&p, "-w", "1", "--stats-interval", "1ms");
+    uint64_t deadline = clock_now_ns() + 20 * CLOCK_NS_PER_SEC;
+    while (!pipe_is_full(p.out_fd) && clock_now_ns() < deadline)
+        usleep(20000);
+    cr_assert(pipe_is_full(p.out_fd), "the stats lines did not fill the pipe");
+    usleep(200000); /* lines dropped now */
+    kill(p.pid, SIGTERM);
+    uint64_t t0 = clock_now_ns();
+    while (waitpid(p.pid, &status, WNOHANG) == 0 && clock_now_ns() - t0 < 5 * CLOCK_NS_PER_SEC)
+        usleep(10000);
+    cr_assert_lt(clock_now_ns() - t0, 5 * CLOCK_NS_PER_SEC, "SIGTERM ignored for 5 s");
+    p.pid = -1;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    /* The lines that did get through are whole. */
+    sup_drain(&p);
+    cr_assert_eq(p.out[p.out_len - 1], '\n', "a line was cut");
     sup_free(&p);
 }
 

@@ -77,6 +77,7 @@ Test(listener, emfile_sheds_queued_clients_instead_of_leaving_them_hanging)
     struct sockaddr_storage addr, bound;
     socklen_t len;
     struct stats_counters st = { 0 };
+    struct listener_reserve reserve;
     struct listener l;
     int lfd, fd, clients[3];
     char err[256], c;
@@ -84,7 +85,8 @@ Test(listener, emfile_sheds_queued_clients_instead_of_leaving_them_hanging)
     loopback(&addr, &len, "127.0.0.1:0");
     cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &lfd, &bound,
                                    err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(listener_init(&l, lfd), 0);
+    cr_assert_eq(listener_reserve_init(&reserve), 0);
+    listener_init(&l, lfd, &reserve);
     int port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
     for (int i = 0; i < 3; i++)
         cr_assert_geq(clients[i] = sup_connect("127.0.0.1", port), 0);
@@ -98,9 +100,12 @@ Test(listener, emfile_sheds_queued_clients_instead_of_leaving_them_hanging)
     struct rlimit tight = { (rlim_t)lowest, rl.rlim_max };
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
 
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_SHED, "client %d", i);
-    cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_EMPTY);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_NOFDS, "client %d", i);
+        cr_assert_eq(listener_shed(&l, &st), LISTENER_SHED, "client %d", i);
+    }
+    cr_assert_eq(listener_accept(&l, &st, &fd), LISTENER_NOFDS);
+    cr_assert_eq(listener_shed(&l, &st), LISTENER_EMPTY);
     cr_assert_eq(st.v[STATS_ACCEPT_EMFILE], 4, "3 shed + the one that found the queue empty");
     cr_assert_eq(st.v[STATS_SHED], 3);
     for (int i = 0; i < 3; i++)
@@ -114,8 +119,43 @@ Test(listener, emfile_sheds_queued_clients_instead_of_leaving_them_hanging)
     close(late);
     for (int i = 0; i < 3; i++)
         close(clients[i]);
-    listener_destroy(&l);
+    listener_reserve_destroy(&reserve);
     close(lfd);
+}
+
+/* Issue 9, fault 3: a client that never reads cost about 5 MB of kernel
+ * memory.  The caps set on the listener hold for what it accepts. */
+Test(listener, issue9_fault3_buffer_caps_are_inherited_by_accepted_sockets)
+{
+    struct sockaddr_storage addr, bound;
+    socklen_t len;
+    int lfd, snd = 0, rcv = 0;
+    socklen_t olen = sizeof(int);
+    char err[256];
+
+    loopback(&addr, &len, "127.0.0.1:0");
+    cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &lfd, &bound,
+                                   err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(listener_set_buffers(lfd, 32768, 16384, err, sizeof(err)), 0, "%s", err);
+    int client = sup_connect("127.0.0.1", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+    int fd = accept(lfd, NULL, NULL);
+    cr_assert_geq(fd, 0);
+    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &olen);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &olen);
+    cr_assert_eq(snd, 2 * 32768, "the kernel doubles what it is given");
+    cr_assert_eq(rcv, 2 * 16384);
+    close(fd);
+    close(client);
+    close(lfd);
+}
+
+Test(listener, fd_cap_leaves_room_for_every_worker_and_the_spares)
+{
+    cr_assert_eq(listener_fd_cap(1024, 20, 4), 1024 - 20 - 4 - LISTENER_SPARE_FDS);
+    cr_assert_eq(listener_fd_cap(120, 14, 2), 120 - 14 - 2 - LISTENER_SPARE_FDS);
+    cr_assert_eq(listener_fd_cap(20 + 4 + LISTENER_SPARE_FDS, 20, 4), 0);
+    cr_assert_eq(listener_fd_cap(10, 20, 4), 0);
+    cr_assert_eq(listener_fd_cap(UINT64_MAX, 20, 4), UINT64_MAX - 24 - LISTENER_SPARE_FDS);
 }
 
 Test(listener, rate_limiter_paces_after_its_burst)

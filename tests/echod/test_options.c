@@ -47,6 +47,10 @@ Test(options, defaults)
     cr_assert_eq(memcmp(o.banner, "Hello World!\n", 13), 0);
     cr_assert_eq(o.max_conns, 0);
     cr_assert_eq(o.idle_timeout_ms, 0);
+    cr_assert_eq(o.write_timeout_ms, 60000);
+    cr_assert_eq(o.max_lifetime_ms, 0);
+    cr_assert_eq(o.sndbuf, 256 * 1024);
+    cr_assert_eq(o.rcvbuf, 256 * 1024);
     cr_assert_eq(o.grace_ms, 5000);
     cr_assert_eq(o.stats_interval_ms, 0);
     cr_assert_eq(o.accept_rate, OPTIONS_RATE_UNLIMITED);
@@ -137,10 +141,18 @@ static const struct {
     { { "--workers" }, "--workers: needs a value" },
     { { "--json=yes" }, "--json: takes no value" },
     { { "-hx" }, "--help: takes no value" },
-    { { "--buffer-size", "1000" }, "--buffer-size: expected a power of two from 64 to 1GiB "
+    { { "--buffer-size", "1000" }, "--buffer-size: expected a power of two from 64 to 1MiB "
       "(such as 4k, 16KiB, 1M), got '1000'" },
     { { "--buffer-size", "32" }, NULL },
     { { "--buffer-size", "2G" }, NULL },
+    /* Issue 9, fault 3: --buffer-size 1G let one client take 1.05 GB. */
+    { { "--buffer-size", "2M" }, "--buffer-size: expected a power of two from 64 to 1MiB "
+      "(such as 4k, 16KiB, 1M), got '2M'" },
+    { { "--sndbuf", "100" }, "--sndbuf: expected 0 (the kernel's autotuning) or a size from "
+      "4k to 64MiB, got '100'" },
+    { { "--rcvbuf", "1G" }, NULL },
+    { { "--write-timeout", "600h" }, NULL },
+    { { "--max-lifetime", "soon" }, NULL },
     { { "--backlog", "-1" }, NULL },
     { { "--mode", "chat" }, "--mode: expected echo, discard or hello, got 'chat'" },
     { { "--idle-timeout", "soon" }, "--idle-timeout: expected a duration such as 0, 10, 10s, "
@@ -211,6 +223,21 @@ Test(options, bad_values_name_their_flag)
             cr_assert_eq(strncmp(err, flag, strlen(flag)), 0, "'%s' does not name %s", err, flag);
         }
     }
+}
+
+Test(options, issue9_fault3_limits_for_slow_and_trickling_clients)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--sndbuf", "64k", "--rcvbuf", "0", "--write-timeout", "5s",
+                       "--max-lifetime", "1h", "--buffer-size", "1M"), 0, "%s", err);
+    cr_assert_eq(o.sndbuf, 65536);
+    cr_assert_eq(o.rcvbuf, 0);
+    cr_assert_eq(o.write_timeout_ms, 5000);
+    cr_assert_eq(o.max_lifetime_ms, 3600000);
+    cr_assert_eq(o.buffer_size, 1u << 20);
+    cr_assert_eq(PARSE(&o, "--write-timeout", "0"), 0, "%s", err);
+    cr_assert_eq(o.write_timeout_ms, 0);
 }
 
 Test(options, banner_must_fit_the_buffer)

@@ -95,11 +95,16 @@ Test(stats, report_has_totals_and_per_worker_accepts)
     cr_assert(sup_json_int(text, "/workers/1/accepted", &v) == 0 && v == 4, "%s", text);
     cr_assert(sup_json_int(text, "/workers/1/active", &v) == 0 && v == 0, "%s", text);
     cr_assert_str_eq(text, "{\"type\":\"stats\",\"accepted\":7,\"active\":0,\"closed\":0,"
-                     "\"refused\":0,\"idle_timeouts\":0,\"grace_closed\":0,\"resets\":0,"
-                     "\"epipe\":0,\"io_errors\":0,\"nomem\":0,\"bytes_in\":0,\"bytes_out\":0,"
+                     "\"refused\":0,\"idle_timeouts\":0,\"grace_closed\":0,"
+                     "\"linger_timeouts\":0,\"write_timeouts\":0,\"lifetime_closed\":0,"
+                     "\"resets\":0,\"epipe\":0,\"io_errors\":0,"
+                     "\"io_etimedout\":0,\"io_ehostunreach\":0,\"io_enetunreach\":0,"
+                     "\"io_enobufs\":0,\"io_enomem\":0,\"io_eio\":0,\"io_other\":0,"
+                     "\"nomem\":0,\"bytes_in\":0,\"bytes_out\":0,"
                      "\"emfile\":2,\"enfile\":0,\"enobufs\":0,\"enomem\":0,"
                      "\"accept_aborted\":0,\"accept_other\":0,\"shed\":0,"
                      "\"proxy_invalid\":0,\"proxy_timeouts\":0,\"per_ip_refused\":0,"
+                     "\"conn_cap\":0,\"log_dropped\":0,"
                      "\"accepting\":\"paused\",\"workers\":[{\"accepted\":3,\"active\":0},"
                      "{\"accepted\":4,\"active\":0}]}\n");
     free(text);

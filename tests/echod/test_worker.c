@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -59,6 +60,7 @@ static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t gr
                                    &bound, err, sizeof(err)), 0, "%s", err);
     r->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     cr_assert_geq(r->done_fd, 0);
+    cr_assert_eq(listener_reserve_init(&r->ctl.reserve), 0);
     struct worker_config cfg = { .opt = &r->opt, .ctl = &r->ctl, .index = 0,
                                  .listen_fd = r->listen_fd, .done_fd = r->done_fd,
                                  .ops = ops };
@@ -80,6 +82,7 @@ static void rig_close(struct rig *r)
         close(r->peer[i]);
     close(r->listen_fd);
     close(r->done_fd);
+    listener_reserve_destroy(&r->ctl.reserve);
 }
 
 /* Sends len bytes from a peer at once; the socket must take them all. */
@@ -163,6 +166,26 @@ static int read_order(size_t from, size_t to, int order[NCONN])
     return n;
 }
 
+/* A connected loopback TCP pair: sv[0] the peer's end, sv[1] a
+ * nonblocking accepted socket for the worker. */
+static void tcp_pair(int sv[2])
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+    cr_assert_geq(lfd, 0);
+    cr_assert_eq(bind(lfd, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(listen(lfd, 1), 0);
+    cr_assert_eq(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
+    sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_eq(connect(sv[0], (struct sockaddr *)&addr, len), 0);
+    sv[1] = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    cr_assert_geq(sv[1], 0);
+    close(lfd);
+}
+
 /* ---- the tests ---- */
 
 /* Every peer sends two budgets and one buffer more before the first turn:
@@ -203,38 +226,70 @@ Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
     rig_close(&r);
 }
 
-/* The stop arrives in the same epoll batch as input for a connection, and
- * ahead of it: handling the wake closes the connection (it owes nothing
- * after one more read), and the batch still holds its event.  That event
+/* The stop arrives in the same epoll batch as a reset for a connection,
+ * and ahead of it: handling the wake closes the connection (its one more
+ * read meets the reset), and the batch still holds its event.  That event
  * must find a closed connection and be skipped; a slot released at once
  * would be FREE there, run again on a closed descriptor and close twice. */
 Test(worker, slot_closed_mid_batch_is_released_only_at_the_end_of_the_turn, .timeout = 10)
+{
+    struct rig r;
+    int sv[2];
+
+    rig_open(&r, NULL, 5000);
+    /* A TCP-like reset needs TCP: a loopback pair instead of socketpair's. */
+    tcp_pair(sv);
+    worker_adopt(r.w, sv[1]);
+    cr_assert_eq(worker_turn(r.w), 1, "consumes the new socket's EPOLLOUT");
+    stop(&r);                           /* the batch: the wake first ... */
+    struct linger l0 = { 1, 0 };
+    cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_LINGER, &l0, sizeof(l0)), 0);
+    close(sv[0]);                       /* ... then the connection's reset */
+    usleep(20000);
+
+    cr_assert_eq(worker_turn(r.w), 0, "its only connection closed, the worker is done");
+    cr_assert_eq(counter(&r, STATS_ACCEPTED), 1);
+    cr_assert_eq(counter(&r, STATS_CLOSED), 1);
+    cr_assert_eq(counter(&r, STATS_ACTIVE), 0);
+    cr_assert_eq(counter(&r, STATS_RESETS), 1);
+    cr_assert_eq(counter(&r, STATS_IO_ERRORS), 0);
+    cr_assert_eq(counter(&r, STATS_GRACE_CLOSED), 0);
+    rig_close(&r);
+}
+
+/* Issue 9, fault 2, in the worker: at the stop a connection echoes what
+ * is queued, shuts its write side (the peer reads the echo, then EOF) and
+ * lingers until the peer's FIN; only then does the worker finish. */
+Test(worker, issue9_fault2_stop_lingers_until_the_peers_fin, .timeout = 10)
 {
     struct rig r;
     char buf[16];
 
     rig_open(&r, NULL, 5000);
     worker_adopt(r.w, r.fd[0]);
-    cr_assert_eq(worker_turn(r.w), 1, "consumes the new socket's EPOLLOUT");
-    stop(&r);                           /* the batch: the wake first ... */
-    cr_assert_eq(send(r.peer[0], "ping", 4, 0), 4); /* ... then the connection */
-
-    cr_assert_eq(worker_turn(r.w), 0, "its only connection closed, the worker is done");
-    cr_assert_eq(counter(&r, STATS_ACCEPTED), 1);
-    cr_assert_eq(counter(&r, STATS_CLOSED), 1);
-    cr_assert_eq(counter(&r, STATS_ACTIVE), 0);
-    cr_assert_eq(counter(&r, STATS_IO_ERRORS), 0);
-    cr_assert_eq(counter(&r, STATS_GRACE_CLOSED), 0);
+    cr_assert_eq(worker_turn(r.w), 1);
+    stop(&r);
+    cr_assert_eq(send(r.peer[0], "ping", 4, 0), 4);
+    cr_assert_eq(worker_turn(r.w), 1, "lingering: not done yet");
     cr_assert_eq(recv(r.peer[0], buf, sizeof(buf), 0), 4, "the queued input is echoed");
     cr_assert_eq(memcmp(buf, "ping", 4), 0);
     cr_assert_eq(recv(r.peer[0], buf, sizeof(buf), 0), 0, "then the peer reads EOF");
+    cr_assert_eq(send(r.peer[0], "late", 4, 0), 4, "the peer may still send");
+    cr_assert_eq(shutdown(r.peer[0], SHUT_WR), 0);
+    while (worker_turn(r.w))
+        ;
+    cr_assert_eq(counter(&r, STATS_CLOSED), 1);
+    cr_assert_eq(counter(&r, STATS_BYTES_OUT), 4, "what came after the stop is dropped");
+    cr_assert_eq(counter(&r, STATS_IO_ERRORS), 0);
+    cr_assert_eq(counter(&r, STATS_GRACE_CLOSED), 0);
     rig_close(&r);
 }
 
 /* NCONN - 1 connections owe output their peers never read (a minimal send
  * buffer, a full ring: backpressure); the last is idle.  After a stop the
- * idle one closes at once, the others hold out for the whole grace period
- * and are then closed and counted as grace-closed, and the thread ends. */
+ * idle one shuts its write side at once and closes after its peer's FIN,
+ * the others hold out for the whole grace period and are then closed and
+ * counted as grace-closed, and the thread ends. */
 Test(worker, stop_closes_and_counts_every_connection_left_when_grace_ends, .timeout = 15)
 {
     const uint64_t grace_ms = 400;
@@ -256,8 +311,10 @@ Test(worker, stop_closes_and_counts_every_connection_left_when_grace_ends, .time
     stop(&r); /* queued behind the connections' first events */
 
     struct pollfd p = { .fd = r.peer[idle], .events = POLLIN };
-    cr_assert_eq(poll(&p, 1, (int)grace_ms / 4), 1, "the idle connection closes at the stop");
-    cr_assert(p.revents & POLLHUP);
+    char c;
+    cr_assert_eq(poll(&p, 1, (int)grace_ms / 4), 1, "the idle connection ends at the stop");
+    cr_assert_eq(recv(r.peer[idle], &c, 1, 0), 0, "EOF");
+    cr_assert_eq(shutdown(r.peer[idle], SHUT_WR), 0);
     for (int i = 0; i < NCONN; i++)
         if (i != idle)
             cr_assert_not(peer_events(r.peer[i]) & POLLHUP, "conn %d closed before grace ended", i);

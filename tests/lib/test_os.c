@@ -161,3 +161,16 @@ Test(os, read_sysctl_refuses_a_number_with_junk_glued_on_even_at_max)
 
     cr_assert_eq(read_text("12abc\n", v, 1), -EINVAL);
 }
+
+Test(os, count_fds_follows_opens_and_closes)
+{
+    int before = os_count_fds(), fds[3];
+
+    cr_assert_geq(before, 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_geq(fds[i] = dup(0), 0);
+    cr_assert_eq(os_count_fds(), before + 3);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    cr_assert_eq(os_count_fds(), before);
+}

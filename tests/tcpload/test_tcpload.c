@@ -76,6 +76,26 @@ Test(tcpload, an_unwritable_histogram_path_fails_before_connecting, .timeout = 3
     free(err);
 }
 
+Test(tcpload, a_start_at_in_the_past_fails_the_run, .timeout = 30)
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, wargs);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "--start-at",
+                            "2001-09-09T01:46:40Z", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    size_t len;
+    const char *why = sup_json_find(out, "/failure", &len);
+    cr_assert(why != NULL && strncmp(why, "\"--start-at is ", 15) == 0 &&
+              strstr(why, " s in the past once connected\"") == why + len - 30, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/started"), 0, "nothing was sent: %s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+}
+
 Test(tcpload, command_line_errors_exit_2_naming_the_flag, .timeout = 30)
 {
     char *err = NULL;

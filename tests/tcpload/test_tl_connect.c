@@ -53,6 +53,35 @@ Test(tl_connect, connect_to_hello_every_transaction_gets_the_banner, .timeout = 
     free(exp);
 }
 
+/* --send N --expect N: the replies are compared with what was sent; an
+ * echo server passes, a banner fails as corrupted with a hint. */
+Test(tl_connect, send_expect_compares_the_reply_bytes, .timeout = 60)
+{
+    static const char *const eargs[] = { "-w", "1", NULL };
+    static const char *const hargs[] = { "-w", "1", "--mode", "hello", NULL };
+    struct sup_proc hello;
+    char target[64], htarget[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, eargs);
+    char *out = sup_tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--send", "3000", "--expect", "3000", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_neq(strstr(out, " reply bytes compared with what was sent, all as sent\n"), NULL,
+                  "%s", out);
+    free(out);
+    sup_start_echod(&hello, htarget, hargs);
+    out = sup_tcpload(&st, NULL, "connect", htarget, "-c", "1", "-d", "100ms", "--warmup", "0",
+                      "--send", "13", "--expect", "13", "--json", NULL);
+    sup_stop(&hello, SIGTERM, 10000);
+    sup_free(&hello);
+    cr_assert_eq(sup_exit_code(st), 1, "a banner is not an echo: %s", out);
+    cr_assert_gt(sup_json_num(out, "/mismatches/bytes"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_offset"), 0, "%s", out);
+    cr_assert_gt(sup_json_num(out, "/mismatches/messages"), 0, "%s", out);
+    free(out);
+}
+
 /* A port on 127.0.0.1 where nothing listens. */
 static int closed_port(void)
 {
@@ -170,5 +199,32 @@ Test(tl_connect, eaddrnotavail_explained_and_source_multiplies_ports, .timeout =
     cr_assert_not_null(json, "%s", out);
     cr_assert_eq(sup_json_num(json, "/connections/opened"), 300, "%s", out);
     cr_assert_gt(sup_json_num(json, "/errors/EADDRNOTAVAIL"), 0, "%s", out);
+    free(out);
+}
+
+/* An IPv6 --source: the connections come from it (::1, the one IPv6
+ * loopback address), to an IPv6 echod. */
+Test(tl_connect, ipv6_source_range, .timeout = 60)
+{
+    static const char *const args[] = { "-w", "1", "--listen", "[::1]:0", NULL };
+    char target[64];
+    int st;
+
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int ok = probe >= 0 && bind(probe, (struct sockaddr *)&lo, sizeof(lo)) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (!ok)
+        cr_skip_test("no IPv6 loopback here");
+    sup_start_echod(&sup_srv, target, args);
+    snprintf(target, sizeof(target), "[::1]:%d", sup_srv.port);
+    char *out = sup_tcpload(&st, NULL, "connect", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--send", "8", "--expect", "8", "--source", "::1", "--json",
+                            NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_gt(sup_json_num(out, "/transactions"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/config/source_addresses"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "%s", out);
     free(out);
 }

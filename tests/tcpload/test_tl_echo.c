@@ -1,13 +1,17 @@
 /* test_tl_echo.c - tcpload's echo mode (tl_echo.c) end to end: closed
  * loop, pipelined and threaded, large messages and open loop against
  * bin/echod on an ephemeral port (byte counts must match echod's own), and
- * against a helper server that flips one byte.  Runs are a few hundred
+ * against helper servers that flip one byte (flipecho) or answer exactly
+ * 20 ms late (delayecho: absolute accuracy); stream mode, the same engine
+ * writing without waiting, against discard and echo; --response-size
+ * against fixedreply; --payload from a file.  Runs are a few hundred
  * milliseconds each; nothing here asserts a speed. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -92,14 +96,10 @@ Test(tl_echo, echo_open_loop_measures_every_scheduled_message, .timeout = 60)
 
 Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
 {
-    char *path = sup_helper("flipecho"), target[64];
-    char *const argv[] = { "flipecho", "1000", NULL };
+    char target[64];
     int st;
 
-    cr_assert_eq(sup_spawn(&sup_srv, path, argv), 0);
-    free(path);
-    cr_assert_eq(sup_wait_listening(&sup_srv, 10000), 0, "flipecho did not start");
-    snprintf(target, sizeof(target), "127.0.0.1:%d", sup_srv.port);
+    sup_start_helper(&sup_srv, target, "flipecho", "1000", NULL);
     char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup",
                             "0", "--json", NULL);
     cr_assert_eq(sup_exit_code(st), 1, "corruption must exit 1: %s", out);
@@ -111,6 +111,139 @@ Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
     cr_assert_eq(sup_exit_code(st), 0, "only the first connection is corrupted: %s", out);
     cr_assert_neq(strstr(out, "all as sent"), NULL, "%s", out);
     free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
+}
+
+/* Against a server that answers every byte exactly 20 ms after it arrived:
+ * no latency can be below 20 ms (the min is exact, not a bucket edge), and
+ * the median lies a little above it (the margin is generous for a busy
+ * machine; nothing here is a speed).  Open loop measures from each
+ * scheduled time, which is never after the send. */
+static void delay_accuracy(const char *extra[])
+{
+    char target[64];
+    int st;
+
+    sup_start_helper(&sup_srv, target, "delayecho", "20", NULL);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "4", "-d", "1s", "--warmup",
+                            "200ms", "--json", extra[0], extra[1], NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    size_t len;
+    const char *min = sup_json_find(out, "/latency_us/message/min", &len);
+    const char *p50 = sup_json_find(out, "/latency_us/message/p50", &len);
+    cr_assert(min != NULL && p50 != NULL, "%s", out);
+    cr_assert_geq(strtod(min, NULL), 20000.0, "below the server's delay: %s", out);
+    cr_assert_lt(strtod(p50, NULL), 35000.0, "median far above the delay: %s", out);
+    cr_assert_gt(sup_json_num(out, "/latency_us/message/count"), 50, "%s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
+}
+
+Test(tl_echo, delay_server_pins_closed_loop_accuracy, .timeout = 60)
+{
+    const char *extra[] = { NULL, NULL };
+    delay_accuracy(extra);
+}
+
+Test(tl_echo, delay_server_pins_open_loop_accuracy, .timeout = 60)
+{
+    const char *extra[] = { "-R", "400" };
+    delay_accuracy(extra);
+}
+
+/* stream mode (the echo engine writing without waiting): against a
+ * discard server every byte written arrives there, counted the same by
+ * echod; against an echo server what comes back is checked. */
+Test(tl_echo, stream_writes_without_waiting, .timeout = 60)
+{
+    static const char *const dargs[] = { "-w", "1", "--mode", "discard", NULL };
+    static const char *const eargs[] = { "-w", "1", NULL };
+    char target[64];
+    int st;
+
+    sup_start_echod(&sup_srv, target, dargs);
+    char *out = sup_tcpload(&st, NULL, "stream", target, "-c", "2", "-d", "300ms", "--warmup",
+                            "100ms", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert(sup_json_is(out, "/mode", "\"stream\""), "%s", out);
+    long long sent = sup_json_num(out, "/totals/bytes_out");
+    cr_assert_gt(sent, 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_in"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/messages"), 0, "%s", out);
+    cr_assert_neq(strncmp(sup_json_find(out, "/mb_per_s_out", &(size_t){ 0 }), "0.000000", 8), 0,
+                  "%s", out);
+    cr_assert_eq(sup_exit_code(sup_stop(&sup_srv, SIGTERM, 10000)), 0);
+    cr_assert_eq(sup_echod_num(sup_srv.out, "bytes_in"), sent, "%s", sup_srv.out);
+    sup_free(&sup_srv);
+    free(out);
+    sup_start_echod(&sup_srv, target, eargs);
+    out = sup_tcpload(&st, NULL, "stream", target, "-c", "2", "-d", "200ms", "--warmup", "0",
+                      NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_neq(strstr(out, " bytes back (checked as an echo), all as sent\n"), NULL, "%s", out);
+    free(out);
+}
+
+/* --response-size: a server that answers each 100-byte message with 7
+ * bytes of its own; every message completes (by size), none is compared. */
+Test(tl_echo, response_size_counts_replies_by_size, .timeout = 60)
+{
+    char target[64];
+    int st;
+
+    sup_start_helper(&sup_srv, target, "fixedreply", "100", "7", NULL);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "2", "-s", "100",
+                            "--response-size", "7", "--pipeline", "3", "-d", "200ms",
+                            "--warmup", "0", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    long long started = sup_json_num(out, "/totals/started");
+    cr_assert_gt(started, 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_in"), started * 7, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/unanswered"), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "nothing compared: %s", out);
+    cr_assert_eq(sup_json_num(out, "/config/response_size"), 7, "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-s", "100", "-d", "100ms",
+                      "--warmup", "0", "--timeout", "200ms", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "without --response-size the replies are short: %s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
+    sup_free(&sup_srv);
+}
+
+/* --payload FILE: every message is the file's bytes, and the echo is
+ * still compared with them: echod passes, a flipped byte is caught. */
+Test(tl_echo, payload_from_a_file_is_sent_and_checked, .timeout = 60)
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64], path[] = "/tmp/tl-payload-XXXXXX";
+    static const char body[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    int st, fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, body, sizeof(body) - 1), (ssize_t)(sizeof(body) - 1));
+    close(fd);
+    sup_start_echod(&sup_srv, target, wargs);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "2", "-d", "200ms", "--warmup",
+                            "0", "--payload", path, "--pipeline", "3", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/config/size"), (long long)sizeof(body) - 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/totals/bytes_out"),
+                 sup_json_num(out, "/totals/started") * (long long)(sizeof(body) - 1), "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 0, "%s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+    sup_start_helper(&sup_srv, target, "flipecho", "40", NULL);
+    out = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "200ms", "--warmup", "0",
+                      "--payload", path, "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_offset"), 40, "%s", out);
+    free(out);
+    unlink(path);
     sup_stop(&sup_srv, SIGKILL, 5000);
     sup_free(&sup_srv);
 }

@@ -1,7 +1,8 @@
 /* test_tl_hold.c - tcpload's hold mode (tl_hold.c) end to end: --source
  * spreads the held connections over addresses (checked with ss) and SIGINT
  * ends the run early with a full report; connections echod drops at its
- * idle timeout are counted lost, and pings keep them held. */
+ * idle timeout are counted lost, pings keep them held, and their replies
+ * are checked byte for byte (against flipecho). */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,5 +88,24 @@ Test(tl_hold, hold_counts_connections_the_server_drops, .timeout = 60)
                  "echoed: %s", out);
     free(out);
     sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+}
+
+/* Pings are checked byte for byte: a server that flips the fourth byte of
+ * its first connection's stream is caught at that offset. */
+Test(tl_hold, ping_replies_are_checked_byte_for_byte, .timeout = 60)
+{
+    char target[64];
+    int st;
+
+    sup_start_helper(&sup_srv, target, "flipecho", "3", NULL);
+    char *out = sup_tcpload(&st, NULL, "hold", target, "-c", "1", "-d", "600ms",
+                            "--ping-interval", "50ms", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "a flipped byte fails the run: %s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/bytes"), 1, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/mismatches/first_offset"), 3, "%s", out);
+    cr_assert_gt(sup_json_num(out, "/totals/pings"), 4, "%s", out);
+    free(out);
+    sup_stop(&sup_srv, SIGKILL, 5000);
     sup_free(&sup_srv);
 }

@@ -24,9 +24,18 @@ Test(tl_net, source_ranges)
     cr_assert_eq(s.count, 3);
     cr_assert_eq(tl_source_parse("127.0.0.9", &s), 0);
     cr_assert_eq(s.count, 1);
+    cr_assert_eq(s.family, AF_INET);
+    cr_assert_eq(tl_source_parse("fd00::1:fffe-fd00::2:1", &s), 0);
+    cr_assert_eq(s.family, AF_INET6);
+    cr_assert_eq(s.first, 0x0001fffe);
+    cr_assert_eq(s.count, 4);
+    cr_assert_eq(s.high[0], 0xfd);
+    cr_assert_eq(tl_source_parse("::1", &s), 0);
+    cr_assert(s.family == AF_INET6 && s.first == 1 && s.count == 1);
     const char *bad[] = { "", "-", "127.0.0.2-", "-127.0.0.2", "127.0.0.3-127.0.0.2",
-                          "::1", "127.0.0.1-::1", "localhost", "127.0.0.1-127.0.0.2-127.0.0.3",
-                          "0.0.0.0-255.255.255.255" };
+                          "127.0.0.1-::1", "::1-127.0.0.1", "localhost",
+                          "127.0.0.1-127.0.0.2-127.0.0.3", "0.0.0.0-255.255.255.255",
+                          "fd00::1-fd01::1", "fd00::9-fd00::2", "[::1]", "::1-::1:0:0" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         cr_assert_eq(tl_source_parse(bad[i], &s), -1, "accepted '%s'", bad[i]);
         cr_assert_eq(errno, EINVAL);
@@ -81,7 +90,7 @@ Test(tl_net, source_addresses_taken_in_turn)
 Test(tl_net, refused_connect_reports_econnrefused)
 {
     struct sockaddr_in srv;
-    struct tl_source none = { 0, 0, 0 };
+    struct tl_source none = { .count = 0 };
     int lfd = listener(&srv), connected;
 
     close(lfd); /* nothing listens there now */
@@ -100,7 +109,7 @@ Test(tl_net, refused_connect_reports_econnrefused)
 Test(tl_net, linger0_close_resets_the_peer)
 {
     struct sockaddr_in srv;
-    struct tl_source none = { 0, 0, 0 };
+    struct tl_source none = { .count = 0 };
     int lfd = listener(&srv), connected;
     char c;
 

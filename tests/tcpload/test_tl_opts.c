@@ -124,8 +124,8 @@ Test(tl_opts, bad_values_name_the_flag)
                  "500ms or 2m, got '0'", "echo", "127.0.0.1:1", "-d", "0");
     assert_error("tcpload: -R: expected a rate per second from 1 to 1000000000 (k and m "
                  "suffixes allowed), got 'fast'", "echo", "127.0.0.1:1", "-R", "fast");
-    assert_error("tcpload: --source: expected an IPv4 address or range such as "
-                 "127.0.0.2-127.0.0.254, got '127.0.0.9-127.0.0.2'",
+    assert_error("tcpload: --source: expected an IPv4 or IPv6 address or range such as "
+                 "127.0.0.2-127.0.0.254 or fd00::2-fd00::ff, got '127.0.0.9-127.0.0.2'",
                  "hold", "127.0.0.1:1", "--source", "127.0.0.9-127.0.0.2");
     assert_error("tcpload: --histogram: expected a file name, got ''",
                  "echo", "127.0.0.1:1", "--histogram=");
@@ -144,9 +144,9 @@ Test(tl_opts, issue11_target_by_name)
 
 Test(tl_opts, usage_errors)
 {
-    assert_error("tcpload: missing MODE (echo, connect, hold or merge); see tcpload --help",
+    assert_error("tcpload: missing MODE (echo, connect, hold, stream or merge); see tcpload --help",
                  "-c", "1");
-    assert_error("tcpload: 'ping': unknown mode (expected echo, connect, hold or merge)",
+    assert_error("tcpload: 'ping': unknown mode (expected echo, connect, hold, stream or merge)",
                  "ping", "127.0.0.1:1");
     assert_error("tcpload: missing HOST:PORT, such as 127.0.0.1:7007", "echo");
     assert_error("tcpload: HOST:PORT: expected an address such as 127.0.0.1:7007, "
@@ -178,6 +178,10 @@ Test(tl_opts, combinations_checked_against_the_mode)
     assert_error("tcpload: --pipeline: cannot be combined with -R (an open loop sends on "
                  "schedule, not on replies)", "echo", "127.0.0.1:1", "--pipeline", "2",
                  "-R", "100");
+    assert_error("tcpload: -s: cannot be combined with --payload (the file's size is the "
+                 "message size)", "echo", "127.0.0.1:1", "--payload", "f", "-s", "5");
+    assert_error("tcpload: --source: IPv6 source addresses need an IPv6 HOST:PORT",
+                 "connect", "127.0.0.1:1", "--source", "::1");
     assert_error("tcpload: --source: IPv4 source addresses need an IPv4 HOST:PORT",
                  "connect", "[::1]:1", "--source", "127.0.0.2");
 }
@@ -230,10 +234,52 @@ Test(tl_opts, merge_takes_files_and_only_its_options)
     assert_error("tcpload: -c: not used by merge", "merge", "a.json", "-c", "5");
 }
 
+/* dist/tcpload-job.yaml's container arguments, placeholders filled in as
+ * its comment says, are a command line tcpload accepts. */
+Test(tl_opts, kubernetes_job_arguments_parse)
+{
+    static char line[512], store[1024], *argv[32];
+    FILE *f = fopen("dist/tcpload-job.yaml", "r");
+    size_t used = 0;
+    int argc = 0;
+
+    cr_assert_not_null(f, "run from the repository root");
+    argv[argc++] = "tcpload";
+    while (fgets(line, sizeof(line), f) != NULL && strstr(line, "args: [") == NULL)
+        continue;
+    for (int lines = 0; lines < 4 && argc < 30; lines++) {
+        for (char *q = strchr(line, '"'); q != NULL && argc < 30; q = strchr(q, '"')) {
+            char *end = strchr(q + 1, '"');
+            cr_assert_not_null(end, "%s", line);
+            size_t n = (size_t)(end - q);
+            cr_assert_lt(used + n, sizeof(store));
+            memcpy(store + used, q + 1, n - 1);
+            store[used + n - 1] = '\0';
+            argv[argc++] = store + used;
+            used += n;
+            q = end + 1;
+        }
+        if (strchr(line, ']') != NULL || fgets(line, sizeof(line), f) == NULL)
+            break;
+    }
+    fclose(f);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "@TARGET@") == 0)
+            argv[i] = "127.0.0.1:7007";
+        else if (strcmp(argv[i], "@START_AT@") == 0)
+            argv[i] = "1767225600";
+    }
+    argv[argc] = NULL;
+    cr_assert_gt(argc, 4, "no args found");
+    cr_assert_eq(tl_opts_parse(&o, argc, argv, err, sizeof(err)), TL_OPTS_RUN, "%s", err);
+    cr_assert(o.json, "the job's logs are what merge reads");
+    cr_assert_eq(o.start_at_ns, 1767225600ULL * CLOCK_NS_PER_SEC);
+}
+
 Test(tl_opts, double_dash_ends_options)
 {
     cr_assert_eq(parse("--", "echo", "127.0.0.1:1", NULL), TL_OPTS_RUN, "%s", err);
-    assert_error("tcpload: '-c': unknown mode (expected echo, connect, hold or merge)", "--", "-c");
+    assert_error("tcpload: '-c': unknown mode (expected echo, connect, hold, stream or merge)", "--", "-c");
 }
 
 Test(tl_opts, usage_mentions_every_option)

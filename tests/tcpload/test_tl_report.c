@@ -359,13 +359,14 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
     r.wall_end_ns = 1767225600000000123ULL;
     r.cpu_user_ns = 250000000;
     r.cpu_sys_ns = 750000000;
+    r.cpu_sleeps = 40;
     static const char want[] =
         "{\"type\":\"summary\",\"tool\":\"tcpload\",\"schema\":2,\"version\":\"1.0.0\",\"host\":\"testhost\","
         "\"timestamp\":\"2026-01-01T00:00:00.123456Z\",\"timestamp_unix_s\":1767225600.123457,"
         "\"argv\":[\"tcpload\",\"echo\",\"127.0.0.1:7007\",\"--weird=\\\"q\\\"\\\\\"],\"mode\":\"echo\","
         "\"target\":\"127.0.0.1:7007\",\"system\":{\"kernel\":\"6.1.0-test\",\"ip_local_port_range\":\"32768 60999\","
         "\"tcp_tw_reuse\":2,\"somaxconn\":4096,\"ulimit_n\":20000,\"ulimit_n_hard\":20000},\"config\":{\"connections\":10,"
-        "\"threads\":1,\"duration_s\":10.000,\"warmup_s\":1.000,\"timeout_s\":5.000,\"size\":64,"
+        "\"threads\":1,\"duration_s\":10.000,\"warmup_s\":1.000,\"timeout_s\":5.000,\"size\":64,\"response_size\":0,\"payload\":null,"
         "\"pipeline\":1,\"rate\":1000,\"open_loop\":true,\"slack_us\":50.000,\"send\":0,\"expect\":null,"
         "\"connect_rate\":0,\"ping_interval_s\":0.000,\"source_addresses\":0,\"linger0\":false,"
         "\"interval_s\":0.000},\"window_start\":\"2025-12-31T23:59:58.000000Z\",\"window_start_unix_s\":1767225598.000000,"
@@ -383,7 +384,7 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
         "\"verdict\":\"replies_behind\"},\"errors\":{\"ECONNREFUSED\":5,\"EOF\":1},\"mismatches\":{\"bytes\":3,"
         "\"messages\":2,\"first_connection\":7,\"first_offset\":4096},\"totals\":{\"started\":200001,"
         "\"bytes_out\":12345678901,\"bytes_in\":12345678900,\"unanswered\":1000,\"pings\":0},"
-        "\"cpu\":{\"user_s\":0.250000,\"system_s\":0.750000,\"us_per_unit\":5.000},\"counters\":{\"conns_ok\":10,"
+        "\"cpu\":{\"user_s\":0.250000,\"system_s\":0.750000,\"us_per_unit\":5.000,\"sleeps\":40},\"counters\":{\"conns_ok\":10,"
         "\"conns_failed\":0,\"conns_lost\":0,\"conns_held\":0,\"measured\":129000,\"done\":123457,"
         "\"started\":200001,\"unanswered\":1000,\"bytes_out\":12345678901,\"bytes_in\":12345678900,"
         "\"win_out\":9876543,\"win_in\":9876541,\"scheduled\":130000,\"late\":77,\"max_lag_ns\":1234567,"

@@ -8,6 +8,10 @@
  * edge-triggered epoll an input edge that is not acted on is gone), and a
  * transaction is done once both its send and its read are complete.
  *
+ * With --send N --expect N (the same N) the server is taken for an echo
+ * server and every reply byte is compared with the byte sent at its
+ * offset; differences count as mismatches, as in echo mode.
+ *
  * When a connect fails (refused, or it cannot even begin: EADDRNOTAVAIL,
  * EMFILE), the thread pauses starting new ones, RETRY_NS after the first
  * failure in a row and twice as long after each further one up to
@@ -52,6 +56,7 @@ struct txn {
     uint8_t state;       /* enum txn_state */
     uint8_t got_first;   /* a reply byte has arrived */
     uint8_t eof;         /* the server has closed its side */
+    uint8_t bad;         /* a reply byte differed (counted once per transaction) */
     uint32_t slot;
     uint64_t t_start;    /* connect() called */
     uint64_t sent, rcvd;
@@ -65,6 +70,7 @@ struct cmode {
     uint8_t *buf;
     struct tl_source source; /* this thread's walk over --source */
     int rated;               /* --rate given */
+    int compare;             /* --send N --expect N: replies must echo */
     struct tl_sched sched;
     uint64_t owed;           /* due by the schedule, not begun yet */
     uint64_t n_lo;           /* first transaction due in the window */
@@ -200,6 +206,26 @@ static int eof(struct cmode *m, struct txn *x)
     return 0;
 }
 
+/* Compares n reply bytes that arrived at offset x->rcvd with what x sent
+ * there (those beyond --expect are not looked at). */
+static void compare(struct cmode *m, struct txn *x, size_t n)
+{
+    uint64_t left = m->l.o->expect > x->rcvd ? m->l.o->expect - x->rcvd : 0;
+    size_t len = n < left ? n : (size_t)left, first;
+    struct tl_stats *st = m->l.st;
+
+    size_t bad = tl_pattern_check(tl_pattern_base(x->slot), x->rcvd, m->buf, len, &first);
+    if (bad == 0)
+        return;
+    st->bad_bytes += bad;
+    st->bad_msgs += !x->bad;
+    x->bad = 1;
+    if (st->bad_conn == UINT64_MAX) {
+        st->bad_conn = tl_run_conn_index(m->l.t, x->slot);
+        st->bad_offset = x->rcvd + first;
+    }
+}
+
 /* Reads what the server sent.  Returns 0, or -1 when x failed. */
 static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now)
 {
@@ -211,6 +237,8 @@ static int read_reply(struct cmode *m, struct txn *x, uint32_t ev, uint64_t *now
                 x->got_first = 1;
                 record(m, x, TL_LAT_FIRST, *now);
             }
+            if (m->compare)
+                compare(m, x, (size_t)n);
             x->rcvd += (uint64_t)n;
             m->l.st->bytes_in += (uint64_t)n;
             tl_live_add(&m->l.t->live.bytes_in, (uint64_t)n);
@@ -287,7 +315,7 @@ static int begin(struct cmode *m)
     m->l.st->started++;
     x->t_start = now;
     x->sent = x->rcvd = 0;
-    x->got_first = x->eof = 0;
+    x->got_first = x->eof = x->bad = 0;
     int fd = tl_net_connect((const struct sockaddr *)&m->l.o->addr, m->l.o->addr_len,
                             &m->source, 0, &is_connected);
     if (fd < 0) {
@@ -377,6 +405,7 @@ static int setup(struct tl_loop *l)
     if (m->source.count > 0)
         m->source.next = l->t->id % m->source.count;
     m->rated = l->o->rate != 0;
+    m->compare = !l->o->expect_eof && l->o->send > 0 && l->o->send == l->o->expect;
     if (m->rated && prctl(PR_SET_TIMERSLACK, 1UL) < 0)
         return tl_run_fail(l->t, "prctl(PR_SET_TIMERSLACK): %s", strerror(errno));
     return 0;

@@ -12,6 +12,18 @@
  * the thread's own ready list, so one busy connection cannot starve the
  * others.
  *
+ * stream mode runs this engine too: a connection writes until its socket
+ * is full and again on EPOLLOUT, owes no messages, and its window ends
+ * without a drain; whatever comes back is checked as an echo.
+ *
+ * With --payload FILE every message is the file's bytes instead of a
+ * slice of the pattern (so the connections' streams are alike, and a
+ * misrouted byte can go unseen); the replies are still compared with them.
+ *
+ * With --response-size R the server answers each message with R bytes of
+ * its own (not an echo): a message is complete once R more bytes have
+ * come back, and nothing is compared.
+ *
  * Which messages are measured: those sent (closed loop) or scheduled (open
  * loop) within the window [measure, end).  They are recorded when they
  * complete, even during the drain after the end, so slow replies are never
@@ -37,7 +49,7 @@
 #include "tl_sched.h"
 
 #define READS_PER_EVENT 8
-#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late is late */
+#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late (past --slack) is late */
 
 enum echo_state {
     ECHO_CONNECTING,  /* connect() in progress: waiting for EPOLLOUT */
@@ -72,7 +84,11 @@ struct echo {
     uint64_t mask;           /* stamps per connection - 1 */
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
     uint64_t size;
+    uint64_t rsize;          /* reply bytes per message: size, or --response-size */
+    const uint8_t *payload;  /* --payload: the message (size bytes), or NULL */
+    int check;               /* replies are echoes: compare them */
     int open_loop;
+    int stream;              /* stream mode: write without waiting, no messages */
     struct tl_sched sched;
     uint64_t n_lo, n_hi;     /* open loop: messages due in the window */
 };
@@ -119,16 +135,47 @@ static void fail(struct echo *e, struct echo_conn *c, int kind)
     set_state(e, c, ECHO_CLOSED);
 }
 
-/* Writes what c owes until done or the socket is full.  Returns 0, or -1
- * when c failed. */
+/* The bytes c sends from stream offset off on, and in *avail how many of
+ * them are contiguous there. */
+static inline const uint8_t *want_at(const struct echo *e, const struct echo_conn *c,
+                                     uint64_t off, size_t *avail)
+{
+    if (e->payload == NULL) {
+        *avail = TL_PATTERN_SPAN;
+        return tl_pattern_at(c->base, off);
+    }
+    uint64_t at = off % e->size;
+    *avail = (size_t)(e->size - at);
+    return e->payload + at;
+}
+
+/* Whether the len bytes of buf received at off are what c sent there. */
+static int as_sent(const struct echo *e, const struct echo_conn *c, const uint8_t *buf,
+                   size_t len, uint64_t off)
+{
+    for (size_t done = 0; done < len;) {
+        size_t avail;
+        const uint8_t *want = want_at(e, c, off + done, &avail);
+        size_t n = len - done < avail ? len - done : avail;
+        if (memcmp(buf + done, want, n) != 0)
+            return 0;
+        done += n;
+    }
+    return 1;
+}
+
+/* Writes what c owes until done or the socket is full (stream: until the
+ * socket is full).  Returns 0, or -1 when c failed. */
 static int flush(struct echo *e, struct echo_conn *c)
 {
-    uint64_t target = c->queued * e->size;
+    uint64_t target = e->stream ? UINT64_MAX : c->queued * e->size;
 
     while (c->sent < target) {
         uint64_t left = target - c->sent;
-        size_t len = left < TL_PATTERN_SPAN ? (size_t)left : TL_PATTERN_SPAN;
-        ssize_t n = sysraw_send(c->fd, tl_pattern_at(c->base, c->sent), len);
+        size_t avail;
+        const uint8_t *from = want_at(e, c, c->sent, &avail);
+        size_t len = left < avail ? (size_t)left : avail;
+        ssize_t n = sysraw_send(c->fd, from, len);
         if (n > 0) {
             c->sent += (uint64_t)n;
             tl_live_add(&e->l.t->live.bytes_out, (uint64_t)n);
@@ -148,14 +195,13 @@ static int flush(struct echo *e, struct echo_conn *c)
 }
 
 /* Slow path: counts the bytes of buf (received at stream offset off) that
- * differ from the pattern, and the messages they belong to. */
+ * differ from what was sent, and the messages they belong to. */
 static void corrupted(struct echo *e, struct echo_conn *c, const uint8_t *buf,
                       size_t len, size_t want_len, uint64_t off)
 {
-    const uint8_t *want = tl_pattern_at(c->base, off);
-
     for (size_t i = 0; i < len; i++) {
-        if (i < want_len && buf[i] == want[i])
+        size_t avail;
+        if (i < want_len && buf[i] == *want_at(e, c, off + i, &avail))
             continue; /* beyond want_len: bytes nobody sent */
         uint64_t msg = (off + i) / e->size;
         e->l.st->bad_bytes++;
@@ -199,17 +245,17 @@ static void record(struct echo *e, struct echo_conn *c, uint64_t now)
 static void absorb(struct echo *e, struct echo_conn *c, size_t n, uint64_t now)
 {
     uint64_t owed = c->sent > c->rcvd ? c->sent - c->rcvd : 0;
-    size_t check = n < owed ? n : (size_t)owed, first;
+    size_t check = n < owed ? n : (size_t)owed;
     uint64_t k = 0;
 
-    if (tl_pattern_check(c->base, c->rcvd, e->buf, check, &first) != 0 || check < n)
+    if (e->check && (check < n || !as_sent(e, c, e->buf, check, c->rcvd)))
         corrupted(e, c, e->buf, n, check, c->rcvd);
     c->rcvd += n;
     tl_live_add(&e->l.t->live.bytes_in, n);
     while (c->done < c->queued && c->rcvd >= c->done_at) {
         record(e, c, now);
         c->done++;
-        c->done_at += e->size;
+        c->done_at += e->rsize;
         k++;
     }
     tl_live_add(&e->l.t->live.done, k);
@@ -256,7 +302,7 @@ static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
         fail(e, c, errno);
         return -1;
     }
-    if (now != 0 && !e->open_loop && e->l.w.open && now < e->l.w.end)
+    if (now != 0 && !e->open_loop && !e->stream && e->l.w.open && now < e->l.w.end)
         refill(e, c, now);
     return more;
 }
@@ -284,7 +330,7 @@ static void on_event(struct tl_loop *l, void *conn, uint32_t ev)
         if (r > 0)
             make_ready(e, c);
     }
-    if ((ev & EPOLLOUT) && c->blocked)
+    if ((ev & EPOLLOUT) && c->blocked && (!e->stream || e->l.w.open))
         flush(e, c);
 }
 
@@ -302,7 +348,12 @@ static void run_ready(struct echo *e)
     }
 }
 
-/* Open loop: queues every message now due and sends. */
+/* Open loop: queues every message now due and sends.  The loop sleeps
+ * until --slack after the next message is due, so one wakeup sends every
+ * message that fell due within the slack (and whatever else a reply's
+ * wakeup finds due), each no more than the slack late; its latency still
+ * counts from its own scheduled time, so the slack can only add to the
+ * latencies reported, never hide a delay. */
 static void dispatch(struct echo *e, uint64_t now)
 {
     uint64_t old = e->sched.next, end = tl_sched_dispatch(&e->sched, now, e->n_hi);
@@ -327,7 +378,7 @@ static int quiet(const struct echo *e)
 {
     for (uint32_t i = 0; i < e->l.n; i++) {
         const struct echo_conn *c = &e->conns[i];
-        if (c->state == ECHO_OPEN && c->rcvd < c->queued * e->size)
+        if (c->state == ECHO_OPEN && c->rcvd < c->queued * e->rsize)
             return 0;
     }
     return 1;
@@ -412,6 +463,10 @@ static int setup(struct tl_loop *l)
     const struct tl_opts *o = l->o;
 
     e->size = o->size;
+    e->rsize = o->response_size != 0 ? o->response_size : o->size;
+    e->check = o->response_size == 0;
+    e->payload = o->payload;
+    e->stream = o->mode == TL_MODE_STREAM;
     e->open_loop = o->rate != 0;
     e->mask = pow2_at_least(o->pipeline) - 1;
     e->buf = malloc(TL_PATTERN_SPAN);
@@ -427,7 +482,7 @@ static int setup(struct tl_loop *l)
         c->state = ECHO_CONNECTING;
         c->slot = k;
         c->base = tl_pattern_base(tl_run_conn_index(l->t, k));
-        c->done_at = e->size;
+        c->done_at = e->rsize;
         c->stamps = e->open_loop ? NULL : e->stamp_mem + (size_t)k * (e->mask + 1);
     }
     return connect_all(e);
@@ -453,8 +508,9 @@ static uint64_t sleep_ns(const struct echo *e, uint64_t now)
 
     if (e->nready > 0)
         return 0;
-    if (e->open_loop && e->sched.next < e->n_hi && tl_sched_next_time(&e->sched) < until)
-        until = tl_sched_next_time(&e->sched);
+    if (e->open_loop && e->sched.next < e->n_hi &&
+        tl_sched_next_time(&e->sched) + e->l.o->slack_ns < until)
+        until = tl_sched_next_time(&e->sched) + e->l.o->slack_ns; /* see dispatch */
     if (!e->l.w.begun && e->l.w.measure < until)
         until = e->l.w.measure;
     return until > now ? until - now : 0;
@@ -468,7 +524,7 @@ static int run(struct tl_loop *l)
     const struct tl_run *r = l->t->run;
     if (e->open_loop) {
         tl_sched_init_share(&e->sched, r->start_ns, l->o->rate, (uint32_t)l->o->conns,
-                            l->n, l->t->id, LATE_NS);
+                            l->n, l->t->id, LATE_NS + l->o->slack_ns);
         e->n_lo = l->w.measure > 0 ? tl_sched_due(&e->sched, l->w.measure - 1) : 0;
         /* Timer slack would make every scheduled wakeup up to 50 us late. */
         if (prctl(PR_SET_TIMERSLACK, 1UL) < 0)
@@ -476,7 +532,9 @@ static int run(struct tl_loop *l)
     }
     track_window(e, r->start_ns);
     for (uint32_t k = 0; !e->open_loop && k < l->n; k++)
-        if (e->conns[k].state == ECHO_OPEN)
+        if (e->conns[k].state == ECHO_OPEN && e->stream)
+            flush(e, &e->conns[k]);
+        else if (e->conns[k].state == ECHO_OPEN)
             refill(e, &e->conns[k], r->start_ns);
     for (;;) {
         uint64_t now = clock_now_ns();
@@ -504,7 +562,7 @@ static void finish(struct tl_loop *l)
         struct echo_conn *c = &e->conns[k];
         st->bytes_out += c->sent;
         st->bytes_in += c->rcvd;
-        st->started += c->sent / e->size;
+        st->started += e->stream ? 0 : c->sent / e->size;
         if (c->state != ECHO_CLOSED)
             set_state(e, c, ECHO_CLOSED);
     }

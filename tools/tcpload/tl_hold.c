@@ -3,7 +3,9 @@
  * Two schedules drive a thread: one opens its connections (slot n % slots
  * at the n-th due time, so --connect-rate 0 opens them all at once), the
  * other pings them, each connection once per --ping-interval, spread
- * evenly.  The thread tells the run when every one of its connections is
+ * evenly.  Ping k of a connection is byte k of its pattern stream
+ * (tl_pattern.h), so the replies of an echo server are checked byte for
+ * byte, as in echo mode, not only counted.  The thread tells the run when every one of its connections is
  * open or has failed; main starts the hold clock when all threads have.
  */
 #include "tl_hold.h"
@@ -19,6 +21,7 @@
 #include "sysraw.h"
 #include "tl_loop.h"
 #include "tl_net.h"
+#include "tl_pattern.h"
 #include "tl_sched.h"
 
 #define SCAN_NS    (100 * CLOCK_NS_PER_MS)
@@ -36,6 +39,8 @@ struct hold_conn {
     int fd;
     uint8_t state;      /* enum hold_state */
     uint8_t was_open;   /* reached HOLD_OPEN at some point */
+    uint32_t pinged;    /* pings sent */
+    uint32_t echoed;    /* reply bytes received (and checked) */
     uint64_t t_start;   /* connect() called */
 };
 
@@ -133,12 +138,40 @@ static void open_one(struct hmode *m, struct hold_conn *c)
         opened(m, c, c->t_start);
 }
 
+/* Connection c's place in the run and in the pattern. */
+static uint64_t conn_index(const struct hmode *m, const struct hold_conn *c)
+{
+    return tl_run_conn_index(m->l.t, (uint32_t)(c - m->conns));
+}
+
+/* Checks n reply bytes against the pings c sent; bytes beyond them were
+ * never sent and count as differing too. */
+static void check_replies(struct hmode *m, struct hold_conn *c, size_t n)
+{
+    struct tl_stats *st = m->l.st;
+    uint32_t base = tl_pattern_base(conn_index(m, c));
+    size_t sent = c->pinged > c->echoed ? c->pinged - c->echoed : 0;
+    size_t len = n < sent ? n : sent, first = len;
+    size_t bad = tl_pattern_check(base, c->echoed, m->buf, len, &first) + (n - len);
+
+    if (bad > 0) {
+        st->bad_bytes += bad;
+        st->bad_msgs++;
+        if (st->bad_conn == UINT64_MAX) {
+            st->bad_conn = conn_index(m, c);
+            st->bad_offset = c->echoed + first;
+        }
+    }
+    c->echoed += (uint32_t)n;
+}
+
 /* Reads whatever an open connection has (ping replies, EOF, errors). */
 static void on_readable(struct hmode *m, struct hold_conn *c)
 {
     for (;;) {
         ssize_t n = sysraw_recv(c->fd, m->buf, sizeof(m->buf));
         if (n > 0) {
+            check_replies(m, c, (size_t)n);
             m->l.st->bytes_in += (uint64_t)n;
             tl_live_add(&m->l.t->live.bytes_in, (uint64_t)n);
             continue;
@@ -190,15 +223,16 @@ static void open_due(struct hmode *m, uint64_t now)
 /* Sends the pings now due, one byte each. */
 static void ping_due(struct hmode *m, uint64_t now)
 {
-    static const uint8_t ping = 'p';
     uint64_t old = m->pings.next, end = tl_sched_dispatch(&m->pings, now, UINT64_MAX);
 
     for (uint64_t k = old; k < end; k++) {
         struct hold_conn *c = &m->conns[k % m->l.n];
         if (c->state != HOLD_OPEN)
             continue;
-        ssize_t n = sysraw_send(c->fd, &ping, 1);
+        ssize_t n = sysraw_send(c->fd, tl_pattern_at(tl_pattern_base(conn_index(m, c)),
+                                                     c->pinged), 1);
         if (n == 1) {
+            c->pinged++;
             m->l.st->pings++;
             m->l.st->bytes_out++;
             tl_live_add(&m->l.t->live.bytes_out, 1);

@@ -50,8 +50,8 @@ struct tl_ival {
 
 /* The run's intervals not printed yet; guarded by the run's lock. */
 struct tl_ival_ring {
-    uint64_t base_ns;     /* start of interval index 0 - skip (see below) */
-    int64_t skip;         /* intervals before the window: index = n - skip */
+    uint64_t base_ns;     /* start of the first interval, index -skip */
+    int64_t skip;         /* intervals before the window (the warmup's) */
     uint64_t d_ns;        /* --interval */
     int64_t next;         /* the next index to print */
     int used[TL_IVAL_RING];

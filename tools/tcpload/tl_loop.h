@@ -7,7 +7,8 @@
  * tl_loop_poll, which hands each connection's epoll event to the mode, and
  * keeps its struct tl_window up to date with tl_window_track so that it
  * knows whether a time lies in the measured window and counts the bytes
- * moved within it.  The run itself (threads, gate, phases, the stats of a
+ * moved within it (and, with --interval, hands in its intervals: tl_ival.h).
+ * The run itself (threads, gate, phases, the stats of a
  * thread) is tl_run.h's.
  */
 #ifndef TL_LOOP_H
@@ -34,7 +35,9 @@ void tl_window_init(struct tl_window *w, const struct tl_run *r);
 
 /* Brings w up to date at time now: rereads the end, and when the window
  * begins or ends takes the thread's byte counters, so t->stats.win_out and
- * win_in hold the bytes moved within it.  Returns TL_WIN_* bits. */
+ * win_in hold the bytes moved within it; with --interval, hands in the
+ * thread's interval once now has passed it (tl_ival_tick).  Returns
+ * TL_WIN_* bits. */
 unsigned tl_window_track(struct tl_window *w, struct tl_thread *t, uint64_t now);
 
 /* Whether a time lies within the window. */
@@ -76,9 +79,11 @@ int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps 
 /* A mode's handler for one epoll event on one of its connections. */
 typedef void (*tl_event_fn)(struct tl_loop *l, void *conn, uint32_t events);
 
-/* Waits up to wait_ns for events (epoll_pwait2; where the kernel lacks
- * it, epoll_wait with the timeout rounded up to a millisecond) and hands
- * each connection's event to on_event (the wake eventfd's are skipped).
+/* Waits up to wait_ns (never past the end of the thread's --interval, so
+ * that each interval is handed in on time) for events (epoll_pwait2; where
+ * the kernel lacks it, epoll_wait with the timeout rounded up to a
+ * millisecond) and hands each connection's event to on_event (the wake
+ * eventfd's are skipped).
  * Returns the number of events (0 on timeout or EINTR), or -1 after
  * tl_run_fail. */
 int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event);

@@ -36,6 +36,8 @@ static tl_mode_fn mode_fn(enum tl_mode mode)
     case TL_MODE_HOLD:
         return tl_hold_thread;
     case TL_MODE_ECHO:
+    case TL_MODE_STREAM: /* the echo engine, writing without waiting */
+    case TL_MODES:
         break;
     }
     return tl_echo_thread;
@@ -76,6 +78,7 @@ static int run_mode(const struct tl_opts *o, FILE *hist)
     if (getrusage(RUSAGE_SELF, &ru) == 0) { /* cannot fail with these arguments */
         res.cpu_user_ns = tv_ns(ru.ru_utime);
         res.cpu_sys_ns = tv_ns(ru.ru_stime);
+        res.cpu_sleeps = (uint64_t)ru.ru_nvcsw;
     }
     tl_report_stamp(&res, host, sizeof(host));
     tl_report_judge(&res, why, sizeof(why));
@@ -90,6 +93,36 @@ static int run_mode(const struct tl_opts *o, FILE *hist)
     int status = tl_report_exit_status(&res);
     tl_run_free(&run);
     return status;
+}
+
+/* Reads --payload into memory and makes its size the message size.
+ * Returns the buffer, or NULL after saying why (exit 2). */
+static uint8_t *read_payload(struct tl_opts *o)
+{
+    FILE *f = fopen(o->payload_file, "rb");
+    const char *why = NULL;
+    uint8_t *buf = NULL;
+    long len = 0;
+
+    if (f == NULL || fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) < 0)
+        why = strerror(errno);
+    else if (len == 0 || len > 64L << 20)
+        why = "expected a file of 1 byte to 64MiB";
+    else if ((buf = malloc((size_t)len)) == NULL)
+        why = strerror(ENOMEM);
+    else if (fread(buf, 1, (size_t)len, f) != (size_t)len)
+        why = "cannot read it whole";
+    if (f != NULL)
+        fclose(f); /* read only: nothing a failed close could lose */
+    if (why != NULL) {
+        fprintf(stderr, "tcpload: --payload: %s: %s\n", o->payload_file, why);
+        free(buf);
+        return NULL;
+    }
+    o->payload = buf;
+    o->size = (uint64_t)len;
+    return buf;
 }
 
 int main(int argc, char **argv)
@@ -117,11 +150,18 @@ int main(int argc, char **argv)
     }
     if (o.merge)
         return tl_merge_main(&o, hist);
+    uint8_t *payload = NULL;
+    if (o.payload_file != NULL && (payload = read_payload(&o)) == NULL) {
+        if (hist != NULL)
+            fclose(hist);
+        return 2;
+    }
     if (tl_pattern_init() < 0) {
         fprintf(stderr, "tcpload: out of memory\n");
         return 1;
     }
     int status = run_mode(&o, hist);
     tl_pattern_free();
+    free(payload);
     return status;
 }

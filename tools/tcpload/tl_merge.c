@@ -24,6 +24,7 @@ struct run {
     struct tl_sys sys;
     struct tl_stats s;
     double duration_s, user_s, sys_s;
+    uint64_t sleeps;
     char failure[256];
     char target[256];
 };
@@ -112,9 +113,9 @@ static int read_opts(const struct tl_jdoc *d, struct run *r, char *why, size_t s
 
     memset(o, 0, sizeof(*o));
     int m = 0;
-    while (m <= TL_MODE_HOLD && (mode == NULL || strcmp(mode, tl_opts_mode_name(m)) != 0))
+    while (m < TL_MODES && (mode == NULL || strcmp(mode, tl_opts_mode_name(m)) != 0))
         m++;
-    if (m > TL_MODE_HOLD)
+    if (m == TL_MODES)
         return bad(why, size, "no known \"mode\"");
     o->mode = (enum tl_mode)m;
     snprintf(r->target, sizeof(r->target), "%s", target ? target : "?");
@@ -122,7 +123,7 @@ static int read_opts(const struct tl_jdoc *d, struct run *r, char *why, size_t s
     int32_t expect = tl_jget(d, c, "expect");
     o->expect_eof = expect >= 0 && d->nodes[expect].type == TL_JNULL;
     if (get_u64(d, c, "connections", &o->conns) < 0 || get_u64(d, c, "threads", &o->threads) < 0 ||
-        get_u64(d, c, "size", &o->size) < 0 || get_u64(d, c, "pipeline", &o->pipeline) < 0 ||
+        get_u64(d, c, "size", &o->size) < 0 || get_u64(d, c, "response_size", &o->response_size) < 0 || get_u64(d, c, "pipeline", &o->pipeline) < 0 ||
         get_u64(d, c, "rate", &o->rate) < 0 || get_u64(d, c, "send", &o->send) < 0 ||
         (!o->expect_eof && tl_jread_u64(d, expect, &o->expect) < 0) ||
         get_u64(d, c, "connect_rate", &o->connect_rate) < 0 ||
@@ -268,6 +269,7 @@ static int read_run(const char *path, struct run *r, struct tl_input *in, char *
         get_num(&d, "duration_s", &r->duration_s);
         get_num(&d, "cpu/user_s", &r->user_s);
         get_num(&d, "cpu/system_s", &r->sys_s);
+        get_u64(&d, 0, "cpu/sleeps", &r->sleeps);
         get_num(&d, "window_start_unix_s", &ws);
         get_num(&d, "window_end_unix_s", &we);
         snprintf(in->host, sizeof(in->host), "%s", host ? host : "?");
@@ -300,6 +302,8 @@ static int combinable(const struct run *a, const struct run *b, const char *afil
     else if (a->o.mode == TL_MODE_ECHO && a->o.size != b->o.size)
         snprintf(why, size, "%lu-byte messages, but %s has %lu-byte ones",
                  (unsigned long)b->o.size, afile, (unsigned long)a->o.size);
+    else if (a->o.mode == TL_MODE_ECHO && a->o.response_size != b->o.response_size)
+        snprintf(why, size, "other --response-size than %s", afile);
     else if (a->o.mode == TL_MODE_CONNECT &&
              (a->o.send != b->o.send || a->o.expect != b->o.expect ||
               a->o.expect_eof != b->o.expect_eof))
@@ -340,6 +344,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
     struct tl_opts m = runs[0].o;
     uint64_t start = UINT64_MAX, end = 0, last_start = 0, first_end = UINT64_MAX;
     double dur = 0, user = 0, sys = 0;
+    uint64_t sleeps = 0;
     uint32_t failed = 0;
     tl_stats_init(&total);
     for (uint32_t i = 0; i < o->nfiles; i++) {
@@ -349,6 +354,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
         dur += runs[i].duration_s;
         user += runs[i].user_s;
         sys += runs[i].sys_s;
+        sleeps += runs[i].sleeps;
         failed += ins[i].failure != NULL;
         if (ins[i].wall_start_ns < start)
             start = ins[i].wall_start_ns;
@@ -369,7 +375,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
         .o = &m, .sys = &runs[0].sys, .s = &total,
         .elapsed_ns = seconds_ns(dur / o->nfiles),
         .wall_start_ns = start == UINT64_MAX ? 0 : start, .wall_end_ns = end,
-        .cpu_user_ns = seconds_ns(user), .cpu_sys_ns = seconds_ns(sys),
+        .cpu_user_ns = seconds_ns(user), .cpu_sys_ns = seconds_ns(sys), .cpu_sleeps = sleeps,
         .inputs = ins, .ninputs = o->nfiles,
     };
     if (failed > 0) {

@@ -11,39 +11,48 @@
 
 #include "os.h"
 
-/* Parses one dotted IPv4 address of at most len characters. */
-static int parse_v4(const char *s, size_t len, uint32_t *out)
+/* Parses one address of family of at most len characters: its first 96
+ * bits (IPv6) into high, its last 32 bits (host order) into *low. */
+static int parse_addr(int family, const char *s, size_t len, uint8_t high[12], uint32_t *low)
 {
-    char buf[INET_ADDRSTRLEN];
-    struct in_addr a;
+    char buf[INET6_ADDRSTRLEN];
+    uint8_t a[16];
 
     if (len == 0 || len >= sizeof(buf))
         return -1;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    if (inet_pton(AF_INET, buf, &a) != 1)
+    if (inet_pton(family, buf, a) != 1)
         return -1;
-    *out = ntohl(a.s_addr);
+    size_t n = family == AF_INET ? 4 : 16;
+    memcpy(high, a, n - 4);
+    *low = (uint32_t)a[n - 4] << 24 | (uint32_t)a[n - 3] << 16 | (uint32_t)a[n - 2] << 8 |
+           a[n - 1];
     return 0;
 }
 
 int tl_source_parse(const char *s, struct tl_source *src)
 {
+    uint8_t high[12] = { 0 }, high_b[12] = { 0 };
     uint32_t first, last;
     const char *dash;
 
     if (s == NULL)
         goto bad;
+    int family = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
     dash = strchr(s, '-');
     if (dash == NULL) {
-        if (parse_v4(s, strlen(s), &first) < 0)
+        if (parse_addr(family, s, strlen(s), high, &first) < 0)
             goto bad;
         last = first;
-    } else if (parse_v4(s, (size_t)(dash - s), &first) < 0 ||
-               parse_v4(dash + 1, strlen(dash + 1), &last) < 0 || last < first ||
+    } else if (parse_addr(family, s, (size_t)(dash - s), high, &first) < 0 ||
+               parse_addr(family, dash + 1, strlen(dash + 1), high_b, &last) < 0 ||
+               memcmp(high, high_b, sizeof(high)) != 0 || last < first ||
                last - first == UINT32_MAX) {
         goto bad;
     }
+    src->family = family;
+    memcpy(src->high, high, sizeof(src->high));
     src->first = first;
     src->count = last - first + 1;
     src->next = 0;
@@ -56,17 +65,29 @@ bad:
 /* Binds fd to the next source address, port chosen at connect() time. */
 static int bind_source(int fd, struct tl_source *src)
 {
-    struct sockaddr_in sin;
+    struct sockaddr_storage ss;
+    uint32_t low = htonl(tl_source_addr(src, src->next));
+    socklen_t len;
     int one = 1;
 
     if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0)
         return -errno;
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(tl_source_addr(src, src->next));
+    memset(&ss, 0, sizeof(ss));
+    if (src->family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        memcpy(sin6->sin6_addr.s6_addr, src->high, sizeof(src->high));
+        memcpy(sin6->sin6_addr.s6_addr + 12, &low, 4);
+        len = sizeof(*sin6);
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = low;
+        len = sizeof(*sin);
+    }
     if (++src->next == src->count)
         src->next = 0;
-    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0)
         return -errno;
     return 0;
 }

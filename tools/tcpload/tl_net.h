@@ -4,10 +4,12 @@
  * A loopback client runs out of ephemeral ports (as many per source address
  * as net.ipv4.ip_local_port_range holds, fewer while TIME_WAIT holds them)
  * long before a server runs out of anything.  --source A-B spreads
- * connections over a range of IPv4 source addresses: each socket is bound
- * to the next address of the range with IP_BIND_ADDRESS_NO_PORT, so the
- * kernel picks the port only at connect() time, per (source, destination)
- * pair, and each address brings its own set of ports.
+ * connections over a range of IPv4 or IPv6 source addresses: each socket
+ * is bound to the next address of the range with IP_BIND_ADDRESS_NO_PORT,
+ * so the kernel picks the port only at connect() time, per (source,
+ * destination) pair, and each address brings its own set of ports.  An
+ * IPv6 range varies in its last 32 bits only (fd00::2-fd00::ff; the first
+ * 96 bits of A and B must agree).
  *
  * tl_net_connect and tl_net_close return 0 (or a descriptor) on success and
  * a negative errno on failure, so callers can count failures by errno.
@@ -21,18 +23,22 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* A range of IPv4 source addresses; count 0 means "let the kernel choose". */
+/* A range of source addresses; count 0 means "let the kernel choose". */
 struct tl_source {
-    uint32_t first;  /* first address, host byte order */
-    uint32_t count;  /* addresses in the range */
-    uint32_t next;   /* offset of the address the next socket gets */
+    int family;          /* AF_INET or AF_INET6 (when count > 0) */
+    uint8_t high[12];    /* IPv6: the first 96 bits, shared by the range */
+    uint32_t first;      /* first address (IPv6: its last 32 bits), host byte order */
+    uint32_t count;      /* addresses in the range */
+    uint32_t next;       /* offset of the address the next socket gets */
 };
 
-/* Parses "A" or "A-B" (dotted IPv4, A <= B) into *src.  Returns 0, or -1
- * with errno EINVAL. */
+/* Parses "A" or "A-B" (both dotted IPv4, or both IPv6 that differ in
+ * their last 32 bits only; A <= B) into *src.  Returns 0, or -1 with errno
+ * EINVAL. */
 int tl_source_parse(const char *s, struct tl_source *src);
 
-/* Address number i of the range (host byte order), i < count. */
+/* Address number i of the range (IPv6: its last 32 bits; host byte
+ * order), i < count. */
 static inline uint32_t tl_source_addr(const struct tl_source *src, uint32_t i)
 {
     return src->first + i;

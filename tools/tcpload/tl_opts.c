@@ -26,7 +26,7 @@ enum opt_kind {
     K_DURATION,  /* 10, 10s, 500ms, 2m */
     K_FLAG,      /* no value: sets a bool */
     K_FILE,      /* a path */
-    K_SOURCE,    /* an IPv4 address or range */
+    K_SOURCE,    /* an IPv4 or IPv6 address or range */
     K_TIME,      /* a wall-clock time: Unix seconds or RFC 3339 */
     K_HELP,
     K_VERSION,
@@ -35,7 +35,8 @@ enum opt_kind {
 #define M_ECHO    (1u << TL_MODE_ECHO)
 #define M_CONNECT (1u << TL_MODE_CONNECT)
 #define M_HOLD    (1u << TL_MODE_HOLD)
-#define M_RUN     (M_ECHO | M_CONNECT | M_HOLD)
+#define M_STREAM  (1u << TL_MODE_STREAM)
+#define M_RUN     (M_ECHO | M_CONNECT | M_HOLD | M_STREAM)
 #define M_MERGE   (1u << 8)  /* `tcpload merge` */
 #define M_ALL     (M_RUN | M_MERGE)
 
@@ -60,9 +61,11 @@ static const struct opt_def defs[] = {
     ROW("--connections",  'c', K_COUNT,    M_RUN,             F(conns), 1, 1000000),
     ROW("--threads",      't', K_COUNT,    M_RUN,             F(threads), 1, 256),
     ROW("--duration",     'd', K_DURATION, M_RUN,             F(duration_ns), CLOCK_NS_PER_MS, MAX_DURATION),
-    ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT, F(warmup_ns), 0, MAX_DURATION),
+    ROW("--warmup",       0,   K_DURATION, M_ECHO | M_CONNECT | M_STREAM, F(warmup_ns), 0, MAX_DURATION),
     ROW("--timeout",      0,   K_DURATION, M_RUN,             F(timeout_ns), CLOCK_NS_PER_MS, 3600 * SEC),
     ROW("--size",         's', K_SIZE,     M_ECHO,            F(size), 1, 64 << 20),
+    ROW("--response-size", 0,  K_SIZE,     M_ECHO,            F(response_size), 1, 64 << 20),
+    ROW("--payload",      0,   K_FILE,     M_ECHO,            F(payload_file), 0, 0),
     ROW("--pipeline",     0,   K_COUNT,    M_ECHO,            F(pipeline), 1, 4096),
     ROW("--rate",         'R', K_RATE,     M_ECHO | M_CONNECT, F(rate), 1, 1000000000),
     ROW("--send",         0,   K_SIZE,     M_CONNECT,         F(send), 0, 64 << 20),
@@ -84,6 +87,7 @@ static const struct opt_def defs[] = {
 
 static const char *const mode_names[] = {
     [TL_MODE_ECHO] = "echo", [TL_MODE_CONNECT] = "connect", [TL_MODE_HOLD] = "hold",
+    [TL_MODE_STREAM] = "stream",
 };
 #define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
@@ -264,8 +268,8 @@ static enum tl_opts_result set_value(struct parse_state *ps, struct tl_opts *o,
         break;
     case K_SOURCE:
         if (tl_source_parse(v, (struct tl_source *)field) < 0)
-            return args_fail(&ps->msg, flag, "expected an IPv4 address or range such as "
-                             "127.0.0.2-127.0.0.254, got '%s'", v);
+            return args_fail(&ps->msg, flag, "expected an IPv4 or IPv6 address or range such "
+                             "as 127.0.0.2-127.0.0.254 or fd00::2-fd00::ff, got '%s'", v);
         return TL_OPTS_RUN;
     case K_FILE:
         if (*v == '\0')
@@ -318,7 +322,7 @@ static enum tl_opts_result positional(struct parse_state *ps, struct tl_opts *o,
                 return TL_OPTS_RUN;
             }
         return args_fail(&ps->msg, NULL,
-                         "'%s': unknown mode (expected echo, connect, hold or merge)", arg);
+                         "'%s': unknown mode (expected echo, connect, hold, stream or merge)", arg);
     }
     if (!ps->have_target) {
         if (parse_resolve(arg, &o->addr, &o->addr_len) < 0)
@@ -384,7 +388,7 @@ static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
 {
     if (!ps->have_mode)
         return args_fail(&ps->msg, NULL,
-                         "missing MODE (echo, connect, hold or merge); see tcpload --help");
+                         "missing MODE (echo, connect, hold, stream or merge); see tcpload --help");
     if (o->merge)
         return check_merge(ps, o);
     if (!ps->have_target)
@@ -401,9 +405,13 @@ static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
         return args_fail(&ps->msg, given(ps, "--pipeline"), "cannot be combined with %s "
                          "(an open loop sends on schedule, not on replies)",
                          given(ps, "--rate"));
-    if (o->source.count > 0 && o->addr.ss_family != AF_INET)
-        return args_fail(&ps->msg, given(ps, "--source"),
-                         "IPv4 source addresses need an IPv4 HOST:PORT");
+    if (o->source.count > 0 && o->addr.ss_family != o->source.family)
+        return args_fail(&ps->msg, given(ps, "--source"), "%s source addresses need an %s "
+                         "HOST:PORT", o->source.family == AF_INET ? "IPv4" : "IPv6",
+                         o->source.family == AF_INET ? "IPv4" : "IPv6");
+    if (given(ps, "--payload") && given(ps, "--size"))
+        return args_fail(&ps->msg, given(ps, "--size"), "cannot be combined with %s (the "
+                         "file's size is the message size)", given(ps, "--payload"));
     if (given(ps, "--expect"))
         o->expect_eof = false;
     if (o->mode == TL_MODE_HOLD)
@@ -438,7 +446,8 @@ void tl_opts_usage(FILE *f)
 "       tcpload merge FILE... [--json] [--histogram FILE]\n"
 "\n"
 "Load generator for TCP servers: messages per second and latency (echo),\n"
-"connections per second (connect), many idle connections (hold).\n"
+"connections per second (connect), many idle connections (hold), bulk\n"
+"transfer (stream).\n"
 "\n"
 "Modes:\n"
 "  echo     CONNS connections each send SIZE-byte messages and check every\n"
@@ -455,6 +464,10 @@ void tl_opts_usage(FILE *f)
 "  hold     open CONNS connections (at --connect-rate), keep them open and\n"
 "           idle for DURATION, optionally pinging each; report opened/held/lost\n"
 "             tcpload hold 127.0.0.1:7007 -c 10k --connect-rate 2k -d 30s\n"
+"  stream   CONNS connections each write the pattern as fast as the server\n"
+"           takes it (a discard server, or any sink; an echo's replies are\n"
+"           checked), MB/s in total and, with --interval, per interval\n"
+"             tcpload stream 127.0.0.1:7009 -c 4 -d 10s --interval 1s\n"
 "  merge    one report from the --json output of several runs (one mode, one\n"
 "           message size): counts and rates summed, percentiles from the\n"
 "           merged histograms, one row per run\n"
@@ -479,6 +492,10 @@ void tl_opts_usage(FILE *f)
 "  -h, --help            this text;  --version  the version\n"
 "echo:\n"
 "  -s, --size BYTES      message size (default 64)\n"
+"      --payload FILE    every message is FILE's bytes (its size: at most 64MiB)\n"
+"                        instead of a slice of the check pattern\n"
+"      --response-size BYTES  the server answers each message with BYTES bytes\n"
+"                        of its own, not an echo (nothing is compared)\n"
 "      --pipeline K      messages in flight per connection, closed loop (default 1)\n"
 "  -R, --rate RATE       open loop: messages per second in total\n"
 "      --slack D         open loop: send what falls due within D in one wakeup\n"
@@ -489,12 +506,15 @@ void tl_opts_usage(FILE *f)
 "      --expect BYTES    bytes to read, then close (default: read until EOF)\n"
 "  -R, --rate RATE       at most RATE transactions per second\n"
 "      --warmup D        run this long before measuring (default 1s)\n"
-"      --source A[-B]    spread connections over IPv4 source addresses A..B\n"
+"      --source A[-B]    spread connections over source addresses A..B (IPv4,\n"
+"                        or IPv6 varying in the last 32 bits)\n"
 "      --linger0         close with a reset (no TIME_WAIT)\n"
 "hold:\n"
 "      --connect-rate R  connections opened per second (default: all at once)\n"
 "      --ping-interval D send one byte on each connection every D\n"
 "      --source A[-B], --linger0   as for connect\n"
+"stream:\n"
+"      --warmup D        run this long before measuring (default 1s)\n"
 "\n"
 "Durations: 10, 10s, 500ms, 2m.  Counts and rates: 10k, 2m (million).\n"
 "Sizes: 64, 16k, 1MiB.  SIGINT or SIGTERM ends the run early, with a report.\n"

@@ -26,6 +26,8 @@ enum tl_mode {
     TL_MODE_ECHO,     /* messages over long-lived connections */
     TL_MODE_CONNECT,  /* connect, exchange, close: connections per second */
     TL_MODE_HOLD,     /* many idle connections */
+    TL_MODE_STREAM,   /* bulk transfer, one direction: MB/s */
+    TL_MODES,
 };
 
 struct tl_opts {
@@ -36,6 +38,9 @@ struct tl_opts {
     uint64_t conns;          /* -c: connections (echo, hold) or transactions in flight */
     uint64_t threads;        /* -t */
     uint64_t size;           /* -s: message bytes (echo) */
+    uint64_t response_size;  /* --response-size: reply bytes per message; 0: an echo */
+    const char *payload_file; /* --payload FILE, or NULL */
+    const uint8_t *payload;  /* its bytes (size of them), read by tl_main; NULL: the pattern */
     uint64_t pipeline;       /* --pipeline: messages in flight per connection */
     uint64_t rate;           /* -R/--rate: messages or transactions per second; 0: none */
     uint64_t duration_ns;    /* -d */

@@ -45,6 +45,10 @@ static const struct lat_def *mode_lats(enum tl_mode m, size_t *n)
     case TL_MODE_HOLD:
         *n = 1;
         return hold_lats;
+    case TL_MODE_STREAM: /* no messages: no latency */
+    case TL_MODES:
+        *n = 0;
+        return echo_lats;
     case TL_MODE_ECHO:
         break;
     }
@@ -192,6 +196,8 @@ static void human_title(FILE *f, const struct tl_result *r)
         fprintf(f, "%lu connections, %lu thread%s, %lu-byte messages, ",
                 (unsigned long)o->conns, (unsigned long)o->threads,
                 o->threads == 1 ? "" : "s", (unsigned long)o->size);
+        if (o->response_size != 0)
+            fprintf(f, "%lu-byte replies, ", (unsigned long)o->response_size);
         if (o->rate != 0)
             fprintf(f, "open loop at %lu/s\n", (unsigned long)o->rate);
         else
@@ -219,6 +225,11 @@ static void human_title(FILE *f, const struct tl_result *r)
             fprintf(f, ", a ping every %s", tl_fmt_ns(b, sizeof(b), o->ping_interval_ns));
         }
         fputc('\n', f);
+        break;
+    case TL_MODE_STREAM:
+    case TL_MODES:
+        fprintf(f, "%lu connections, %lu thread%s, writing without waiting\n",
+                (unsigned long)o->conns, (unsigned long)o->threads, o->threads == 1 ? "" : "s");
         break;
     }
 }
@@ -294,7 +305,7 @@ static void human_rate(FILE *f, const struct tl_result *r, const char *what)
     switch (tl_sched_verdict(s->scheduled, s->done, s->late)) {
     case TL_RATE_KEPT:
         fprintf(f, "rate          kept: requested %lu/s, %lu %s due in the window, "
-                "%lu answered before it ended (%.2f%%), %lu sent >1ms late (max lag %s)%s\n",
+                "%lu answered before it ended (%.2f%%), %lu sent >1ms past due+slack (max lag %s)%s\n",
                 (unsigned long)r->o->rate, (unsigned long)s->scheduled, what,
                 (unsigned long)s->done, pct, (unsigned long)s->late, lag, slack);
         break;
@@ -359,9 +370,26 @@ static void human_cpu(FILE *f, const struct tl_result *r)
     fprintf(f, "cpu           %.3f s user, %.3f s system", secs(r->cpu_user_ns),
             secs(r->cpu_sys_ns));
     if (n > 0 && r->o->mode != TL_MODE_HOLD)
-        fprintf(f, ": %.2f us per %s sent", (double)cpu / 1e3 / (double)n,
+        fprintf(f, ": %.2f us and %.3f sleeps per %s sent", (double)cpu / 1e3 / (double)n,
+                (double)r->cpu_sleeps / (double)n,
                 r->o->mode == TL_MODE_CONNECT ? "transaction" : "message");
     fputc('\n', f);
+}
+
+/* The check line: what was compared, or what differed. */
+static void human_check(FILE *f, const struct tl_stats *s, const char *what,
+                        const char *unit)
+{
+    if (s->bad_bytes == 0)
+        fprintf(f, "check         %lu %s, all as sent\n", (unsigned long)s->bytes_in, what);
+    else
+        fprintf(f, "check         CORRUPTED: %lu bytes differ in %lu %s (first: "
+                "connection %lu, stream offset %lu)\n", (unsigned long)s->bad_bytes,
+                (unsigned long)s->bad_msgs, unit, (unsigned long)s->bad_conn,
+                (unsigned long)s->bad_offset);
+    if (s->bad_bytes > 0 && s->bad_offset == 0)
+        fprintf(f, "              the very first byte differs: the server may not be an "
+                "echo server (a banner or a fixed reply?)\n");
 }
 
 static void human_echo(FILE *f, const struct tl_result *r)
@@ -378,16 +406,11 @@ static void human_echo(FILE *f, const struct tl_result *r)
     if (r->o->rate != 0)
         human_rate(f, r, "messages");
     human_errors(f, r);
-    if (s->bad_bytes == 0)
-        fprintf(f, "check         %lu echoed bytes, all as sent\n", (unsigned long)s->bytes_in);
+    if (r->o->response_size != 0)
+        fprintf(f, "check         none: the replies are %lu bytes of the server's own "
+                "(--response-size), not echoes\n", (unsigned long)r->o->response_size);
     else
-        fprintf(f, "check         CORRUPTED: %lu bytes differ in %lu messages (first: "
-                "connection %lu, stream offset %lu)\n", (unsigned long)s->bad_bytes,
-                (unsigned long)s->bad_msgs, (unsigned long)s->bad_conn,
-                (unsigned long)s->bad_offset);
-    if (s->bad_bytes > 0 && s->bad_offset == 0)
-        fprintf(f, "              the very first byte differs: the server may not be an "
-                "echo server (a banner or a fixed reply?)\n");
+        human_check(f, s, "echoed bytes", "messages");
     fprintf(f, "totals        %lu messages sent (%lu bytes), %lu bytes received, "
             "%lu unanswered\n", (unsigned long)s->started, (unsigned long)s->bytes_out,
             (unsigned long)s->bytes_in, (unsigned long)s->unanswered);
@@ -410,6 +433,8 @@ static void human_connect(FILE *f, const struct tl_result *r)
     if (r->o->rate != 0)
         human_rate(f, r, "transactions");
     human_errors(f, r);
+    if (!r->o->expect_eof && r->o->send > 0 && r->o->send == r->o->expect)
+        human_check(f, s, "reply bytes compared with what was sent", "transactions");
     fprintf(f, "totals        %lu transactions begun, %lu bytes sent, %lu bytes "
             "received, %lu unfinished\n", (unsigned long)s->started,
             (unsigned long)s->bytes_out, (unsigned long)s->bytes_in,
@@ -429,6 +454,24 @@ static void human_hold(FILE *f, const struct tl_result *r)
         fprintf(f, "pings         %lu sent, %lu bytes back\n", (unsigned long)s->pings,
                 (unsigned long)s->bytes_in);
     human_errors(f, r);
+    if (r->o->ping_interval_ns != 0 || s->bad_bytes > 0)
+        human_check(f, s, "ping reply bytes", "replies");
+}
+
+static void human_stream(FILE *f, const struct tl_result *r)
+{
+    const struct tl_stats *s = r->s;
+    double out = per_sec(s->win_out, r->elapsed_ns);
+
+    fprintf(f, "connections   %lu opened, %lu failed, %lu lost\n", (unsigned long)s->conns_ok,
+            (unsigned long)s->conns_failed, (unsigned long)s->conns_lost);
+    fprintf(f, "throughput    %.2f MB/s out (%.3f Gbit/s), %.2f MB/s in\n", out / 1e6,
+            out * 8 / 1e9, per_sec(s->win_in, r->elapsed_ns) / 1e6);
+    human_errors(f, r);
+    if (s->bytes_in > 0 || s->bad_bytes > 0)
+        human_check(f, s, "bytes back (checked as an echo)", "reads");
+    fprintf(f, "totals        %lu bytes sent, %lu bytes received\n",
+            (unsigned long)s->bytes_out, (unsigned long)s->bytes_in);
 }
 
 void tl_report_human(FILE *f, const struct tl_result *r)
@@ -444,6 +487,10 @@ void tl_report_human(FILE *f, const struct tl_result *r)
         break;
     case TL_MODE_HOLD:
         human_hold(f, r);
+        break;
+    case TL_MODE_STREAM:
+    case TL_MODES:
+        human_stream(f, r);
         break;
     }
     human_cpu(f, r);
@@ -548,6 +595,11 @@ static void json_config(struct json *j, const struct tl_opts *o)
     json_fixed(j, "warmup_s", secs(o->warmup_ns), 3);
     json_fixed(j, "timeout_s", secs(o->timeout_ns), 3);
     json_uint(j, "size", o->size);
+    json_uint(j, "response_size", o->response_size);
+    if (o->payload_file != NULL)
+        json_string(j, "payload", o->payload_file);
+    else
+        json_null(j, "payload");
     json_uint(j, "pipeline", o->pipeline);
     json_uint(j, "rate", o->rate);
     json_bool(j, "open_loop", o->mode == TL_MODE_ECHO && o->rate != 0);
@@ -754,6 +806,7 @@ void tl_report_json(FILE *f, const struct tl_result *r)
     json_fixed(&j, "system_s", secs(r->cpu_sys_ns), 6);
     json_fixed(&j, "us_per_unit", s->started ? (double)(r->cpu_user_ns + r->cpu_sys_ns) /
                1e3 / (double)s->started : 0.0, 3);
+    json_uint(&j, "sleeps", r->cpu_sleeps);
     json_end_object(&j);
     json_counters(&j, s);
     json_object(&j, "histograms");
@@ -798,9 +851,10 @@ void tl_report_interval(FILE *f, const struct tl_opts *o, const struct tl_interv
     } else {
         char b[6][32];
         const struct tl_hist *h = &s->lat;
-        fprintf(f, "interval %7.2f-%.2fs %-6s %10.1f/s  %.2f MB/s in  p50 %s  p90 %s  "
-                "p99 %s  max %s  %lu errors\n", (double)l->start_ns / 1e9,
+        fprintf(f, "interval %7.2f-%.2fs %-6s %10.1f/s  %.2f MB/s out  %.2f MB/s in  p50 %s  "
+                "p90 %s  p99 %s  max %s  %lu errors\n", (double)l->start_ns / 1e9,
                 (double)l->end_ns / 1e9, l->phase, per_sec(s->done, l->length_ns),
+                per_sec(s->bytes_out, l->length_ns) / 1e6,
                 per_sec(s->bytes_in, l->length_ns) / 1e6,
                 h->count ? tl_fmt_ns(b[0], 32, tl_hist_percentile(h, 50)) : "-",
                 h->count ? tl_fmt_ns(b[1], 32, tl_hist_percentile(h, 90)) : "-",
@@ -880,6 +934,12 @@ void tl_report_progress(FILE *f, enum tl_mode mode, double elapsed_s,
         break;
     case TL_MODE_HOLD:
         fprintf(f, "  %lu opened", (unsigned long)now->opened);
+        break;
+    case TL_MODE_STREAM:
+    case TL_MODES:
+        fprintf(f, "  %.2f MB/s out  %.2f MB/s in",
+                (double)(now->bytes_out - prev->bytes_out) / dt / 1e6,
+                (double)(now->bytes_in - prev->bytes_in) / dt / 1e6);
         break;
     }
     fprintf(f, "  %lu open  %lu errors\n", (unsigned long)now->open,

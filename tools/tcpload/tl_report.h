@@ -1,9 +1,13 @@
 /* tl_report.h - what tcpload prints: the human summary, the --json
- * object, the --histogram file and the progress line.
+ * object (schema TL_REPORT_SCHEMA, the same keys in every mode, what
+ * tl_merge reads back), the --histogram file (.hgrm), the --interval lines
+ * and the progress line.
  *
- * The report reads a finished run (its options, its merged stats, the
- * length of its measured window) and the machine facts of tl_sys.h; it
- * decides nothing about the run except the exit status it implies.
+ * The report reads a finished run, or a merge of several (its options, its
+ * merged stats, the length and wall-clock times of its measured window,
+ * tcpload's CPU time) and the machine facts of tl_sys.h; it decides nothing
+ * about the run except whether it failed (tl_report_judge) and the exit
+ * status that implies.
  */
 #ifndef TL_REPORT_H
 #define TL_REPORT_H
@@ -25,6 +29,7 @@ struct tl_result {
     uint64_t wall_end_ns;     /* since the Unix epoch; 0 when unknown */
     uint64_t cpu_user_ns;     /* tcpload's CPU time over its whole life */
     uint64_t cpu_sys_ns;
+    uint64_t cpu_sleeps;      /* voluntary context switches (getrusage) */
     const char *host;         /* the machine that writes the report */
     uint64_t now_ns;          /* when it is written (ns since the epoch) */
     const struct tl_input *inputs; /* merge: one row per file (else NULL) */
