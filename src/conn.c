@@ -6,12 +6,17 @@
  * per-turn budget is spent.
  *
  * While nothing is owed (the common case), echo reads into the worker's
- * scratch buffer and writes straight back from it: no buffer is taken, and
- * the same few cache lines serve every connection of the worker.  Only what
- * a short write leaves over is copied into the connection's ring, and
- * while the ring holds bytes, input is read into the ring behind them, so
- * order is kept.  Discard reads into the scratch buffer too; hello writes
- * its banner from the options and buffers only what a short write left.
+ * scratch buffer, up to the pool's read unit at once, and writes straight
+ * back from it: no buffer is taken, and the same few cache lines serve
+ * every connection of the worker.  Only what a short write leaves over is
+ * copied into a buffer from the pool (a --buffer-size one when it fits,
+ * else a large one), and while that ring holds bytes, input is read into
+ * the ring behind them, so order is kept.  The read unit shrinks with what
+ * the pool can still give, so the leftover always has a buffer; when the
+ * budget is spent it is 0, and a connection that would read waits
+ * (CONN_MEMWAIT) with its input left in the kernel.  Discard reads into
+ * the scratch buffer too; hello writes its banner from the options and
+ * buffers only what a short write left.
  */
 #include "conn.h"
 
@@ -154,8 +159,11 @@ void conn_set_state(struct conn *c, enum conn_state to)
  * an idle connection holds no buffer. */
 static void release_buffer(struct conn *c, const struct conn_env *e)
 {
-    if (c->ring.data != NULL && ring_empty(&c->ring))
-        pool_put(e->pool, ring_detach(&c->ring));
+    if (c->ring.data != NULL && ring_empty(&c->ring)) {
+        uint32_t size = ring_capacity(&c->ring);
+        pool_put(e->pool, ring_detach(&c->ring), size);
+        stats_sub(e->stats, STATS_BUFFERED, size);
+    }
 }
 
 /* Closes the descriptor and drops any pending output.  close(2) on a
@@ -214,7 +222,7 @@ static enum conn_result linger(struct conn *c, const struct conn_env *e)
         if (budget <= 0)
             return CONN_MORE;
         do
-            n = sock_recv(e, c->fd, e->scratch, e->pool->buf_size);
+            n = sock_recv(e, c->fd, e->scratch, e->scratch_size);
         while (n < 0 && errno == EINTR);
         if (n == 0) {
             close_now(c, e);
@@ -237,19 +245,25 @@ void conn_abort(struct conn *c, const struct conn_env *e)
 
 /* ---- I/O ---- */
 
-/* Attaches a pool buffer to the ring if it has none.  Returns 0, or -1
- * after closing the connection when memory is exhausted. */
-static int ensure_buffer(struct conn *c, const struct conn_env *e)
+/* Attaches a pool buffer for need bytes to the (empty) ring if it has
+ * none.  After a read of at most the pool's read unit one can always be
+ * had; pool_get fails only when malloc does, or for a banner leftover
+ * while the budget is spent.  Returns 0, or -1 after closing the
+ * connection (counted as nomem). */
+static int ensure_buffer(struct conn *c, const struct conn_env *e, uint32_t need)
 {
+    uint32_t size;
+
     if (c->ring.data != NULL)
         return 0;
-    uint8_t *buf = pool_get(e->pool);
+    uint8_t *buf = pool_get(e->pool, need, &size);
     if (buf == NULL) {
         stats_add(e->stats, STATS_NOMEM, 1);
         close_now(c, e);
         return -1;
     }
-    ring_attach(&c->ring, buf, e->pool->buf_size);
+    ring_attach(&c->ring, buf, size);
+    stats_add(e->stats, STATS_BUFFERED, size);
     return 0;
 }
 
@@ -274,8 +288,10 @@ HOT ssize_t write_some(struct conn *c, const struct conn_env *e,
 }
 
 /* Writes as much of the ring as the socket takes in one call.  A short
- * write means the send buffer is full: wait for EPOLLOUT.  Returns 0, or
- * -1 after closing the connection on an error. */
+ * write means the send buffer is full: wait for EPOLLOUT.  A ring written
+ * out gives its buffer back at once, so the next read may take the whole
+ * read unit again.  Returns 0, or -1 after closing the connection on an
+ * error. */
 static int flush(struct conn *c, const struct conn_env *e)
 {
     struct iovec iov[2];
@@ -290,6 +306,8 @@ static int flush(struct conn *c, const struct conn_env *e)
         c->last_active_ms = e->now_ms;
     if ((uint32_t)n < want)
         c->flags &= (uint8_t)~CONN_CAN_WRITE;
+    else
+        release_buffer(c, e);
     return 0;
 }
 
@@ -310,28 +328,41 @@ HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
             c->flags &= (uint8_t)~CONN_CAN_WRITE;
     }
     if (sent < n) {
-        if (ensure_buffer(c, e) < 0)
+        if (ensure_buffer(c, e, n - sent) < 0)
             return -1;
         ring_push(&c->ring, e->scratch + sent, n - sent);
     }
     return 0;
 }
 
-/* Reads once: into the scratch buffer while nothing is owed (then echo
- * writes it straight back), else into the ring's free space; takes what it
- * read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a
- * short read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A
- * full ring means BACKPRESSURE.  Returns 1 when the read proved the
- * receive queue empty with the connection still READING (nothing more can
- * happen until the next event: a non-empty ring here means the send buffer
- * is full), 0 when the caller should look again, or -1 after closing. */
-HOT int fill(struct conn *c, const struct conn_env *e, int64_t *budget)
+/* What fill found. */
+enum fill_result {
+    FILL_AGAIN = 0,  /* look again: more may be done now */
+    FILL_EMPTY = 1,  /* the receive queue is proven empty, still READING: nothing
+                        more until the next event (a non-empty ring here means
+                        the send buffer is full) */
+    FILL_MEMORY = 2, /* nothing owed and the pool's read unit is 0: wait for memory */
+    FILL_CLOSED = -1,
+};
+
+/* Reads once (*budget > 0): into the scratch buffer, at most the pool's
+ * read unit and at most *budget, while nothing is owed (then echo writes
+ * it straight back), else into the ring's free space (not capped: the
+ * ring bounds it, and trimming its iovecs would cost every message);
+ * takes what it read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
+ * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
+ * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
+ * bytes, which a stream socket answers with 0 at once, consuming nothing:
+ * the check for it stays off the per-message path. */
+HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *budget)
 {
     struct iovec iov[2];
     int direct = ring_empty(&c->ring);
     int cnt = direct ? 0 : ring_free_iov(&c->ring, iov);
-    size_t want = direct ? e->pool->buf_size : ring_free(&c->ring);
+    size_t unit = e->pool->read_unit < (uint64_t)*budget ? e->pool->read_unit : (size_t)*budget;
+    size_t want = direct ? unit : ring_free(&c->ring);
     ssize_t n;
+
 
     do
         n = direct ? sock_recv(e, c->fd, e->scratch, want) : sock_readv(e, c->fd, iov, cnt);
@@ -339,15 +370,17 @@ HOT int fill(struct conn *c, const struct conn_env *e, int64_t *budget)
     if (n < 0) {
         if (errno != EAGAIN) {
             fail(c, e, errno);
-            return -1;
+            return FILL_CLOSED;
         }
         c->flags &= (uint8_t)~CONN_CAN_READ;
-        return 1;
+        return FILL_EMPTY;
     }
     if (n == 0) {
+        if (__builtin_expect(want == 0, 0))
+            return FILL_MEMORY;
         c->flags = (uint8_t)((c->flags & ~CONN_CAN_READ) | CONN_PEER_FIN);
         conn_set_state(c, CONN_DRAINING);
-        return 0;
+        return FILL_AGAIN;
     }
     stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
     c->last_active_ms = e->now_ms;
@@ -355,22 +388,22 @@ HOT int fill(struct conn *c, const struct conn_env *e, int64_t *budget)
     if (!direct)
         ring_produce(&c->ring, (uint32_t)n);
     else if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
-        return -1;
+        return FILL_CLOSED;
     if ((size_t)n < want) {
         c->flags &= (uint8_t)~CONN_CAN_READ;
         if (!(c->flags & CONN_PEER_FIN))
-            return 1;
+            return FILL_EMPTY;
         conn_set_state(c, CONN_DRAINING); /* only the FIN is left */
     } else if (ring_full(&c->ring)) {
         conn_set_state(c, CONN_BACKPRESSURE);
     }
-    return 0;
+    return FILL_AGAIN;
 }
 
 /* The loop behind conn_io; see the comment at the top of the file. */
 static enum conn_result serve(struct conn *c, const struct conn_env *e)
 {
-    int64_t budget = e->budget; /* may end below 0: the last read may overshoot */
+    int64_t budget = e->budget; /* below 0 only after a read into the ring */
 
     for (;;) {
         if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
@@ -384,17 +417,18 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
         }
         if (!(c->flags & CONN_CAN_READ))
             break;
-        if (budget <= 0) {
-            release_buffer(c, e);
+        if (budget <= 0)
             return CONN_MORE;
+        enum fill_result r = fill(c, e, &budget);
+        if (r != FILL_AGAIN) {
+            if (r == FILL_EMPTY)
+                break;
+            if (r == FILL_CLOSED)
+                return CONN_DONE;
+            stats_add(e->stats, STATS_MEMORY_WAITS, 1);
+            return CONN_MEMWAIT;
         }
-        int r = fill(c, e, &budget);
-        if (r < 0)
-            return CONN_DONE;
-        if (r > 0)
-            break;
     }
-    release_buffer(c, e);
     return CONN_WAIT;
 }
 
@@ -409,7 +443,7 @@ static enum conn_result send_banner(struct conn *c, const struct conn_env *e)
         return CONN_DONE;
     if ((uint32_t)n == e->banner_len)
         return finish(c, e);
-    if (ensure_buffer(c, e) < 0)
+    if (ensure_buffer(c, e, e->banner_len - (uint32_t)n) < 0)
         return CONN_DONE;
     ring_push(&c->ring, e->banner + n, e->banner_len - (uint32_t)n);
     c->flags &= (uint8_t)~CONN_CAN_WRITE;
@@ -450,7 +484,7 @@ enum conn_result conn_start(struct conn *c, const struct conn_env *e)
     return serve(c, e);
 }
 
-enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events)
+void conn_note(struct conn *c, uint32_t events)
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->flags |= CONN_CAN_READ;
@@ -458,6 +492,11 @@ enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t even
         c->flags |= CONN_CAN_WRITE;
     if (events & EPOLLRDHUP)
         c->flags |= CONN_PEER_FIN;
+}
+
+enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events)
+{
+    conn_note(c, events);
     if (__builtin_expect(c->state == CONN_LINGERING, 0))
         return linger(c, e);
     return serve(c, e);

@@ -86,6 +86,8 @@ enum conn_flag {
 enum conn_result {
     CONN_WAIT, /* nothing to do until its next epoll event */
     CONN_MORE, /* budget spent with input left: serve again after the others */
+    CONN_MEMWAIT, /* would read, owes nothing, and the pool's budget is spent:
+                     serve again (events 0) once the pool's read unit is not 0 */
     CONN_DONE, /* closed (state CLOSED); the worker releases the slot */
     CONN_LINGER, /* now LINGERING: arm its deadline; serve again if CONN_CAN_READ */
 };
@@ -105,12 +107,14 @@ extern const struct conn_sock_ops conn_sys_ops;
 /* What a worker shares with all its connections. */
 struct conn_env {
     const struct conn_sock_ops *ops;
-    struct pool *pool;            /* ring buffers, pool->buf_size bytes each */
+    struct pool *pool;            /* ring buffers: small and large, under a budget */
     struct stats_counters *stats; /* the worker's counters */
-    uint8_t *scratch;             /* reads land here while nothing is owed (pool->buf_size bytes) */
+    uint8_t *scratch;             /* reads land here while nothing is owed (the
+                                     pool's largest class: its read unit at most) */
+    uint32_t scratch_size;        /* bytes at scratch */
     const char *banner;           /* hello mode */
     uint32_t banner_len;
-    uint32_t budget;              /* bytes read per connection per turn */
+    uint32_t budget;              /* bytes one conn_io may read: the worker's quantum */
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
     int proxy;                    /* --proxy-protocol: connections open in PROXY */
@@ -140,9 +144,14 @@ enum conn_result conn_start(struct conn *c, const struct conn_env *e);
 
 /* Runs an open connection after epoll reported events (EPOLLIN, EPOLLOUT,
  * EPOLLRDHUP, EPOLLHUP, EPOLLERR), or with events 0 to continue after a
- * CONN_MORE.  Reads and writes as far as readiness and the budget allow.
- * Returns CONN_LINGER once, when the connection starts lingering. */
+ * CONN_MORE or a CONN_MEMWAIT.  Reads and writes as far as readiness, the
+ * budget and the pool allow.  Returns CONN_LINGER once, when the
+ * connection starts lingering. */
 enum conn_result conn_io(struct conn *c, const struct conn_env *e, uint32_t events);
+
+/* Records what epoll reported for c without running it: for a connection
+ * that waits on one of the worker's lists and will be run from there. */
+void conn_note(struct conn *c, uint32_t events);
 
 /* Shutdown: serves a READING or BACKPRESSURE connection once more, as if
  * EPOLLIN had come (input already queued is echoed), then stops echoing:

@@ -5,8 +5,8 @@
  * found in this order: a counter stats_errno_label names an errno for
  * (the io_e* counters) goes to echod_io_errors_by_errno_total with that
  * errno label (echod_io_errors_total stays their sum); the few below that
- * read better grouped (accept4's errors by errno, the open-connections
- * gauge); else echod_NAME_total.  Samples of one family are written
+ * read better grouped (accept4's errors by errno, the two gauges: open
+ * connections and buffered bytes); else echod_NAME_total.  Samples of one family are written
  * together, as the format requires.  The process values (stats_proc_*)
  * follow as gauges, but for the one counter among them.
  *
@@ -49,6 +49,7 @@ static const struct {
     struct family f;
 } grouped[] = {
     { STATS_ACTIVE, { "connections_open", NULL, 1 } },
+    { STATS_BUFFERED, { "buffered_bytes", NULL, 1 } },
     { STATS_ACCEPT_EMFILE, { "accept_errors", "EMFILE", 0 } },
     { STATS_ACCEPT_ENFILE, { "accept_errors", "ENFILE", 0 } },
     { STATS_ACCEPT_ENOBUFS, { "accept_errors", "ENOBUFS", 0 } },

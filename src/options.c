@@ -23,6 +23,7 @@
 
 #define BUFFER_MIN 64ULL
 #define BUFFER_MAX (1ULL << 20)    /* a connection holds at most this: 1 MiB */
+#define BUFFER_MEMORY_MAX (1ULL << 40)
 #define SOCKBUF_MAX (64ULL << 20)  /* --sndbuf, --rcvbuf */
 #define MAX_CONNS_MAX 100000000ULL
 #define RATE_MAX 100000000ULL
@@ -125,6 +126,15 @@ static int set_buffer_size(const struct setting *s, const char *v)
         return args_fail(s->msg, s->flag, "expected a power of two from 64 to 1MiB "
                          "(such as 4k, 16KiB, 1M), got '%s'", v);
     s->o->buffer_size = (uint32_t)n;
+    return 0;
+}
+
+/* 0 while not given: options_parse then picks the default. */
+static int set_buffer_memory(const struct setting *s, const char *v)
+{
+    if (parse_size(v, 1, BUFFER_MEMORY_MAX, &s->o->buffer_memory) < 0)
+        return args_fail(s->msg, s->flag, "expected a size from 1 to 1TiB (such as 64M, "
+                         "1GiB), got '%s'", v);
     return 0;
 }
 
@@ -257,6 +267,7 @@ static const struct opt_def opt_table[] = {
     { { "--workers",         'w', true },  set_workers },
     { { "--backlog",         'b', true },  set_backlog },
     { { "--buffer-size",     0,   true },  set_buffer_size },
+    { { "--buffer-memory",   0,   true },  set_buffer_memory },
     { { "--mode",            'm', true },  set_mode },
     { { "--banner",          0,   true },  set_banner },
     { { "--max-conns",       0,   true },  set_max_conns },
@@ -329,6 +340,22 @@ static void set_defaults(struct options *o)
     o->nodelay = 1;
 }
 
+/* Each worker gets an equal share of --buffer-memory, which must hold one
+ * --buffer-size buffer at least; unset, it is OPTIONS_BUFFER_MEMORY or one
+ * buffer per worker, whichever is more.  Returns 0 or -1. */
+static int check_buffer_memory(struct options *o, const struct args_msg *m)
+{
+    uint64_t least = (uint64_t)o->workers * o->buffer_size;
+
+    if (o->buffer_memory == 0)
+        o->buffer_memory = least > OPTIONS_BUFFER_MEMORY ? least : OPTIONS_BUFFER_MEMORY;
+    if (o->buffer_memory < least)
+        return args_fail(m, "--buffer-memory", "%llu bytes give each of %u workers less "
+                         "than one --buffer-size %u buffer",
+                         (unsigned long long)o->buffer_memory, o->workers, o->buffer_size);
+    return 0;
+}
+
 /* Turns the driver's event kind into a setter call or a message in m.
  * Returns 0 or -1. */
 static int apply(const struct args *a, enum args_kind kind, struct options *o,
@@ -373,7 +400,7 @@ int options_parse(struct options *o, int argc, char *const argv[],
     if (o->mode == OPTIONS_MODE_HELLO && o->banner_len > o->buffer_size)
         return args_fail(&m, "--banner", "%u bytes do not fit in --buffer-size %u",
                          o->banner_len, o->buffer_size);
-    return 0;
+    return check_buffer_memory(o, &m);
 }
 
 void options_usage(FILE *f)
@@ -389,8 +416,16 @@ void options_usage(FILE *f)
 "                             on, its affinity mask; 1 to 1024)\n"
 "  -b, --backlog N            listen(2) backlog (default 4096; the kernel caps\n"
 "                             it at net.core.somaxconn)\n"
-"      --buffer-size BYTES    per-connection buffer, a power of two from 64 to\n"
-"                             1MiB (default 16k)\n"
+"      --buffer-size BYTES    what one connection may hold when its peer reads\n"
+"                             slower than it sends, a power of two from 64 to\n"
+"                             1MiB (default 16k); up to 4 connections per\n"
+"                             worker may hold 256k instead, while they stream\n"
+"      --buffer-memory BYTES  buffers all connections hold, all workers together,\n"
+"                             split evenly (default 64M, or one --buffer-size\n"
+"                             per worker if more); when a worker's share is\n"
+"                             spent, its connections wait before reading more.\n"
+"                             Per worker echod holds at most its share plus one\n"
+"                             max(256k, --buffer-size) read buffer\n"
 "      --sndbuf BYTES         cap on each connection's kernel send buffer\n"
 "                             (SO_SNDBUF; default 256k; 0: kernel autotuning)\n"
 "      --rcvbuf BYTES         cap on each connection's kernel receive buffer\n"
@@ -430,8 +465,8 @@ void options_usage(FILE *f)
 "                             PROXY header's with --proxy-protocol); past it\n"
 "                             new ones are closed at once (default 0: no limit)\n"
 "      --nodelay              set TCP_NODELAY on every connection (the\n"
-"                             default: otherwise Nagle holds echoes larger\n"
-"                             than --buffer-size for the peer's delayed ACK)\n"
+"                             default: otherwise Nagle holds the last piece\n"
+"                             of a large echo for the peer's delayed ACK)\n"
 "      --no-nodelay           leave Nagle's algorithm on\n"
 "      --cpu-affinity         pin worker i to CPU i\n"
 "  -h, --help                 print this help and exit\n"

@@ -23,6 +23,7 @@ struct args_opt;
 #define OPTIONS_BANNER_MAX 1024          /* bytes, after escapes */
 #define OPTIONS_DURATION_MAX_MS (24 * 3600 * 1000ULL) /* --grace, --stats-interval */
 #define OPTIONS_RATE_UNLIMITED UINT64_MAX /* --accept-rate not given */
+#define OPTIONS_BUFFER_MEMORY (64ULL << 20) /* --buffer-memory default, at least */
 #define OPTIONS_DEFAULT_WRITE_TIMEOUT_MS 60000
 #define OPTIONS_DEFAULT_SOCKBUF (256u * 1024) /* --sndbuf, --rcvbuf */
 
@@ -39,6 +40,7 @@ struct options {
     unsigned workers;              /* -w/--workers: worker threads */
     int backlog;                   /* -b/--backlog: listen(2) backlog */
     uint32_t buffer_size;          /* --buffer-size: ring bytes per connection, power of two */
+    uint64_t buffer_memory;        /* --buffer-memory: pool buffer bytes, all workers together */
     enum options_mode mode;        /* --mode */
     char banner[OPTIONS_BANNER_MAX]; /* --banner, escapes decoded (not NUL-ended) */
     uint32_t banner_len;

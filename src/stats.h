@@ -18,7 +18,8 @@
 #define STATS_CACHE_LINE 64
 
 /* Every counter, in the order the summary prints them; the names are in
- * stats.c.  STATS_ACTIVE is a gauge, all the others only grow. */
+ * stats.c.  STATS_ACTIVE and STATS_BUFFERED are gauges, all the others
+ * only grow. */
 enum stats_id {
     STATS_ACCEPTED,       /* connections admitted */
     STATS_ACTIVE,         /* connections open now (gauge) */
@@ -40,6 +41,8 @@ enum stats_id {
     STATS_IO_EIO,
     STATS_IO_OTHER,
     STATS_NOMEM,          /* closed because no buffer could be allocated */
+    STATS_MEMORY_WAITS,   /* a connection waited: the buffer budget was spent */
+    STATS_BUFFERED,       /* bytes of pool buffers connections hold now (gauge) */
     STATS_BYTES_IN,
     STATS_BYTES_OUT,
     STATS_ACCEPT_EMFILE,  /* accept4 errors, by errno */

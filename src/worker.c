@@ -4,15 +4,37 @@
  *   1. epoll_wait (timeout 0 while the ready list or the accept queue has
  *      work, else until the next timer, accept retry or grace deadline);
  *   2. read the clock once (every timestamp of the turn uses it);
- *   3. run the connections epoll reported, each up to its byte budget
- *      (one still in PROXY state reads its header first: on_header);
+ *   3. run the connections epoll reported, each up to its share of the
+ *      turn (below); one already on a list only notes its events;
+ *      one still in PROXY state reads its header first (on_header);
  *   4. run the connections that were on the ready list before this turn
- *      (they used up their budget earlier: served after the fresh events,
+ *      (they used up their share earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
  *   5. fire due connection timers (idle, write, lifetime, lingering);
  *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
- *   7. release the slots of connections closed during the turn (not
+ *   7. if the pool can lend a buffer again, move the connections waiting
+ *      for memory to the ready list (served next turn);
+ *   8. release the slots of connections closed during the turn (not
  *      earlier: a later event of the same batch may still name them).
+ *
+ * Fairness: a turn reads at most about WORKER_TURN_BUDGET bytes, shared
+ * evenly by the connections active in it (the batch's events plus the
+ * ready list), and never less than WORKER_QUANTUM_MIN each.  A connection
+ * that used its whole share last turn (it is on the ready list) gets only
+ * WORKER_QUANTUM_MIN while fresh events wait, so a stream cannot take a
+ * turn from many small clients; alone, or beside other streams only, it
+ * gets the even share, and it is served every turn.  A read into the
+ * scratch buffer takes no more than what is left of the share; one into a
+ * connection's ring (it owes bytes) takes what the ring has free, so a
+ * connection exceeds its share by less than one buffer at most.
+ *
+ * Memory: a connection that owes nothing reads into the worker's scratch
+ * buffer; what a short write leaves over goes into a pool buffer (see
+ * pool.h) under the worker's share of --buffer-memory.  When the share is
+ * spent, a connection that would read waits on the memory list (its input
+ * stays in the kernel, which slows its sender): it costs nothing while
+ * waiting, and it is resumed as soon as another connection of the worker
+ * gives a buffer back, which only a connection's own progress can do.
  *
  * Timeouts (idle, write, lifetime) are re-armed lazily: a connection
  * records the loop time of its last byte (a plain store), and only when
@@ -54,7 +76,6 @@
 
 #define TAG_WAKE 1u   /* epoll data of the eventfd; connections use pointers */
 #define TAG_LISTEN 2u /* epoll data of the listen socket */
-#define POOL_MAX_FREE 64
 
 struct worker {
     struct stats_counters stats;    /* first, so it starts a cache line */
@@ -70,9 +91,12 @@ struct worker {
     struct pool pool;
     struct slab slab;               /* struct conn slots */
     struct timer_wheel wheel;       /* connection timeouts and lingering */
-    struct conn *ready_head;        /* budget spent, input left: FIFO */
+    struct conn *ready_head;        /* share spent, input left: FIFO */
     struct conn *ready_tail;
     size_t ready_len;
+    struct conn *memwait_head;      /* waiting for the pool: FIFO */
+    struct conn *memwait_tail;
+    size_t memwait_len;
     struct conn *closed;            /* closed this turn; released at its end */
     struct peers_local peers;       /* --max-conns-per-ip: what each connection holds */
     uint64_t active;                /* open connections */
@@ -94,23 +118,44 @@ static void tick(struct worker *w)
 
 /* ---- connection bookkeeping ---- */
 
-static void enqueue_ready(struct worker *w, struct conn *c)
+/* Appends c to a FIFO (the ready or the memory list) unless it is on one
+ * already.  Both lists link through c->next under CONN_QUEUED. */
+static void enqueue(struct conn **head, struct conn **tail, size_t *len, struct conn *c)
 {
     if (c->flags & CONN_QUEUED)
         return;
     c->flags |= CONN_QUEUED;
     c->next = NULL;
-    if (w->ready_tail != NULL)
-        w->ready_tail->next = c;
+    if (*tail != NULL)
+        (*tail)->next = c;
     else
-        w->ready_head = c;
-    w->ready_tail = c;
-    w->ready_len++;
+        *head = c;
+    *tail = c;
+    (*len)++;
+}
+
+static void enqueue_ready(struct worker *w, struct conn *c)
+{
+    enqueue(&w->ready_head, &w->ready_tail, &w->ready_len, c);
+}
+
+/* The pool can lend again: the whole memory list joins the ready list's
+ * tail.  One that finds the budget spent again goes back to wait. */
+static void resume_memwait(struct worker *w)
+{
+    if (w->ready_tail != NULL)
+        w->ready_tail->next = w->memwait_head;
+    else
+        w->ready_head = w->memwait_head;
+    w->ready_tail = w->memwait_tail;
+    w->ready_len += w->memwait_len;
+    w->memwait_head = w->memwait_tail = NULL;
+    w->memwait_len = 0;
 }
 
 /* A connection has just closed: forget its timer and count it.  Its slot
- * goes on the closed list, unless it sits on the ready list, which hands
- * it over when it reaches it. */
+ * goes on the closed list, unless it sits on the ready or the memory list,
+ * which hands it over when it reaches it. */
 static void on_closed(struct worker *w, struct conn *c)
 {
     timer_disarm(&w->wheel, &c->timer);
@@ -142,6 +187,8 @@ static inline void settle(struct worker *w, struct conn *c, enum conn_result r)
         return;
     if (r == CONN_MORE)
         enqueue_ready(w, c);
+    else if (r == CONN_MEMWAIT)
+        enqueue(&w->memwait_head, &w->memwait_tail, &w->memwait_len, c);
     else if (r == CONN_LINGER)
         on_linger(w, c);
     else
@@ -159,7 +206,7 @@ static void release_closed(struct worker *w)
 }
 
 /* Runs the first `count` connections of the ready list (those queued
- * before this turn's events). */
+ * before this turn's events), each with env.budget. */
 static void serve_ready(struct worker *w, size_t count)
 {
     while (count-- > 0) {
@@ -554,6 +601,8 @@ static void on_wake(struct worker *w)
 
 /* ---- the loop ---- */
 
+/* A connection on the ready or the memory list is run from there (the
+ * ready list later in this turn); its events are only noted. */
 static void dispatch(struct worker *w, const struct epoll_event *ev)
 {
     struct conn *c = ev->data.ptr;
@@ -563,11 +612,21 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
             on_wake(w);
         else
             w->accept_pending = 1;
+    } else if (__builtin_expect(c->flags & CONN_QUEUED, 0)) {
+        conn_note(c, ev->events);
     } else if (__builtin_expect(c->state == CONN_PROXY, 0)) {
         settle(w, c, on_header(w, c, ev->events));
     } else if (c->state != CONN_CLOSED) { /* closed earlier in this batch */
         settle(w, c, conn_io(c, &w->env, ev->events));
     }
+}
+
+/* The even share of a turn among `active` connections, within
+ * [WORKER_QUANTUM_MIN, WORKER_TURN_BUDGET]. */
+static uint32_t share(size_t active)
+{
+    size_t q = active > 0 ? WORKER_TURN_BUDGET / active : WORKER_TURN_BUDGET;
+    return q < WORKER_QUANTUM_MIN ? WORKER_QUANTUM_MIN : (uint32_t)q;
 }
 
 static int64_t earliest(int64_t t, uint64_t ms)
@@ -617,14 +676,19 @@ static void turn(struct worker *w)
     }
     tick(w);
     size_t queued = w->ready_len;
+    w->env.budget = share((size_t)n + queued);
     for (int i = 0; i < n; i++)
         dispatch(w, &w->events[i]);
+    if (n > 0)
+        w->env.budget = WORKER_QUANTUM_MIN; /* fresh events wait on the flooders */
     serve_ready(w, queued);
     if (w->wheel.armed > 0)
         timer_expire(&w->wheel, w->now_ms, on_conn_timer, w);
     accept_some(w);
     if (w->stopping && w->now_ms >= w->grace_end_ms)
         close_all(w, STATS_GRACE_CLOSED);
+    if (w->memwait_head != NULL && w->pool.read_unit > 0)
+        resume_memwait(w);
     release_closed(w);
 }
 
@@ -670,6 +734,11 @@ static void *worker_main(void *arg)
 
 /* ---- life cycle ---- */
 
+uint32_t worker_read_unit(const struct options *o)
+{
+    return o->buffer_size > WORKER_READ_UNIT ? o->buffer_size : WORKER_READ_UNIT;
+}
+
 /* Slot width of the timer wheel: 1/32 of the shortest timeout (the
  * lingering time included), 1 ms to 1 s. */
 static uint64_t wheel_tick_ms(const struct options *o)
@@ -689,7 +758,7 @@ static void init_env(struct worker *w)
     w->env.stats = &w->stats;
     w->env.banner = o->banner;
     w->env.banner_len = o->banner_len;
-    w->env.budget = o->buffer_size > WORKER_MIN_BUDGET ? o->buffer_size : WORKER_MIN_BUDGET;
+    w->env.budget = WORKER_TURN_BUDGET;
     w->env.mode = o->mode;
     w->env.proxy = o->proxy_protocol;
 }
@@ -736,7 +805,8 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
     w->epfd = w->wake_fd = -1;
     w->start_ns = clock_now_ns();
     tick(w);
-    pool_init(&w->pool, o->buffer_size, POOL_MAX_FREE);
+    pool_init(&w->pool, o->buffer_size, worker_read_unit(o), WORKER_LARGE_BUFFERS,
+              o->buffer_memory / o->workers);
     slab_init(&w->slab, sizeof(struct conn));
     timer_init(&w->wheel, wheel_tick_ms(o), w->now_ms);
     init_env(w);
@@ -744,7 +814,8 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
         w->rate_limited = 1;
         listener_rate_init(&w->rate, o->accept_rate, w->now_ns);
     }
-    w->env.scratch = malloc(o->buffer_size);
+    w->env.scratch_size = worker_read_unit(o);
+    w->env.scratch = malloc(w->env.scratch_size);
     if (w->env.scratch == NULL) {
         snprintf(err, errlen, "worker %u: out of memory", cfg->index);
         worker_destroy(w);

@@ -22,7 +22,10 @@ struct peers;
 
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
-#define WORKER_MIN_BUDGET (64u * 1024) /* bytes read per connection per turn, at least */
+#define WORKER_TURN_BUDGET (4u << 20)    /* bytes a turn reads, shared by its connections */
+#define WORKER_QUANTUM_MIN (16u * 1024)  /* the least share; a waiting one's while others run */
+#define WORKER_READ_UNIT (256u * 1024)   /* the most one read takes while nothing is owed */
+#define WORKER_LARGE_BUFFERS 4           /* read-unit buffers a worker lends at most */
 #define WORKER_LINGER_MS 5000    /* a lingering close waits this long for the peer's FIN */
 
 /* Written by the main thread; each field is read with a relaxed atomic
@@ -81,6 +84,10 @@ void worker_adopt(struct worker *w, int fd);
  * left, 0 once it is stopping with no connection open (where its thread
  * would end). */
 int worker_turn(struct worker *w);
+
+/* The scratch buffer's size and the largest buffer a connection may hold:
+ * max(WORKER_READ_UNIT, --buffer-size). */
+uint32_t worker_read_unit(const struct options *o);
 
 /* The worker's counters, for the main thread to read. */
 const struct stats_counters *worker_stats(const struct worker *w);

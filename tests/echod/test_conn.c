@@ -36,6 +36,11 @@ static ssize_t fake_read(int fd, const struct iovec *iov, int cnt)
 
     cr_assert_eq(fd, FAKE_FD);
     fk.reads++;
+    size_t asked = 0;
+    for (int i = 0; i < cnt; i++)
+        asked += iov[i].iov_len;
+    if (asked == 0)
+        return 0; /* a stream socket answers a read of nothing at once */
     for (int i = 0; i < cnt && fk.in_pos < fk.in_len; i++) {
         size_t n = iov[i].iov_len < fk.in_len - fk.in_pos ? iov[i].iov_len : fk.in_len - fk.in_pos;
         memcpy(iov[i].iov_base, fk.in + fk.in_pos, n);
@@ -101,20 +106,22 @@ static const struct conn_sock_ops fake_ops = { fake_read, fake_write, fake_shutd
 
 static struct pool pool;
 static struct stats_counters stats;
-static uint8_t scratch[64];
+static uint8_t scratch[256];
 static struct conn_env env;
 static struct conn c;
 
-/* A fresh fake socket, pool and environment: 64-byte buffers, a budget of
- * 256 bytes per turn, echo mode, an unlimited send buffer. */
+/* A fresh fake socket, pool and environment: 64-byte buffers and no large
+ * class (so reads take 64 bytes at most), a budget of 256 bytes per turn,
+ * echo mode, an unlimited send buffer. */
 static void setup(void)
 {
     memset(&fk, 0, sizeof(fk));
     fk.out_room = FAKE_MAX;
     memset(&stats, 0, sizeof(stats));
-    pool_init(&pool, sizeof(scratch), 4);
+    pool_init(&pool, 64, 64, 0, 1 << 20);
     env = (struct conn_env){
         .ops = &fake_ops, .pool = &pool, .stats = &stats, .scratch = scratch,
+        .scratch_size = sizeof(scratch),
         .banner = "Hello World!\n", .banner_len = 13, .budget = 256,
         .mode = OPTIONS_MODE_ECHO, .now_ms = 1000,
     };
@@ -194,7 +201,7 @@ Test(conn, echo_costs_one_read_and_one_write)
     cr_assert_eq(fk.out_len, 12);
     cr_assert_eq(memcmp(fk.out, "pingpingping", 12), 0);
     cr_assert_null(c.ring.data, "an idle connection holds no buffer");
-    cr_assert_eq(pool.in_use, 0);
+    cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 0);
     cr_assert_eq(stats.v[STATS_BYTES_IN], 12);
     cr_assert_eq(stats.v[STATS_BYTES_OUT], 12);
 }
@@ -235,11 +242,11 @@ Test(conn, full_ring_stops_reading_until_the_peer_drains)
     peer_sends_pattern(1000);
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
     cr_assert_eq(c.state, CONN_BACKPRESSURE);
-    cr_assert_eq(fk.in_pos, sizeof(scratch), "read exactly one buffer, then stopped");
+    cr_assert_eq(fk.in_pos, 64, "read exactly one buffer, then stopped");
     int reads = fk.reads;
     cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
     cr_assert_eq(fk.reads, reads, "no read while the ring is full");
-    cr_assert_eq(pool.in_use, 1, "memory never exceeds one buffer");
+    cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 1, "memory never exceeds one buffer");
 
     fk.out_room = FAKE_MAX;
     enum conn_result r = conn_io(&c, &env, EPOLLOUT);
@@ -265,7 +272,7 @@ Test(conn, half_close_sends_everything_then_closes_without_shutdown)
     cr_assert_eq(fk.out_len, 10);
     cr_assert_eq(fk.shutdowns, 0);
     cr_assert_eq(fk.closes, 1);
-    cr_assert_eq(pool.in_use, 0);
+    cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 0);
 }
 
 Test(conn, half_close_waits_for_pending_output)
@@ -314,7 +321,7 @@ Test(conn, epipe_closes_quietly_and_is_counted)
     fk.out_err = EPIPE;
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_DONE);
     cr_assert_eq(stats.v[STATS_EPIPE], 1);
-    cr_assert_eq(pool.in_use, 0, "the buffer of dropped output goes back");
+    cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 0, "the buffer of dropped output goes back");
 }
 
 Test(conn, budget_yields_and_resumes)
@@ -352,7 +359,7 @@ Test(conn, wraps_around_the_ring_under_random_readiness)
             ev |= EPOLLIN;
         enum conn_result r = conn_io(&c, &env, ev);
         cr_assert_neq(r, CONN_DONE);
-        cr_assert_leq(pool.in_use, 1);
+        cr_assert_leq(pool.shelf[POOL_SMALL].in_use, 1);
         cr_assert_eq(memcmp(fk.out, fk.in, fk.out_len), 0, "diverged at step %d", step);
     }
     cr_assert_gt(fk.out_len, 10000);
@@ -521,10 +528,10 @@ Test(conn, abort_drops_pending_output_and_its_buffer)
     fk.out_room = 0;
     peer_sends("pending", 7);
     conn_io(&c, &env, EPOLLIN);
-    cr_assert_eq(pool.in_use, 1);
+    cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 1);
     conn_abort(&c, &env);
     cr_assert_eq(c.state, CONN_CLOSED);
-    cr_assert_eq(pool.in_use, 0);
+    cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 0);
     cr_assert_eq(fk.closes, 1);
 }
 
@@ -538,6 +545,129 @@ Test(conn, activity_updates_the_idle_clock)
     peer_sends("x", 1);
     conn_io(&c, &env, EPOLLIN);
     cr_assert_eq(c.last_active_ms, 5000);
+}
+
+/* ---- the read unit, large buffers and the memory budget ---- */
+
+/* Re-creates the pool with 64-byte small and 256-byte large buffers, at
+ * most max_large of the latter, within limit bytes. */
+static void large_pool(uint32_t max_large, uint64_t limit)
+{
+    pool_destroy(&pool);
+    pool_init(&pool, 64, sizeof(scratch), max_large, limit);
+}
+
+Test(conn, streaming_reads_the_large_unit_while_nothing_is_owed)
+{
+    large_pool(1, 1 << 20);
+    env.budget = 1024;
+    conn_open(&c, FAKE_FD, &env);
+    peer_sends_pattern(256);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(fk.reads, 2, "one read of the whole unit, then one that finds EAGAIN");
+    cr_assert_eq(fk.writes, 1);
+    cr_assert_eq(fk.out_len, 256);
+    cr_assert_eq(pool.allocated, 0, "nothing owed, no buffer was taken");
+}
+
+Test(conn, leftover_that_fits_goes_into_a_small_buffer)
+{
+    large_pool(1, 1 << 20);
+    conn_open(&c, FAKE_FD, &env);
+    fk.out_room = 200;
+    peer_sends_pattern(250);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(ring_capacity(&c.ring), 64);
+    cr_assert_eq(ring_used(&c.ring), 50);
+    cr_assert_eq(stats.v[STATS_BUFFERED], 64);
+    fk.out_room = FAKE_MAX;
+    cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(fk.out_len, 250);
+    cr_assert_eq(memcmp(fk.out, fk.in, 250), 0);
+    cr_assert_null(c.ring.data);
+    cr_assert_eq(stats.v[STATS_BUFFERED], 0);
+}
+
+Test(conn, leftover_too_big_for_a_small_buffer_takes_a_large_one)
+{
+    large_pool(1, 1 << 20);
+    env.budget = 1024;
+    conn_open(&c, FAKE_FD, &env);
+    fk.out_room = 56;
+    peer_sends_pattern(600);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(ring_capacity(&c.ring), 256);
+    cr_assert_eq(c.state, CONN_BACKPRESSURE, "kept reading into the large buffer until full");
+    cr_assert_eq(stats.v[STATS_BUFFERED], 256);
+    cr_assert_eq(pool.read_unit, 64, "the only large buffer is lent: reads shrink");
+    fk.out_room = FAKE_MAX;
+    enum conn_result r = conn_io(&c, &env, EPOLLOUT);
+    while (r == CONN_MORE)
+        r = conn_io(&c, &env, 0);
+    cr_assert_eq(fk.out_len, 600);
+    cr_assert_eq(memcmp(fk.out, fk.in, 600), 0, "every byte, in order");
+    cr_assert_eq(pool.read_unit, 256);
+    cr_assert_eq(stats.v[STATS_BUFFERED], 0);
+}
+
+Test(conn, with_the_large_buffers_lent_reads_take_what_a_small_buffer_holds)
+{
+    uint32_t size;
+
+    large_pool(1, 1 << 20);
+    uint8_t *other = pool_get(&pool, 256, &size); /* another connection's */
+    cr_assert_eq(size, 256);
+    conn_open(&c, FAKE_FD, &env);
+    fk.out_room = 0;
+    peer_sends_pattern(600);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(fk.in_pos, 64, "one read of the small size: the leftover fits a small buffer");
+    cr_assert_eq(ring_capacity(&c.ring), 64);
+    cr_assert_eq(c.state, CONN_BACKPRESSURE);
+    conn_abort(&c, &env);
+    pool_put(&pool, other, 256);
+}
+
+/* The budget holds one small buffer and it is lent: a connection that
+ * owes nothing reads nothing (it could not keep what a short write left:
+ * its read asks for 0 bytes), returns CONN_MEMWAIT and counts it; once the buffer is back it is served
+ * from where it stopped. */
+Test(conn, spent_budget_makes_a_reader_wait_until_memory_frees)
+{
+    uint32_t size;
+
+    large_pool(1, 64);
+    cr_assert_eq(pool.read_unit, 64, "no large buffer fits the budget");
+    uint8_t *other = pool_get(&pool, 1, &size);
+    cr_assert_eq(pool.read_unit, 0);
+    conn_open(&c, FAKE_FD, &env);
+    peer_sends("wait for me", 11);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_MEMWAIT);
+    cr_assert_eq(fk.in_pos, 0, "nothing read without memory for its leftover");
+    cr_assert_eq(stats.v[STATS_MEMORY_WAITS], 1);
+    cr_assert_eq(c.state, CONN_READING);
+
+    pool_put(&pool, other, 64);
+    cr_assert_eq(conn_io(&c, &env, 0), CONN_WAIT);
+    cr_assert_eq(fk.out_len, 11);
+    cr_assert_eq(memcmp(fk.out, "wait for me", 11), 0);
+}
+
+Test(conn, a_connection_that_owes_reads_into_its_ring_whatever_the_budget)
+{
+    large_pool(0, 64);
+    conn_open(&c, FAKE_FD, &env);
+    fk.out_room = 10;
+    peer_sends_pattern(30);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(pool.read_unit, 0, "its ring took the whole budget");
+    peer_sends_pattern(30);
+    cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
+    cr_assert_eq(ring_used(&c.ring), 50, "the new input went into its own ring");
+    fk.out_room = FAKE_MAX;
+    cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_WAIT);
+    cr_assert_eq(fk.out_len, 60);
+    cr_assert_eq(memcmp(fk.out, fk.in, 60), 0);
 }
 
 Test(conn, proxy_protocol_opens_in_proxy_and_reads_nothing)

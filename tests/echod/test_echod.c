@@ -984,6 +984,85 @@ static int stuck_client(const struct sup_proc *p)
     return fd;
 }
 
+/* A client that sends until its socket blocks and never reads; returns
+ * the descriptor and stores in *sent what it got out. */
+static int sender_only(const struct sup_proc *p, uint64_t seed, size_t *sent)
+{
+    static uint8_t chunk[65536];
+    int fd = connect_to(p);
+
+    *sent = 0;
+    set_nonblocking(fd, 1);
+    for (int idle = 0; idle < 3;) {
+        sup_pattern(chunk, sizeof(chunk), seed, *sent);
+        ssize_t n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+        if (n > 0)
+            *sent += (size_t)n, idle = 0;
+        else
+            idle++, usleep(30000);
+    }
+    return fd;
+}
+
+/* Never-reading clients against a budget of two --buffer-size buffers:
+ * two hold one each and the third waits (counted) with its input left in
+ * the kernel; a newcomer waits too.  Meanwhile echod's buffered gauge is
+ * the budget, its RSS stays flat and it burns no CPU.  Each stuck client
+ * that reads its echo back and leaves frees a buffer, and the waiting
+ * connections are resumed in turn: the newcomer gets its echo. */
+Test(echod, never_reading_clients_wait_within_the_buffer_budget, .timeout = 90)
+{
+    struct sup_proc p;
+    enum { STUCK = 3 };
+    static uint8_t back[65536], want[65536];
+    int fd[STUCK];
+    size_t sent[STUCK];
+    char buf[8];
+
+    START(&p, "-w", "1", "--buffer-size", "16k", "--buffer-memory", "32k");
+    long rss0 = sup_rss_kib(p.pid);
+    for (int i = 0; i < STUCK; i++)
+        fd[i] = sender_only(&p, (uint64_t)i + 20, &sent[i]);
+    int late = connect_to(&p);
+    cr_assert_eq(sup_write_all(late, "hello", 5), 0);
+    cr_assert_eq(next_event(late, buf, sizeof(buf), 300), -2, "no buffer: it waits");
+
+    long ticks0 = cpu_ticks(p.pid);
+    usleep(500000);
+    long idle_ticks = cpu_ticks(p.pid) - ticks0;
+    kill(p.pid, SIGUSR1);
+    usleep(200000);
+    cr_assert_eq(counter(&p, "stats", "buffered"), 32768);
+    cr_assert_geq(counter(&p, "stats", "memory_waits"), 2);
+    cr_assert_eq(counter(&p, "stats", "nomem"), 0);
+    long rss1 = sup_rss_kib(p.pid);
+    cr_log_info("never-reading clients: RSS %ld -> %ld KiB, %ld ticks in 0.5 s of waiting",
+                rss0, rss1, idle_ticks);
+    cr_assert_lt(rss1 - rss0, 2048, "RSS grew by %ld KiB", rss1 - rss0);
+    cr_assert_lt(idle_ticks, 20, "waiting connections cost no CPU (%ld ticks)", idle_ticks);
+
+    for (int i = 0; i < 2; i++) {
+        size_t got = 0;
+        set_nonblocking(fd[i], 0);
+        while (got < sent[i]) {
+            size_t n = sent[i] - got < sizeof(back) ? sent[i] - got : sizeof(back);
+            ssize_t r = sup_read_n(fd[i], back, n, 10000);
+            cr_assert_eq(r, (ssize_t)n, "client %d: %zu of %zu bytes back", i, got, sent[i]);
+            sup_pattern(want, n, (uint64_t)i + 20, got);
+            cr_assert_eq(memcmp(back, want, n), 0, "client %d: bytes at %zu", i, got);
+            got += n;
+        }
+        close(fd[i]);
+    }
+    cr_assert_eq(sup_read_n(late, buf, 5, 10000), 5, "resumed once memory freed");
+    cr_assert_eq(memcmp(buf, "hello", 5), 0);
+    close(fd[2]);
+    close(late);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "buffered"), 0);
+    sup_free(&p);
+}
+
 Test(echod, grace_period_ends_stuck_connections, .timeout = 30)
 {
     struct sup_proc p;

@@ -100,6 +100,10 @@ Test(metrics, page_passes_promtool_and_holds_every_counter)
     cr_expect(strstr(text, "echod_accept_errors_total{worker=\"1\",errno=\"EMFILE\"} 2\n"));
     cr_expect(strstr(text, "# TYPE echod_connections_open gauge\n"
                            "echod_connections_open{worker=\"0\"} 1\n"));
+    cr_expect(strstr(text, "# TYPE echod_buffered_bytes gauge\n"), "a gauge in stats.h");
+    cr_expect(strstr(text, "# TYPE echod_io_errors_by_errno_total counter\n"
+                           "echod_io_errors_by_errno_total{worker=\"0\",errno=\"ETIMEDOUT\"} 0\n"));
+    cr_expect(strstr(text, "echod_conn_cap "), "stats.h's process values");
     cr_expect(strstr(text, "echod_accepting_paused 1\n"));
     cr_expect(strstr(text, "echod_draining 0\n"));
     cr_expect(strstr(text, "echod_build_info{version=\""));

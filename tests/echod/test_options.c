@@ -174,6 +174,9 @@ static const struct {
      * the stats lines. */
     { { "--stats-interval", "1000h" },
       "--stats-interval: expected a duration of at most 24h, got '1000h'" },
+    { { "--buffer-memory", "0" }, "--buffer-memory: expected a size from 1 to 1TiB (such as "
+      "64M, 1GiB), got '0'" },
+    { { "--buffer-memory", "2T" }, NULL },
     { { "--metrics", "banana" },
       "--metrics: expected HOST:PORT such as 127.0.0.1:9107, got 'banana'" },
     { { "--metrics", "127.0.0.1:70000" },
@@ -249,6 +252,23 @@ Test(options, banner_must_fit_the_buffer)
     big[sizeof(big) - 1] = '\0';
     cr_assert_eq(PARSE(&o, "--mode", "hello", "--buffer-size", "64", "--banner", big), -1);
     cr_assert_str_eq(err, "--banner: 199 bytes do not fit in --buffer-size 64");
+}
+
+/* Each worker's share must hold one --buffer-size buffer; unset, the
+ * budget is 64 MiB or one buffer per worker, whichever is more. */
+Test(options, buffer_memory_holds_a_buffer_per_worker)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "-w", "2"), 0);
+    cr_assert_eq(o.buffer_memory, 64ULL << 20);
+    cr_assert_eq(PARSE(&o, "-w", "128", "--buffer-size", "1M"), 0);
+    cr_assert_eq(o.buffer_memory, 128ULL << 20);
+    cr_assert_eq(PARSE(&o, "-w", "2", "--buffer-memory", "32k"), 0);
+    cr_assert_eq(o.buffer_memory, 32768);
+    cr_assert_eq(PARSE(&o, "-w", "3", "--buffer-memory", "32k"), -1);
+    cr_assert_str_eq(err, "--buffer-memory: 32768 bytes give each of 3 workers less than one "
+                     "--buffer-size 16384 buffer");
 }
 
 Test(options, usage_mentions_every_option)

@@ -100,7 +100,7 @@ Test(stats, report_has_totals_and_per_worker_accepts)
                      "\"resets\":0,\"epipe\":0,\"io_errors\":0,"
                      "\"io_etimedout\":0,\"io_ehostunreach\":0,\"io_enetunreach\":0,"
                      "\"io_enobufs\":0,\"io_enomem\":0,\"io_eio\":0,\"io_other\":0,"
-                     "\"nomem\":0,\"bytes_in\":0,\"bytes_out\":0,"
+                     "\"nomem\":0,\"memory_waits\":0,\"buffered\":0,\"bytes_in\":0,\"bytes_out\":0,"
                      "\"emfile\":2,\"enfile\":0,\"enobufs\":0,\"enomem\":0,"
                      "\"accept_aborted\":0,\"accept_other\":0,\"shed\":0,"
                      "\"proxy_invalid\":0,\"proxy_timeouts\":0,\"per_ip_refused\":0,"

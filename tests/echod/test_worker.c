@@ -5,7 +5,9 @@
  * the loop one turn at a time with worker_turn, so they know exactly which
  * events each turn's epoll_wait returns; the grace test runs the worker's
  * own thread, as echod does.  Pinned here: connections that used up their
- * byte budget resume in FIFO order, a closed connection's slot is released
+ * share of a turn resume in FIFO order, a flooder gets at most its quantum
+ * while the others are served every turn, a connection waiting for memory
+ * is resumed once a buffer comes back, a closed connection's slot is released
  * only at the end of the turn, and a stop closes (and counts) every
  * connection still open when the grace period runs out.
  */
@@ -41,9 +43,11 @@ struct rig {
 };
 
 /* Creates a worker with echod's default options but BUF-byte buffers, no
- * idle timeout and grace_ms of grace, whose connections make their socket
- * calls through ops (NULL: the real ones), and NCONN socketpairs for it. */
-static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t grace_ms)
+ * idle timeout, grace_ms of grace and a buffer budget of memory bytes for
+ * this worker (0: the default), whose connections make their socket calls through ops
+ * (NULL: the real ones), and NCONN socketpairs for it. */
+static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t grace_ms,
+                     uint64_t memory)
 {
     char *argv[] = { "echod", NULL };
     struct sockaddr_storage addr, bound;
@@ -55,6 +59,8 @@ static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t gr
     r->opt.buffer_size = BUF;
     r->opt.idle_timeout_ms = 0;
     r->opt.grace_ms = grace_ms;
+    if (memory != 0) /* each worker gets an equal share */
+        r->opt.buffer_memory = memory * r->opt.workers;
     cr_assert_eq(parse_hostport("127.0.0.1:0", &addr, &len), 0);
     cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &r->listen_fd,
                                    &bound, err, sizeof(err)), 0, "%s", err);
@@ -118,35 +124,76 @@ static short peer_events(int fd)
     return p.revents;
 }
 
-/* ---- a socket table that logs which descriptor each read was for ---- */
+/* ---- the log of which descriptor each read was for ---- */
 
 static int read_log[MAX_READS];
 static size_t nreads;
-
-static ssize_t logged_read(int fd, const struct iovec *iov, int iovcnt)
-{
-    cr_assert_lt(nreads, MAX_READS);
-    read_log[nreads++] = fd;
-    return readv(fd, iov, iovcnt);
-}
-
-static ssize_t real_write(int fd, const struct iovec *iov, int iovcnt)
-{
-    struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-    return sendmsg(fd, &msg, MSG_NOSIGNAL);
-}
 
 static int real_shutdown_write(int fd)
 {
     return shutdown(fd, SHUT_WR);
 }
 
-static const struct conn_sock_ops logging_ops = {
-    .read = logged_read,
-    .write = real_write,
+/* ---- a socket table with virtual input: each descriptor has a number of
+ * bytes queued that only the fake knows (epoll edges come from one real
+ * byte the test sends), and every write is taken whole unless the
+ * descriptor is marked blocked (then EAGAIN, a full send buffer) ---- */
+
+static size_t virt_left[1024];   /* by descriptor: bytes still to read */
+static size_t virt_read[1024];   /* by descriptor: bytes read so far */
+static int virt_blocked[1024];   /* by descriptor: writes fail with EAGAIN */
+
+static ssize_t virt_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    size_t got = 0;
+
+    cr_assert_lt(fd, 1024);
+    cr_assert_lt(nreads, MAX_READS);
+    read_log[nreads++] = fd;
+    for (int i = 0; i < iovcnt; i++)
+        got += iov[i].iov_len;
+    if (got == 0)
+        return 0; /* as a stream socket answers a read of nothing */
+    if (got > virt_left[fd])
+        got = virt_left[fd];
+    if (got == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    memset(iov[0].iov_base, 'v', got < iov[0].iov_len ? got : iov[0].iov_len);
+    virt_left[fd] -= got;
+    virt_read[fd] += got;
+    return (ssize_t)got;
+}
+
+static ssize_t sink_write(int fd, const struct iovec *iov, int iovcnt)
+{
+    size_t put = 0;
+
+    if (virt_blocked[fd]) {
+        errno = EAGAIN;
+        return -1;
+    }
+    for (int i = 0; i < iovcnt; i++)
+        put += iov[i].iov_len;
+    return (ssize_t)put;
+}
+
+static const struct conn_sock_ops virtual_ops = {
+    .read = virt_readv,
+    .write = sink_write,
     .shutdown_write = real_shutdown_write,
     .close = close,
 };
+
+/* Queues len virtual bytes for the worker's end fd and sends the peer's
+ * one real byte that makes epoll report it. */
+static void virt_send(int peer, int fd, size_t len)
+{
+    virt_left[fd] = len;
+    virt_read[fd] = 0;
+    cr_assert_eq(send(peer, "!", 1, MSG_NOSIGNAL), 1);
+}
 
 /* The descriptors read in read_log[from..to-1], each once, in the order of
  * their first read, into order[NCONN].  Returns how many. */
@@ -188,21 +235,22 @@ static void tcp_pair(int sv[2])
 
 /* ---- the tests ---- */
 
-/* Every peer sends two budgets and one buffer more before the first turn:
- * each connection spends its budget in turn 1 and again in turn 2, and
+/* Every peer has two shares and one buffer more queued before the first
+ * turn (a share is the turn's budget split among the NCONN connections):
+ * each connection spends its share in turn 1 and again in turn 2, and
  * finishes in turn 3.  Nothing new arrives meanwhile, so turns 2 and 3
  * serve only the ready list, and must serve it in the order turn 1 filled
- * it, each connection once (one budget's worth of reads). */
+ * it, each connection once (one share's worth of reads). */
 Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
 {
     struct rig r;
-    const size_t budget = WORKER_MIN_BUDGET; /* BUF is below it */
-    const size_t reads_per_budget = budget / BUF;
+    const size_t budget = WORKER_TURN_BUDGET / NCONN;
+    const size_t reads_per_budget = budget / WORKER_READ_UNIT;
     size_t mark[4] = { 0 };
 
-    rig_open(&r, &logging_ops, 5000);
+    rig_open(&r, &virtual_ops, 5000, 0);
     for (int i = 0; i < NCONN; i++) {
-        peer_send(r.peer[i], 2 * budget + BUF);
+        virt_send(r.peer[i], r.fd[i], 2 * budget + BUF);
         worker_adopt(r.w, r.fd[i]);
     }
     for (int t = 0; t < 3; t++) {
@@ -221,8 +269,88 @@ Test(worker, budget_spent_connections_resume_in_fifo_order, .timeout = 10)
                          t + 1, i, order[i], first[i]);
     }
     cr_assert_eq(mark[2] - mark[1], NCONN * reads_per_budget,
-                 "turn 2 serves each connection one budget, once");
+                 "turn 2 serves each connection one share, once");
     cr_assert_eq(counter(&r, STATS_BYTES_IN), NCONN * (2 * budget + BUF));
+    for (int i = 0; i < NCONN; i++)
+        cr_assert_eq(virt_read[r.fd[i]], 2 * budget + BUF);
+    rig_close(&r);
+}
+
+/* NCONN - 1 small clients and one flooder with more input than any turn
+ * reads.  While the small clients send, every turn serves each of them
+ * (their whole message) and gives the flooder, which used its whole share
+ * the turn before, at most WORKER_QUANTUM_MIN, and some of it; in a turn
+ * with no small client it gets the whole turn's share.  It is served every
+ * turn. */
+Test(worker, flooder_gets_at_most_its_quantum_while_others_are_served, .timeout = 10)
+{
+    struct rig r;
+    const int flood = NCONN - 1;
+    const size_t msg = 100;
+
+    rig_open(&r, &virtual_ops, 5000, 0);
+    virt_send(r.peer[flood], r.fd[flood], (size_t)1 << 40);
+    for (int i = 0; i < NCONN; i++)
+        worker_adopt(r.w, r.fd[i]);
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[flood]], WORKER_TURN_BUDGET / NCONN,
+                 "an even share among the batch's %d connections", NCONN);
+    for (int t = 0; t < 5; t++) {
+        for (int i = 0; i < flood; i++)
+            virt_send(r.peer[i], r.fd[i], msg);
+        size_t before = virt_read[r.fd[flood]];
+        cr_assert_eq(worker_turn(r.w), 1);
+        size_t got = virt_read[r.fd[flood]] - before;
+        for (int i = 0; i < flood; i++)
+            cr_assert_eq(virt_read[r.fd[i]], msg, "turn %d: client %d served", t, i);
+        cr_assert_gt(got, 0, "turn %d: the flooder is served too", t);
+        cr_assert_leq(got, WORKER_QUANTUM_MIN, "turn %d: the flooder took %zu", t, got);
+    }
+    size_t before = virt_read[r.fd[flood]];
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[flood]] - before, WORKER_TURN_BUDGET,
+                 "alone again: the whole turn");
+    cr_assert_eq(counter(&r, STATS_BYTES_IN), counter(&r, STATS_BYTES_OUT));
+    rig_close(&r);
+}
+
+/* The budget is one BUF buffer.  Connection a, whose peer does not read,
+ * takes it; b, with input, then waits for memory without reading, and an
+ * event for it meanwhile is only noted (neither read nor counted again:
+ * no busy loop).  When a's peer drains and a gives the buffer back, b is
+ * moved to the ready list and served in the next turn. */
+Test(worker, connection_waiting_for_memory_is_resumed_when_a_buffer_comes_back, .timeout = 10)
+{
+    struct rig r;
+    const int a = 0, b = 1;
+
+    rig_open(&r, &virtual_ops, 5000, BUF);
+    virt_blocked[r.fd[a]] = 1;
+    virt_send(r.peer[a], r.fd[a], 3 * BUF);
+    worker_adopt(r.w, r.fd[a]);
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(counter(&r, STATS_BUFFERED), BUF, "a holds the whole budget");
+    cr_assert_eq(virt_read[r.fd[a]], BUF, "and reads no more than it can keep");
+
+    virt_send(r.peer[b], r.fd[b], 100);
+    worker_adopt(r.w, r.fd[b]);
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[b]], 0, "b waits, its input unread");
+    cr_assert_eq(counter(&r, STATS_MEMORY_WAITS), 1);
+    cr_assert_eq(send(r.peer[b], "!", 1, MSG_NOSIGNAL), 1); /* another edge for b */
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[b]], 0);
+    cr_assert_eq(counter(&r, STATS_MEMORY_WAITS), 1, "its event noted, not served again");
+
+    virt_blocked[r.fd[a]] = 0;
+    cr_assert_eq(send(r.peer[a], "!", 1, MSG_NOSIGNAL), 1); /* a wakes, writable */
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[a]], 3 * BUF, "a drained and read the rest");
+    cr_assert_eq(counter(&r, STATS_BUFFERED), 0);
+    cr_assert_eq(virt_read[r.fd[b]], 0, "b is served from the ready list, next turn");
+    cr_assert_eq(worker_turn(r.w), 1);
+    cr_assert_eq(virt_read[r.fd[b]], 100);
+    cr_assert_eq(counter(&r, STATS_BYTES_OUT), 3 * BUF + 100);
     rig_close(&r);
 }
 
@@ -236,7 +364,7 @@ Test(worker, slot_closed_mid_batch_is_released_only_at_the_end_of_the_turn, .tim
     struct rig r;
     int sv[2];
 
-    rig_open(&r, NULL, 5000);
+    rig_open(&r, NULL, 5000, 0);
     /* A TCP-like reset needs TCP: a loopback pair instead of socketpair's. */
     tcp_pair(sv);
     worker_adopt(r.w, sv[1]);
@@ -265,7 +393,7 @@ Test(worker, issue9_fault2_stop_lingers_until_the_peers_fin, .timeout = 10)
     struct rig r;
     char buf[16];
 
-    rig_open(&r, NULL, 5000);
+    rig_open(&r, NULL, 5000, 0);
     worker_adopt(r.w, r.fd[0]);
     cr_assert_eq(worker_turn(r.w), 1);
     stop(&r);
@@ -298,7 +426,7 @@ Test(worker, stop_closes_and_counts_every_connection_left_when_grace_ends, .time
     struct pollfd done;
     int tiny = 1;
 
-    rig_open(&r, NULL, grace_ms);
+    rig_open(&r, NULL, grace_ms, 0);
     for (int i = 0; i < NCONN; i++) {
         if (i != idle) {
             cr_assert_eq(setsockopt(r.fd[i], SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny)), 0);
