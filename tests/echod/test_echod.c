@@ -327,12 +327,26 @@ static void *flood_send(void *arg)
     return NULL;
 }
 
+static _Atomic size_t flood_echoed; /* bytes flood_recv got back */
+
 static void *flood_recv(void *arg)
 {
     static uint8_t buf[1 << 16];
-    while (recv(*(int *)arg, buf, sizeof(buf), 0) > 0)
-        ;
+    ssize_t n;
+    while ((n = recv(*(int *)arg, buf, sizeof(buf), 0)) > 0)
+        flood_echoed += (size_t)n;
     return NULL;
+}
+
+/* Waits until the flood has had `bytes` echoed back, or 30 s; returns
+ * what it got.  The pings must run while the flood really flows, however
+ * slowly a loaded machine starts it. */
+static size_t flood_wait(size_t bytes)
+{
+    uint64_t deadline = clock_now_ns() + 30000000000ull;
+    while (flood_echoed < bytes && clock_now_ns() < deadline)
+        usleep(10000);
+    return flood_echoed;
 }
 
 Test(echod, flooding_peer_does_not_starve_the_others, .timeout = 60)
@@ -344,8 +358,11 @@ Test(echod, flooding_peer_does_not_starve_the_others, .timeout = 60)
     int flood = connect_to(&p);
     int quiet = connect_to(&p);
     cr_assert_eq(pthread_create(&tx, NULL, flood_send, &flood), 0);
+    flood_echoed = 0;
     cr_assert_eq(pthread_create(&rx, NULL, flood_recv, &flood), 0);
-    usleep(100000);
+    size_t flowing = flood_wait(1u << 20);
+    cr_assert_geq(flowing, 1u << 20, "the flood did not get 1 MiB echoed in 30 s (%zu B)",
+                  flowing);
     for (int i = 0; i < 200; i++)
         ping(quiet, "are you still there?");
     shutdown(flood, SHUT_RDWR);
