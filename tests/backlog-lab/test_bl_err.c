@@ -100,3 +100,18 @@ Test(bl_err, backlog_lab_prints_the_failed_call, .timeout = 30)
     cr_assert_str_eq(end, suffix, "%s", err);
     free(out), free(err), free(path);
 }
+
+/* issue 13 item 7: a client count cut by the open-file limit is said. */
+Test(bl_err, issue_13_clients_cut_by_open_file_limit_is_said, .timeout = 60)
+{
+    char *path = sup_bin("backlog-lab"), *out = NULL, *err = NULL;
+    char *argv[] = { "/bin/sh", "-c",
+                     "ulimit -n 200 && exec \"$0\" accept-queue --backlog 1 --clients 500 "
+                     "--settle 100ms --accept-window 500ms -q", path, NULL };
+
+    int st = sup_run(argv[0], argv, 40000, &out, &err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, stderr: %s", st, err);
+    cr_assert(strstr(err, "backlog 1 gets 68 clients, not 500: the open-file limit is 200")
+              != NULL, "%s", err);
+    free(out), free(err), free(path);
+}

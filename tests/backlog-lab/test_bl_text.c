@@ -1,5 +1,6 @@
 /* test_bl_text.c - the explanation's sentence list (bl_text.c): printed
- * as "- " items wrapped at 78 columns, and the median it quotes. */
+ * as "- " items wrapped at 78 columns, joined unwrapped, and the median it
+ * quotes. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,4 +29,22 @@ Test(bl_text, text_wraps_and_median)
     cr_assert_float_eq(bl_text_median(v, 4), 2.5, 1e-9);
     cr_assert_float_eq(bl_text_median(w, 3), 3, 1e-9);
     cr_assert_float_eq(bl_text_median(v, 0), 0, 1e-9);
+}
+
+Test(bl_text, join_keeps_each_sentence_whole)
+{
+    struct bl_text t;
+
+    bl_text_init(&t);
+    char *none = bl_text_join(&t);
+    cr_assert_str_eq(none, "");
+    free(none);
+    bl_text_add(&t, "first %d", 1);
+    bl_text_add(&t, "%s", "a second sentence long enough that printing would wrap it at "
+                          "seventy-eight columns, which join must not do");
+    char *all = bl_text_join(&t);
+    cr_assert_str_eq(all, "first 1\na second sentence long enough that printing would wrap "
+                          "it at seventy-eight columns, which join must not do\n");
+    free(all);
+    bl_text_free(&t);
 }

@@ -119,3 +119,68 @@ Test(tcpload, command_line_errors_exit_2_naming_the_flag, .timeout = 30)
     cr_assert_eq(strncmp(out, "tcpload ", 8), 0);
     free(out);
 }
+
+/* Audit item 2: a run that ended before its window began reported the
+ * planned window (in the future, after the report's own timestamp) and the
+ * configured warmup. */
+Test(tcpload, a_run_that_ends_in_its_warmup_reports_no_window, .timeout = 30)
+{
+    int st;
+
+    char *out = sup_tcpload(&st, NULL, "echo", "127.0.0.1:1", "-d", "1s", "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert(sup_json_is(out, "/window_start", "null"), "%s", out);
+    cr_assert(sup_json_is(out, "/window_end", "null"), "%s", out);
+    cr_assert(sup_json_is(out, "/duration_s", "0.000000"), "%s", out);
+    size_t len;
+    const char *warm = sup_json_find(out, "/warmup_s", &len);
+    cr_assert(warm != NULL && atof(warm) < 1.0, "the warmup that ran, not 1 s: %s", out);
+    cr_assert(sup_json_is(out, "/config/warmup_s", "1.000"), "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "echo", "127.0.0.1:1", "-d", "1s", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "\nwindow        none: the run ended "), "%s", out);
+    cr_assert_not_null(strstr(out, " s into the 1.00 s warmup\n"), "%s", out);
+    cr_assert_null(strstr(out, "measured after"), "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "hold", "127.0.0.1:1", "-c", "2", NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "\nheld          none: no connection opened\n"), "%s", out);
+    free(out);
+    out = sup_tcpload(&st, NULL, "hold", "127.0.0.1:1", "-c", "2", "--json", NULL);
+    cr_assert(sup_json_is(out, "/window_start", "null"), "%s", out);
+    cr_assert(sup_json_is(out, "/duration_s", "0.000000"), "%s", out);
+    free(out);
+}
+
+/* Audit item 2: SIGINT during the warmup exited 0 with a window of 0 s
+ * that lay in the future.  Now it fails (exit 1), saying so, with no
+ * window and the warmup that elapsed. */
+Test(tcpload, sigint_during_the_warmup_fails_the_run_with_no_window, .timeout = 60)
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64], *path = sup_bin("tcpload");
+
+    sup_start_echod(&sup_srv, target, wargs);
+    char *const argv[] = { "tcpload", "echo", target, "-c", "2", "-d", "5s", "--warmup",
+                           "20s", "--json", NULL };
+    cr_assert_eq(sup_spawn(&sup_load, path, argv), 0);
+    free(path);
+    usleep(500000);
+    int st = sup_stop(&sup_load, SIGINT, 10000);
+    const char *out = sup_load.out;
+    cr_assert_eq(sup_exit_code(st), 1, "%s %s", out, sup_load.err);
+    cr_assert(sup_json_is(out, "/window_start", "null"), "%s", out);
+    cr_assert(sup_json_is(out, "/duration_s", "0.000000"), "%s", out);
+    size_t len;
+    const char *warm = sup_json_find(out, "/warmup_s", &len);
+    cr_assert(warm != NULL && atof(warm) < 15.0, "%s", out);
+    const char *why = sup_json_find(out, "/failure", &len);
+    cr_assert(why != NULL && strncmp(why, "\"stopped by SIGINT ", 19) == 0 &&
+              strstr(why, " s warmup, before the window began: nothing was measured\"") != NULL,
+              "%s", out);
+    cr_assert(sup_json_is(out, "/exit_status", "1"), "%s", out);
+    sup_free(&sup_load);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+}

@@ -51,6 +51,7 @@ Test(tl_hold, source_spreads_connections_over_addresses_and_sigint_ends_early,
         cr_assert_not_null(strstr(p + 1, addr), "one connection only from %s: %s", addr, seen);
     }
     free(seen);
+    usleep(300000); /* tcpload sees them open a moment after the kernel does */
     /* SIGINT ends the 20 s hold now, with a full report. */
     st = sup_stop(&sup_load, SIGINT, 10000);
     cr_assert_eq(sup_exit_code(st), 0, "%s %s", sup_load.out, sup_load.err);

@@ -184,3 +184,125 @@ Test(tl_merge, runs_that_cannot_be_combined_are_refused_naming_the_file, .timeou
     free(s);
     free(c);
 }
+
+/* Audit item 3: the same report given twice was summed twice without a
+ * word.  Now merge refuses it naming the second file, by its run_id, or
+ * (a report without one) by its host, timestamp and window. */
+Test(tl_merge, the_same_report_twice_is_refused_naming_the_file, .timeout = 60)
+{
+    static const char *const hargs[] = { "-w", "1", NULL };
+    char target[64], fa[32], fb[32], fn[32], fn2[32];
+    int st;
+
+    sup_start_echod(&sup_srv, target, hargs);
+    char *a = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "100ms", "--warmup", "0",
+                          "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", a);
+    size_t len;
+    const char *id = sup_json_find(a, "/run_id", &len);
+    cr_assert(id != NULL && len == 34, "a run_id of 32 hex digits: %s", a);
+    write_temp(fa, a);
+    write_temp(fb, a); /* a copy under another name */
+    char *noid = strdup(a); /* an older report: no run_id */
+    char *key = strstr(noid, "\"run_id\":");
+    cr_assert_not_null(key);
+    memmove(key, key + 9 + len + 1, strlen(key + 9 + len + 1) + 1);
+    cr_assert_null(strstr(noid, "run_id"), "%s", noid);
+    write_temp(fn, noid);
+    write_temp(fn2, noid);
+    const char *pairs[][2] = { { fa, fa }, { fa, fb }, { fn, fn2 } };
+    for (size_t i = 0; i < 3; i++) {
+        char *err = NULL, want[160];
+        char *out = sup_tcpload(&st, &err, "merge", pairs[i][0], pairs[i][1], NULL);
+        cr_assert_eq(sup_exit_code(st), 1, "%s %s", out, err);
+        snprintf(want, sizeof(want), "tcpload: merge: %s: the same report as input 1, %s (run_id ",
+                 pairs[i][1], pairs[i][0]);
+        cr_assert_eq(strncmp(err, want, strlen(want)), 0, "want '%s', got '%s'", want, err);
+        cr_assert_str_eq(out, "", "no report");
+        free(out);
+        free(err);
+    }
+    /* Two different runs are merged, of course. */
+    char *b = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "100ms", "--warmup", "0",
+                          "--json", NULL);
+    unlink(fb);
+    write_temp(fb, b);
+    char *out = sup_tcpload(&st, NULL, "merge", fa, fb, "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", out);
+    cr_assert_eq(sup_json_num(out, "/connections/opened"), 2, "%s", out);
+    free(out);
+    const char *files[] = { fa, fb, fn, fn2 };
+    for (size_t i = 0; i < 4; i++)
+        unlink(files[i]);
+    free(a);
+    free(b);
+    free(noid);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+}
+
+/* Audit items 3 and 6: runs against different targets were merged under
+ * the first one's name alone, and a failed run's row showed "p50 0ns p99
+ * 0ns max 0ns".  Now merge warns naming two targets, each row names its
+ * own, and a row without samples says so (JSON: null percentiles). */
+Test(tl_merge, other_targets_are_warned_about_and_a_row_without_samples_says_so,
+     .timeout = 60)
+{
+    static const char *const hargs[] = { "-w", "1", NULL };
+    char target[64], other[80], fa[32], fb[32], ff[32];
+    int st;
+
+    sup_start_echod(&sup_srv, target, hargs);
+    snprintf(other, sizeof(other), "localhost:%d", sup_srv.port);
+    char *a = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "100ms", "--warmup", "0",
+                          "--json", NULL);
+    char *b = sup_tcpload(&st, NULL, "echo", other, "-c", "1", "-d", "100ms", "--warmup", "0",
+                          "--json", NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s", b);
+    char *f = sup_tcpload(&st, NULL, "echo", "127.0.0.1:1", "-c", "1", "--json", NULL);
+    write_temp(fa, a);
+    write_temp(fb, b);
+    write_temp(ff, f);
+    char *err = NULL, want[512], row[160];
+    char *out = sup_tcpload(&st, &err, "merge", fa, fb, NULL);
+    cr_assert_eq(sup_exit_code(st), 0, "%s %s", out, err);
+    snprintf(want, sizeof(want), "tcpload: merge: warning: the runs had different targets "
+             "(%s: %s, %s: %s; each row names its own)", fa, target, fb, other);
+    cr_assert_not_null(strstr(err, want), "want '%s' in '%s'", want, err);
+    cr_assert_not_null(strstr(out, "tcpload echo several targets: "), "%s", out);
+    snprintf(row, sizeof(row), "\ninput         %s (", fb);
+    const char *r = strstr(out, row);
+    cr_assert(r != NULL && strstr(r, " to ") != NULL &&
+              strncmp(strstr(r, " to ") + 4, other, strlen(other)) == 0, "%s", out);
+    free(out);
+    free(err);
+    out = sup_tcpload(&st, &err, "merge", fa, ff, NULL);
+    cr_assert_eq(sup_exit_code(st), 1, "a failed run fails the merge: %s", out);
+    snprintf(row, sizeof(row), "\ninput         %s (", ff);
+    r = strstr(out, row);
+    cr_assert_not_null(r, "%s", out);
+    cr_assert_not_null(strstr(r, "): no window, no samples, FAILED: no connection could be made\n"),
+                       "%s", out);
+    cr_assert_null(strstr(out, " 0ns"), "no made-up percentiles: %s", out);
+    free(out);
+    free(err);
+    out = sup_tcpload(&st, NULL, "merge", fa, ff, "--json", NULL);
+    cr_assert(sup_json_is(out, "/inputs/1/samples", "0"), "%s", out);
+    cr_assert(sup_json_is(out, "/inputs/1/p50_us", "null"), "%s", out);
+    cr_assert(sup_json_is(out, "/inputs/1/max_us", "null"), "%s", out);
+    cr_assert(sup_json_is(out, "/inputs/1/window_start", "null"), "%s", out);
+    cr_assert(!sup_json_is(out, "/inputs/0/p50_us", "null"), "%s", out);
+    /* The failed run's empty window neither hides the other's nor halves
+     * its duration. */
+    cr_assert(!sup_json_is(out, "/window_start", "null"), "%s", out);
+    cr_assert_gt(num(out, "/duration_s"), num(a, "/duration_s") * 0.99, "%s", out);
+    free(out);
+    const char *files[] = { fa, fb, ff };
+    for (size_t i = 0; i < 3; i++)
+        unlink(files[i]);
+    free(a);
+    free(b);
+    free(f);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+}

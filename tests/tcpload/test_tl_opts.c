@@ -289,3 +289,63 @@ Test(tl_opts, usage_mentions_every_option)
     sup_expect_every_flag(text, tl_opts_flag);
     free(text);
 }
+
+/* The man page's entry (from its .TP heading to the next) for the option
+ * whose heading line holds head, read from docs/tcpload.1. */
+static char *man_entry(const char *head)
+{
+    static char text[2048];
+    char line[512];
+    FILE *f = fopen("docs/tcpload.1", "r");
+    int in = 0;
+    size_t used = 0;
+
+    cr_assert_not_null(f, "run from the repository root");
+    text[0] = '\0';
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (in && strncmp(line, ".TP", 3) == 0)
+            break;
+        if (!in && line[0] == '.' && strstr(line, head) != NULL)
+            in = 1;
+        if (in && used + strlen(line) < sizeof(text)) {
+            strcpy(text + used, line);
+            used += strlen(line);
+        }
+    }
+    fclose(f);
+    cr_assert_neq(used, 0, "no entry for %s in docs/tcpload.1", head);
+    return text;
+}
+
+/* Audit item 7: the man page's -c, -d and --warmup named echo, connect
+ * and hold but not stream, which takes them.  Each mode that accepts one
+ * of these options is named in its entry. */
+Test(tl_opts, man_page_names_every_mode_that_takes_c_d_and_warmup)
+{
+    static const struct { const char *flag, *value, *head; } opts[] = {
+        { "-c", "2", "\\-\\-connections" },
+        { "-d", "1s", "\\-\\-duration" },
+        { "--warmup", "1s", "\\-\\-warmup \" D\"" },
+    };
+    static const char *const modes[] = { "echo", "connect", "hold", "stream" };
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const char *entry = man_entry(opts[i].head);
+        for (size_t m = 0; m < 4; m++) {
+            if (parse(modes[m], "127.0.0.1:7007", opts[i].flag, opts[i].value, NULL) !=
+                TL_OPTS_RUN)
+                continue;
+            cr_expect_not_null(strstr(entry, modes[m]), "%s takes %s, its man entry does "
+                               "not say so:\n%s", modes[m], opts[i].flag, entry);
+        }
+    }
+}
+
+/* Audit item 8: documented now; an option given twice takes its last
+ * value. */
+Test(tl_opts, a_repeated_option_takes_its_last_value)
+{
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-c", "5", "-c", "6", NULL), TL_OPTS_RUN,
+                 "%s", err);
+    cr_assert_eq(o.conns, 6);
+}

@@ -103,6 +103,27 @@ Test(tl_report, human_summary_of_an_echo_run)
     free(out);
 }
 
+/* Audit item 8: "1 connections" in the first line. */
+Test(tl_report, the_first_line_says_1_connection_not_1_connections)
+{
+    struct tl_result r = RESULT(2000000000, NULL);
+    o.conns = 1;
+    char *out = render(0, &r);
+    cr_assert_eq(strncmp(out, "tcpload echo 127.0.0.1:7007: 1 connection, 1 thread, ", 53), 0,
+                 "%s", out);
+    free(out);
+    o.mode = TL_MODE_STREAM;
+    out = render(0, &r);
+    cr_assert_eq(strncmp(out, "tcpload stream 127.0.0.1:7007: 1 connection, 1 thread, ", 55), 0,
+                 "%s", out);
+    free(out);
+    o.mode = TL_MODE_ECHO;
+    o.conns = 2;
+    out = render(0, &r);
+    cr_assert_eq(strncmp(out, "tcpload echo 127.0.0.1:7007: 2 connections, ", 44), 0, "%s", out);
+    free(out);
+}
+
 Test(tl_report, eaddrnotavail_says_what_helps)
 {
     struct tl_result r = RESULT(1000000000, NULL);
@@ -360,9 +381,12 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
     r.cpu_user_ns = 250000000;
     r.cpu_sys_ns = 750000000;
     r.cpu_sleeps = 40;
+    r.warmup_ns = 1000000000;
+    strcpy(r.run_id, "00112233445566778899aabbccddeeff");
     static const char want[] =
         "{\"type\":\"summary\",\"tool\":\"tcpload\",\"schema\":2,\"version\":\"1.0.0\",\"host\":\"testhost\","
         "\"timestamp\":\"2026-01-01T00:00:00.123456Z\",\"timestamp_unix_s\":1767225600.123457,"
+        "\"run_id\":\"00112233445566778899aabbccddeeff\","
         "\"argv\":[\"tcpload\",\"echo\",\"127.0.0.1:7007\",\"--weird=\\\"q\\\"\\\\\"],\"mode\":\"echo\","
         "\"target\":\"127.0.0.1:7007\",\"system\":{\"kernel\":\"6.1.0-test\",\"ip_local_port_range\":\"32768 60999\","
         "\"tcp_tw_reuse\":2,\"somaxconn\":4096,\"ulimit_n\":20000,\"ulimit_n_hard\":20000},\"config\":{\"connections\":10,"
@@ -371,7 +395,7 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
         "\"connect_rate\":0,\"ping_interval_s\":0.000,\"source_addresses\":0,\"linger0\":false,"
         "\"interval_s\":0.000},\"window_start\":\"2025-12-31T23:59:58.000000Z\",\"window_start_unix_s\":1767225598.000000,"
         "\"window_end\":\"2026-01-01T00:00:00.000000Z\",\"window_end_unix_s\":1767225600.000000,"
-        "\"duration_s\":2.000000,\"connections\":{\"opened\":10,\"failed\":0,\"lost\":0,\"held\":0},"
+        "\"duration_s\":2.000000,\"warmup_s\":1.000000,\"connections\":{\"opened\":10,\"failed\":0,\"lost\":0,\"held\":0},"
         "\"messages\":129000,\"transactions\":0,\"per_second\":64499.996,\"mb_per_s_out\":4.938271,"
         "\"mb_per_s_in\":4.938270,\"latency_us\":{\"message\":{\"count\":1000,\"min\":40.000,"
         "\"mean\":45.550,\"p50\":43.775,\"p90\":51.100,\"p99\":51.100,\"p99.9\":51.100,\"p99.99\":51.100,"

@@ -1,6 +1,8 @@
 /* bl_acceptq.c - the accept-queue experiment (see bl_acceptq.h).
  *
- * Everything happens in this one thread on 127.0.0.1: the clients are
+ * Everything happens in this one thread on 127.0.0.1 (by default that of
+ * a network namespace of the lab's own, made by bl_acceptq_main, so the
+ * TcpExt counters move for this run alone): the clients are
  * nonblocking sockets watched by epoll for their connect to complete, the
  * listener is polled with accept4() once accepting begins, and accepted
  * sockets of clients that wrote are watched for their bytes.  Each event
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "bl_env.h"
+#include "bl_netns.h"
 #include "bl_report.h"
 #include "clock.h"
 #include "bl_netstat.h"
@@ -137,8 +140,9 @@ static int connect_one(struct lab *l, int i)
         return bl_err_set(l->err, errno, "socket");
     c->t_connect = since(l);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
-        c->connect_failed = true;
+        c->connect_failed = c->failed_at_call = true;
         c->err = errno;
+        c->t_failed = c->t_connect;
         close_fd(&c->fd);
         return 0;
     }
@@ -166,6 +170,7 @@ static int on_client(struct lab *l, int i)
     if (err != 0) {
         c->connect_failed = true;
         c->err = err;
+        c->t_failed = since(l);
         return 0;
     }
     c->established = true;
@@ -356,6 +361,7 @@ static int measure_settle(struct lab *l)
         uint32_t retrans;
         if (c->connect_failed) {
             r->cl_failed++;
+            r->cl_failed_at_call += c->failed_at_call;
             continue;
         }
         if (bl_sockdiag_tcp_state(c->fd, &c->state_at_settle, &retrans) < 0)
@@ -457,15 +463,16 @@ int bl_acceptq_clients(const struct bl_opts *o, int backlog, uint64_t nofile)
 }
 
 /* Tells how long the runs will take before they start. */
-static void announce(const struct bl_opts *o, const int *backlogs,
+static void announce(const struct bl_opts *o, bool private_ns, const int *backlogs,
                      const int *clients, int n)
 {
     uint64_t most = 0;
 
     if (o->quiet)
         return;
-    fprintf(stderr, "backlog-lab accept-queue: %d run%s on 127.0.0.1 (backlog/clients:",
-            n, n == 1 ? "" : "s");
+    fprintf(stderr, "backlog-lab accept-queue: %d run%s on 127.0.0.1 %s (backlog/clients:",
+            n, n == 1 ? "" : "s",
+            private_ns ? "in a network namespace of its own" : "of the host");
     for (int i = 0; i < n; i++) {
         fprintf(stderr, " %d/%d", backlogs[i], clients[i]);
         most += o->settle_ns + o->window_ns;
@@ -481,12 +488,25 @@ int bl_acceptq_main(const struct bl_opts *o)
     uint64_t nofile;
     long somaxconn;
     struct bl_err err;
+    bool private_ns = false;
     int rc = os_raise_nofile(&nofile, NULL);
 
     if (rc < 0) {
         fprintf(stderr, "backlog-lab: accept-queue: getrlimit/setrlimit(RLIMIT_NOFILE): %s\n",
                 strerror(-rc));
         return 1;
+    }
+    if (!o->host) {
+        char why[256];
+        if (bl_netns_private_loopback(why, sizeof(why)) == 0)
+            private_ns = true;
+        else if (errno == EPERM)
+            fprintf(stderr, "backlog-lab: accept-queue: no private network namespace "
+                    "without root; on the host's loopback, whose counters are host-wide\n");
+        else {
+            fprintf(stderr, "backlog-lab: accept-queue: %s\n", why);
+            return 1;
+        }
     }
     if ((rc = os_read_sysctl(SOMAXCONN_PATH, &somaxconn, 1)) < 0) {
         fprintf(stderr, "backlog-lab: accept-queue: reading " SOMAXCONN_PATH ": %s\n",
@@ -496,10 +516,17 @@ int bl_acceptq_main(const struct bl_opts *o)
     for (int i = 0; i < o->nbacklogs; i++) {
         backlogs[i] = bl_acceptq_resolve(&o->backlogs[i], somaxconn);
         clients[i] = bl_acceptq_clients(o, backlogs[i], nofile);
+        int wanted = bl_acceptq_clients(o, backlogs[i], UINT64_MAX);
+        if (clients[i] < wanted)
+            fprintf(stderr, "backlog-lab: accept-queue: backlog %d gets %d clients, not %d: "
+                    "the open-file limit is %llu and each client needs two descriptors\n",
+                    backlogs[i], clients[i], wanted, (unsigned long long)nofile);
     }
-    announce(o, backlogs, clients, o->nbacklogs);
+    announce(o, private_ns, backlogs, clients, o->nbacklogs);
     for (; done < o->nbacklogs; done++) {
-        if (bl_acceptq_run(backlogs[done], clients[done], o, &runs[done], &err) < 0) {
+        int failed = bl_acceptq_run(backlogs[done], clients[done], o, &runs[done], &err);
+        runs[done].private_ns = private_ns;
+        if (failed < 0) {
             fprintf(stderr, "backlog-lab: accept-queue run at backlog %d: %s: %s\n",
                     backlogs[done], err.call, strerror(err.errnum));
             bl_acceptq_free(&runs[done]);

@@ -29,7 +29,8 @@ struct bl_client {
     int fd;
     uint16_t port;            /* the client's local port */
     bool writer;              /* writes BL_HELLO_LEN bytes once connected */
-    bool connect_failed;      /* connect() itself failed (errno in err) */
+    bool connect_failed;      /* the connect failed (errno in err, at t_failed) */
+    bool failed_at_call;      /* ... in connect() itself, before any packet */
     int err;
     bool established;         /* the client saw its connect complete */
     bool accepted;
@@ -43,6 +44,7 @@ struct bl_client {
     uint64_t t_established;
     uint64_t t_accepted;
     uint64_t t_data;
+    uint64_t t_failed;
 };
 
 #define BL_HELLO_LEN 32
@@ -50,6 +52,7 @@ struct bl_client {
 struct bl_acceptq_run {
     int backlog;              /* passed to listen() */
     long somaxconn;           /* net.core.somaxconn when the run began */
+    bool private_ns;          /* in a namespace of its own: exact counters */
     int nclients;
     struct bl_client *clients;
     uint64_t settle_ns;       /* when the settle measurement was taken */
@@ -58,7 +61,8 @@ struct bl_acceptq_run {
     /* at the end of the settle time */
     int cl_established;       /* clients in ESTABLISHED (their view) */
     int cl_syn_sent;          /* clients still in SYN-SENT */
-    int cl_failed;            /* connect() failed outright */
+    int cl_failed;            /* connects that had failed by then */
+    int cl_failed_at_call;    /* ... of which in connect() itself */
     int srv_established;      /* ESTABLISHED server sockets on the port */
     int srv_syn_recv;         /* SYN-RECV server sockets on the port */
     uint32_t diag_len, diag_limit;   /* inet_diag idiag_rqueue/wqueue */

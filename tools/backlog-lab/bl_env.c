@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,8 @@
 #include "os.h"
 
 volatile sig_atomic_t bl_env_interrupted;
+
+static const int interrupt_sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
 static struct {
     bool quiet;
@@ -30,14 +35,13 @@ static void on_signal(int sig)
 
 int bl_env_catch_signals(void)
 {
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        if (sigaction(sigs[i], &sa, NULL) < 0)
+    for (size_t i = 0; i < sizeof(interrupt_sigs) / sizeof(interrupt_sigs[0]); i++)
+        if (sigaction(interrupt_sigs[i], &sa, NULL) < 0)
             return -1;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);
@@ -119,11 +123,27 @@ int bl_env_write_sysctl(const char *path, long value)
     return 0;
 }
 
+/* The interrupting signals are blocked while the flag is checked and
+ * unblocked only inside ppoll, atomically: a signal that lands just before
+ * the sleep (after the caller's own check) is delivered in ppoll and ends
+ * it, instead of being slept through. */
 void bl_env_sleep_ns(uint64_t ns)
 {
     struct timespec ts = {
         .tv_sec = (time_t)(ns / CLOCK_NS_PER_SEC),
         .tv_nsec = (long)(ns % CLOCK_NS_PER_SEC),
     };
-    nanosleep(&ts, NULL); /* EINTR is the point: the caller checks the flag */
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof(interrupt_sigs) / sizeof(interrupt_sigs[0]); i++)
+        sigaddset(&block, interrupt_sigs[i]);
+    /* pthread_sigmask fails only for a bad how: nanosleep is the fallback */
+    if (pthread_sigmask(SIG_BLOCK, &block, &old) != 0) {
+        nanosleep(&ts, NULL);
+        return;
+    }
+    if (!bl_env_interrupted)
+        ppoll(NULL, 0, &ts, &old); /* EINTR is the point: the caller checks the flag */
+    pthread_sigmask(SIG_SETMASK, &old, NULL); /* restores a mask it just read */
 }

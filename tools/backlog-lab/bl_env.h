@@ -33,7 +33,9 @@ void bl_env_progress_end(void);
  * network namespace the lab created. */
 int bl_env_write_sysctl(const char *path, long value);
 
-/* Sleeps ns nanoseconds, or less when a signal arrives. */
+/* Sleeps ns nanoseconds, or less when a signal arrives; returns at once
+ * when bl_env_interrupted is already set, and a signal that lands between
+ * the caller's check and the sleep still ends the sleep. */
 void bl_env_sleep_ns(uint64_t ns);
 
 #endif

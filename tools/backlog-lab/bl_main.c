@@ -10,7 +10,9 @@
 #include "bl_lifecycle.h"
 #include "bl_observe.h"
 #include "bl_options.h"
+#include "bl_reuseport.h"
 #include "bl_synq.h"
+#include "bl_synsched.h"
 #include "version.h"
 
 static int run_command(const struct bl_opts *o)
@@ -24,6 +26,10 @@ static int run_command(const struct bl_opts *o)
         return bl_observe_main(o);
     case BL_CMD_LIFECYCLE:
         return bl_lifecycle_main(o);
+    case BL_CMD_SYNSCHED:
+        return bl_synsched_main(o);
+    case BL_CMD_REUSEPORT:
+        return bl_reuseport_main(o);
     case BL_CMD_NONE:
         break;
     }

@@ -1,14 +1,19 @@
 /* bl_netns.c - anonymous network namespaces joined by veth, built with
- * `ip` and `nft` run inside them (see bl_netns.h). */
+ * `ip` and `nft` run inside them, and the private loopback-only namespace
+ * of accept-queue (see bl_netns.h). */
 #include "bl_netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +71,34 @@ int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
 int bl_netns_enter(int ns_fd)
 {
     return setns(ns_fd, CLONE_NEWNET);
+}
+
+int bl_netns_private_loopback(char *err, size_t errlen)
+{
+    struct ifreq ifr;
+    int saved, fd;
+
+    if (unshare(CLONE_NEWNET) < 0) {
+        saved = errno;
+        errf(err, errlen, "unshare(CLONE_NEWNET): %s", strerror(saved));
+        errno = saved;
+        return -1;
+    }
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errf(err, errlen, "socket: %s", strerror(errno));
+    memset(&ifr, 0, sizeof(ifr));
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+        (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
+        saved = errno;
+        os_close(fd); /* a datagram socket used for ioctl only */
+        errf(err, errlen, "bringing up lo in the new namespace: %s", strerror(saved));
+        errno = saved;
+        return -1;
+    }
+    os_close(fd); /* a datagram socket used for ioctl only */
+    return 0;
 }
 
 /* Makes a fresh namespace and returns an fd holding it, or -1 with a

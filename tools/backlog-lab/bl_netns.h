@@ -51,6 +51,13 @@ int bl_netns_enter(int ns_fd);
  * removes the namespaces once their sockets are closed. */
 void bl_netns_destroy(struct bl_netns *ns);
 
+/* Moves the whole (single-threaded) process into a new network namespace
+ * of its own with only its loopback, brought up: what accept-queue runs
+ * in, so that every TcpExt counter it reads is its own.  The namespace
+ * dies with the process.  On failure (EPERM without root) the process is
+ * still where it was, errno is kept and err says which call failed. */
+int bl_netns_private_loopback(char *err, size_t errlen);
+
 /* Runs argv inside ns_fd with stdin_text (or nothing) on its standard
  * input; fails unless it exits with status 0, quoting its first line of
  * stderr. */

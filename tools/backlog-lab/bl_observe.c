@@ -1,9 +1,9 @@
 /* bl_observe.c - watch an existing listener (see bl_observe.h).
  *
  * Each sample is one inet_diag dump of the port (LISTEN and SYN-RECV
- * sockets) and one read of /proc/net/netstat.  Text rows are printed as
- * the samples come; --json collects them and prints one document at the
- * end.  The TcpExt counters are host-wide: other listeners move them too,
+ * sockets) and one read of /proc/net/netstat.  Rows are printed as the
+ * samples come: text, or with --json one JSON object per line per sample
+ * (every listener in it), then a summary line with the explanation.  The TcpExt counters are host-wide: other listeners move them too,
  * which the explanation says.
  */
 #include "bl_observe.h"
@@ -21,17 +21,12 @@
 #include "bl_text.h"
 #include "clock.h"
 #include "bl_netstat.h"
+#include "bl_plot.h"
 #include "os.h"
 #include "parse.h"
 #include "bl_sockdiag.h"
 
 #define OBS_SHOWN 5   /* counters shown in a row: the first five */
-
-struct obs_sample {
-    double t_s;
-    struct bl_sockdiag_queues q;
-    int64_t delta[BL_NCOUNTERS];
-};
 
 struct observer {
     const struct bl_opts *o;
@@ -39,7 +34,7 @@ struct observer {
     int nl, nfd, sfd;
     uint16_t port;
     struct bl_netstat_snap *start, *now;
-    struct obs_sample *samples;
+    struct bl_observe_sample *samples;
     int n, cap;
 };
 
@@ -54,13 +49,13 @@ static int take(struct observer *ob, double t_s)
 {
     if (ob->n == ob->cap) {
         int cap = ob->cap ? ob->cap * 2 : 64;
-        struct obs_sample *grown = realloc(ob->samples, (size_t)cap * sizeof(*grown));
+        struct bl_observe_sample *grown = realloc(ob->samples, (size_t)cap * sizeof(*grown));
         if (grown == NULL)
             return bl_err_set(&ob->err, ENOMEM, "realloc");
         ob->samples = grown;
         ob->cap = cap;
     }
-    struct obs_sample *s = &ob->samples[ob->n];
+    struct bl_observe_sample *s = &ob->samples[ob->n];
     s->t_s = t_s;
     if (bl_sockdiag_port_queues(ob->nl, (const struct sockaddr *)&ob->o->target, ob->port,
                                 &s->q) < 0)
@@ -78,78 +73,139 @@ static void print_header(FILE *f)
     for (int k = 0; k < OBS_SHOWN; k++)
         fprintf(f, " %*s", (int)strlen(bl_netstat_listen_counters[k]) + 1,
                 bl_netstat_listen_counters[k]);
-    fputc('\n', f);
+    fprintf(f, "  each listener: queue/limit (! = full)\n");
 }
 
-static void print_row(FILE *f, const struct obs_sample *s)
+static void print_row(FILE *f, const struct bl_observe_sample *s)
 {
     fprintf(f, "%7.1fs %9d %6u %6u %8u", s->t_s, s->q.listeners, s->q.accept_len,
             s->q.accept_limit, s->q.syn_recv);
     for (int k = 0; k < OBS_SHOWN; k++)
         fprintf(f, " %+*lld", (int)strlen(bl_netstat_listen_counters[k]) + 1,
                 (long long)s->delta[k]);
+    fputc(' ', f);
+    for (int i = 0; i < s->q.kept; i++)
+        fprintf(f, " %u/%u%s", s->q.listener[i].len, s->q.listener[i].limit,
+                s->q.listener[i].len > s->q.listener[i].limit ? "!" : "");
+    if (s->q.listeners > s->q.kept)
+        fprintf(f, " (+%d more)", s->q.listeners - s->q.kept);
     fputc('\n', f);
     fflush(f);
 }
 
-static void explain(const struct observer *ob, struct bl_text *t)
-{
-    uint32_t max_len = 0, max_syn = 0, limit = 0;
-    int full = 0, listeners = 0;
+/* One listener over the samples, tracked by its inode. */
+struct obs_listener {
+    uint32_t inode, max_len, limit;
+    int full;                  /* samples where its queue exceeded its limit */
+};
 
-    for (int i = 0; i < ob->n; i++) {
-        const struct obs_sample *s = &ob->samples[i];
-        listeners = s->q.listeners > listeners ? s->q.listeners : listeners;
-        max_len = s->q.accept_len > max_len ? s->q.accept_len : max_len;
-        max_syn = s->q.syn_recv > max_syn ? s->q.syn_recv : max_syn;
-        limit = s->q.accept_limit;
-        full += s->q.listeners > 0 && s->q.accept_len > s->q.accept_limit;
+static struct obs_listener *find_listener(struct obs_listener *ls, int *n, uint32_t inode)
+{
+    for (int i = 0; i < *n; i++)
+        if (ls[i].inode == inode)
+            return &ls[i];
+    if (*n == BL_SOCKDIAG_MAX_LISTENERS)
+        return NULL;
+    ls[*n] = (struct obs_listener){ .inode = inode };
+    return &ls[(*n)++];
+}
+
+void bl_observe_explain(const struct bl_observe_sample *s, int n, uint16_t port,
+                        struct bl_text *t)
+{
+    struct obs_listener ls[BL_SOCKDIAG_MAX_LISTENERS];
+    uint32_t max_syn = 0;
+    int nls = 0, full = 0, listeners = 0;
+
+    for (int i = 0; i < n; i++) {
+        listeners = s[i].q.listeners > listeners ? s[i].q.listeners : listeners;
+        max_syn = s[i].q.syn_recv > max_syn ? s[i].q.syn_recv : max_syn;
+        full += s[i].q.full > 0;
+        for (int k = 0; k < s[i].q.kept; k++) {
+            const struct bl_sockdiag_listener *e = &s[i].q.listener[k];
+            struct obs_listener *l = find_listener(ls, &nls, e->inode);
+            if (l == NULL)
+                continue;
+            l->max_len = e->len > l->max_len ? e->len : l->max_len;
+            l->limit = e->limit;
+            l->full += e->len > e->limit;
+        }
     }
     if (listeners == 0) {
         bl_text_add(t, "No listener was found on port %u in any sample (in this network "
-                       "namespace).", ob->port);
+                       "namespace).", port);
         return;
     }
-    bl_text_add(t, "%d listener%s on port %u; the accept queue held at most %u connection%s "
-                   "waiting for accept() (limit %u), SYN-RECV at most %u.", listeners,
-                listeners == 1 ? "" : "s", ob->port, max_len, max_len == 1 ? "" : "s",
-                limit, max_syn);
+    bl_text_add(t, "%d listener%s on port %u%s; SYN-RECV sockets on the port at most %u.",
+                listeners, listeners == 1 ? "" : "s", port,
+                listeners > 1 ? ", each with its own accept queue" : "", max_syn);
+    for (int i = 0; i < nls; i++) {
+        char when[64] = "";
+        if (ls[i].full > 0)
+            snprintf(when, sizeof(when), "; FULL (longer than its limit) in %d sample%s",
+                     ls[i].full, ls[i].full == 1 ? "" : "s");
+        bl_text_add(t, "Listener inode %u: at most %u connection%s waiting for accept() "
+                       "(limit %u)%s.", ls[i].inode, ls[i].max_len,
+                    ls[i].max_len == 1 ? "" : "s", ls[i].limit, when);
+    }
     if (full > 0)
-        bl_text_add(t, "In %d sample%s the queue was longer than its limit, which is "
-                       "how the kernel tells a full queue: a SYN or final ACK arriving "
-                       "then is dropped (see backlog-lab accept-queue).", full, full == 1 ? "" : "s");
-    const struct obs_sample *last = &ob->samples[ob->n - 1];
+        bl_text_add(t, "In %d sample%s a listener's queue was longer than its limit, which "
+                       "is how the kernel tells a full queue: a SYN or final ACK arriving "
+                       "for that listener then is dropped (see backlog-lab accept-queue)%s.",
+                    full, full == 1 ? "" : "s",
+                    nls > 1 ? ", whatever room the other listeners of the group have" : "");
+    const struct bl_observe_sample *last = &s[n - 1];
     if (last->delta[0] > 0)
         bl_text_add(t, "ListenOverflows rose by %lld while watching; the counter is "
                        "host-wide, so some of that may belong to other listeners.",
                     (long long)last->delta[0]);
 }
 
-static void json_out(const struct observer *ob, const struct bl_text *t)
+/* --json: one line per sample, written as it is taken, so a reader of a
+ * watch that runs until Ctrl-C sees each interval at once. */
+static void json_sample(const struct bl_observe_sample *s)
+{
+    struct json j;
+
+    json_init(&j, stdout, JSON_COMPACT);
+    json_object(&j, NULL);
+    json_string(&j, "type", "sample");
+    json_double(&j, "t_s", s->t_s);
+    json_int(&j, "listeners", s->q.listeners);
+    json_int(&j, "queue_length", s->q.accept_len);
+    json_int(&j, "queue_limit", s->q.accept_limit);
+    json_int(&j, "syn_recv", s->q.syn_recv);
+    json_array(&j, "per_listener");
+    for (int k = 0; k < s->q.kept; k++) {
+        json_object(&j, NULL);
+        json_int(&j, "inode", s->q.listener[k].inode);
+        json_int(&j, "queue_length", s->q.listener[k].len);
+        json_int(&j, "queue_limit", s->q.listener[k].limit);
+        json_bool(&j, "full", s->q.listener[k].len > s->q.listener[k].limit);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    bl_json_listen_deltas(&j, "counter_deltas", s->delta);
+    json_end_object(&j);
+    fflush(stdout); /* json_end_object ended the line */
+}
+
+/* --json: the last line, once the watch is over. */
+static void json_summary(const struct observer *ob, const struct bl_text *t)
 {
     struct json j;
     char addr[PARSE_ADDRSTRLEN];
 
-    json_init(&j, stdout, JSON_PRETTY);
+    json_init(&j, stdout, JSON_COMPACT);
     json_object(&j, NULL);
+    json_string(&j, "type", "summary");
     json_string(&j, "experiment", "observe");
     json_string(&j, "target", parse_format_addr((const struct sockaddr *)&ob->o->target,
                                                    addr, sizeof(addr)));
-    json_array(&j, "samples");
-    for (int i = 0; i < ob->n; i++) {
-        const struct obs_sample *s = &ob->samples[i];
-        json_object(&j, NULL);
-        json_double(&j, "t_s", s->t_s);
-        json_int(&j, "listeners", s->q.listeners);
-        json_int(&j, "queue_length", s->q.accept_len);
-        json_int(&j, "queue_limit", s->q.accept_limit);
-        json_int(&j, "syn_recv", s->q.syn_recv);
-        bl_json_listen_deltas(&j, "counter_deltas", s->delta);
-        json_end_object(&j);
-    }
-    json_end_array(&j);
+    json_int(&j, "samples", ob->n);
     bl_text_json(t, &j, "explanation");
     json_end_object(&j);
+    fflush(stdout); /* json_end_object ended the line */
 }
 
 static int watch(struct observer *ob)
@@ -164,7 +220,9 @@ static int watch(struct observer *ob)
         if (now >= next) {
             if (take(ob, (double)now / 1e9) < 0)
                 return -1;
-            if (!o->json)
+            if (o->json)
+                json_sample(&ob->samples[ob->n - 1]);
+            else
                 print_row(stdout, &ob->samples[ob->n - 1]);
             next += o->interval_ns;
         }
@@ -230,15 +288,30 @@ int bl_observe_main(const struct bl_opts *o)
     if (rc == 0 && ob.n > 0) {
         struct bl_text t;
         bl_text_init(&t);
-        explain(&ob, &t);
+        bl_observe_explain(ob.samples, ob.n, ob.port, &t);
         if (o->json) {
-            json_out(&ob, &t);
+            json_summary(&ob, &t);
         } else {
             printf("\nWhat this watch shows:\n");
             bl_text_print(&t, stdout);
         }
         bl_text_free(&t);
     }
+    if (rc == 0 && o->plot != NULL) {
+        char why[320];
+        if (bl_plot_observe(o->plot, ob.port, ob.samples, ob.n, why, sizeof(why)) < 0) {
+            fprintf(stderr, "backlog-lab: observe --plot %s: %s\n", o->plot, why);
+            rc = -1;
+        } else if (!o->quiet) {
+            fprintf(stderr, "backlog-lab: observe: wrote %s\n", o->plot);
+        }
+    }
     observer_close(&ob);
-    return rc < 0 ? 1 : 0;
+    if (rc < 0)
+        return 1;
+    if (bl_env_interrupted) {
+        fprintf(stderr, "backlog-lab: interrupted\n");
+        return 130;
+    }
+    return 0;
 }

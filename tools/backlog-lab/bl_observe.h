@@ -6,10 +6,27 @@
 #ifndef BL_OBSERVE_H
 #define BL_OBSERVE_H
 
-#include "bl_options.h"
+#include <stdint.h>
 
-/* Runs until --duration passes or an interrupt; returns the exit
- * status (an interrupt ends a watch normally: 0). */
+#include "bl_acceptq.h"
+#include "bl_options.h"
+#include "bl_sockdiag.h"
+#include "bl_text.h"
+
+/* One sample: every listener's queue, and the counters since the start. */
+struct bl_observe_sample {
+    double t_s;
+    struct bl_sockdiag_queues q;
+    int64_t delta[BL_NCOUNTERS];
+};
+
+/* Builds the explanation of n samples of port into t: each listener on
+ * its own (a full one is named even when its group's sum is not). */
+void bl_observe_explain(const struct bl_observe_sample *s, int n, uint16_t port,
+                        struct bl_text *t);
+
+/* Runs until --duration passes or an interrupt; returns the exit status:
+ * 0, or 130 after an interrupt (the samples taken are still reported). */
 int bl_observe_main(const struct bl_opts *o);
 
 #endif

@@ -23,7 +23,10 @@
 #define FOR_ACCEPTQ CMD_BIT(BL_CMD_ACCEPTQ)
 #define FOR_SYNQ CMD_BIT(BL_CMD_SYNQ)
 #define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
-#define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE))
+#define FOR_SYNSCHED CMD_BIT(BL_CMD_SYNSCHED)
+#define FOR_REUSEPORT CMD_BIT(BL_CMD_REUSEPORT)
+#define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE) | \
+                 FOR_SYNSCHED | FOR_REUSEPORT)
 #define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
@@ -34,11 +37,16 @@ const char bl_options_usage[] =
     "/proc/net/netstat).\n"
     "\n"
     "commands:\n"
-    "  accept-queue      listeners that do not accept, then do (loopback)\n"
+    "  accept-queue      listeners that do not accept, then do (loopback of\n"
+    "                    a private network namespace)\n"
     "  syn-queue         half-open connections in two network namespaces\n"
     "                    joined by veth (root, ip and nft needed)\n"
     "  observe HOST:PORT watch an existing listener's queues and counters\n"
     "  lifecycle         one connection from SYN to TIME-WAIT, state by state\n"
+    "  syn-schedule      when a client retransmits its SYN to a full queue and\n"
+    "                    when connect() gives up (root: a namespace of its own)\n"
+    "  reuseport         close one listener of an SO_REUSEPORT pair that has\n"
+    "                    queued connections (root: a namespace of its own)\n"
     "\n"
     "accept-queue options:\n"
     "  --backlog LIST        backlogs to try, e.g. 0,1,8,128,somaxconn+1000\n"
@@ -48,6 +56,9 @@ const char bl_options_usage[] =
     "  --accept-window DUR   longest accepting phase (default 4s; --long 40s)\n"
     "  --accept-rate N       accepts per second, 0 = as fast as possible (default 0)\n"
     "  --per-client          list every client in the text output\n"
+    "  --host                run on the host's loopback, whose counters other\n"
+    "                        sockets move too (default: a private network\n"
+    "                        namespace, with root; the host's without)\n"
     "\n"
     "syn-queue options:\n"
     "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
@@ -56,10 +67,23 @@ const char bl_options_usage[] =
     "  --watch DUR           time per syncookies mode (default 3500ms; --long 70s)\n"
     "  --syncookies LIST     net.ipv4.tcp_syncookies values to try, inside the\n"
     "                        namespace only: 0, 1, 2 (default 0,1,2; --long 0)\n"
+    "  --max-syn-backlog N   set net.ipv4.tcp_max_syn_backlog in the namespace,\n"
+    "                        1-1000000 (default: leave the namespace's value)\n"
+    "\n"
+    "syn-schedule options:\n"
+    "  --syn-retries N       set net.ipv4.tcp_syn_retries in the namespace, 1-127\n"
+    "                        (default 3, a quick form; 0 = the kernel's value)\n"
+    "\n"
+    "reuseport options:\n"
+    "  --migrate LIST        net.ipv4.tcp_migrate_req values to try: 0, 1\n"
+    "                        (default 0,1)\n"
+    "  --clients N           connects before the close, 1-64 (default 16)\n"
     "\n"
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
     "  --duration DUR        how long to watch, 0 = until Ctrl-C (default 10s)\n"
+    "  --plot FILE.png       draw each listener's queue against its limit and\n"
+    "                        the drop counters over time (needs gnuplot)\n"
     "\n"
     "common options:\n"
     "  --long                the slow timers' long forms (a minute or more)\n"
@@ -97,6 +121,10 @@ static int read_duration(struct parse_ctx *c, const char *v, uint64_t min_ns,
         *out = ns;
         return 0;
     }
+    if (min_ns >= CLOCK_NS_PER_MS)
+        return args_fail(&c->msg, c->flag, "expected a duration such as 500ms, 10s or 2m "
+                         "(at least %llums), got '%s'",
+                         (unsigned long long)(min_ns / CLOCK_NS_PER_MS), v);
     return args_fail(&c->msg, c->flag, "expected a duration such as 500ms, 10s or 2m%s, "
                      "got '%s'", min_ns > 0 ? " (more than 0)" : "", v);
 }
@@ -150,14 +178,34 @@ static int backlog_item_cb(const char *item, void *arg, int i)
     return read_backlog_item(item, &list[i]);
 }
 
-static int cookie_item_cb(const char *item, void *arg, int i)
+/* A list of small whole numbers, each from 0 to max. */
+struct small_list {
+    int *out;
+    uint64_t max;
+};
+
+static int small_item_cb(const char *item, void *arg, int i)
 {
-    int *modes = arg;
+    const struct small_list *l = arg;
     uint64_t v;
 
-    if (parse_count(item, 0, 2, &v) < 0)
+    if (parse_count(item, 0, l->max, &v) < 0)
         return -1;
-    modes[i] = (int)v;
+    l->out[i] = (int)v;
+    return 0;
+}
+
+/* Reads up to max_items comma-separated values from 0 to max into out. */
+static int read_small_list(struct parse_ctx *c, const char *v, int max_items, uint64_t max,
+                           int *out, int *n)
+{
+    struct small_list l = { out, max };
+    int got = split_list(v, max_items, small_item_cb, &l);
+
+    if (got < 0)
+        return args_fail(&c->msg, c->flag, "expected up to %d comma-separated values "
+                         "from 0 to %llu, got '%s'", max_items, (unsigned long long)max, v);
+    *n = got;
     return 0;
 }
 
@@ -179,6 +227,8 @@ static int opt_clients(struct parse_ctx *c, const char *v)
     c->set_clients = true;
     if (c->o->cmd == BL_CMD_SYNQ)
         return read_count(c, v, 1, BL_MAX_CLIENTS, &c->o->syn_clients);
+    if (c->o->cmd == BL_CMD_REUSEPORT)
+        return read_count(c, v, 1, BL_REUSEPORT_MAX_CLIENTS, &c->o->rp_clients);
     return read_count(c, v, 1, BL_MAX_CLIENTS, &c->o->clients);
 }
 
@@ -203,6 +253,21 @@ static int opt_rate(struct parse_ctx *c, const char *v)
     return read_count(c, v, 1, 100000, &c->o->syn_rate);
 }
 
+static int opt_migrate(struct parse_ctx *c, const char *v)
+{
+    return read_small_list(c, v, BL_MAX_MIGRATE_MODES, 1, c->o->migrate, &c->o->nmigrate);
+}
+
+static int opt_syn_retries(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 0, 127, &c->o->syn_retries);
+}
+
+static int opt_max_syn_backlog(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 1, 1000000, &c->o->max_syn_backlog);
+}
+
 static int opt_watch(struct parse_ctx *c, const char *v)
 {
     c->set_watch = true;
@@ -211,18 +276,23 @@ static int opt_watch(struct parse_ctx *c, const char *v)
 
 static int opt_syncookies(struct parse_ctx *c, const char *v)
 {
-    int n = split_list(v, BL_MAX_COOKIE_MODES, cookie_item_cb, c->o->cookie_modes);
-    if (n < 0)
-        return args_fail(&c->msg, c->flag, "expected up to 3 comma-separated values "
-                         "from 0 to 2, got '%s'", v);
-    c->o->ncookie_modes = n;
     c->set_cookies = true;
-    return 0;
+    return read_small_list(c, v, BL_MAX_COOKIE_MODES, 2, c->o->cookie_modes,
+                           &c->o->ncookie_modes);
 }
 
 static int opt_interval(struct parse_ctx *c, const char *v)
 {
     return read_duration(c, v, CLOCK_NS_PER_MS, &c->o->interval_ns);
+}
+
+static int opt_plot(struct parse_ctx *c, const char *v)
+{
+    if (v[0] == '\0' || strpbrk(v, "'\n") != NULL)
+        return args_fail(&c->msg, c->flag, "expected a file name without ' or a newline "
+                         "(gnuplot is given it quoted), got '%s'", v);
+    c->o->plot = v;
+    return 0;
 }
 
 static int opt_duration(struct parse_ctx *c, const char *v)
@@ -246,16 +316,21 @@ struct flag_def {
 
 static const struct flag_def flags[] = {
     VALUE("--backlog", 0, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog),
-    VALUE("--clients", 0, FOR_ACCEPTQ | FOR_SYNQ, opt_clients),
+    VALUE("--clients", 0, FOR_ACCEPTQ | FOR_SYNQ | FOR_REUSEPORT, opt_clients),
     VALUE("--settle", 0, FOR_ACCEPTQ, opt_settle),
     VALUE("--accept-window", 0, FOR_ACCEPTQ, opt_window),
     VALUE("--accept-rate", 0, FOR_ACCEPTQ, opt_accept_rate),
     FLAG("--per-client", 0, FOR_ACCEPTQ, per_client),
+    FLAG("--host", 0, FOR_ACCEPTQ, host),
     VALUE("--rate", 0, FOR_SYNQ, opt_rate),
     VALUE("--watch", 0, FOR_SYNQ, opt_watch),
+    VALUE("--max-syn-backlog", 0, FOR_SYNQ, opt_max_syn_backlog),
+    VALUE("--syn-retries", 0, FOR_SYNSCHED, opt_syn_retries),
+    VALUE("--migrate", 0, FOR_REUSEPORT, opt_migrate),
     VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
+    VALUE("--plot", 0, FOR_OBSERVE, opt_plot),
     FLAG("--long", 0, FOR_ALL, long_form),
     FLAG("--json", 0, FOR_ALL, json),
     FLAG("--quiet", 'q', FOR_ALL, quiet),
@@ -274,6 +349,8 @@ static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "syn-queue", BL_CMD_SYNQ },
     { "observe", BL_CMD_OBSERVE },
     { "lifecycle", BL_CMD_LIFECYCLE },
+    { "syn-schedule", BL_CMD_SYNSCHED },
+    { "reuseport", BL_CMD_REUSEPORT },
 };
 
 static const char *command_word(enum bl_cmd cmd)
@@ -296,6 +373,11 @@ static void set_defaults(struct bl_opts *o)
     o->window_ns = 4 * CLOCK_NS_PER_SEC;
     o->syn_backlog = 16;
     o->syn_rate = 100;
+    o->syn_retries = 3;
+    o->migrate[0] = 0;
+    o->migrate[1] = 1;
+    o->nmigrate = 2;
+    o->rp_clients = 16;
     o->watch_ns = 3500 * CLOCK_NS_PER_MS;
     o->ncookie_modes = 3;
     for (int i = 0; i < 3; i++)
@@ -330,7 +412,7 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
 
     if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
         return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
-                         "syn-queue, observe or lifecycle)");
+                         "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
     if (!known)
         return args_fail(&c->msg, a->arg, "unknown option (see --help)");
     c->flag = f->arg.name;
@@ -372,14 +454,14 @@ static int positional(struct parse_ctx *c, const char *a)
                 o->cmd = commands[k].cmd;
         if (o->cmd == BL_CMD_NONE)
             return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
-                             "syn-queue, observe or lifecycle)");
+                             "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
         return 0;
     }
     if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
         return read_target(c, a);
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c->msg, a, "expected a command first (accept-queue, "
-                         "syn-queue, observe or lifecycle)");
+                         "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
     return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
@@ -400,8 +482,8 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
     if (o->help || o->version)
         return 0;
     if (o->cmd == BL_CMD_NONE)
-        return args_fail(&c.msg, "backlog-lab", "expected a command: accept-queue, "
-                         "syn-queue, observe or lifecycle (see --help)");
+        return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
+                         "syn-queue, observe, lifecycle, syn-schedule or reuseport (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     finish_defaults(&c);

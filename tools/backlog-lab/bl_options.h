@@ -1,5 +1,6 @@
 /* bl_options.h - backlog-lab's command line: one command word
- * (accept-queue, syn-queue, observe, lifecycle) followed by its flags.
+ * (accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport) followed by
+ * its flags.
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
  * or returns -1 with a one-line message naming the offending flag, which
@@ -16,8 +17,10 @@
 
 #define BL_MAX_BACKLOGS 16
 #define BL_MAX_COOKIE_MODES 3
+#define BL_MAX_MIGRATE_MODES 2
 #define BL_MAX_BACKLOG 1000000
 #define BL_MAX_CLIENTS 8000
+#define BL_REUSEPORT_MAX_CLIENTS 64    /* fits both queues: no SYN dropped */
 
 enum bl_cmd {
     BL_CMD_NONE,       /* only --help or --version was given */
@@ -25,6 +28,8 @@ enum bl_cmd {
     BL_CMD_SYNQ,       /* syn-queue */
     BL_CMD_OBSERVE,    /* observe HOST:PORT */
     BL_CMD_LIFECYCLE,  /* lifecycle: one connection from SYN to TIME-WAIT */
+    BL_CMD_SYNSCHED,   /* syn-schedule: the client's SYN retransmissions */
+    BL_CMD_REUSEPORT,  /* reuseport: closing one listener of a group */
 };
 
 /* One --backlog entry: a number, or net.core.somaxconn plus a number
@@ -45,20 +50,31 @@ struct bl_opts {
     uint64_t settle_ns;        /* wait before measuring the full queue */
     uint64_t window_ns;        /* longest accepting phase */
     uint64_t accept_rate;      /* accepts per second, 0: as fast as possible */
+    bool host;                 /* on the host's loopback, not a private netns */
 
     /* syn-queue */
     uint64_t syn_backlog;
     uint64_t syn_clients;
     uint64_t syn_rate;         /* connects per second */
     uint64_t watch_ns;         /* how long each syncookies mode is watched */
+    uint64_t max_syn_backlog;  /* tcp_max_syn_backlog to set, 0: leave it */
     int cookie_modes[BL_MAX_COOKIE_MODES];
     int ncookie_modes;
+
+    /* syn-schedule */
+    uint64_t syn_retries;      /* tcp_syn_retries to set, 0: leave it */
+
+    /* reuseport */
+    int migrate[BL_MAX_MIGRATE_MODES]; /* tcp_migrate_req values to try */
+    int nmigrate;
+    uint64_t rp_clients;
 
     /* observe */
     struct sockaddr_storage target;
     socklen_t target_len;
     uint64_t interval_ns;
     uint64_t duration_ns;      /* 0: until interrupted */
+    const char *plot;          /* --plot FILE.png, NULL: none */
 };
 
 /* Parses argv (argv[0] is the program name).  Returns 0, or -1 with a

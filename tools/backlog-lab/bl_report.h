@@ -14,6 +14,8 @@
 
 #include "bl_acceptq.h"
 #include "bl_synq.h"
+#include "bl_reuseport.h"
+#include "bl_synsched.h"
 #include "bl_text.h"
 
 /* What the accept-queue runs say about the queue's length. */
@@ -40,11 +42,44 @@ void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n,
 void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,
                        const struct bl_opts *o);
 
+/* Where SYN-RECV would stop if the listener's limit binds (limit + 1),
+ * and if three quarters of tcp_max_syn_backlog bind (syncookies 0 only):
+ * the two candidates explain_stop compares the measured stop with. */
+long bl_report_synq_full_stop(const struct bl_synq_phase *p);
+long bl_report_synq_quarter_stop(const struct bl_synq_phase *p);
+
 /* Builds the explanation of the syn-queue phases into t. */
 void bl_report_synq_explain(const struct bl_synq_phase *ph, int n, struct bl_text *t);
 
 /* Table, timeline, retransmission times and explanation, or JSON. */
 void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n,
                     const struct bl_opts *o);
+
+/* The shape of a SYN schedule, read off the measured gaps: equal gaps
+ * (within -20%..+25% of the first, counted from the first), then gaps that
+ * each doubled the one before (the give-up counted as one more gap), and
+ * whatever fits neither. */
+struct bl_synsched_shape {
+    double first_gap_s;
+    int equal, doubled, other;
+    double budget_s;    /* (2^(tcp_syn_retries+1) - 1) x first gap, for
+                           tcp_syn_retries 1-6; 0 otherwise */
+};
+
+void bl_report_synsched_shape(const struct bl_synsched_run *r, struct bl_synsched_shape *s);
+
+/* Builds the explanation of a syn-schedule run into t. */
+void bl_report_synsched_explain(const struct bl_synsched_run *r, struct bl_text *t);
+
+/* Table and explanation, or JSON with --json. */
+void bl_report_synsched(FILE *f, const struct bl_synsched_run *r, const struct bl_opts *o);
+
+/* Builds the explanation of the reuseport phases into t. */
+void bl_report_reuseport_explain(const struct bl_reuseport_phase *ph, int n,
+                                 struct bl_text *t);
+
+/* Table and explanation, or JSON with --json. */
+void bl_report_reuseport(FILE *f, const struct bl_reuseport_phase *ph, int n,
+                         const struct bl_opts *o);
 
 #endif

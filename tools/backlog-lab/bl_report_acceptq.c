@@ -23,11 +23,20 @@ static double ms(uint64_t ns)
     return (double)ns / 1e6;
 }
 
-/* Clients that got into the queue by the settle measurement, seen from
- * the server: its queue length when the run was saturated. */
+/* A run was saturated when fewer clients waited in the queue than sent a
+ * SYN: a connect that failed after its SYN left (timed out, reset) was
+ * turned away like one still in SYN-SENT; only one that failed in
+ * connect() itself never reached the listener. */
 static bool saturated(const struct bl_acceptq_run *r)
 {
-    return (int)r->diag_len < r->nclients - r->cl_failed;
+    return (int)r->diag_len < r->nclients - r->cl_failed_at_call;
+}
+
+static const char *errno_name(int e)
+{
+    const char *name = strerrorname_np(e);
+
+    return name != NULL ? name : "an unknown errno";
 }
 
 void bl_report_acceptq_rule(const struct bl_acceptq_run *runs, int n,
@@ -206,7 +215,8 @@ static void print_other_counters(FILE *f, const struct bl_acceptq_run *runs, int
             if (runs[i].end_delta[k] <= 0)
                 continue;
             if (!header)
-                fprintf(f, "\nOther TcpExt counters that moved during a run (host-wide):\n");
+                fprintf(f, "\nOther TcpExt counters that moved during a run (%s):\n",
+                        runs[i].private_ns ? "the run's own namespace" : "host-wide");
             header = true;
             fprintf(f, "  backlog %d: %s +%lld\n", runs[i].backlog,
                     bl_netstat_listen_counters[k], (long long)runs[i].end_delta[k]);
@@ -222,11 +232,14 @@ static void print_clients(FILE *f, const struct bl_acceptq_run *r)
     for (int i = 0; i < r->nclients; i++) {
         const struct bl_client *c = &r->clients[i];
         fprintf(f, "%6d %6u %6s %12s %9s %10.1f", i, c->port, c->writer ? "yes" : "no",
-                c->connect_failed ? "failed" : bl_sockdiag_state_name(c->state_at_settle),
+                c->connect_failed && c->t_failed <= r->settle_ns
+                    ? "failed" : bl_sockdiag_state_name(c->state_at_settle),
                 c->queued_at_settle ? "yes" : c->synrecv_at_settle ? "SYN-RECV" : "no",
                 ms(c->t_connect));
         if (c->established)
             fprintf(f, " %10.1f %7u", ms(c->t_established), c->syn_retrans);
+        else if (c->connect_failed)
+            fprintf(f, " %s @%.1f", errno_name(c->err), ms(c->t_failed));
         else
             fprintf(f, " %10s %7s", "-", "-");
         if (c->accepted)
@@ -281,6 +294,40 @@ static void explain_rule(const struct bl_acceptq_run *runs, int n, struct bl_tex
                     rule.limit_other, rule.limit_other == 1 ? "" : "s");
 }
 
+/* One sentence per errno the failed connects ended with: how many, and
+ * when (first and last, since the run began). */
+static void explain_failures(const struct bl_acceptq_run *r, struct bl_text *t)
+{
+    for (int i = 0; i < r->nclients; i++) {
+        const struct bl_client *c = &r->clients[i];
+        int n = 0, seen_before = 0;
+        uint64_t first = UINT64_MAX, last = 0;
+        if (!c->connect_failed)
+            continue;
+        for (int k = 0; k < i; k++)
+            seen_before += r->clients[k].connect_failed && r->clients[k].err == c->err;
+        if (seen_before > 0)
+            continue;
+        for (int k = i; k < r->nclients; k++) {
+            const struct bl_client *d = &r->clients[k];
+            if (!d->connect_failed || d->err != c->err)
+                continue;
+            n++;
+            first = d->t_failed < first ? d->t_failed : first;
+            last = d->t_failed > last ? d->t_failed : last;
+        }
+        if (n == 1)
+            bl_text_add(t, "backlog %d: 1 connect failed with %s (%s) %.1f s into the run%s.",
+                        r->backlog, errno_name(c->err), strerror(c->err), ms(first) / 1000,
+                        c->failed_at_call ? ", in connect() itself" : "");
+        else
+            bl_text_add(t, "backlog %d: %d connects failed with %s (%s), from %.1f s to "
+                           "%.1f s into the run%s.", r->backlog, n, errno_name(c->err),
+                        strerror(c->err), ms(first) / 1000, ms(last) / 1000,
+                        c->failed_at_call ? ", in connect() itself" : "");
+    }
+}
+
 /* Sentences about one run's full queue and its clients. */
 static void explain_run(const struct bl_acceptq_run *r, struct bl_text *t)
 {
@@ -302,9 +349,11 @@ static void explain_run(const struct bl_acceptq_run *r, struct bl_text *t)
     if (r->cl_syn_sent > 0 && r->settle_delta[0] >= 0)
         bl_text_add(t, "backlog %d: the SYNs of the %d left out were dropped, not refused "
                        "(no RST): ListenOverflows rose by %lld and ListenDrops by %lld "
-                       "during the settle time (host-wide counters, so at least that "
-                       "many).", r->backlog, r->cl_syn_sent, (long long)r->settle_delta[0],
-                    (long long)r->settle_delta[1]);
+                       "during the settle time (%s).", r->backlog, r->cl_syn_sent,
+                    (long long)r->settle_delta[0], (long long)r->settle_delta[1],
+                    r->private_ns ? "the counters of the run's own network namespace: "
+                                    "exactly this run's drops"
+                                  : "host-wide counters, so at least that many");
     for (int k = 1; k <= MAX_RTX_GROUP; k++)
         if (g.count[k] > 0)
             bl_text_add(t, "backlog %d: %d client%s got in only after %s%d SYN "
@@ -315,6 +364,7 @@ static void explain_run(const struct bl_acceptq_run *r, struct bl_text *t)
     if (g.never > 0)
         bl_text_add(t, "backlog %d: %d client%s never connected within the accept window.",
                     r->backlog, g.never, g.never == 1 ? "" : "s");
+    explain_failures(r, t);
 }
 
 /* Sentences about clients that connected outside the queue. */
@@ -369,16 +419,22 @@ void bl_report_acceptq_explain(const struct bl_acceptq_run *runs, int n, struct 
     explain_writers(runs, n, t);
 }
 
-static void json_client(struct json *j, const struct bl_client *c)
+static void json_client(struct json *j, const struct bl_client *c, uint64_t settle_ns)
 {
     json_object(j, NULL);
     json_int(j, "port", c->port);
     json_bool(j, "writer", c->writer);
-    json_string(j, "state_at_settle", c->connect_failed ? "failed"
+    json_string(j, "state_at_settle", c->connect_failed && c->t_failed <= settle_ns
+                                         ? "failed"
                                          : bl_sockdiag_state_name(c->state_at_settle));
     json_bool(j, "queued_at_settle", c->queued_at_settle);
     json_bool(j, "syn_recv_at_settle", c->synrecv_at_settle);
     json_double(j, "connect_ms", ms(c->t_connect));
+    if (c->connect_failed) {
+        json_string(j, "connect_errno", errno_name(c->err));
+        json_double(j, "failed_ms", ms(c->t_failed));
+        json_bool(j, "failed_in_connect_call", c->failed_at_call);
+    }
     if (c->established) {
         json_double(j, "connected_ms", ms(c->t_established));
         json_int(j, "syn_retransmissions", c->syn_retrans);
@@ -432,7 +488,7 @@ static void json_run(struct json *j, const struct bl_acceptq_run *r)
     json_end_object(j);
     json_array(j, "per_client");
     for (int i = 0; i < r->nclients; i++)
-        json_client(j, &r->clients[i]);
+        json_client(j, &r->clients[i], r->settle_ns);
     json_end_array(j);
     json_end_object(j);
 }
@@ -448,6 +504,7 @@ static void json_report(FILE *f, const struct bl_acceptq_run *runs, int n,
     json_object(&j, NULL);
     json_string(&j, "experiment", "accept-queue");
     json_int(&j, "somaxconn", n > 0 ? runs[0].somaxconn : 0);
+    json_bool(&j, "private_namespace", n > 0 && runs[0].private_ns);
     json_array(&j, "runs");
     for (int i = 0; i < n; i++)
         json_run(&j, &runs[i]);

@@ -23,20 +23,19 @@ static void print_table(FILE *f, const struct bl_synq_phase *ph, int n)
 {
     fprintf(f, "Half-open connections per syncookies mode (counters of the server "
                "namespace: nothing else runs there):\n");
-    fprintf(f, "%10s %7s %5s %7s %8s %14s %7s %9s %8s %12s %17s %14s %13s\n",
+    fprintf(f, "%10s %7s %5s %7s %8s %14s %7s %9s %8s %11s %12s %17s %14s %13s\n",
             "syncookies", "backlog", "limit", "clients", "stopped", "SYN-RECV peak",
-            "at end", "connected",
-            "SYN-SENT", "ReqQFullDrop", "ReqQFullDoCookies", "SyncookiesSent",
-            "TCPSynRetrans");
+            "at end", "connected", "SYN-SENT", "ListenDrops", "ReqQFullDrop",
+            "ReqQFullDoCookies", "SyncookiesSent", "TCPSynRetrans");
     for (int i = 0; i < n; i++) {
         const struct bl_synq_phase *p = &ph[i];
         char peak[32];
         snprintf(peak, sizeof(peak), "%u @%.2fs", p->syn_recv_peak,
                  (double)p->peak_at_ms / 1000);
-        fprintf(f, "%10d %7d %5u %7d %8u %14s %7u %9d %8d %12lld %17lld %14lld %13lld\n",
-                p->syncookies, p->backlog, p->limit, p->nclients, p->syn_recv_stop, peak,
-                p->syn_recv_end,
-                p->cl_established, p->cl_syn_sent, (long long)p->delta[C_REQQ_DROP],
+        fprintf(f, "%10d %7d %5u %7d %8u %14s %7u %9d %8d %11lld %12lld %17lld %14lld "
+                   "%13lld\n", p->syncookies, p->backlog, p->limit, p->nclients,
+                p->syn_recv_stop, peak, p->syn_recv_end, p->cl_established, p->cl_syn_sent,
+                (long long)p->delta[C_DROPS], (long long)p->delta[C_REQQ_DROP],
                 (long long)p->delta[C_REQQ_COOKIES], (long long)p->delta[C_COOKIES_SENT],
                 (long long)p->delta[C_SYN_RETRANS]);
     }
@@ -125,16 +124,33 @@ static void print_retransmissions(FILE *f, const struct bl_synq_phase *ph, int n
         if (ph[i].expired == 0)
             snprintf(cell, sizeof(cell), "-");
         else
-            snprintf(cell, sizeof(cell), "%u @%.2fs", ph[i].expired,
-                     ph[i].expired_median_ms / 1000);
+            snprintf(cell, sizeof(cell), "%u", ph[i].expired);
         fprintf(f, " %13s\n", cell);
     }
 }
 
-/* Where SYN-RECV stopped, compared with the listener's limit. */
+/* Where SYN-RECV can stop, from this phase's own sysctls: one past the
+ * listener's limit (the queue counts as full once it holds more than
+ * sk_max_ack_backlog, which idiag_wqueue reports), and with syncookies 0
+ * also one past three quarters of tcp_max_syn_backlog (tcp_conn_request
+ * keeps the last quarter for peers it has already talked to).  Which one
+ * the run stopped at is measured, not assumed: see explain_stop. */
+long bl_report_synq_full_stop(const struct bl_synq_phase *p)
+{
+    return (long)p->limit + 1;
+}
+
+long bl_report_synq_quarter_stop(const struct bl_synq_phase *p)
+{
+    return p->max_syn_backlog - (p->max_syn_backlog >> 2) + 1;
+}
+
+/* Where SYN-RECV stopped, compared with both candidates. */
 static void explain_stop(const struct bl_synq_phase *p, struct bl_text *t)
 {
-    long diff = (long)p->syn_recv_stop - (long)p->limit;
+    long stop = p->syn_recv_stop;
+    long full = bl_report_synq_full_stop(p), quarter = bl_report_synq_quarter_stop(p);
+    bool quarter_applies = p->syncookies == 0;
 
     if ((int)p->syn_recv_stop >= p->nclients) {
         bl_text_add(t, "syncookies=%d: all %d clients got a SYN-RECV socket: the queue "
@@ -149,12 +165,33 @@ static void explain_stop(const struct bl_synq_phase *p, struct bl_text *t)
                     p->nclients, (long long)p->delta[C_COOKIES_SENT]);
         return;
     }
-    bl_text_add(t, "syncookies=%d: SYN-RECV sockets climbed to %u and stopped there once "
-                   "all %d clients had sent their SYN: that is the listener's limit "
-                   "(backlog %d, idiag_wqueue %u)%s%ld, not net.ipv4.tcp_max_syn_backlog "
-                   "(%ld in the namespace).", p->syncookies, p->syn_recv_stop, p->nclients,
-                p->backlog, p->limit, diff == 0 ? "" : diff > 0 ? " + " : " - ",
-                diff == 0 ? 0 : labs(diff), p->max_syn_backlog);
+    bl_text_add(t, "syncookies=%d: SYN-RECV sockets climbed to %ld and stopped there once "
+                   "all %d clients had sent their SYN.", p->syncookies, stop, p->nclients);
+    if (stop == full && (!quarter_applies || quarter > full))
+        bl_text_add(t, "syncookies=%d: that is the listener's limit plus one: limit %u "
+                       "(idiag_wqueue, = min(backlog %d, net.core.somaxconn %ld)), and the "
+                       "SYN queue counts as full once it holds more than that%s.",
+                    p->syncookies, p->limit, p->backlog, p->somaxconn,
+                    quarter_applies ? "" : "; tcp_max_syn_backlog plays no part with "
+                                           "syncookies on");
+    else if (quarter_applies && stop == quarter && quarter < full)
+        bl_text_add(t, "syncookies=%d: that is not the listener's limit (%u, so %ld would "
+                       "fit): it is net.ipv4.tcp_max_syn_backlog (%ld in the namespace) "
+                       "minus its quarter (%ld), plus one. With syncookies off the kernel "
+                       "keeps the last quarter of tcp_max_syn_backlog for peers it has "
+                       "talked to before, and drops SYNs from new ones beyond that.",
+                    p->syncookies, p->limit, full, p->max_syn_backlog,
+                    p->max_syn_backlog >> 2);
+    else if (quarter_applies && stop == quarter)
+        bl_text_add(t, "syncookies=%d: two limits agree there: the listener's limit %u "
+                       "plus one, and tcp_max_syn_backlog %ld minus its quarter plus one; "
+                       "change one of them (--backlog, --max-syn-backlog) to see which "
+                       "binds.", p->syncookies, p->limit, p->max_syn_backlog);
+    else
+        bl_text_add(t, "syncookies=%d: that is neither the listener's limit plus one (%ld) "
+                       "nor, with syncookies off, three quarters of tcp_max_syn_backlog "
+                       "plus one (%ld, from %ld): this run does not fit either rule.",
+                    p->syncookies, full, quarter, p->max_syn_backlog);
     if (p->syn_recv_peak > p->syn_recv_stop)
         bl_text_add(t, "syncookies=%d: one sample saw %u (%.2f s in), for a moment while an "
                        "old half-open socket was being replaced by a new one.", p->syncookies,
@@ -164,13 +201,25 @@ static void explain_stop(const struct bl_synq_phase *p, struct bl_text *t)
 /* What happened to the SYNs beyond that point, and what clients saw. */
 static void explain_beyond(const struct bl_synq_phase *p, struct bl_text *t)
 {
+    long other = p->delta[C_DROPS] - p->delta[C_REQQ_DROP] - p->delta[C_OVERFLOWS];
+
     if (p->syn_recv_peak == 0 || (int)p->syn_recv_stop >= p->nclients)
         return;
     if (p->delta[C_REQQ_DROP] > 0)
-        bl_text_add(t, "syncookies=%d: later SYNs were dropped (TCPReqQFullDrop +%lld); "
-                       "%d client%s stayed in SYN-SENT, retransmitting their SYN, and only %d "
-                       "connected.", p->syncookies, (long long)p->delta[C_REQQ_DROP],
-                    p->cl_syn_sent, p->cl_syn_sent == 1 ? "" : "s", p->cl_established);
+        bl_text_add(t, "syncookies=%d: SYNs that met the full queue were dropped "
+                       "(TCPReqQFullDrop +%lld).", p->syncookies,
+                    (long long)p->delta[C_REQQ_DROP]);
+    if (p->delta[C_DROPS] >= 0 && other > 0)
+        bl_text_add(t, "syncookies=%d: %lld SYN%s were dropped with no counter of their own: "
+                       "ListenDrops rose by %lld, TCPReqQFullDrop by %lld and "
+                       "ListenOverflows by %lld.", p->syncookies, (long long)other,
+                    other == 1 ? "" : "s", (long long)p->delta[C_DROPS],
+                    (long long)p->delta[C_REQQ_DROP], (long long)p->delta[C_OVERFLOWS]);
+    if (p->cl_syn_sent > 0)
+        bl_text_add(t, "syncookies=%d: %d client%s stayed in SYN-SENT to the end, "
+                       "retransmitting their SYN (up to %u times), and %d connected in their "
+                       "own view.", p->syncookies, p->cl_syn_sent,
+                    p->cl_syn_sent == 1 ? "" : "s", p->cl_syn_retrans, p->cl_established);
     if (p->delta[C_REQQ_COOKIES] > 0)
         bl_text_add(t, "syncookies=%d: later SYNs were answered with syncookies "
                        "(TCPReqQFullDoCookies +%lld, SyncookiesSent +%lld) and left no "
@@ -180,14 +229,52 @@ static void explain_beyond(const struct bl_synq_phase *p, struct bl_text *t)
                     p->cl_established, p->nclients, p->syn_recv_end);
 }
 
+/* One sentence per group of request sockets that vanished after the same
+ * number of SYN-ACK retransmissions, and whether that was fewer than
+ * tcp_synack_retries. */
+static void explain_expired(const struct bl_synq_phase *p, struct bl_text *t)
+{
+    int early = 0;
+
+    for (int k = 0; k <= BL_SYNQ_MAX_RTX; k++) {
+        if (p->expired_count[k] == 0)
+            continue;
+        bl_text_add(t, "syncookies=%d: %d half-open socket%s vanished after %d SYN-ACK "
+                       "retransmission%s, %.1f s after the SYN that made %s (median); %s "
+                       "client%s still believe%s %s connected.", p->syncookies,
+                    p->expired_count[k], p->expired_count[k] == 1 ? "" : "s", k,
+                    k == 1 ? "" : "s", p->expired_median_ms[k] / 1000,
+                    p->expired_count[k] == 1 ? "it" : "each",
+                    p->expired_count[k] == 1 ? "its" : "their",
+                    p->expired_count[k] == 1 ? "" : "s", p->expired_count[k] == 1 ? "s" : "",
+                    p->expired_count[k] == 1 ? "it is" : "they are");
+        if (k < p->synack_retries)
+            early += p->expired_count[k];
+    }
+    if (early == 0)
+        return;
+    long room = (long)p->limit > 8 ? (long)p->limit : 8;
+    bl_text_add(t, "syncookies=%d: %d of them gave up after fewer retransmissions than "
+                   "tcp_synack_retries (%ld)%s", p->syncookies, early, p->synack_retries,
+                2L * p->syn_recv_peak > room
+                    ? ": the queue held more than half of max(8, limit) in half-open "
+                      "sockets, and then the kernel gives up on old ones sooner."
+                    : ".");
+    if (p->late_admitted > 0)
+        bl_text_add(t, "syncookies=%d: %d client%s whose first SYN had been dropped got a "
+                       "half-open socket later, from a retransmitted SYN.", p->syncookies,
+                    p->late_admitted, p->late_admitted == 1 ? "" : "s");
+}
+
 static void explain_timers(const struct bl_synq_phase *p, struct bl_text *t)
 {
     char steps[256] = "";
     size_t used = 0;
 
     for (int k = 1; k <= BL_SYNQ_MAX_RTX && p->rtx_count[k] > 0; k++) {
-        int w = snprintf(steps + used, sizeof(steps) - used, "%s%s after %.1f s",
-                         k > 1 ? ", " : "", ordinal(k), p->rtx_median_ms[k] / 1000);
+        int w = snprintf(steps + used, sizeof(steps) - used, "%s%s by %d after %.1f s",
+                         k > 1 ? ", " : "", ordinal(k), p->rtx_count[k],
+                         p->rtx_median_ms[k] / 1000);
         if (w < 0 || (size_t)w >= sizeof(steps) - used)
             break;
         used += (size_t)w;
@@ -195,25 +282,15 @@ static void explain_timers(const struct bl_synq_phase *p, struct bl_text *t)
     if (used == 0)
         return;
     bl_text_add(t, "syncookies=%d: the server retransmitted each unanswered SYN-ACK "
-                   "(median times since the SYN that made each socket: %s; TCPSynRetrans +%lld); "
-                   "net.ipv4.tcp_synack_retries is %ld in the namespace.", p->syncookies,
-                steps, (long long)p->delta[C_SYN_RETRANS], p->synack_retries);
+                   "(sockets, median times since the SYN that made each: %s; "
+                   "TCPSynRetrans +%lld); net.ipv4.tcp_synack_retries is %ld in the "
+                   "namespace.", p->syncookies, steps, (long long)p->delta[C_SYN_RETRANS],
+                p->synack_retries);
     if (p->expired > 0)
-        bl_text_add(t, "syncookies=%d: %u half-open socket%s then vanished, %.1f s after "
-                       "their SYN and after %.0f SYN-ACK retransmissions (medians); their "
-                       "clients still believe they are connected.", p->syncookies,
-                    p->expired, p->expired == 1 ? "" : "s", p->expired_median_ms / 1000,
-                    p->expired_retrans_median);
-    if (p->expired > 0 && p->expired_retrans_median < p->synack_retries)
-        bl_text_add(t, "syncookies=%d: that is fewer retransmissions than "
-                       "tcp_synack_retries (%ld): with the queue more than half full of "
-                       "old half-open sockets the kernel gives up on them sooner, which "
-                       "let %d clients whose SYNs had been dropped in later.",
-                    p->syncookies, p->synack_retries,
-                    p->cl_established - (int)p->syn_recv_peak);
-    else if (p->rtx_count[1] > 0)
-        bl_text_add(t, "syncookies=%d: none had given up by the end of the %.1f s watch "
-                       "(--long watches until they do).", p->syncookies,
+        explain_expired(p, t);
+    else
+        bl_text_add(t, "syncookies=%d: no half-open socket had given up by the end of the "
+                       "%.1f s watch (--long watches until they do).", p->syncookies,
                     (double)p->watch_ns / 1e9);
 }
 
@@ -243,6 +320,10 @@ static void json_phase(struct json *j, const struct bl_synq_phase *p)
     json_int(j, "clients", p->nclients);
     json_int(j, "tcp_synack_retries", p->synack_retries);
     json_int(j, "tcp_max_syn_backlog", p->max_syn_backlog);
+    json_int(j, "somaxconn", p->somaxconn);
+    json_int(j, "stop_if_queue_full", bl_report_synq_full_stop(p));
+    if (p->syncookies == 0)
+        json_int(j, "stop_if_max_syn_backlog_quarter", bl_report_synq_quarter_stop(p));
     json_double(j, "watch_ms", (double)p->watch_ns / 1e6);
     json_int(j, "syn_recv_stopped_at", p->syn_recv_stop);
     json_int(j, "syn_recv_peak", p->syn_recv_peak);
@@ -261,7 +342,18 @@ static void json_phase(struct json *j, const struct bl_synq_phase *p)
     }
     json_end_array(j);
     json_int(j, "expired", p->expired);
-    json_double(j, "expired_median_ms", p->expired_median_ms);
+    json_array(j, "expired_by_synack_retransmissions");
+    for (int k = 0; k <= BL_SYNQ_MAX_RTX; k++) {
+        if (p->expired_count[k] == 0)
+            continue;
+        json_object(j, NULL);
+        json_int(j, "retransmissions", k);
+        json_int(j, "sockets", p->expired_count[k]);
+        json_double(j, "median_ms_since_syn", p->expired_median_ms[k]);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_int(j, "late_admitted", p->late_admitted);
     json_array(j, "samples");
     for (int i = 0; i < p->nsamples; i++) {
         const struct bl_synq_sample *s = &p->samples[i];

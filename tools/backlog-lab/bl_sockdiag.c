@@ -11,6 +11,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -110,6 +111,15 @@ static int handle_msg(const struct nlmsghdr *nh, uint16_t port, bl_sockdiag_cb c
     return 0;
 }
 
+/* NLMSG_OK with the remaining length kept signed (so NLMSG_NEXT cannot
+ * wrap it) and compared without mixing signs, which clang's
+ * -Wsign-compare rejects in the macro itself. */
+static bool msg_ok(const struct nlmsghdr *nh, int len)
+{
+    return len >= (int)sizeof(*nh) && nh->nlmsg_len >= sizeof(*nh) &&
+           nh->nlmsg_len <= (unsigned int)len;
+}
+
 /* Reads the answer to one request to its end (NLMSG_DONE) and returns 0,
  * -1, or the first nonzero callback result; after that result the rest
  * of the answer is read and dropped, so the socket is ready for the next
@@ -128,7 +138,7 @@ static int read_answer(int nl, uint16_t port, bl_sockdiag_cb cb, void *arg)
         if (n == 0)
             return fail(EIO);
         int len = (int)n;
-        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len);
+        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; msg_ok(nh, len);
              nh = NLMSG_NEXT(nh, len)) {
             if (nh->nlmsg_type == NLMSG_DONE)
                 return cb_rc;
@@ -186,6 +196,11 @@ static int queues_cb(const struct bl_sockdiag_entry *e, void *arg)
     if (qa->addr != NULL && !is_wildcard(src) && !same_host(src, qa->addr))
         return 0;
     if (e->state == TCP_LISTEN) {
+        struct bl_sockdiag_queues *q = qa->q;
+        if (q->kept < BL_SOCKDIAG_MAX_LISTENERS)
+            q->listener[q->kept++] = (struct bl_sockdiag_listener){ e->inode, e->rqueue,
+                                                                    e->wqueue };
+        q->full += e->rqueue > e->wqueue;
         qa->q->listeners++;
         qa->q->accept_len += e->rqueue;
         qa->q->accept_limit += e->wqueue;

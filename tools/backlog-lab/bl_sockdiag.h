@@ -35,10 +35,23 @@ struct bl_sockdiag_entry {
     uint32_t inode;
 };
 
-/* The queues of one port, summed over its listeners (several with
- * SO_REUSEPORT) and counted over its SYN-RECV sockets. */
+#define BL_SOCKDIAG_MAX_LISTENERS 16
+
+/* One listener's accept queue. */
+struct bl_sockdiag_listener {
+    uint32_t inode;
+    uint32_t len;               /* idiag_rqueue */
+    uint32_t limit;             /* idiag_wqueue */
+};
+
+/* The queues of one port: each listener's own (several with SO_REUSEPORT,
+ * the first BL_SOCKDIAG_MAX_LISTENERS kept one by one), their sums, and
+ * the port's SYN-RECV sockets. */
 struct bl_sockdiag_queues {
     int listeners;
+    int kept;                   /* entries filled in listener[] */
+    struct bl_sockdiag_listener listener[BL_SOCKDIAG_MAX_LISTENERS];
+    int full;                   /* listeners whose len exceeded limit */
     uint32_t accept_len;        /* sum of idiag_rqueue of the listeners */
     uint32_t accept_limit;      /* sum of idiag_wqueue */
     uint32_t syn_recv;          /* request sockets in SYN-RECV */

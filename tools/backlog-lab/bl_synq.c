@@ -32,6 +32,7 @@
 
 #define NO_CLIENT (-1)
 #define SYNCOOKIES_PATH "/proc/sys/net/ipv4/tcp_syncookies"
+#define MAX_SYN_BACKLOG_PATH "/proc/sys/net/ipv4/tcp_max_syn_backlog"
 
 struct synq_client {
     int fd;
@@ -81,8 +82,9 @@ static int read_sysctl(struct synq_lab *l, const char *path, long *out)
     return rc < 0 ? bl_err_set(l->err, -rc, "reading %s", path) : 0;
 }
 
-/* Sets tcp_syncookies (checking that it took) and reads the two sysctls
- * the report quotes; the thread is in the server namespace. */
+/* Sets tcp_syncookies (checking that it took) and, with
+ * --max-syn-backlog, tcp_max_syn_backlog, then reads the sysctls the
+ * report quotes; the thread is in the server namespace. */
 static int server_sysctls(struct synq_lab *l, int syncookies)
 {
     struct bl_synq_phase *ph = l->ph;
@@ -90,9 +92,13 @@ static int server_sysctls(struct synq_lab *l, int syncookies)
 
     if (bl_env_write_sysctl(SYNCOOKIES_PATH, syncookies) < 0)
         return bl_err_set(l->err, errno, "writing " SYNCOOKIES_PATH);
+    if (l->o->max_syn_backlog > 0 &&
+        bl_env_write_sysctl(MAX_SYN_BACKLOG_PATH, (long)l->o->max_syn_backlog) < 0)
+        return bl_err_set(l->err, errno, "writing " MAX_SYN_BACKLOG_PATH);
     if (read_sysctl(l, SYNCOOKIES_PATH, &check) < 0 ||
         read_sysctl(l, "/proc/sys/net/ipv4/tcp_synack_retries", &ph->synack_retries) < 0 ||
-        read_sysctl(l, "/proc/sys/net/ipv4/tcp_max_syn_backlog", &ph->max_syn_backlog) < 0)
+        read_sysctl(l, MAX_SYN_BACKLOG_PATH, &ph->max_syn_backlog) < 0 ||
+        read_sysctl(l, "/proc/sys/net/core/somaxconn", &ph->somaxconn) < 0)
         return -1;
     if (check != syncookies)
         return bl_err_set(l->err, EIO, "writing " SYNCOOKIES_PATH " (it reads back %ld)",
@@ -333,16 +339,17 @@ static int summarize(struct synq_lab *l)
         ph->rtx_count[k] = m;
         ph->rtx_median_ms[k] = bl_text_median(v, m);
     }
-    int m = 0;
+    for (int k = 0; k <= BL_SYNQ_MAX_RTX; k++) {
+        int m = 0;
+        for (int i = 0; i < l->started; i++)
+            if (l->cl[i].gone && l->cl[i].rtx_seen == k)
+                v[m++] = (double)l->cl[i].t_gone / 1e6;
+        ph->expired_count[k] = m;
+        ph->expired_median_ms[k] = bl_text_median(v, m);
+        ph->expired += (uint32_t)m;
+    }
     for (int i = 0; i < l->started; i++)
-        if (l->cl[i].gone)
-            v[m++] = (double)l->cl[i].t_gone / 1e6;
-    ph->expired = (uint32_t)m;
-    ph->expired_median_ms = bl_text_median(v, m);
-    for (int i = 0, k = 0; i < l->started; i++)
-        if (l->cl[i].gone)
-            v[k++] = l->cl[i].rtx_seen;
-    ph->expired_retrans_median = bl_text_median(v, m);
+        ph->late_admitted += l->cl[i].seen && l->cl[i].t_base != l->cl[i].t_connect;
     free(v);
     for (int i = 0; i < l->started; i++) {
         uint8_t state;

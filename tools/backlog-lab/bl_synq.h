@@ -40,6 +40,7 @@ struct bl_synq_phase {
     uint32_t limit;           /* the listener's idiag_wqueue */
     long synack_retries;      /* net.ipv4.tcp_synack_retries (namespace) */
     long max_syn_backlog;     /* net.ipv4.tcp_max_syn_backlog (namespace) */
+    long somaxconn;           /* net.core.somaxconn (namespace) */
     uint64_t watch_ns;
     bool interrupted;
 
@@ -59,8 +60,12 @@ struct bl_synq_phase {
     int rtx_count[BL_SYNQ_MAX_RTX + 1];
     double rtx_median_ms[BL_SYNQ_MAX_RTX + 1];
     uint32_t expired;         /* request sockets seen that later vanished */
-    double expired_median_ms;
-    double expired_retrans_median; /* SYN-ACK retransmissions they had had */
+    /* ... of which expired_count[k] had had k SYN-ACK retransmissions,
+     * vanishing expired_median_ms[k] after the SYN that made each. */
+    int expired_count[BL_SYNQ_MAX_RTX + 1];
+    double expired_median_ms[BL_SYNQ_MAX_RTX + 1];
+    int late_admitted;        /* clients whose request socket was made by a
+                                 retransmitted SYN: their first was dropped */
 
     struct bl_synq_sample *samples;  /* malloc'ed */
     int nsamples;

@@ -3,8 +3,25 @@
 #include "bl_text.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+char *bl_text_join(const struct bl_text *t)
+{
+    size_t len = 1;
+    char *all;
+
+    for (int i = 0; i < t->n; i++)
+        len += strlen(t->line[i]) + 1;
+    all = malloc(len);
+    if (all == NULL)
+        return NULL;
+    all[0] = '\0';
+    for (int i = 0, at = 0; i < t->n; i++)
+        at += sprintf(all + at, "%s\n", t->line[i]);
+    return all;
+}
 
 void bl_text_init(struct bl_text *t)
 {

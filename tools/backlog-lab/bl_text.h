@@ -25,6 +25,9 @@ void bl_text_print(const struct bl_text *t, FILE *f);
 /* Writes the sentences as a JSON array named key. */
 void bl_text_json(const struct bl_text *t, struct json *j, const char *key);
 void bl_text_free(struct bl_text *t);
+/* The sentences unwrapped, each ended by '\n', in one malloc'ed string
+ * (NULL when memory runs out): what tests search for whole phrases. */
+char *bl_text_join(const struct bl_text *t);
 
 /* The median of n values (sorted in place); 0 when n is 0. */
 double bl_text_median(double *v, int n);

@@ -6,7 +6,8 @@
  * threads (tl_run with tl_echo, tl_connect or tl_hold), judges the run and
  * prints the report (tl_report).  Exit status: 0 for a completed run, 1
  * when data came back corrupted, messages went unanswered, no connection
- * could be made or the run could not be carried out, 2 for bad usage
+ * could be made, the run ended (or was stopped by a signal) before its
+ * window began, or the run could not be carried out, 2 for bad usage
  * (an unwritable --histogram file included).
  */
 #include <errno.h>
@@ -70,8 +71,14 @@ static int run_mode(const struct tl_opts *o, FILE *hist)
 
     rc = tl_run_execute(&run, o, mode_fn(o->mode), &total, &elapsed);
     struct tl_result res = { .o = o, .sys = &sys, .s = &total, .elapsed_ns = elapsed,
-                             .failure = rc < 0 ? run.why : NULL };
-    if (run.measure_ns != 0 && (elapsed > 0 || o->mode != TL_MODE_HOLD)) {
+                             .failure = rc < 0 ? run.why : NULL,
+                             .warmup_ns = run.warmup_ran_ns, .stop_sig = run.stop_sig };
+    /* hold starts its clock once every thread is done opening, even if
+     * none opened anything: then nothing was held. */
+    res.no_window = !run.window_begun || (o->mode == TL_MODE_HOLD && total.conns_ok == 0);
+    if (res.no_window) {
+        res.elapsed_ns = 0;
+    } else {
         res.wall_start_ns = run.measure_ns + (uint64_t)run.wall_offset_ns;
         res.wall_end_ns = res.wall_start_ns + elapsed;
     }

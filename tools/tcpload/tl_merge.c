@@ -265,6 +265,12 @@ static int read_run(const char *path, struct run *r, struct tl_input *in, char *
         double ws = 0, we = 0;
         const char *host = tl_jread_str(&d, tl_jget(&d, 0, "host"));
         const char *fail = tl_jread_str(&d, tl_jget(&d, 0, "failure"));
+        const char *id = tl_jread_str(&d, tl_jget(&d, 0, "run_id"));
+        double stamp = 0;
+        get_num(&d, "timestamp_unix_s", &stamp);
+        snprintf(in->run_id, sizeof(in->run_id), "%s", id ? id : "");
+        in->stamp_ns = seconds_ns(stamp);
+        in->target = r->target;
         read_sys(&d, &r->sys);
         get_num(&d, "duration_s", &r->duration_s);
         get_num(&d, "cpu/user_s", &r->user_s);
@@ -284,6 +290,7 @@ static int read_run(const char *path, struct run *r, struct tl_input *in, char *
         in->p50_ns = tl_hist_percentile(h, 50);
         in->p99_ns = tl_hist_percentile(h, 99);
         in->max_ns = h->max;
+        in->samples = h->count;
         in->failure = fail ? r->failure : NULL;
         rc = 0;
     }
@@ -313,6 +320,49 @@ static int combinable(const struct run *a, const struct run *b, const char *afil
     return -1;
 }
 
+/* Whether input b is a report already given as input a: the same run_id,
+ * or, for a report without one, the same host, timestamp and window. */
+static int same_report(const struct tl_input *a, const struct tl_input *b)
+{
+    if (a->run_id[0] != '\0' && b->run_id[0] != '\0')
+        return strcmp(a->run_id, b->run_id) == 0;
+    return strcmp(a->host, b->host) == 0 && a->stamp_ns == b->stamp_ns &&
+           a->wall_start_ns == b->wall_start_ns && a->wall_end_ns == b->wall_end_ns;
+}
+
+/* Refuses input i when an earlier one is the same report; 0, or -1 with
+ * why. */
+static int check_unique(const struct tl_input *ins, uint32_t i, char *why, size_t size)
+{
+    for (uint32_t k = 0; k < i; k++)
+        if (same_report(&ins[k], &ins[i])) {
+            snprintf(why, size, "the same report as input %u, %s (run_id %s): it would "
+                     "count one run twice", k + 1, ins[k].file, ins[i].run_id[0]
+                     ? ins[i].run_id : "none; the same host, timestamp and window");
+            return -1;
+        }
+    return 0;
+}
+
+/* Warns when the runs did not all target the same address: legitimate for
+ * one server behind several addresses (a VIP, a balancer, its IPv4 and
+ * IPv6 address), meaningless for different servers.  Returns whether they
+ * differed. */
+static int warn_targets(const struct tl_input *ins, uint32_t n)
+{
+    uint32_t i = 1;
+
+    while (i < n && strcmp(ins[i].target, ins[0].target) == 0)
+        i++;
+    if (i == n)
+        return 0;
+    fprintf(stderr, "tcpload: merge: warning: the runs had different targets (%s: %s, "
+            "%s: %s; each row names its own): the sums are only meaningful when these "
+            "addresses reach the same server\n", ins[0].file, ins[0].target, ins[i].file,
+            ins[i].target);
+    return 1;
+}
+
 /* Adds run b's options into the merged ones: what adds up, adds up. */
 static void sum_opts(struct tl_opts *m, const struct tl_opts *b)
 {
@@ -337,7 +387,8 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
     }
     for (uint32_t i = 0; i < o->nfiles; i++)
         if (read_run(o->files[i], &runs[i], &ins[i], why, sizeof(why)) < 0 ||
-            (i > 0 && combinable(&runs[0], &runs[i], o->files[0], why, sizeof(why)) < 0)) {
+            (i > 0 && combinable(&runs[0], &runs[i], o->files[0], why, sizeof(why)) < 0) ||
+            check_unique(ins, i, why, sizeof(why)) < 0) {
             fprintf(stderr, "tcpload: merge: %s: %s\n", o->files[i], why);
             goto out;
         }
@@ -345,17 +396,20 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
     uint64_t start = UINT64_MAX, end = 0, last_start = 0, first_end = UINT64_MAX;
     double dur = 0, user = 0, sys = 0;
     uint64_t sleeps = 0;
-    uint32_t failed = 0;
+    uint32_t failed = 0, windows = 0;
     tl_stats_init(&total);
     for (uint32_t i = 0; i < o->nfiles; i++) {
         if (i > 0)
             sum_opts(&m, &runs[i].o);
         tl_stats_merge(&total, &runs[i].s);
-        dur += runs[i].duration_s;
         user += runs[i].user_s;
         sys += runs[i].sys_s;
         sleeps += runs[i].sleeps;
         failed += ins[i].failure != NULL;
+        if (ins[i].wall_start_ns == 0) /* it never measured: no window to place */
+            continue;
+        dur += runs[i].duration_s;
+        windows++;
         if (ins[i].wall_start_ns < start)
             start = ins[i].wall_start_ns;
         if (ins[i].wall_start_ns > last_start)
@@ -365,7 +419,9 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
         if (ins[i].wall_end_ns < first_end)
             first_end = ins[i].wall_end_ns;
     }
-    if (o->nfiles > 1 && last_start >= first_end)
+    if (warn_targets(ins, o->nfiles))
+        m.target = "several targets";
+    if (o->nfiles > 1 && first_end != UINT64_MAX && last_start >= first_end)
         fprintf(stderr, "tcpload: merge: warning: the runs' windows do not overlap (one "
                 "ends before another starts): their rates did not add up at any moment\n");
     m.json = o->json;
@@ -373,7 +429,7 @@ int tl_merge_main(const struct tl_opts *o, FILE *hist)
     m.argv = o->argv;
     struct tl_result res = {
         .o = &m, .sys = &runs[0].sys, .s = &total,
-        .elapsed_ns = seconds_ns(dur / o->nfiles),
+        .elapsed_ns = windows ? seconds_ns(dur / windows) : 0, .no_window = windows == 0,
         .wall_start_ns = start == UINT64_MAX ? 0 : start, .wall_end_ns = end,
         .cpu_user_ns = seconds_ns(user), .cpu_sys_ns = seconds_ns(sys), .cpu_sleeps = sleeps,
         .inputs = ins, .ninputs = o->nfiles,

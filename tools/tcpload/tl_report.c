@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +141,13 @@ int tl_report_main_lat(enum tl_mode mode, const char **key)
     return d->index;
 }
 
+/* How the run ended, for a failure that names it. */
+static const char *ended_by(int sig)
+{
+    return sig == SIGINT ? "stopped by SIGINT" : sig == SIGTERM ? "stopped by SIGTERM"
+                                                                : "the run ended";
+}
+
 void tl_report_judge(struct tl_result *r, char *buf, size_t size)
 {
     const struct tl_stats *s = r->s;
@@ -148,6 +157,15 @@ void tl_report_judge(struct tl_result *r, char *buf, size_t size)
         return;
     if (s->conns_ok == 0) {
         snprintf(buf, size, "no connection could be made");
+        r->failure = buf;
+    } else if (r->no_window && r->o->mode == TL_MODE_HOLD) {
+        snprintf(buf, size, "%s before the hold began: nothing was held",
+                 ended_by(r->stop_sig));
+        r->failure = buf;
+    } else if (r->no_window) {
+        snprintf(buf, size, "%s %.2f s into the %.2f s warmup, before the window began: "
+                 "nothing was measured", ended_by(r->stop_sig),
+                 (double)r->warmup_ns / 1e9, (double)r->o->warmup_ns / 1e9);
         r->failure = buf;
     } else if (r->o->mode != TL_MODE_HOLD && s->unanswered > 0) {
         snprintf(buf, size, "%lu %s went unanswered (of %lu sent): no reply came within "
@@ -189,12 +207,13 @@ static uint64_t errors_total(const struct tl_stats *s)
 static void human_title(FILE *f, const struct tl_result *r)
 {
     const struct tl_opts *o = r->o;
+    const char *cs = o->conns == 1 ? "" : "s";
 
     fprintf(f, "tcpload %s %s: ", tl_opts_mode_name(o->mode), o->target);
     switch (o->mode) {
     case TL_MODE_ECHO:
-        fprintf(f, "%lu connections, %lu thread%s, %lu-byte messages, ",
-                (unsigned long)o->conns, (unsigned long)o->threads,
+        fprintf(f, "%lu connection%s, %lu thread%s, %lu-byte messages, ",
+                (unsigned long)o->conns, cs, (unsigned long)o->threads,
                 o->threads == 1 ? "" : "s", (unsigned long)o->size);
         if (o->response_size != 0)
             fprintf(f, "%lu-byte replies, ", (unsigned long)o->response_size);
@@ -216,7 +235,7 @@ static void human_title(FILE *f, const struct tl_result *r)
         fputc('\n', f);
         break;
     case TL_MODE_HOLD:
-        fprintf(f, "%lu connections, %lu thread%s", (unsigned long)o->conns,
+        fprintf(f, "%lu connection%s, %lu thread%s", (unsigned long)o->conns, cs,
                 (unsigned long)o->threads, o->threads == 1 ? "" : "s");
         if (o->connect_rate != 0)
             fprintf(f, ", %lu connects/s", (unsigned long)o->connect_rate);
@@ -228,8 +247,8 @@ static void human_title(FILE *f, const struct tl_result *r)
         break;
     case TL_MODE_STREAM:
     case TL_MODES:
-        fprintf(f, "%lu connections, %lu thread%s, writing without waiting\n",
-                (unsigned long)o->conns, (unsigned long)o->threads, o->threads == 1 ? "" : "s");
+        fprintf(f, "%lu connection%s, %lu thread%s, writing without waiting\n",
+                (unsigned long)o->conns, cs, (unsigned long)o->threads, o->threads == 1 ? "" : "s");
         break;
     }
 }
@@ -333,12 +352,22 @@ static void human_window(FILE *f, const struct tl_result *r)
 {
     char a[40], b[40];
 
-    if (r->o->mode == TL_MODE_HOLD)
+    if (r->no_window && r->o->mode == TL_MODE_HOLD)
+        fprintf(f, "held          none: %s", r->s->conns_ok == 0 ? "no connection opened"
+                : "the run ended before every connection was open");
+    else if (r->no_window && r->inputs != NULL)
+        fprintf(f, "window        none: no run's window began");
+    else if (r->no_window)
+        fprintf(f, "window        none: the run ended %.2f s into the %.2f s warmup",
+                secs(r->warmup_ns), secs(r->o->warmup_ns));
+    else if (r->o->mode == TL_MODE_HOLD)
         fprintf(f, "held          %.2f s after the last connection opened",
                 secs(r->elapsed_ns));
+    else if (r->inputs != NULL)
+        fprintf(f, "window        %.2f s measured (the runs' mean)", secs(r->elapsed_ns));
     else
         fprintf(f, "window        %.2f s measured after %.2f s warmup",
-                secs(r->elapsed_ns), secs(r->o->warmup_ns));
+                secs(r->elapsed_ns), secs(r->warmup_ns));
     if (r->wall_start_ns != 0)
         fprintf(f, ", %s to %s", tl_fmt_time(a, sizeof(a), r->wall_start_ns),
                 tl_fmt_time(b, sizeof(b), r->wall_end_ns));
@@ -348,16 +377,22 @@ static void human_window(FILE *f, const struct tl_result *r)
 /* merge: one row per input run. */
 static void human_inputs(FILE *f, const struct tl_result *r)
 {
-    char a[40], b[4][32];
+    char a[40], b[3][32], win[96], lat[128];
 
     for (size_t i = 0; i < r->ninputs; i++) {
         const struct tl_input *in = &r->inputs[i];
-        fprintf(f, "input         %s (%s): %lu in %s, %.1f/s, p50 %s p99 %s max %s%s%s\n",
-                in->file, in->host, (unsigned long)in->measured,
-                in->wall_start_ns ? tl_fmt_time(a, sizeof(a), in->wall_start_ns) : "?",
-                in->per_second, tl_fmt_ns(b[0], 32, in->p50_ns), tl_fmt_ns(b[1], 32, in->p99_ns),
-                tl_fmt_ns(b[2], 32, in->max_ns), in->failure ? ", FAILED: " : "",
-                in->failure ? in->failure : "");
+        if (in->wall_start_ns != 0)
+            snprintf(win, sizeof(win), "%lu in %s, %.1f/s", (unsigned long)in->measured,
+                     tl_fmt_time(a, sizeof(a), in->wall_start_ns), in->per_second);
+        else
+            snprintf(win, sizeof(win), "no window");
+        if (in->samples > 0)
+            snprintf(lat, sizeof(lat), "p50 %s p99 %s max %s", tl_fmt_ns(b[0], 32, in->p50_ns),
+                     tl_fmt_ns(b[1], 32, in->p99_ns), tl_fmt_ns(b[2], 32, in->max_ns));
+        else
+            snprintf(lat, sizeof(lat), "no samples");
+        fprintf(f, "input         %s (%s to %s): %s, %s%s%s\n", in->file, in->host, in->target,
+                win, lat, in->failure ? ", FAILED: " : "", in->failure ? in->failure : "");
     }
 }
 
@@ -743,13 +778,22 @@ static void json_inputs(struct json *j, const struct tl_result *r)
         json_object(j, NULL);
         json_string(j, "file", in->file);
         json_string(j, "host", in->host);
+        json_string(j, "target", in->target);
+        json_string(j, "run_id", in->run_id);
         json_time(j, "window_start", in->wall_start_ns);
         json_time(j, "window_end", in->wall_end_ns);
         json_uint(j, "measured", in->measured);
         json_fixed(j, "per_second", in->per_second, 3);
-        json_fixed(j, "p50_us", (double)in->p50_ns / 1e3, 3);
-        json_fixed(j, "p99_us", (double)in->p99_ns / 1e3, 3);
-        json_fixed(j, "max_us", (double)in->max_ns / 1e3, 3);
+        json_uint(j, "samples", in->samples);
+        if (in->samples > 0) {
+            json_fixed(j, "p50_us", (double)in->p50_ns / 1e3, 3);
+            json_fixed(j, "p99_us", (double)in->p99_ns / 1e3, 3);
+            json_fixed(j, "max_us", (double)in->max_ns / 1e3, 3);
+        } else {
+            json_null(j, "p50_us");
+            json_null(j, "p99_us");
+            json_null(j, "max_us");
+        }
         if (in->failure != NULL)
             json_string(j, "failure", in->failure);
         else
@@ -766,6 +810,13 @@ void tl_report_stamp(struct tl_result *r, char *buf, size_t size)
     buf[size - 1] = '\0';
     r->host = buf;
     r->now_ns = tl_run_wall_ns();
+    uint64_t id[2];
+    if (getrandom(id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id)) {
+        id[0] = r->now_ns;
+        id[1] = (uint64_t)getpid() << 40 ^ clock_now_ns();
+    }
+    snprintf(r->run_id, sizeof(r->run_id), "%016llx%016llx", (unsigned long long)id[0],
+             (unsigned long long)id[1]);
 }
 
 void tl_report_json(FILE *f, const struct tl_result *r)
@@ -782,6 +833,7 @@ void tl_report_json(FILE *f, const struct tl_result *r)
     json_string(&j, "version", TOOLKIT_VERSION);
     json_string(&j, "host", r->host != NULL ? r->host : "?");
     json_time(&j, "timestamp", r->now_ns);
+    json_string(&j, "run_id", r->run_id);
     json_array(&j, "argv");
     for (int i = 0; i < o->argc; i++)
         json_string(&j, NULL, o->argv[i]);
@@ -793,6 +845,10 @@ void tl_report_json(FILE *f, const struct tl_result *r)
     json_time(&j, "window_start", r->wall_start_ns);
     json_time(&j, "window_end", r->wall_end_ns);
     json_fixed(&j, "duration_s", secs(r->elapsed_ns), 6);
+    if (r->inputs != NULL)
+        json_null(&j, "warmup_s");
+    else
+        json_fixed(&j, "warmup_s", secs(r->warmup_ns), 6);
     json_counts(&j, r);
     json_object(&j, "latency_us");
     for (size_t i = 0; i < NKEYS; i++)

@@ -27,11 +27,16 @@ struct tl_result {
     const char *failure;      /* why the run failed, or NULL (tl_report_judge) */
     uint64_t wall_start_ns;   /* the window's wall-clock start and end, ns */
     uint64_t wall_end_ns;     /* since the Unix epoch; 0 when unknown */
+    int no_window;            /* the run ended before its window began
+                                 (hold: before anything was held) */
+    uint64_t warmup_ns;       /* the warmup that elapsed (merge: 0) */
+    int stop_sig;             /* the signal that stopped the run, or 0 */
     uint64_t cpu_user_ns;     /* tcpload's CPU time over its whole life */
     uint64_t cpu_sys_ns;
     uint64_t cpu_sleeps;      /* voluntary context switches (getrusage) */
     const char *host;         /* the machine that writes the report */
     uint64_t now_ns;          /* when it is written (ns since the epoch) */
+    char run_id[33];          /* 128 random bits in hex: this report's identity */
     const struct tl_input *inputs; /* merge: one row per file (else NULL) */
     size_t ninputs;
 };
@@ -40,6 +45,10 @@ struct tl_result {
 struct tl_input {
     const char *file;
     char host[256];
+    const char *target;       /* the address it ran against */
+    char run_id[33];          /* its "run_id" ("" when it has none) */
+    uint64_t stamp_ns;        /* its "timestamp" */
+    uint64_t samples;         /* in its main distribution */
     uint64_t wall_start_ns, wall_end_ns;
     uint64_t measured;        /* messages or transactions in its window */
     double per_second;
@@ -58,16 +67,17 @@ struct tl_interval_line {
     const char *phase;
 };
 
-/* Fills r->host (buf, size bytes: gethostname) and r->now_ns (the
- * wall clock). */
+/* Fills r->host (buf, size bytes: gethostname), r->now_ns (the wall
+ * clock) and r->run_id (getrandom; should that fail, the wall clock, the
+ * process id and the monotonic clock, which still differ run to run). */
 void tl_report_stamp(struct tl_result *r, char *buf, size_t size);
 
 /* The schema of the --json report, raised when a key changes meaning. */
 #define TL_REPORT_SCHEMA 2
 
 /* Decides whether a finished run failed, when r->failure is not set yet:
- * no connection could be made, or messages (transactions) went
- * unanswered; the sentence is written into buf and r->failure points to
+ * no connection could be made, the run ended (or a signal stopped it)
+ * before its window began, or messages (transactions) went unanswered; the sentence is written into buf and r->failure points to
  * it.  Leaves r->failure NULL for a run that did its job. */
 void tl_report_judge(struct tl_result *r, char *buf, size_t size);
 

@@ -181,6 +181,8 @@ static void open_gate(struct tl_run *r, const sigset_t *sigs)
             snprintf(r->why, sizeof(r->why), "out of memory for --interval");
         }
     }
+    if (r->failed)
+        r->measure_ns = 0; /* the threads will not run: no warmup, no window */
     pthread_mutex_lock(&r->lock);
     r->gate_open = 1;
     pthread_cond_broadcast(&r->cond);
@@ -202,6 +204,17 @@ static void live_sum(const struct tl_run *r, struct tl_live *sum)
     }
 }
 
+/* Hold mode: starts the hold time once every thread is done opening. */
+static void start_hold_clock(struct tl_run *r, uint64_t now)
+{
+    if (r->o->mode == TL_MODE_HOLD && tl_run_end(r) == UINT64_MAX &&
+        __atomic_load_n(&r->opened_threads, __ATOMIC_ACQUIRE) == r->started) {
+        r->measure_ns = now;
+        r->window_begun = 1;
+        set_end(r, now + r->o->duration_ns);
+    }
+}
+
 /* Main's loop while the threads run: signals, the hold clock, progress. */
 static void supervise(struct tl_run *r, const sigset_t *sigs, int progress)
 {
@@ -212,11 +225,7 @@ static void supervise(struct tl_run *r, const sigset_t *sigs, int progress)
     memset(&prev, 0, sizeof(prev));
     while (__atomic_load_n(&r->finished, __ATOMIC_ACQUIRE) < r->started) {
         uint64_t now = clock_now_ns(), wait = POLL_NS;
-        if (r->o->mode == TL_MODE_HOLD && tl_run_end(r) == UINT64_MAX &&
-            __atomic_load_n(&r->opened_threads, __ATOMIC_ACQUIRE) == r->started) {
-            r->measure_ns = now; /* the hold time starts once all are open */
-            set_end(r, now + r->o->duration_ns);
-        }
+        start_hold_clock(r, now);
         if (progress && now >= tick) {
             live_sum(r, &now_live);
             tl_report_progress(stderr, r->o->mode, (double)(now - r->start_ns) / 1e9,
@@ -238,13 +247,28 @@ static void supervise(struct tl_run *r, const sigset_t *sigs, int progress)
             _exit(128 + sig);
         }
         stopping = 1;
+        r->stop_sig = sig;
         now = clock_now_ns();
+        start_hold_clock(r, now); /* all open since the last look: held 0 s */
         if (now < tl_run_end(r))
             set_end(r, now);
     }
     uint64_t now = clock_now_ns();
     if (now < tl_run_end(r)) /* every thread stopped early: the window ends now */
         __atomic_store_n(&r->end_ns, now, __ATOMIC_RELEASE);
+}
+
+/* Once the run has ended at monotonic time end: whether its window began
+ * and how much of its warmup elapsed.  A run that failed before the gate
+ * opened (measure_ns still 0) ran neither; hold mode set window_begun when
+ * its clock started and has no warmup. */
+static void record_phases(struct tl_run *r, uint64_t end)
+{
+    if (r->o->mode == TL_MODE_HOLD || r->measure_ns == 0 || end == UINT64_MAX)
+        return;
+    r->window_begun = end > r->measure_ns;
+    if (end > r->start_ns)
+        r->warmup_ran_ns = (end < r->measure_ns ? end : r->measure_ns) - r->start_ns;
 }
 
 /* Starts the threads; returns how many started. */
@@ -300,8 +324,8 @@ int tl_run_execute(struct tl_run *r, const struct tl_opts *o, tl_mode_fn fn,
     tl_stats_init(total);
     for (uint32_t i = 0; i < r->started; i++)
         tl_stats_merge(total, &r->threads[i].stats);
-    uint64_t end = tl_run_end(r);
-    *elapsed_ns = end != UINT64_MAX && end > r->measure_ns ? end - r->measure_ns : 0;
+    record_phases(r, tl_run_end(r));
+    *elapsed_ns = r->window_begun ? tl_run_end(r) - r->measure_ns : 0;
     return r->failed ? -1 : 0;
 }
 

@@ -129,6 +129,11 @@ struct tl_run {
     uint64_t measure_ns;      /* start + warmup */
     uint64_t end_ns;          /* end of the window: read with tl_run_end */
     int64_t wall_offset_ns;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at the gate */
+    int window_begun;         /* set at the end: the measured window (hold:
+                                 the hold clock) began before the run ended */
+    uint64_t warmup_ran_ns;   /* set at the end: the warmup that elapsed
+                                 (hold: 0) */
+    int stop_sig;             /* the SIGINT or SIGTERM that ended it, or 0 */
     struct tl_ival_ring *ival; /* --interval, or NULL */
     int wake_fd;              /* eventfd that wakes every thread */
     uint32_t nthreads;        /* threads asked for */
@@ -191,8 +196,10 @@ void tl_run_begin(struct tl_thread *t);
 void tl_run_opened(struct tl_thread *t);
 
 /* Runs the whole thing: starts o->threads threads on fn, drives phases
- * and progress, joins.  On return the merged stats are in *total and
- * *elapsed_ns is the length of the measured window.  Returns 0, or -1 when
+ * and progress, joins.  On return the merged stats are in *total,
+ * *elapsed_ns is the length of the measured window (0 when it never
+ * began), and r->window_begun, r->warmup_ran_ns and r->stop_sig say what
+ * actually ran.  Returns 0, or -1 when
  * the run could not be carried out (r->why says why). */
 int tl_run_execute(struct tl_run *r, const struct tl_opts *o, tl_mode_fn fn,
                    struct tl_stats *total, uint64_t *elapsed_ns);
