@@ -5,7 +5,10 @@
  * the current one (at most one full turn) and fires the nodes whose exact
  * deadline has passed; a node whose deadline is one or more turns away is
  * simply left where it is.  A deadline is rounded up to its tick, so a node
- * fires at most one tick late and never early.
+ * fires at most one tick late and never early.  timer_next_ms, called every
+ * loop turn, starts from the slot it found last time (scan_tick; arming a
+ * nearer node moves it back), so it scans the slots only after that slot's
+ * tick has passed, not on every turn.
  */
 #include "timer.h"
 
@@ -24,6 +27,17 @@ void timer_init(struct timer_wheel *w, uint64_t tick_ms, uint64_t now_ms)
     w->tick_ms = tick_ms;
     w->now_tick = now_ms / tick_ms;
     w->armed = 0;
+    w->scan_tick = w->now_tick + 1;
+}
+
+/* A node went into the slot of tick (> now_tick): where timer_next_ms
+ * looks first must not be past that slot's place in the coming turn. */
+static void note_slot(struct timer_wheel *w, uint64_t tick)
+{
+    uint64_t at = w->now_tick + 1 + ((tick - w->now_tick - 1) & (TIMER_SLOTS - 1));
+
+    if (at < w->scan_tick)
+        w->scan_tick = at;
 }
 
 static void unlink_node(struct timer_node *n)
@@ -54,6 +68,7 @@ void timer_arm(struct timer_wheel *w, struct timer_node *n, uint64_t deadline_ms
     head->next->prev = n;
     head->next = n;
     w->armed++;
+    note_slot(w, tick);
 }
 
 void timer_disarm(struct timer_wheel *w, struct timer_node *n)
@@ -92,7 +107,7 @@ static size_t expire_slot(struct timer_wheel *w, struct timer_node *head,
             n->next = head->next; /* not due this turn: back into its slot */
             n->prev = head;
             head->next->prev = n;
-            head->next = n;
+            head->next = n; /* a turn away: scan_tick is never past it */
         }
     }
     return fired;
@@ -117,17 +132,20 @@ size_t timer_expire(struct timer_wheel *w, uint64_t now_ms, timer_cb cb, void *a
     return fired;
 }
 
-int64_t timer_next_ms(const struct timer_wheel *w, uint64_t now_ms)
+int64_t timer_next_ms(struct timer_wheel *w, uint64_t now_ms)
 {
+    uint64_t tick = w->scan_tick > w->now_tick ? w->scan_tick : w->now_tick + 1;
+
     if (w->armed == 0)
         return -1;
-    for (uint64_t i = 1; i <= TIMER_SLOTS; i++) {
-        uint64_t tick = w->now_tick + i;
+    for (; tick <= w->now_tick + TIMER_SLOTS; tick++) {
         const struct timer_node *head = &w->slots[tick & (TIMER_SLOTS - 1)];
         if (head->next != head) {
             uint64_t at = tick * w->tick_ms;
+            w->scan_tick = tick;
             return at <= now_ms ? 0 : (int64_t)(at - now_ms);
         }
     }
-    return 0; /* unreachable while armed > 0: every node sits in some slot */
+    return 0; /* unreachable while armed > 0: every node sits in a slot at
+               * or after scan_tick (note_slot) */
 }

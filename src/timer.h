@@ -29,6 +29,8 @@ struct timer_wheel {
     uint64_t tick_ms;   /* slot width */
     uint64_t now_tick;  /* last tick processed by timer_expire */
     size_t armed;       /* nodes currently in the wheel */
+    uint64_t scan_tick; /* the slots of ticks now_tick + 1 .. scan_tick - 1
+                         * are empty: timer_next_ms starts looking here */
 };
 
 typedef void (*timer_cb)(struct timer_node *node, void *arg);
@@ -56,7 +58,8 @@ size_t timer_expire(struct timer_wheel *w, uint64_t now_ms, timer_cb cb, void *a
 /* Milliseconds from now_ms until the next occupied slot is reached (0 if
  * one is already due), or -1 when nothing is armed.  Suitable as an
  * epoll_wait timeout: it may wake early for a node a turn or more away,
- * never after a node is due. */
-int64_t timer_next_ms(const struct timer_wheel *w, uint64_t now_ms);
+ * never after a node is due.  Remembers where it found the slot, so a
+ * call per loop turn with no arming in between costs O(1), not a scan. */
+int64_t timer_next_ms(struct timer_wheel *w, uint64_t now_ms);
 
 #endif

@@ -638,7 +638,7 @@ static int64_t earliest(int64_t t, uint64_t ms)
 
 /* The epoll_wait timeout in ms: 0 when work is ready, else until the
  * next connection timer, accept retry or the grace deadline; -1 for none. */
-static int next_timeout(const struct worker *w)
+static int next_timeout(struct worker *w)
 {
     int64_t t;
 

@@ -182,3 +182,56 @@ Test(timer, randomized_fire_exactly_once_never_early)
     }
     cr_assert_eq(w.armed, 0);
 }
+
+/* What timer_next_ms answered before it remembered where it looked: a full
+ * scan of the coming turn's slots. */
+static int64_t next_ms_by_full_scan(const struct timer_wheel *w, uint64_t now_ms)
+{
+    if (w->armed == 0)
+        return -1;
+    for (uint64_t tick = w->now_tick + 1; tick <= w->now_tick + TIMER_SLOTS; tick++) {
+        const struct timer_node *head = &w->slots[tick & (TIMER_SLOTS - 1)];
+        if (head->next != head) {
+            uint64_t at = tick * w->tick_ms;
+            return at <= now_ms ? 0 : (int64_t)(at - now_ms);
+        }
+    }
+    return 0;
+}
+
+/* timer_next_ms starts where its last call found a slot (so a loop turn
+ * with no arming costs no scan): it must answer exactly what a full scan
+ * does, whatever was armed nearer, disarmed, re-armed beyond one turn or
+ * put back by timer_expire in between, and with several calls in a row. */
+Test(timer, next_ms_from_where_it_last_looked_equals_a_full_scan)
+{
+    enum { N = 64, TICK = 10 };
+    static struct item items[N];
+    struct timer_wheel w;
+
+    srand(4242);
+    fake_now = 50000;
+    timer_init(&w, TICK, fake_now);
+    for (int i = 0; i < N; i++)
+        timer_node_init(&items[i].node);
+    for (int round = 0; round < 20000; round++) {
+        int i = rand() % N;
+        switch (rand() % 4) {
+        case 0: /* nearer than anything, or up to three turns away */
+            timer_arm(&w, &items[i].node, fake_now + (uint64_t)(rand() % (3 * TIMER_SLOTS * TICK)));
+            break;
+        case 1:
+            timer_disarm(&w, &items[i].node);
+            break;
+        case 2:
+            fake_now += (uint64_t)(rand() % (rand() % 8 == 0 ? 4 * TIMER_SLOTS * TICK : 3 * TICK));
+            timer_expire(&w, fake_now, record_cb, NULL);
+            break;
+        default:
+            break;
+        }
+        int64_t want = next_ms_by_full_scan(&w, fake_now);
+        cr_assert_eq(timer_next_ms(&w, fake_now), want, "round %d", round);
+        cr_assert_eq(timer_next_ms(&w, fake_now), want, "round %d, asked again", round);
+    }
+}
