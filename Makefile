@@ -17,10 +17,23 @@
 # linked against exactly what it tests, so a module is tested as its program
 # uses it.
 #
+# A fuzzer is tests/fuzz/SUITE/WHAT.c (SUITE is lib or a program's name),
+# linked as that suite's tests are, with its seed inputs committed in
+# tests/fuzz/SUITE/WHAT.corpus/; every such file is built and run, no list to
+# keep.
+#
 #   make                 build bin/echod, bin/tcpload, bin/backlog-lab
 #   make run             build all three, then run echod on 127.0.0.1:7007
-#   make test            the Criterion suites, plain and under ASan+UBSan, and
-#                        the benchmark harness's own tests (bench-test)
+#   make test            the Criterion suites plain and under ASan+UBSan,
+#                        the benchmark harness's own tests (bench-test),
+#                        then tsan, fuzz and soak
+#   make check           the Criterion suites once, as built (O, BIN)
+#   make fuzz            every libFuzzer harness for FUZZ_S seconds (default
+#                        20), clang with ASan+UBSan, in build-fuzz/
+#   make tsan            echod and tcpload under ThreadSanitizer (build-tsan/),
+#                        driven by their integration tests; any report fails it
+#   make soak            SOAK_S seconds (default 60) of churned, checked
+#                        connections against echod -w 2
 #   make bench           every benchmark scenario (bench/README.md)
 #   make bench-quick     a short version of each scenario
 #   make bench-test      the harness's unit tests (Python standard library, < 1 s)
@@ -28,7 +41,8 @@
 #   make uninstall PREFIX=/usr/local DESTDIR= removes what install put there
 #   make clean
 #
-# Overridable: CC, CFLAGS, LDFLAGS, O (object folder), BIN (program folder).
+# Overridable: CC, CFLAGS, LDFLAGS, O (object folder), BIN (program folder),
+# FUZZ_S, SOAK_S.
 
 CC      ?= cc
 O       ?= build
@@ -37,6 +51,8 @@ CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+FUZZ_S  ?= 20
+SOAK_S  ?= 60
 
 WARN         := -std=gnu11 -Wall -Wextra -Werror
 ALL_CPPFLAGS  = -Iinclude $(PRIV_INC) -D_GNU_SOURCE -MMD -MP $(CPPFLAGS)
@@ -46,25 +62,38 @@ ALL_LDFLAGS  := -pthread $(LDFLAGS)
 COMMON      := $(O)/lib/libcommon.a
 COMMON_OBJ  := $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c))
 SUPPORT_OBJ := $(O)/tests/support.o
+FUZZ_SUPPORT := $(O)/tests/fuzz/argv.o $(O)/tests/fuzz/resolve.o
 HELPERS     := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 PROGS       :=
 SUITES      :=
-ALL_OBJ     := $(COMMON_OBJ) $(SUPPORT_OBJ) $(HELPERS:=.o)
+FUZZERS     :=
+ALL_OBJ     := $(COMMON_OBJ) $(SUPPORT_OBJ) $(FUZZ_SUPPORT) $(HELPERS:=.o)
 
 .DEFAULT_GOAL := all
 
+# A libFuzzer harness: its object, the argv helper, the stand-in resolver
+# (no fuzzer input reaches DNS) and what it fuzzes.
+define fuzz_link
+	$(call quiet,LINK,$@)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+endef
+
 # $(call program,NAME,FOLDER,ENTRY): NAME's archive of FOLDER's modules,
-# bin/NAME, and the suite of tests/NAME (whose files see FOLDER's headers).
+# bin/NAME, the suite of tests/NAME and the fuzzers of tests/fuzz/NAME
+# (whose files see FOLDER's headers).
 define program
 $(1)_MODS := $$(patsubst %.c,$$(O)/%.o,$$(filter-out $(3),$$(wildcard $(2)/*.c)))
 $(1)_TESTS := $$(patsubst %.c,$$(O)/%.o,$$(wildcard tests/$(1)/*.c))
+$(1)_FUZZ := $$(patsubst %.c,$$(O)/%,$$(wildcard tests/fuzz/$(1)/*.c))
 $$(O)/$(2)/$(1).a: $$($(1)_MODS)
 $$(BIN)/$(1): $$(O)/$(3:.c=.o) $$(O)/$(2)/$(1).a $$(COMMON)
 $$(O)/tests/$(1)/suite: $$($(1)_TESTS) $$(SUPPORT_OBJ) $$(O)/$(2)/$(1).a $$(COMMON)
-$$(O)/tests/$(1)/%.o: PRIV_INC := -I$(2) -Itests
+$$($(1)_FUZZ): %: %.o $$(FUZZ_SUPPORT) $$(O)/$(2)/$(1).a $$(COMMON)
+	$$(fuzz_link)
+$$(O)/tests/$(1)/%.o $$(O)/tests/fuzz/$(1)/%.o: PRIV_INC := -I$(2) -Itests
 PROGS  += $$(BIN)/$(1)
 SUITES += $$(O)/tests/$(1)/suite
-ALL_OBJ += $$($(1)_MODS) $$($(1)_TESTS) $$(O)/$(3:.c=.o)
+FUZZERS += $$($(1)_FUZZ)
+ALL_OBJ += $$($(1)_MODS) $$($(1)_TESTS) $$($(1)_FUZZ:=.o) $$(O)/$(3:.c=.o)
 endef
 
 $(eval $(call program,echod,src,src/main.c))
@@ -72,17 +101,22 @@ $(eval $(call program,tcpload,tools/tcpload,tools/tcpload/tl_main.c))
 $(eval $(call program,backlog-lab,tools/backlog-lab,tools/backlog-lab/bl_main.c))
 
 LIB_TESTS := $(patsubst %.c,$(O)/%.o,$(wildcard tests/lib/*.c))
-ALL_OBJ   += $(LIB_TESTS)
+LIB_FUZZ  := $(patsubst %.c,$(O)/%,$(wildcard tests/fuzz/lib/*.c))
+ALL_OBJ   += $(LIB_TESTS) $(LIB_FUZZ:=.o)
 SUITES    += $(O)/tests/lib/suite
+FUZZERS   += $(LIB_FUZZ)
 $(O)/tests/lib/suite: $(LIB_TESTS) $(SUPPORT_OBJ) $(COMMON)
-$(O)/tests/lib/%.o $(SUPPORT_OBJ): PRIV_INC := -Itests
+$(LIB_FUZZ): %: %.o $(FUZZ_SUPPORT) $(COMMON)
+	$(fuzz_link)
+$(O)/tests/lib/%.o $(O)/tests/fuzz/lib/%.o $(SUPPORT_OBJ) $(FUZZ_SUPPORT): PRIV_INC := -Itests
 
 ifndef V
 Q = @
 quiet = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all run test check deps clean install uninstall bench bench-quick bench-test
+.PHONY: all run test check deps clean install uninstall bench bench-quick bench-test \
+        fuzz fuzz-run fuzz-deps tsan tsan-progs soak
 .SECONDARY:
 all: $(PROGS)
 
@@ -110,11 +144,16 @@ run: all
 # The whole suite twice: as built for users, then under AddressSanitizer and
 # UndefinedBehaviorSanitizer (every test, integration tests included, drive
 # the sanitized programs).
+# Then echod and tcpload under ThreadSanitizer, every fuzzer for FUZZ_S
+# seconds and the soak for SOAK_S seconds.
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 test: deps bench-test
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check O=build-asan BIN=build-asan/bin \
-	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined"
+	    CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
+	$(Q)$(MAKE) --no-print-directory tsan
+	$(Q)$(MAKE) --no-print-directory fuzz
+	$(Q)$(MAKE) --no-print-directory soak
 
 check: $(PROGS) $(SUITES) $(HELPERS)
 	$(Q)for s in $(SUITES); do \
@@ -133,6 +172,49 @@ deps:
 	    ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || $$SUDO apt-get update -q; \
 	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libcriterion-dev; \
 	fi
+
+# clang and its runtimes (libFuzzer, TSan) come from Debian; installed when
+# a fuzzer cannot be linked.
+fuzz-deps:
+	$(Q)if ! { echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+	          clang -x c -fsanitize=fuzzer -o /dev/null - && \
+	        echo 'int main(void) { return 0; }' | \
+	          clang -x c -fsanitize=thread -o /dev/null -; } >/dev/null 2>&1; then \
+	    echo "installing clang libclang-rt-14-dev"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || $$SUDO apt-get update -q; \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	        -o DPkg::Lock::Timeout=300 clang libclang-rt-14-dev; \
+	fi
+
+# Every fuzzer, built in build-fuzz/ with clang, ASan and UBSan, runs for
+# FUZZ_S seconds, two at a time (tests/fuzz/run); a crash fails the target
+# and names its reproducer.
+FUZZ_MAKE = $(MAKE) --no-print-directory O=build-fuzz BIN=build-fuzz/bin CC=clang \
+	CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" LDFLAGS="-fsanitize=address,undefined"
+fuzz: fuzz-deps
+	$(Q)$(FUZZ_MAKE) fuzz-run
+fuzz-run: $(FUZZERS)
+	$(Q)tests/fuzz/run $(FUZZ_S) $(O) $(FUZZERS)
+
+# echod and tcpload built with ThreadSanitizer in build-tsan/, driven by
+# echod's integration tests and tcpload's suite (as built in $(O); only the
+# programs they start need TSan); a report from any of them fails the
+# target (tests/run-tsan).
+tsan: fuzz-deps deps $(O)/tests/echod/suite $(O)/tests/tcpload/suite $(HELPERS)
+	$(Q)$(MAKE) --no-print-directory O=build-tsan BIN=build-tsan/bin CC=clang \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	    tsan-progs
+	$(Q)tests/run-tsan build-tsan $(O)/tests/helpers \
+	    $(O)/tests/echod/suite 'echod/*' $(O)/tests/tcpload/suite '*/*'
+
+tsan-progs: $(BIN)/echod $(BIN)/tcpload
+
+# SOAK_S seconds of connection churn against echod -w 2, every byte checked
+# (tests/helpers/soak.c); fails on loss, corruption, a leaked descriptor or
+# growing memory.
+soak: $(BIN)/echod $(O)/tests/helpers/soak
+	$(Q)$(O)/tests/helpers/soak --echod $(BIN)/echod --seconds $(SOAK_S)
 
 bench: all
 	bench/run --full
@@ -162,6 +244,6 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-fuzz build-tsan bin
 
 -include $(ALL_OBJ:.o=.d)

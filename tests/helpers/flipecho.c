@@ -1,7 +1,9 @@
 /* flipecho.c - a tiny echo server that corrupts one byte, so tcpload's
  * check can be seen to catch it.
  *
- * usage: flipecho OFFSET
+ * usage: flipecho OFFSET [ARG...]
+ * ARGs are ignored, so that a driver that starts echod with its options
+ * after the caller's (the soak) can start flipecho in its place.
  * Listens on 127.0.0.1 (an ephemeral port), prints "listening on
  * 127.0.0.1:PORT", and echoes every connection; on the first connection it
  * accepts, the byte at stream offset OFFSET goes back with its lowest bit
@@ -32,8 +34,8 @@ static int echo(struct helper_peer *p, void *flip_at)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: flipecho OFFSET\n");
+    if (argc < 2) {
+        fprintf(stderr, "usage: flipecho OFFSET [ARG...]\n");
         return 2;
     }
     uint64_t flip_at = strtoull(argv[1], NULL, 10);
