@@ -114,7 +114,8 @@ HOT ssize_t sock_writev(const struct conn_env *e, int fd, const struct iovec *io
 
 #define BIT(s) (1u << (s))
 static const unsigned legal_next[CONN_NSTATES] = {
-    [CONN_FREE] = BIT(CONN_READING) | BIT(CONN_DRAINING),
+    [CONN_FREE] = BIT(CONN_READING) | BIT(CONN_DRAINING) | BIT(CONN_PROXY),
+    [CONN_PROXY] = BIT(CONN_READING) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
     [CONN_READING] = BIT(CONN_BACKPRESSURE) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
     [CONN_BACKPRESSURE] = BIT(CONN_READING) | BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
     [CONN_DRAINING] = BIT(CONN_LINGERING) | BIT(CONN_CLOSED),
@@ -131,6 +132,7 @@ const char *conn_state_name(enum conn_state s)
         [CONN_DRAINING] = "draining",
         [CONN_LINGERING] = "lingering",
         [CONN_CLOSED] = "closed",
+        [CONN_PROXY] = "proxy",
     };
     return (unsigned)s < CONN_NSTATES ? names[s] : "invalid";
 }
@@ -457,6 +459,10 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
     c->fd = fd;
     c->state = CONN_FREE;
     c->flags = CONN_CAN_WRITE; /* a new socket's send buffer is empty */
+    if (e->proxy) {
+        conn_set_state(c, CONN_PROXY);
+        return CONN_WAIT;
+    }
     if (e->mode != OPTIONS_MODE_HELLO) {
         conn_set_state(c, CONN_READING);
         return CONN_WAIT;
@@ -464,6 +470,18 @@ enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
     conn_set_state(c, CONN_DRAINING);
     c->flags |= CONN_UNREAD;
     return send_banner(c, e);
+}
+
+enum conn_result conn_start(struct conn *c, const struct conn_env *e)
+{
+    if (e->mode == OPTIONS_MODE_HELLO) {
+        conn_set_state(c, CONN_DRAINING);
+        c->flags |= CONN_UNREAD;
+        return send_banner(c, e);
+    }
+    conn_set_state(c, CONN_READING);
+    c->flags |= CONN_CAN_READ; /* data may have come with the header */
+    return serve(c, e);
 }
 
 void conn_note(struct conn *c, uint32_t events)

@@ -28,6 +28,13 @@
  * then EOF), then reads and drops input until the peer's FIN; the worker
  * bounds that with a timer (WORKER_LINGER_MS, or the grace period).
  *
+ * With --proxy-protocol a connection opens in PROXY instead, before any
+ * data byte, and leaves it once the worker has consumed the header:
+ *
+ *     FREE --open--> PROXY --header consumed (conn_start)--> READING
+ *                      |                    (hello mode: --> DRAINING)
+ *                      +--bad or missing header, timeout--> CLOSED
+ *
  * Readiness is not a state: CONN_CAN_READ and CONN_CAN_WRITE remember what
  * the edge-triggered events said and what the last read or write showed,
  * so that a connection issues no syscall it knows would return EAGAIN.  An
@@ -62,6 +69,8 @@ enum conn_state {
     CONN_DRAINING,     /* no more input echoed (peer's FIN, hello, stop): flush, then finish */
     CONN_LINGERING,    /* all sent, write side shut: drop input until the peer's FIN */
     CONN_CLOSED,       /* descriptor closed; slot waits for the end of the loop turn */
+    CONN_PROXY,        /* open, --proxy-protocol: waiting for the header; no data byte
+                        * has been read (the worker peeks, see proxy.h) */
     CONN_NSTATES
 };
 
@@ -108,6 +117,7 @@ struct conn_env {
     uint32_t budget;              /* bytes one conn_io may read: the worker's quantum */
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
+    int proxy;                    /* --proxy-protocol: connections open in PROXY */
 };
 
 struct conn {
@@ -125,6 +135,12 @@ struct conn {
  * hello mode this writes the banner at once, and may close.  Returns
  * CONN_WAIT or CONN_DONE. */
 enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e);
+
+/* The PROXY header of c (state PROXY) has been consumed: starts serving
+ * as conn_open does without --proxy-protocol (READING, or DRAINING with
+ * the banner in hello mode), then serves what already followed the
+ * header.  Returns what conn_io returns. */
+enum conn_result conn_start(struct conn *c, const struct conn_env *e);
 
 /* Runs an open connection after epoll reported events (EPOLLIN, EPOLLOUT,
  * EPOLLRDHUP, EPOLLHUP, EPOLLERR), or with events 0 to continue after a

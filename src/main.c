@@ -27,9 +27,11 @@
 #include "clock.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "os.h"
+#include "peers.h"
 #include "parse.h"
 #include "stats.h"
 #include "version.h"
@@ -48,6 +50,8 @@ struct server {
     const int *inherited;    /* sockets from the service manager (activation.h) */
     unsigned ninherited;
     struct notify notify;    /* Type=notify (notify.h) */
+    struct peers *peers;     /* --max-conns-per-ip, or NULL */
+    struct metrics *metrics; /* --metrics, or NULL */
     int sig_fd;
     int done_fd;
     int reserve_open;        /* ctl.reserve needs listener_reserve_destroy */
@@ -278,7 +282,7 @@ static int create_workers(struct server *s, char *err, size_t errlen)
         struct worker_config cfg = {
             .opt = s->opt, .ctl = &s->ctl, .index = i,
             .listen_fd = s->listen_fds[i % s->nlisten], .done_fd = s->done_fd,
-            .inherited = s->ninherited > 0,
+            .inherited = s->ninherited > 0, .peers = s->peers,
         };
         s->workers[i] = worker_create(&cfg, err, errlen);
         if (s->workers[i] == NULL)
@@ -340,6 +344,8 @@ static void join_workers(struct server *s)
         begin_stop(s, "error");
     for (unsigned i = 0; i < s->nstarted; i++)
         worker_join(s->workers[i]);
+    metrics_stop(s->metrics); /* after the workers: /healthz says draining until the end */
+    s->metrics = NULL;
 }
 
 static void free_server(struct server *s)
@@ -357,6 +363,7 @@ static void free_server(struct server *s)
     if (s->reserve_open)
         listener_reserve_destroy(&s->ctl.reserve);
     notify_close(&s->notify);
+    peers_destroy(s->peers);
     free(s->listen_fds);
     free(s->workers);
     free(s->blocks);
@@ -403,6 +410,25 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
     return 0;
 }
 
+/* --metrics: starts the endpoint and says where, before the listening
+ * line (a script that reads that line can scrape at once).  Returns 0, or
+ * -1 with a message. */
+static int start_metrics(struct server *s, char *err, size_t errlen)
+{
+    const struct metrics_view view = { s->blocks, s->nworkers, &s->ctl };
+    struct sockaddr_storage bound;
+    char text[PARSE_ADDRSTRLEN];
+
+    if (s->opt->metrics_addr_len == 0)
+        return 0;
+    s->metrics = metrics_start((const struct sockaddr *)&s->opt->metrics_addr,
+                               s->opt->metrics_addr_len, &view, &bound, err, errlen);
+    if (s->metrics == NULL)
+        return -1;
+    log_outf("metrics on %s\n", parse_format_addr((struct sockaddr *)&bound, text, sizeof(text)));
+    return 0;
+}
+
 /* Everything before the main loop.  Returns 0, or -1 with a message. */
 static int setup(struct server *s, char *err, size_t errlen)
 {
@@ -432,8 +458,13 @@ static int setup(struct server *s, char *err, size_t errlen)
     }
     if (notify_open(&s->notify, err, errlen) < 0)
         return -1;
+    if (s->opt->max_conns_per_ip > 0 && (s->peers = peers_create(s->opt->max_conns_per_ip)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (open_listeners(s, err, errlen) < 0 || create_workers(s, err, errlen) < 0 ||
-        set_conn_cap(s, nofile, err, errlen) < 0 || start_workers(s, err, errlen) < 0)
+        set_conn_cap(s, nofile, err, errlen) < 0 || start_workers(s, err, errlen) < 0 ||
+        start_metrics(s, err, errlen) < 0)
         return -1;
     /* Said once everything runs: a script that reads the port can connect. */
     char text[PARSE_ADDRSTRLEN];

@@ -85,6 +85,19 @@ static int set_listen(const struct setting *s, const char *v)
     return args_fail(s->msg, s->flag, "'%s': %s", v, parse_strerror(errno));
 }
 
+static int set_metrics(const struct setting *s, const char *v)
+{
+    if (parse_resolve(v, &s->o->metrics_addr, &s->o->metrics_addr_len) == 0)
+        return 0;
+    s->o->metrics_addr_len = 0;
+    if (errno == EINVAL)
+        return args_fail(s->msg, s->flag, "expected HOST:PORT such as 127.0.0.1:9107, got '%s'",
+                         v);
+    if (errno == ERANGE)
+        return args_fail(s->msg, s->flag, "expected a port from 0 to 65535, got '%s'", v);
+    return args_fail(s->msg, s->flag, "'%s': %s", v, parse_strerror(errno));
+}
+
 static int set_workers(const struct setting *s, const char *v)
 {
     uint64_t n;
@@ -165,6 +178,11 @@ static int set_max_conns(const struct setting *s, const char *v)
     return get_count(s, v, 0, MAX_CONNS_MAX, &s->o->max_conns);
 }
 
+static int set_max_conns_per_ip(const struct setting *s, const char *v)
+{
+    return get_count(s, v, 0, MAX_CONNS_MAX, &s->o->max_conns_per_ip);
+}
+
 static int set_accept_rate(const struct setting *s, const char *v)
 {
     return get_count(s, v, 0, RATE_MAX, &s->o->accept_rate);
@@ -233,6 +251,7 @@ FLAG_SETTER(set_nodelay, nodelay)
 FLAG_SETTER(set_cpu_affinity, cpu_affinity)
 FLAG_SETTER(set_json, json)
 FLAG_SETTER(set_shared_listener, shared_listener)
+FLAG_SETTER(set_proxy_protocol, proxy_protocol)
 FLAG_SETTER(set_help, help)
 FLAG_SETTER(set_version, version)
 
@@ -260,6 +279,9 @@ static const struct opt_def opt_table[] = {
     { { "--grace",           0,   true },  set_grace },
     { { "--stats-interval",  0,   true },  set_stats_interval },
     { { "--accept-rate",     0,   true },  set_accept_rate },
+    { { "--metrics",         0,   true },  set_metrics },
+    { { "--proxy-protocol",  0,   false }, set_proxy_protocol },
+    { { "--max-conns-per-ip", 0,  true },  set_max_conns_per_ip },
     { { "--nodelay",         0,   false }, set_nodelay },
     { { "--no-nodelay",      0,   false }, set_no_nodelay },
     { { "--cpu-affinity",    0,   false }, set_cpu_affinity },
@@ -432,6 +454,16 @@ void options_usage(FILE *f)
 "                             (SO_REUSEPORT)\n"
 "      --accept-rate N        accepts per second per worker (default: no\n"
 "                             limit; 0: paused, connections wait in the queue)\n"
+"      --metrics HOST:PORT    serve Prometheus metrics on GET /metrics and a\n"
+"                             health probe on GET /healthz (503 while paused\n"
+"                             or stopping), from a thread of its own\n"
+"      --proxy-protocol       expect a PROXY protocol header (v1 or v2, as\n"
+"                             HAProxy's send-proxy[-v2] sends) before the\n"
+"                             data; connections without a valid one within\n"
+"                             5s are closed; v2 LOCAL is served\n"
+"      --max-conns-per-ip N   open connections per client address (the\n"
+"                             PROXY header's with --proxy-protocol); past it\n"
+"                             new ones are closed at once (default 0: no limit)\n"
 "      --nodelay              set TCP_NODELAY on every connection (the\n"
 "                             default: otherwise Nagle holds the last piece\n"
 "                             of a large echo for the peer's delayed ACK)\n"

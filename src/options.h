@@ -56,6 +56,10 @@ struct options {
     int nodelay;                   /* TCP_NODELAY on every connection (default 1; --no-nodelay: 0) */
     int cpu_affinity;              /* --cpu-affinity: pin worker i to CPU i */
     int json;                      /* --json: stats lines as JSON */
+    struct sockaddr_storage metrics_addr; /* --metrics HOST:PORT */
+    socklen_t metrics_addr_len;    /* 0: no metrics endpoint */
+    int proxy_protocol;            /* --proxy-protocol: a PROXY v1/v2 header first */
+    uint64_t max_conns_per_ip;     /* --max-conns-per-ip: 0 = no limit */
     int shared_listener;           /* --shared-listener: one socket, EPOLLEXCLUSIVE */
                                    /* (also set for inherited sockets, main.c) */
     int help;                      /* -h/--help given: print usage, exit 0 */

@@ -45,6 +45,9 @@ static const char *const stats_names[STATS_COUNT] = {
     [STATS_ACCEPT_ABORTED] = "accept_aborted",
     [STATS_ACCEPT_OTHER] = "accept_other",
     [STATS_SHED] = "shed",
+    [STATS_PROXY_INVALID] = "proxy_invalid",
+    [STATS_PROXY_TIMEOUTS] = "proxy_timeouts",
+    [STATS_PER_IP_REFUSED] = "per_ip_refused",
 };
 
 static const char *const proc_names[STATS_PROC_COUNT] = {

@@ -53,6 +53,9 @@ enum stats_id {
     STATS_ACCEPT_OTHER,
     STATS_SHED,           /* closed at once for lack of descriptors: past the
                            * descriptor cap, or through the reserve at EMFILE */
+    STATS_PROXY_INVALID,  /* --proxy-protocol: header malformed or missing, or peer gone */
+    STATS_PROXY_TIMEOUTS, /* --proxy-protocol: no whole header in PROXY_TIMEOUT_MS */
+    STATS_PER_IP_REFUSED, /* closed at once: --max-conns-per-ip */
     STATS_COUNT
 };
 

@@ -6,6 +6,7 @@
  *   2. read the clock once (every timestamp of the turn uses it);
  *   3. run the connections epoll reported, each up to its share of the
  *      turn (below); one already on a list only notes its events;
+ *      one still in PROXY state reads its header first (on_header);
  *   4. run the connections that were on the ready list before this turn
  *      (they used up their share earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
@@ -66,7 +67,9 @@
 #include "listener.h"
 #include "log.h"
 #include "os.h"
+#include "peers.h"
 #include "pool.h"
+#include "proxy.h"
 #include "slab.h"
 #include "sysraw.h"
 #include "timer.h"
@@ -95,6 +98,7 @@ struct worker {
     struct conn *memwait_tail;
     size_t memwait_len;
     struct conn *closed;            /* closed this turn; released at its end */
+    struct peers_local peers;       /* --max-conns-per-ip: what each connection holds */
     uint64_t active;                /* open connections */
     uint64_t start_ns;
     uint64_t now_ns;                /* clock_now_ns() at the start of the turn */
@@ -159,6 +163,8 @@ static void on_closed(struct worker *w, struct conn *c)
     stats_sub(&w->stats, STATS_ACTIVE, 1);
     stats_add(&w->stats, STATS_CLOSED, 1);
     __atomic_fetch_sub(&w->cfg.ctl->active, 1, __ATOMIC_RELAXED);
+    if (w->cfg.peers != NULL)
+        peers_release(w->cfg.peers, &w->peers, c);
     if (!(c->flags & CONN_QUEUED)) {
         c->next = w->closed;
         w->closed = c;
@@ -222,7 +228,7 @@ static void serve_ready(struct worker *w, size_t count)
 static int is_open(const struct conn *c)
 {
     return c->state == CONN_READING || c->state == CONN_BACKPRESSURE ||
-           c->state == CONN_DRAINING || c->state == CONN_LINGERING;
+           c->state == CONN_DRAINING || c->state == CONN_LINGERING || c->state == CONN_PROXY;
 }
 
 /* Closes every open connection, counting each under reason. */
@@ -274,6 +280,10 @@ static enum stats_id timer_verdict(const struct worker *w, const struct conn *c,
 
     if (c->state == CONN_LINGERING)
         return STATS_LINGER_TIMEOUTS;
+    if (c->state == CONN_PROXY) { /* no byte moves before the header */
+        *rearm_ms = left_ms(PROXY_TIMEOUT_MS, idle);
+        return *rearm_ms == 0 ? STATS_PROXY_TIMEOUTS : STATS_COUNT;
+    }
     if (t_idle == 0)
         return STATS_IDLE_TIMEOUTS;
     if (t_write == 0)
@@ -328,10 +338,67 @@ static int watch(struct worker *w, struct conn *c)
         stats_io_error(&w->stats, errno);
         return -1;
     }
-    uint64_t first = first_deadline_ms(w->cfg.opt);
+    uint64_t first = c->state == CONN_PROXY ? PROXY_TIMEOUT_MS : first_deadline_ms(w->cfg.opt);
     if (first != UINT64_MAX)
         timer_arm(&w->wheel, &c->timer, w->now_ms + first);
     return 0;
+}
+
+/* --max-conns-per-ip: counts c under addr (NULL: the socket's peer).
+ * Returns 0, or -1 when c must be refused (counted). */
+static int admit_peer(struct worker *w, struct conn *c, int fd, const struct sockaddr *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (w->cfg.peers == NULL)
+        return 0;
+    if (addr == NULL) {
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
+            stats_add(&w->stats, STATS_RESETS, 1); /* ENOTCONN: reset meanwhile */
+            return -1;
+        }
+        addr = (const struct sockaddr *)&ss;
+    }
+    switch (peers_admit(w->cfg.peers, &w->peers, c, addr)) {
+    case PEERS_ADMITTED:
+        return 0;
+    case PEERS_OVER:
+        stats_add(&w->stats, STATS_PER_IP_REFUSED, 1);
+        return -1;
+    case PEERS_NOMEM:
+        stats_add(&w->stats, STATS_NOMEM, 1);
+        return -1;
+    }
+    return -1;
+}
+
+/* A connection in PROXY state had events: reads its header (never a data
+ * byte), applies --max-conns-per-ip to the address it carries, then
+ * serves it as any other, its timer now standing for its timeouts.  A
+ * malformed header, or a peer that closes before a whole one arrives,
+ * closes the connection (counted). */
+static enum conn_result on_header(struct worker *w, struct conn *c, uint32_t events)
+{
+    struct proxy_header h;
+    enum proxy_result r = proxy_recv(c->fd, &h);
+
+    if (r == PROXY_MORE && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        return CONN_WAIT;
+    if (r != PROXY_DONE) {
+        stats_add(&w->stats, STATS_PROXY_INVALID, 1);
+        conn_abort(c, &w->env);
+        return CONN_DONE;
+    }
+    if (admit_peer(w, c, c->fd, h.local ? NULL : (const struct sockaddr *)&h.src) < 0) {
+        conn_abort(c, &w->env);
+        return CONN_DONE;
+    }
+    timer_disarm(&w->wheel, &c->timer);
+    uint64_t first = first_deadline_ms(w->cfg.opt);
+    if (first != UINT64_MAX)
+        timer_arm(&w->wheel, &c->timer, w->now_ms + first);
+    return conn_start(c, &w->env);
 }
 
 /* Past the descriptor cap or EMFILE: said on stderr at most once a
@@ -365,6 +432,12 @@ static void admit(struct worker *w, int fd)
     if (c == NULL) {
         __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
         refuse(w, fd, STATS_NOMEM);
+        return;
+    }
+    if (!w->env.proxy && admit_peer(w, c, fd, NULL) < 0) { /* it counted why */
+        __atomic_fetch_sub(&ctl->active, 1, __ATOMIC_RELAXED);
+        slab_put(&w->slab, c);
+        sysraw_close(fd);
         return;
     }
     w->active++;
@@ -498,6 +571,14 @@ static void begin_stop(struct worker *w)
         drain_accept_queue(w);
     for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
         struct conn *c = slab_at(&w->slab, i);
+        if (c->state == CONN_PROXY) {
+            /* A header already in: served like the rest; else nothing owed. */
+            settle(w, c, on_header(w, c, EPOLLIN));
+            if (c->state == CONN_PROXY) {
+                conn_abort(c, &w->env);
+                on_closed(w, c);
+            }
+        }
         if (is_open(c))
             settle(w, c, conn_stop(c, &w->env));
     }
@@ -533,6 +614,8 @@ static void dispatch(struct worker *w, const struct epoll_event *ev)
             w->accept_pending = 1;
     } else if (__builtin_expect(c->flags & CONN_QUEUED, 0)) {
         conn_note(c, ev->events);
+    } else if (__builtin_expect(c->state == CONN_PROXY, 0)) {
+        settle(w, c, on_header(w, c, ev->events));
     } else if (c->state != CONN_CLOSED) { /* closed earlier in this batch */
         settle(w, c, conn_io(c, &w->env, ev->events));
     }
@@ -677,6 +760,7 @@ static void init_env(struct worker *w)
     w->env.banner_len = o->banner_len;
     w->env.budget = WORKER_TURN_BUDGET;
     w->env.mode = o->mode;
+    w->env.proxy = o->proxy_protocol;
 }
 
 static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)
@@ -787,6 +871,7 @@ void worker_destroy(struct worker *w)
 {
     close_all(w, STATS_GRACE_CLOSED);
     release_closed(w);
+    peers_local_destroy(&w->peers);
     free(w->env.scratch);
     pool_destroy(&w->pool);
     slab_destroy(&w->slab);

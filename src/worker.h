@@ -18,6 +18,7 @@
 #include "stats.h"
 
 struct conn_sock_ops;
+struct peers;
 
 #define WORKER_EVENTS 256        /* epoll events per epoll_wait */
 #define WORKER_ACCEPT_BUDGET 128 /* accepts per loop turn, so I/O keeps flowing */
@@ -46,6 +47,7 @@ struct worker_config {
     int listen_fd;   /* this worker's socket, or the shared one */
     int done_fd;     /* eventfd: the worker adds 1 when its thread ends */
     const struct conn_sock_ops *ops; /* its connections' socket calls; NULL: conn_sys_ops */
+    struct peers *peers; /* --max-conns-per-ip: the table all workers share, or NULL */
     int inherited;   /* listen_fd outlives the process (socket activation): at
                       * stop the worker stops watching it and leaves what is
                       * queued there to the next instance */

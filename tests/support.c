@@ -736,3 +736,28 @@ int sup_count_fds(void)
     closedir(d);
     return n;
 }
+
+int sup_tool_ready(const char *pair)
+{
+    char *argv[] = { "/bin/sh", "tests/echod/install-tools.sh", (char *)pair, NULL };
+    char *err = NULL;
+    int status = sup_run("/bin/sh", argv, 600000, NULL, &err);
+
+    if (sup_exit_code(status) != 0)
+        cr_log_warn("%s: %s", pair, err ? err : "install-tools.sh failed");
+    free(err);
+    return sup_exit_code(status) == 0;
+}
+
+int sup_free_port(void)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    close(fd);
+    return ntohs(sin.sin_port);
+}

@@ -164,4 +164,14 @@ char *sup_tcpload(int *status, char **err, const char *first, ...);
  * The test fails when it could not run or did not exit. */
 int sup_lab(char **out, char **err, int timeout_ms, const char *const args[]);
 
+/* Makes sure COMMAND exists, installing PACKAGE when it is missing
+ * (pair "COMMAND:PACKAGE", tests/echod/install-tools.sh: apt-get).
+ * Returns 1 when it is there, else 0 after logging why (the test then
+ * skips and says so). */
+int sup_tool_ready(const char *pair);
+
+/* A loopback TCP port that was free a moment ago, for a program that
+ * takes no port 0 (HAProxy, Prometheus); asserts on failure. */
+int sup_free_port(void);
+
 #endif

@@ -159,6 +159,8 @@ Test(conn, transition_table_is_exactly_the_documented_one)
         { CONN_BACKPRESSURE, CONN_CLOSED }, { CONN_BACKPRESSURE, CONN_DRAINING },
         { CONN_DRAINING, CONN_CLOSED }, { CONN_DRAINING, CONN_LINGERING },
         { CONN_LINGERING, CONN_CLOSED }, { CONN_CLOSED, CONN_FREE },
+        { CONN_FREE, CONN_PROXY }, { CONN_PROXY, CONN_READING },
+        { CONN_PROXY, CONN_DRAINING }, { CONN_PROXY, CONN_CLOSED },
     };
     for (int from = 0; from < CONN_NSTATES; from++) {
         for (int to = 0; to < CONN_NSTATES; to++) {
@@ -666,4 +668,42 @@ Test(conn, a_connection_that_owes_reads_into_its_ring_whatever_the_budget)
     cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_WAIT);
     cr_assert_eq(fk.out_len, 60);
     cr_assert_eq(memcmp(fk.out, fk.in, 60), 0);
+}
+
+Test(conn, proxy_protocol_opens_in_proxy_and_reads_nothing)
+{
+    env.proxy = 1;
+    peer_sends("hello", 5);
+    cr_expect_eq(conn_open(&c, FAKE_FD, &env), CONN_WAIT);
+    cr_expect_eq(c.state, CONN_PROXY);
+    cr_expect_eq(fk.reads + fk.writes, 0, "the header is the worker's to peek at");
+    cr_expect_str_eq(conn_state_name(CONN_PROXY), "proxy");
+}
+
+Test(conn, start_after_the_header_serves_what_followed_it)
+{
+    env.proxy = 1;
+    conn_open(&c, FAKE_FD, &env);
+    peer_sends("hello", 5); /* the bytes after the consumed header */
+    cr_expect_eq(conn_start(&c, &env), CONN_WAIT);
+    cr_expect_eq(c.state, CONN_READING);
+    cr_expect_eq(fk.out_len, 5);
+    cr_expect_eq(memcmp(fk.out, "hello", 5), 0);
+}
+
+Test(conn, start_in_hello_mode_sends_the_banner_after_the_header)
+{
+    env.proxy = 1;
+    env.mode = OPTIONS_MODE_HELLO;
+    conn_open(&c, FAKE_FD, &env);
+    cr_expect_eq(fk.writes, 0, "no banner before the header");
+    cr_expect_eq(conn_start(&c, &env), CONN_LINGER, "banner sent, then the lingering close");
+    cr_expect_eq(c.state, CONN_LINGERING);
+    cr_expect_eq(fk.out_len, 13);
+}
+
+Test(conn, proxy_cannot_skip_to_backpressure, .signal = SIGABRT)
+{
+    c.state = CONN_PROXY;
+    conn_set_state(&c, CONN_BACKPRESSURE);
 }

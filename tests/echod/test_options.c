@@ -177,7 +177,28 @@ static const struct {
     { { "--buffer-memory", "0" }, "--buffer-memory: expected a size from 1 to 1TiB (such as "
       "64M, 1GiB), got '0'" },
     { { "--buffer-memory", "2T" }, NULL },
+    { { "--metrics", "banana" },
+      "--metrics: expected HOST:PORT such as 127.0.0.1:9107, got 'banana'" },
+    { { "--metrics", "127.0.0.1:70000" },
+      "--metrics: expected a port from 0 to 65535, got '127.0.0.1:70000'" },
+    { { "--max-conns-per-ip", "-1" }, NULL },
+    { { "--proxy-protocol=yes" }, "--proxy-protocol: takes no value" },
 };
+
+Test(options, deployment_options)
+{
+    struct options o;
+
+    cr_assert_eq(PARSE(&o, "--proxy-protocol", "--max-conns-per-ip", "10k", "--metrics",
+                       "[::1]:9107"), 0, "%s", err);
+    cr_expect(o.proxy_protocol);
+    cr_expect_eq(o.max_conns_per_ip, 10000);
+    cr_expect_eq(o.metrics_addr.ss_family, AF_INET6);
+    cr_expect_not(o.listen_given);
+    cr_assert_eq(PARSE(&o, "--listen", "127.0.0.1:0"), 0);
+    cr_expect(o.listen_given, "--listen with socket activation is refused by this");
+    cr_expect_eq(o.metrics_addr_len, 0);
+}
 
 /* Issue 11: a host name is resolved; one that does not resolve says so
  * rather than giving the syntax message. */
