@@ -61,6 +61,12 @@ struct server {
 /* How long the last lines may wait for a slow reader at exit. */
 #define EXIT_FLUSH_MS 500
 
+/* "s" after a count other than 1, for messages a person reads. */
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 /* Blocks the signals echod handles (in this thread and so in every worker
  * created after) and returns a signalfd that reads them, or -1. */
 static int open_signals(void)
@@ -104,9 +110,9 @@ static void tell_status(struct server *s)
     char msg[128];
 
     stats_sum(s->blocks, s->nworkers, &sum);
-    snprintf(msg, sizeof(msg), "STATUS=%s: %llu connections open, %llu accepted",
-             s->stopping ? "stopping" : "serving",
-             (unsigned long long)sum.v[STATS_ACTIVE], (unsigned long long)sum.v[STATS_ACCEPTED]);
+    snprintf(msg, sizeof(msg), "STATUS=%s: %llu connection%s open, %llu accepted",
+             s->stopping ? "stopping" : "serving", (unsigned long long)sum.v[STATS_ACTIVE],
+             plural(sum.v[STATS_ACTIVE]), (unsigned long long)sum.v[STATS_ACCEPTED]);
     tell_manager(s, msg);
 }
 
@@ -161,8 +167,9 @@ static void begin_stop(struct server *s, const char *why)
     struct stats_counters now;
 
     stats_sum(s->blocks, s->nworkers, &now);
-    log_errf("%s: stopping; %llu connections open get --grace %llu ms", why,
-             (unsigned long long)now.v[STATS_ACTIVE], (unsigned long long)s->opt->grace_ms);
+    log_errf("%s: stopping; %llu connection%s open get%s --grace %llu ms", why,
+             (unsigned long long)now.v[STATS_ACTIVE], plural(now.v[STATS_ACTIVE]),
+             now.v[STATS_ACTIVE] == 1 ? "s" : "", (unsigned long long)s->opt->grace_ms);
     s->stopping = 1;
     tell_manager(s, "STOPPING=1");
     __atomic_store_n(&s->ctl.stop, 1, __ATOMIC_RELAXED);
@@ -468,9 +475,10 @@ static int setup(struct server *s, char *err, size_t errlen)
         return -1;
     /* Said once everything runs: a script that reads the port can connect. */
     char text[PARSE_ADDRSTRLEN];
-    log_outf("listening on %s (%u workers%s)\n",
+    log_outf("listening on %s (%u worker%s%s)\n",
              parse_format_addr((struct sockaddr *)&s->bound, text, sizeof(text)),
-             s->opt->workers, s->ninherited > 0 ? ", socket activation" : "");
+             s->opt->workers, plural(s->opt->workers),
+             s->ninherited > 0 ? ", socket activation" : "");
     tell_manager(s, "READY=1");
     tell_status(s);
     return 0;

@@ -728,6 +728,12 @@ Test(echod, one_listening_socket_per_worker_or_one_shared, .timeout = 30)
     stop(&p);
     cr_assert_eq(counter(&p, "summary", "accepted"), 6);
     sup_free(&p);
+
+    START(&p, "-w", "1");
+    cr_assert_not_null(strstr(p.out, "(1 worker)"), "%s", p.out);
+    cr_assert_eq(count_listeners(p.pid), 1);
+    stop(&p);
+    sup_free(&p);
 }
 
 Test(echod, refuses_a_port_in_use, .timeout = 30)
@@ -1421,7 +1427,7 @@ Test(echod, workers_default_to_the_cpu_affinity_mask, .timeout = 30)
     /* The child inherits the mask, as under taskset -c N. */
     cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
     START(&p, "--mode", "echo");
-    cr_expect(strstr(p.out, "(1 workers") != NULL, "%s", p.out);
+    cr_expect(strstr(p.out, "(1 worker)") != NULL, "%s", p.out);
     stop(&p);
     sup_free(&p);
 }
