@@ -4,8 +4,8 @@
  * command line must come with a message starting "tcpload: ".  An
  * accepted one must hold only what tcpload can run: every number within
  * its option's range, a target with a nonzero port that is one of the
- * arguments, no more threads than connections, an IPv4 source range only
- * towards an IPv4 target, and the mode's own rules; or, for `tcpload
+ * arguments, no more threads than connections, a source range of the
+ * target's family only, and the mode's own rules; or, for `tcpload
  * merge`, one to TL_MERGE_MAX files, each one of the arguments.
  */
 #include <netinet/in.h>
@@ -57,7 +57,8 @@ static void check_run(const struct fuzz_argv *fa, const struct tl_opts *o)
         check_merge(fa, o);
         return;
     }
-    if (o->mode != TL_MODE_ECHO && o->mode != TL_MODE_CONNECT && o->mode != TL_MODE_HOLD)
+    if (o->mode != TL_MODE_ECHO && o->mode != TL_MODE_CONNECT && o->mode != TL_MODE_HOLD &&
+        o->mode != TL_MODE_STREAM)
         fuzz_argv_die(fa, "mode");
     if (o->target == NULL || !is_argument(fa, o->target) || port_of(o) <= 0)
         fuzz_argv_die(fa, "target");
@@ -72,7 +73,8 @@ static void check_run(const struct fuzz_argv *fa, const struct tl_opts *o)
     if (o->pipeline > 1 && o->rate != 0)
         fuzz_argv_die(fa, "--pipeline with --rate");
     if (o->source.count > 0 &&
-        (o->addr.ss_family != AF_INET || o->source.first + (uint64_t)o->source.count - 1 > UINT32_MAX))
+        (o->source.family != o->addr.ss_family ||
+         o->source.first + (uint64_t)o->source.count - 1 > UINT32_MAX))
         fuzz_argv_die(fa, "--source");
     if ((o->interval_ns != 0 && !in(o->interval_ns, 100 * NS_PER_MS, HOUR_NS)) ||
         o->slack_ns > 1000 * NS_PER_MS)
