@@ -481,7 +481,10 @@ enum conn_result conn_start(struct conn *c, const struct conn_env *e)
     }
     conn_set_state(c, CONN_READING);
     c->flags |= CONN_CAN_READ; /* data may have come with the header */
-    return serve(c, e);
+    /* Through conn_io, so that serve keeps one caller and stays inlined
+     * there: called from two places it was not, and each echoed message
+     * paid about 20 more instructions (callgrind, 150 -> 170). */
+    return conn_io(c, e, 0);
 }
 
 void conn_note(struct conn *c, uint32_t events)
