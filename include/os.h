@@ -16,6 +16,13 @@
  * 0, or -errno for any other failure (EBADF, EIO: data may be lost). */
 int os_close(int fd);
 
+/* Closes *fd when it is open (>= 0) and sets it to -1, so that a second
+ * call, or one for a slot never opened, does nothing.  For descriptors
+ * with nothing left to flush (sockets whose work is over, /dev/null, /proc
+ * files, namespace handles): close(2)'s result tells nothing then, and is
+ * not returned. */
+void os_close_slot(int *fd);
+
 /* Raises the soft RLIMIT_NOFILE to the hard limit.  *soft and *hard (each
  * may be NULL) get the limits in force afterwards, also on failure when
  * they could be read.  Returns 0 or -errno of getrlimit/setrlimit. */

@@ -19,6 +19,13 @@ int os_close(int fd)
     return rc;
 }
 
+void os_close_slot(int *fd)
+{
+    if (*fd >= 0)
+        os_close(*fd); /* nothing to flush: see os.h */
+    *fd = -1;
+}
+
 int os_raise_nofile(uint64_t *soft, uint64_t *hard)
 {
     struct rlimit rl;

@@ -194,9 +194,7 @@ int listener_reserve_init(struct listener_reserve *r)
 
 void listener_reserve_destroy(struct listener_reserve *r)
 {
-    if (r->fd >= 0)
-        os_close(r->fd); /* /dev/null, read-only: nothing to lose */
-    r->fd = -1;
+    os_close_slot(&r->fd); /* /dev/null, read-only: nothing to lose */
     pthread_mutex_destroy(&r->lock);
 }
 

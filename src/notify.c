@@ -64,7 +64,5 @@ int notify_send(const struct notify *n, const char *msg)
 
 void notify_close(struct notify *n)
 {
-    if (n->fd >= 0)
-        os_close(n->fd); /* an unconnected datagram socket holds nothing to lose */
-    n->fd = -1;
+    os_close_slot(&n->fd); /* an unconnected datagram socket holds nothing to lose */
 }

@@ -36,6 +36,20 @@ Test(os, close_reports_ebadf_and_keeps_errno)
     cr_assert_eq(os_close(-1), -EBADF);
 }
 
+Test(os, close_slot_closes_once_and_marks_the_slot)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), copy = fd;
+
+    cr_assert_geq(fd, 0);
+    errno = ERANGE;
+    os_close_slot(&fd);
+    cr_assert_eq(fd, -1);
+    cr_assert_eq(errno, ERANGE, "errno changed");
+    cr_assert_eq(fcntl(copy, F_GETFD), -1, "the descriptor is still open");
+    os_close_slot(&fd); /* a second call, and a slot never opened, do nothing */
+    cr_assert_eq(fd, -1);
+}
+
 /* Runs fn in a forked child, whose limits die with it; returns its exit
  * status: 0 when every check passed, else the number of the first that
  * failed. */

@@ -43,13 +43,6 @@ struct ao_lab {
     int nl;                    /* NETLINK_SOCK_DIAG */
 };
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        os_close(*fd); /* sockets and a namespace fd: nothing to flush */
-    *fd = -1;
-}
-
 static int listener(struct ao_lab *l)
 {
     socklen_t len = sizeof(l->addr);
@@ -200,10 +193,10 @@ int bl_abortov_phase(int abort_on_overflow, const char *nft,
     rc = l.ns_fd < 0 ? bl_err_set(err, errno, "open /proc/self/ns/net")
                      : run(&l, abort_on_overflow, ph);
     for (int i = 0; i < l.n; i++)
-        close_fd(&l.cfd[i]);
-    close_fd(&l.lfd);
-    close_fd(&l.nl);
-    close_fd(&l.ns_fd);
+        os_close_slot(&l.cfd[i]);
+    os_close_slot(&l.lfd);
+    os_close_slot(&l.nl);
+    os_close_slot(&l.ns_fd);
     if (l.nfd >= 0 || l.sfd >= 0)
         bl_netstat_close(l.nfd, l.sfd);
     return rc;

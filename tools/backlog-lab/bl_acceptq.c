@@ -100,25 +100,17 @@ static int lab_open(struct lab *l, int backlog)
     return bl_netstat_begin(&l->nfd, &l->sfd, l->before, l->err);
 }
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        os_close(*fd); /* the lab's own sockets, closed when their run is over:
-                        * nothing is waiting to be sent that it still needs */
-    *fd = -1;
-}
-
 /* Closes the server side first (accepted sockets, then the listener, which
  * resets what it never accepted), then the clients. */
 static void lab_close(struct lab *l)
 {
     for (int i = 0; l->srv_fd != NULL && i < l->run->nclients; i++)
-        close_fd(&l->srv_fd[i]);
-    close_fd(&l->lfd);
+        os_close_slot(&l->srv_fd[i]);
+    os_close_slot(&l->lfd);
     for (int i = 0; i < l->run->nclients; i++)
-        close_fd(&l->run->clients[i].fd);
-    close_fd(&l->ep);
-    close_fd(&l->nl);
+        os_close_slot(&l->run->clients[i].fd);
+    os_close_slot(&l->ep);
+    os_close_slot(&l->nl);
     bl_netstat_close(l->nfd, l->sfd);
     free(l->by_port);
     free(l->srv_fd);
@@ -143,7 +135,7 @@ static int connect_one(struct lab *l, int i)
         c->connect_failed = c->failed_at_call = true;
         c->err = errno;
         c->t_failed = c->t_connect;
-        close_fd(&c->fd);
+        os_close_slot(&c->fd);
         return 0;
     }
     if (getsockname(c->fd, (struct sockaddr *)&a, &len) < 0)

@@ -25,13 +25,6 @@ struct rp_lab {
     int nclients;
 };
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        os_close(*fd); /* sockets only: nothing to flush */
-    *fd = -1;
-}
-
 static int listeners(struct rp_lab *l, struct sockaddr_in *a)
 {
     int one = 1;
@@ -94,7 +87,7 @@ static int run(struct rp_lab *l, int migrate, struct bl_reuseport_phase *ph)
         if (bl_sockdiag_listener_info(l->lfd[i], &ph->before[i], &ph->limit) < 0)
             return bl_err_set(l->err, errno, "getsockopt(TCP_INFO) on a listener");
     }
-    close_fd(&l->lfd[0]);
+    os_close_slot(&l->lfd[0]);
     bl_env_sleep_ns(SETTLE_NS);
     for (int i = 1; i < BL_REUSEPORT_LISTENERS; i++) {
         if (bl_sockdiag_listener_info(l->lfd[i], &len, &limit) < 0)
@@ -135,11 +128,11 @@ int bl_reuseport_phase(int migrate, int nclients, struct bl_reuseport_phase *ph,
         rc = run(&l, migrate, ph);
     }
     for (int i = 0; l.cfd != NULL && i < nclients; i++)
-        close_fd(&l.cfd[i]);
+        os_close_slot(&l.cfd[i]);
     for (int i = 0; l.afd != NULL && i < ph->accepted; i++)
-        close_fd(&l.afd[i]);
+        os_close_slot(&l.afd[i]);
     for (int i = 0; i < BL_REUSEPORT_LISTENERS; i++)
-        close_fd(&l.lfd[i]);
+        os_close_slot(&l.lfd[i]);
     free(l.cfd);
     free(l.afd);
     return rc;

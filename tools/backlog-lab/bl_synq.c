@@ -152,20 +152,13 @@ static int lab_alloc(struct synq_lab *l)
     return l->ep < 0 ? bl_err_set(l->err, errno, "epoll_create1") : 0;
 }
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        os_close(*fd); /* sockets and /proc files: nothing to flush */
-    *fd = -1;
-}
-
 static void lab_close(struct synq_lab *l)
 {
     for (int i = 0; l->cl != NULL && i < l->ph->nclients; i++)
-        close_fd(&l->cl[i].fd);
-    close_fd(&l->lfd);
-    close_fd(&l->nl);
-    close_fd(&l->ep);
+        os_close_slot(&l->cl[i].fd);
+    os_close_slot(&l->lfd);
+    os_close_slot(&l->nl);
+    os_close_slot(&l->ep);
     bl_netstat_close(l->nfd, l->sfd);
     free(l->cl);
     free(l->by_port);

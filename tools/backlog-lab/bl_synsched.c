@@ -33,13 +33,6 @@ struct sched_lab {
     struct bl_netstat_snap *before, *now;
 };
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        os_close(*fd); /* sockets and /proc files: nothing to flush */
-    *fd = -1;
-}
-
 static int sysctls(struct sched_lab *l, const struct bl_opts *o)
 {
     struct bl_synsched_run *r = l->run;
@@ -149,9 +142,9 @@ int bl_synsched_run(const struct bl_opts *o, struct bl_synsched_run *run, struct
     bl_netstat_listen_deltas(l.before, l.now, run->delta);
     rc = 0;
 out:
-    close_fd(&l.probe);
-    close_fd(&l.filler);
-    close_fd(&l.lfd);
+    os_close_slot(&l.probe);
+    os_close_slot(&l.filler);
+    os_close_slot(&l.lfd);
     bl_netstat_close(l.nfd, l.sfd);
     free(l.before);
     free(l.now);
