@@ -3,14 +3,50 @@
  * and command-line errors, --help and --version.  The modes are tested in
  * test_tl_echo.c, test_tl_connect.c and test_tl_hold.c. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.h"
 
 TestSuite(tcpload, .init = sup_procs_init, .fini = sup_procs_fini);
+
+/* A report that cannot be written (standard output on a full disk) fails
+ * the run with the reason, instead of exit 0 with nothing said. */
+Test(tcpload, an_unwritable_report_fails_the_run, .timeout = 60)
+{
+    static const char *const wargs[] = { "-w", "1", NULL };
+    char target[64], err[512] = "";
+    int errpipe[2], st;
+
+    sup_start_echod(&sup_srv, target, wargs);
+    cr_assert_eq(pipe(errpipe), 0);
+    char *bin = sup_bin("tcpload");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int full = open("/dev/full", O_WRONLY);
+        if (full < 0 || dup2(full, 1) < 0 || dup2(errpipe[1], 2) < 0)
+            _exit(99);
+        execl(bin, "tcpload", "echo", target, "-c", "1", "-d", "200ms", "--warmup", "0",
+              "--json", (char *)NULL);
+        _exit(98);
+    }
+    close(errpipe[1]);
+    ssize_t n = sup_read_n(errpipe[0], err, sizeof(err) - 1, 30000);
+    err[n > 0 ? n : 0] = '\0';
+    close(errpipe[0]);
+    free(bin);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_eq(sup_exit_code(st), 1, "exit %d: %s", sup_exit_code(st), err);
+    cr_assert_not_null(strstr(err, "writing the report to standard output: No space left on device"),
+                       "%s", err);
+    sup_stop(&sup_srv, SIGTERM, 10000);
+    sup_free(&sup_srv);
+}
 
 Test(tcpload, json_context_and_histogram_file, .timeout = 60)
 {

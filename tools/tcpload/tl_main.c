@@ -7,8 +7,9 @@
  * prints the report (tl_report).  Exit status: 0 for a completed run, 1
  * when data came back corrupted, messages went unanswered, no connection
  * could be made, the run ended (or was stopped by a signal) before its
- * window began, or the run could not be carried out, 2 for bad usage
- * (an unwritable --histogram file included).
+ * window began, the run could not be carried out, or the report could
+ * not be written (a full disk, a closed pipe), 2 for bad usage (an
+ * unwritable --histogram file included).
  */
 #include <errno.h>
 #include <signal.h>
@@ -102,6 +103,18 @@ static int run_mode(const struct tl_opts *o, FILE *hist)
     return status;
 }
 
+/* The report is the run's result: when writing it failed, the run fails
+ * too, saying why.  Returns status, or 1 in place of 0. */
+static int check_report_written(int status)
+{
+    int err = fflush(stdout) != 0 ? errno : ferror(stdout) ? EIO : 0;
+
+    if (err == 0)
+        return status;
+    fprintf(stderr, "tcpload: writing the report to standard output: %s\n", strerror(err));
+    return status == 0 ? 1 : status;
+}
+
 /* Reads --payload into memory and makes its size the message size.
  * Returns the buffer, or NULL after saying why (exit 2). */
 static uint8_t *read_payload(struct tl_opts *o)
@@ -156,7 +169,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (o.merge)
-        return tl_merge_main(&o, hist);
+        return check_report_written(tl_merge_main(&o, hist));
     uint8_t *payload = NULL;
     if (o.payload_file != NULL && (payload = read_payload(&o)) == NULL) {
         if (hist != NULL)
@@ -167,7 +180,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tcpload: out of memory\n");
         return 1;
     }
-    int status = run_mode(&o, hist);
+    int status = check_report_written(run_mode(&o, hist));
     tl_pattern_free();
     free(payload);
     return status;
