@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -331,6 +332,24 @@ ssize_t sup_read_n(int fd, void *buf, size_t len, int timeout_ms)
         got += (size_t)n;
     }
     return (ssize_t)got;
+}
+
+void *sup_guarded(const void *data, size_t len)
+{
+    static uint8_t *guard; /* two usable pages below it, then PROT_NONE */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+    if (guard == NULL) {
+        uint8_t *base = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        cr_assert_neq(base, MAP_FAILED, "mmap: %s", strerror(errno));
+        cr_assert_eq(mprotect(base + 2 * page, page, PROT_NONE), 0, "mprotect: %s",
+                     strerror(errno));
+        guard = base + 2 * page;
+    }
+    cr_assert_leq(len, 2 * page, "%zu bytes do not fit before the guard page", len);
+    memcpy(guard - len, data, len);
+    return guard - len;
 }
 
 void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset)

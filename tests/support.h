@@ -85,6 +85,12 @@ ssize_t sup_read_n(int fd, void *buf, size_t len, int timeout_ms);
  * duplicated or reordered byte shows up in a comparison. */
 void sup_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t offset);
 
+/* Copies len bytes (at most two pages) so that they end exactly where an
+ * unreadable page begins, and returns the copy: a parser that reads one
+ * byte past its input crashes the test.  The copy stays valid until the
+ * next call. */
+void *sup_guarded(const void *data, size_t len);
+
 /* Finds the value at path in json, which must be one strict JSON text
  * (RFC 8259, surrounded by nothing but whitespace, at most 64 levels deep;
  * strings are not checked for valid UTF-8), else nothing is found.  path is a JSON Pointer

@@ -5,31 +5,14 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "http.h"
-
-static const char *guarded(const char *data, size_t len)
-{
-    static char *region;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-
-    if (region == NULL) {
-        char *base = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        cr_assert_neq(base, MAP_FAILED);
-        region = base + 2 * page;
-        cr_assert_eq(mprotect(region, page, PROT_NONE), 0);
-    }
-    cr_assert_leq(len, 2 * page);
-    memcpy(region - len, data, len);
-    return region - len;
-}
+#include "support.h"
 
 static enum http_result parse(const char *s, size_t len, struct http_request *r)
 {
-    return http_parse(guarded(s, len), len, r);
+    return http_parse(sup_guarded(s, len), len, r);
 }
 
 static void expect_bad(const char *s, const char *why)

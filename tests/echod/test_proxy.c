@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,27 +17,9 @@
 #include "proxy.h"
 #include "support.h"
 
-/* Copies len bytes to the end of a page followed by a PROT_NONE page. */
-static const uint8_t *guarded(const void *data, size_t len)
-{
-    static uint8_t *region;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-
-    if (region == NULL) { /* two usable pages, then the guard */
-        uint8_t *base = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        cr_assert_neq(base, MAP_FAILED);
-        region = base + 2 * page;
-        cr_assert_eq(mprotect(region, page, PROT_NONE), 0);
-    }
-    cr_assert_leq(len, 2 * page);
-    memcpy(region - len, data, len);
-    return region - len;
-}
-
 static enum proxy_result parse(const void *data, size_t len, struct proxy_header *h)
 {
-    return proxy_parse(guarded(data, len), len, h);
+    return proxy_parse(sup_guarded(data, len), len, h);
 }
 
 static enum proxy_result parse_str(const char *s, struct proxy_header *h)

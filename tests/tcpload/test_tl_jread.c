@@ -5,37 +5,17 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "support.h"
 #include "tl_jread.h"
-
-static char *guard;      /* two pages; the second one not readable */
-static size_t page;
-
-static void setup(void)
-{
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    guard = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(guard, MAP_FAILED);
-    cr_assert_eq(mprotect(guard + page, page, PROT_NONE), 0);
-}
-
-static void teardown(void)
-{
-    munmap(guard, 2 * page);
-}
-
-TestSuite(tl_jread, .init = setup, .fini = teardown);
 
 /* Parses text copied to end exactly at the guard page. */
 static int parse(struct tl_jdoc *d, const char *text, size_t *at)
 {
     size_t len = strlen(text);
-    char *p = guard + page - len;
 
-    memcpy(p, text, len);
-    return tl_jread_parse(d, p, len, at);
+    return tl_jread_parse(d, sup_guarded(text, len), len, at);
 }
 
 Test(tl_jread, values_paths_and_exact_numbers)
