@@ -35,6 +35,9 @@
  * stays in the kernel, which slows its sender): it costs nothing while
  * waiting, and it is resumed as soon as another connection of the worker
  * gives a buffer back, which only a connection's own progress can do.
+ * With --splice the worker also holds SPLICE_PIPES pipes, opened here and
+ * lent to streaming connections (conn.h); what they hold is owed output
+ * like a ring's, under the pipe's capacity.
  *
  * Timeouts (idle, write, lifetime) are re-armed lazily: a connection
  * records the loop time of its last byte (a plain store), and only when
@@ -71,6 +74,7 @@
 #include "pool.h"
 #include "proxy.h"
 #include "slab.h"
+#include "splice.h"
 #include "sysraw.h"
 #include "timer.h"
 
@@ -89,6 +93,7 @@ struct worker {
     struct listener_rate rate;
     struct conn_env env;
     struct pool pool;
+    struct splice_pool splice;      /* --splice: pipes lent to streaming connections */
     struct slab slab;               /* struct conn slots */
     struct timer_wheel wheel;       /* connection timeouts and lingering */
     struct conn *ready_head;        /* share spent, input left: FIFO */
@@ -273,7 +278,7 @@ static enum stats_id timer_verdict(const struct worker *w, const struct conn *c,
     const struct options *o = w->cfg.opt;
     uint32_t idle = w->env.now_ms - c->last_active_ms;
     uint32_t age = w->env.now_ms - c->opened_ms;
-    int owes = !ring_empty(&c->ring);
+    int owes = conn_owes(c, &w->env);
     uint64_t t_idle = left_ms(o->idle_timeout_ms, idle);
     uint64_t t_write = left_ms(o->write_timeout_ms, owes ? idle : 0);
     uint64_t t_life = left_ms(o->max_lifetime_ms, age);
@@ -769,11 +774,20 @@ static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)
     return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Opens the worker's descriptors.  Returns NULL, or the name of the call
- * that failed (errno set). */
+/* Opens the worker's descriptors: with --splice its pipes too (only for
+ * the real socket table: a fake socket has nothing to splice).  Returns
+ * NULL, or the name of the call that failed (errno set). */
 static const char *open_fds(struct worker *w)
 {
     uint32_t listen_ev = EPOLLIN | EPOLLET | (w->cfg.opt->shared_listener ? EPOLLEXCLUSIVE : 0);
+    const char *failed;
+
+    if (w->cfg.opt->splice && w->env.ops == &conn_sys_ops) {
+        if (splice_pool_init(&w->splice, SPLICE_PIPES, SPLICE_PIPE_BYTES, &failed) < 0)
+            return failed;
+        w->env.splice = &w->splice;
+        stats_add(&w->stats, STATS_PIPES, w->splice.count);
+    }
 
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0)
@@ -874,6 +888,7 @@ void worker_destroy(struct worker *w)
     peers_local_destroy(&w->peers);
     free(w->env.scratch);
     pool_destroy(&w->pool);
+    splice_pool_destroy(&w->splice);
     slab_destroy(&w->slab);
     /* An epoll instance and an eventfd hold no data a failed close could lose. */
     if (w->epfd >= 0)
