@@ -147,7 +147,7 @@ def _say(ctx, rec):
         if m.get(key) is not None:
             fig.append(fmt.format(m[key]))
     status = ", ".join(fig) if rec["ok"] else "FAILED: " + rec.get("error", "")[:200]
-    ctx.log(f"  {rec['scenario']:<9} {rec['point']:<22} {rec['server']:<9} run {rec['run'] + 1}: {status}")
+    ctx.log(f"  {rec['scenario']:<9} {rec['point']:<22} {rec['server']:<14} run {rec['run'] + 1}: {status}")
 
 
 def _add_cpu(ctx, m, cpu):
