@@ -471,11 +471,9 @@ static int pipe_fill(struct conn *c, const struct conn_env *e, struct splice_pip
  * the pipe's capacity.  The pipe goes back once it is empty and c has
  * drained: its receive queue found empty (EAGAIN), or DRAINING.  Returns
  * a conn_result, or STREAM_COPY after giving the pipe back. */
-static __attribute__((noinline)) int stream(struct conn *c, const struct conn_env *e,
-                                            int64_t *budget)
+static int stream(struct conn *c, const struct conn_env *e, struct splice_pipe *q,
+                  int64_t *budget)
 {
-    struct splice_pipe *q = splice_find(e->splice, c->fd);
-
     for (;;) {
         if (q->held > 0 && (c->flags & CONN_CAN_WRITE) && pipe_flush(c, e, q) < 0)
             return CONN_DONE;
@@ -493,12 +491,27 @@ static __attribute__((noinline)) int stream(struct conn *c, const struct conn_en
     }
 }
 
-/* serve's first step with --splice: stream c if it holds a pipe.  Returns
- * what stream returns, or STREAM_COPY when c holds none. */
-static __attribute__((noinline)) int resume_stream(struct conn *c, const struct conn_env *e,
-                                                   int64_t *budget)
+/* What stream_on returns: a conn_result, or STREAM_COPY with the budget
+ * left for serve's copy loop.  Returned by value (in two registers), so
+ * that serve's budget never has its address taken and stays in a
+ * register on the per-message path. */
+struct streamed {
+    int result;
+    int64_t budget;
+};
+
+/* Streams c if it holds a pipe (at the start of serve, or after a read
+ * took one), with budget.  Holding none: STREAM_COPY, budget untouched. */
+static __attribute__((noinline)) struct streamed stream_on(struct conn *c,
+                                                           const struct conn_env *e,
+                                                           int64_t budget)
 {
-    return splice_find(e->splice, c->fd) != NULL ? stream(c, e, budget) : STREAM_COPY;
+    struct splice_pipe *q = splice_find(e->splice, c->fd);
+    struct streamed r = { STREAM_COPY, budget };
+
+    if (q != NULL)
+        r.result = stream(c, e, q, &r.budget);
+    return r;
 }
 
 /* What a read of want bytes that returned n means, before its bytes are
@@ -537,8 +550,14 @@ HOT enum fill_result settled(struct conn *c, const struct conn_env *e, ssize_t n
         if (!(c->flags & CONN_PEER_FIN))
             return FILL_EMPTY;
         conn_set_state(c, CONN_DRAINING); /* only the FIN is left */
-    } else if (c->ring != 0 && ring_full(owed(c, e))) {
-        conn_set_state(c, CONN_BACKPRESSURE);
+    } else if (c->ring != 0) {
+        if (ring_full(owed(c, e)))
+            conn_set_state(c, CONN_BACKPRESSURE);
+    } else if (__builtin_expect(e->splice != NULL, 0) && n == e->pool->read_unit &&
+               e->mode == OPTIONS_MODE_ECHO) {
+        /* --splice: a direct read filled the unit and all of it was
+         * written back (so the pipe's bytes follow every byte sent). */
+        return take_pipe(c, e);
     }
     return FILL_AGAIN;
 }
@@ -592,11 +611,6 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
         return f;
     if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
         return FILL_CLOSED;
-    /* --splice: a read that filled the unit, all written back (so the
-     * pipe's bytes follow every byte sent): c streams. */
-    if (__builtin_expect((size_t)n == e->pool->read_unit, 0) && e->splice != NULL &&
-        c->ring == 0 && e->mode == OPTIONS_MODE_ECHO)
-        return take_pipe(c, e);
     return settled(c, e, n, want);
 }
 
@@ -606,9 +620,10 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
     int64_t budget = e->budget; /* below 0 only after a read into the ring */
 
     if (__builtin_expect(e->splice != NULL, 0)) {
-        int r = resume_stream(c, e, &budget);
-        if (r != STREAM_COPY)
-            return (enum conn_result)r;
+        struct streamed sr = stream_on(c, e, budget);
+        if (sr.result != STREAM_COPY)
+            return (enum conn_result)sr.result;
+        budget = sr.budget;
     }
     for (;;) {
         if (c->ring != 0 && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
@@ -631,9 +646,10 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
             if (r == FILL_CLOSED)
                 return CONN_DONE;
             if (r == FILL_PIPE) {
-                int sr = stream(c, e, &budget);
-                if (sr != STREAM_COPY)
-                    return (enum conn_result)sr;
+                struct streamed sr = stream_on(c, e, budget);
+                if (sr.result != STREAM_COPY)
+                    return (enum conn_result)sr.result;
+                budget = sr.budget;
                 continue;
             }
             stats_add(e->stats, STATS_MEMORY_WAITS, 1);
