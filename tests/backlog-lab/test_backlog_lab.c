@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bl_netns.h"
+#include "netns_check.h"
 #include "support.h"
 
 Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
@@ -30,7 +30,7 @@ Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
     free(out), free(err);
     cr_assert_eq(sup_lab(&out, &err, 5000, (const char *[]){ NULL }), 2);
     cr_assert_str_eq(err, "backlog-lab: expected a command: accept-queue, syn-queue, observe, "
-                          "lifecycle, syn-schedule, reuseport or time-wait "
+                          "lifecycle, syn-schedule, reuseport, time-wait or close "
                           "(see --help)\n");
     free(out), free(err);
 }
@@ -52,27 +52,13 @@ Test(backlog_lab, accept_queue_json, .timeout = 60)
     free(out), free(err);
 }
 
-/* Root with ip and nft, or skip (test_bl_synq.c installs them as root). */
-static void need_root_and_tools(void)
-{
-    struct bl_netns ns;
-    char msg[512];
-
-    if (geteuid() != 0)
-        cr_skip("syn-queue CLI test skipped: needs root");
-    if (bl_netns_check(&ns, msg, sizeof(msg)) < 0) {
-        char *argv[] = { "/bin/sh", "tests/backlog-lab/install-tools.sh", NULL };
-        cr_assert_eq(sup_run("/bin/sh", argv, 300000, NULL, NULL), 0, "install failed");
-    }
-}
-
 Test(backlog_lab, syn_queue_interrupted_cleans_up, .timeout = 400)
 {
     struct sup_proc p;
     char *path = sup_bin("backlog-lab");
     char *argv[] = { path, "syn-queue", "--syncookies", "0", "--watch", "20s", NULL };
 
-    need_root_and_tools();
+    need_root_and_tools("syn-queue CLI test");
     cr_assert_eq(sup_spawn(&p, path, argv), 0);
     usleep(1500 * 1000);
     int st = sup_stop(&p, SIGINT, 10000);
@@ -87,7 +73,7 @@ Test(backlog_lab, syn_queue_interrupted_cleans_up, .timeout = 400)
 /* Each command that builds namespaces with ip (and nft) exits 3 without root. */
 Test(backlog_lab, without_root_says_so, .timeout = 30)
 {
-    static const char *const commands[] = { "syn-queue", "time-wait" };
+    static const char *const commands[] = { "syn-queue", "time-wait", "close" };
     char *path = sup_bin("backlog-lab");
 
     if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0)

@@ -111,6 +111,7 @@ Test(bl_options, errors_name_the_flag)
         { { "time-wait", "--tw-reuse", "0,3", NULL },
           "--tw-reuse: expected up to 3 comma-separated values from 0 to 2" },
         { { "time-wait", "--tw-reuse", "0,1,2,1", NULL }, "--tw-reuse: expected up to 3" },
+        { { "close", "--ports", "4", NULL }, "--ports: not an option of close" },
         { { "syn-queue", "--tw-reuse", "1", NULL }, "--tw-reuse: not an option of syn-queue" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
         { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },
@@ -155,7 +156,7 @@ Test(bl_options, abort_on_overflow_refuses_the_backlog_runs_flags)
     cr_assert_eq(o.abort_modes[0], 1);
 }
 
-Test(bl_options, time_wait)
+Test(bl_options, time_wait_and_close)
 {
     struct bl_opts o;
     char err[256];
@@ -171,6 +172,9 @@ Test(bl_options, time_wait)
     cr_assert_eq(o.ntw_reuse, 2);
     cr_assert_eq(o.tw_reuse[0], 2);
     cr_assert_eq(o.tw_reuse[1], 0);
+    cr_assert_eq(parse(&o, err, "close", "--long", "--json", NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_CLOSE);
+    cr_assert(o.long_form && o.json);
 }
 
 Test(bl_options, help_and_version_need_no_command)

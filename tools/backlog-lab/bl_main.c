@@ -7,6 +7,7 @@
 
 #include "bl_abortov.h"
 #include "bl_acceptq.h"
+#include "bl_close.h"
 #include "bl_env.h"
 #include "bl_lifecycle.h"
 #include "bl_observe.h"
@@ -34,6 +35,8 @@ static int run_command(const struct bl_opts *o)
         return bl_reuseport_main(o);
     case BL_CMD_TIMEWAIT:
         return bl_timewait_main(o);
+    case BL_CMD_CLOSE:
+        return bl_close_main(o);
     case BL_CMD_NONE:
         break;
     }

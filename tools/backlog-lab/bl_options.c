@@ -26,8 +26,9 @@
 #define FOR_SYNSCHED CMD_BIT(BL_CMD_SYNSCHED)
 #define FOR_REUSEPORT CMD_BIT(BL_CMD_REUSEPORT)
 #define FOR_TIMEWAIT CMD_BIT(BL_CMD_TIMEWAIT)
+#define FOR_CLOSE CMD_BIT(BL_CMD_CLOSE)
 #define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE) | \
-                 FOR_SYNSCHED | FOR_REUSEPORT | FOR_TIMEWAIT)
+                 FOR_SYNSCHED | FOR_REUSEPORT | FOR_TIMEWAIT | FOR_CLOSE)
 #define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
@@ -50,6 +51,8 @@ const char bl_options_usage[] =
     "                    queued connections (root: a namespace of its own)\n"
     "  time-wait         ephemeral ports used up by TIME-WAIT ends, with\n"
     "                    tcp_tw_reuse 0, 1, 2 (root and ip: namespaces of its own)\n"
+    "  close             the four-way close and the simultaneous close, each state\n"
+    "                    held with nft (root, ip and nft: two namespaces, veth)\n"
     "\n"
     "accept-queue options:\n"
     "  --backlog LIST        backlogs to try, e.g. 0,1,8,128,somaxconn+1000\n"
@@ -92,6 +95,9 @@ const char bl_options_usage[] =
     "  --tw-reuse LIST       net.ipv4.tcp_tw_reuse values to try, each on loopback\n"
     "                        and on a veth address: 0, 1, 2 (default 0,1,2)\n"
     "  --long                also watch one TIME-WAIT end until it goes\n"
+    "\n"
+    "close options:\n"
+    "  --long                also watch the TIME-WAIT end until it goes\n"
     "\n"
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
@@ -386,6 +392,7 @@ static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "syn-schedule", BL_CMD_SYNSCHED },
     { "reuseport", BL_CMD_REUSEPORT },
     { "time-wait", BL_CMD_TIMEWAIT },
+    { "close", BL_CMD_CLOSE },
 };
 
 static const char *command_word(enum bl_cmd cmd)
@@ -451,8 +458,8 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
 
     if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
         return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule, reuseport "
-                         "or time-wait)");
+                         "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                         "time-wait or close)");
     if (!known)
         return args_fail(&c->msg, a->arg, "unknown option (see --help)");
     c->flag = f->arg.name;
@@ -497,16 +504,16 @@ static int positional(struct parse_ctx *c, const char *a)
                 o->cmd = commands[k].cmd;
         if (o->cmd == BL_CMD_NONE)
             return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
-                             "syn-queue, observe, lifecycle, syn-schedule, reuseport "
-                             "or time-wait)");
+                             "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                             "time-wait or close)");
         return 0;
     }
     if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
         return read_target(c, a);
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c->msg, a, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule, reuseport "
-                         "or time-wait)");
+                         "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                         "time-wait or close)");
     return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
@@ -528,8 +535,8 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
         return 0;
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule, reuseport "
-                         "or time-wait (see --help)");
+                         "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                         "time-wait or close (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     if (o->nabort > 0 && o->host)

@@ -1,6 +1,6 @@
 /* bl_options.h - backlog-lab's command line: one command word
  * (accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport,
- * time-wait) followed by its flags.
+ * time-wait, close) followed by its flags.
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
  * or returns -1 with a one-line message naming the offending flag, which
@@ -34,6 +34,7 @@ enum bl_cmd {
     BL_CMD_SYNSCHED,   /* syn-schedule: the client's SYN retransmissions */
     BL_CMD_REUSEPORT,  /* reuseport: closing one listener of a group */
     BL_CMD_TIMEWAIT,   /* time-wait: ephemeral ports used up by TIME-WAIT */
+    BL_CMD_CLOSE,      /* close: every state of the four-way close */
 };
 
 /* One --backlog entry: a number, or net.core.somaxconn plus a number

@@ -14,6 +14,7 @@
 
 #include "bl_abortov.h"
 #include "bl_acceptq.h"
+#include "bl_close.h"
 #include "bl_synq.h"
 #include "bl_reuseport.h"
 #include "bl_synsched.h"
@@ -96,5 +97,11 @@ void bl_report_timewait_explain(const struct bl_timewait_result *r, struct bl_te
 
 /* Table and explanation, or JSON with --json. */
 void bl_report_timewait(FILE *f, const struct bl_timewait_result *r, const struct bl_opts *o);
+
+/* Builds the explanation of the close sequences into t. */
+void bl_report_close_explain(const struct bl_close_result *r, struct bl_text *t);
+
+/* Tables and explanation, or JSON with --json. */
+void bl_report_close(FILE *f, const struct bl_close_result *r, const struct bl_opts *o);
 
 #endif
