@@ -86,8 +86,8 @@ Test(bl_report_timewait, exhausted_then_reused_past_the_delay)
     SAYS(t, "no TIME-WAIT end was taken over (TWRecycled +0)");
     SAYS(t, "tcp_tw_reuse=1 on loopback 127.0.0.1: 16 of the 120 connects retried after "
             "the failure succeeded, on ports held by TIME-WAIT ends (TWRecycled +16)");
-    SAYS(t, "the first came 1.017 s after the first close, when the oldest end was past "
-            "net.ipv4.tcp_tw_reuse_delay (1000 ms) old");
+    SAYS(t, "the first came 1.017 s after the first close, when the oldest end had been in "
+            "TIME-WAIT longer than net.ipv4.tcp_tw_reuse_delay (1000 ms)");
     SAYS(t, "On loopback, tcp_tw_reuse values that took over TIME-WAIT ends: 1; that did "
             "not: 0.");
     NEVER(t, "On the veth address");
@@ -135,7 +135,8 @@ Test(bl_report_timewait, reuse_short_of_the_delay_and_a_counter_that_disagrees)
     struct bl_timewait_result r = result(&p, 1);
     char *t = explain(&r);
     SAYS(t, "(TWRecycled +5, not the same count)");
-    SAYS(t, "the oldest end was still short of net.ipv4.tcp_tw_reuse_delay (1000 ms)");
+    SAYS(t, "the oldest end had been in TIME-WAIT less than net.ipv4.tcp_tw_reuse_delay "
+            "(1000 ms)");
 }
 
 Test(bl_report_timewait, reuse_without_the_delay_sysctl)
@@ -200,8 +201,8 @@ Test(bl_report_timewait, the_end_watched_alone)
     r.life.watched = true;
     r.life.gone = true;
     r.life.gone_after_ns = 60100000000ull;
-    SAYS(explain(&r), "it was gone 60.1 s after the close: shorter than the 2 x MSL of "
-                      "RFC 793");
+    SAYS(explain(&r), "it was gone 60.1 s after the close, 0.1 s after its timer said it "
+                      "would: shorter than the 2 x MSL of RFC 793");
     r.life.gone_after_ns = 240100000000ull;
     NEVER(explain(&r), "shorter than");
     r.life.gone = false;

@@ -74,11 +74,11 @@ static void explain_reuse(const struct bl_timewait_phase *p, const char *who,
         return;
     }
     if (p->reuse_delay_ms >= 0 && p->t_fail_ns < (uint64_t)p->reuse_delay_ms * 1000000)
-        snprintf(delay, sizeof(delay), ", when the oldest end was %s "
-                 "net.ipv4.tcp_tw_reuse_delay (%ld ms) old; none earlier, though the loop "
+        snprintf(delay, sizeof(delay), ", when the oldest end had been in TIME-WAIT %s "
+                 "net.ipv4.tcp_tw_reuse_delay (%ld ms); none earlier, though the loop "
                  "had run out of ports at %.1f ms: a loop this fast fails first even with "
                  "reuse on", sec(p->t_first_reuse_ns) * 1000 >= (double)p->reuse_delay_ms
-                                  ? "past" : "still short of",
+                                  ? "longer than" : "less than",
                  p->reuse_delay_ms, sec(p->t_fail_ns) * 1e3);
     bl_text_add(t, "%s: %d of the %d connects retried after the failure succeeded, on ports "
                    "held by TIME-WAIT ends%s; the first came %.3f s after the first close%s.",
@@ -141,8 +141,10 @@ static void explain_life(const struct bl_timewait_life *l, struct bl_text *t)
                 sec(l->seen_after_ns) * 1e3, l->expires_ms / 1e3,
                 sec(l->seen_after_ns) + l->expires_ms / 1e3);
     if (l->watched && l->gone)
-        bl_text_add(t, "Watched every 100 ms, it was gone %.1f s after the close%s.",
-                    sec(l->gone_after_ns), sec(l->gone_after_ns) < 239
+        bl_text_add(t, "Watched every 100 ms, it was gone %.1f s after the close, %.1f s "
+                       "after its timer said it would%s.", sec(l->gone_after_ns),
+                    sec(l->gone_after_ns) - sec(l->seen_after_ns) - l->expires_ms / 1e3,
+                    sec(l->gone_after_ns) < 239
                         ? ": shorter than the 2 x MSL of RFC 793 (MSL 2 minutes: 240 s)"
                         : "");
     else if (l->watched)
@@ -176,18 +178,20 @@ static void print_table(FILE *f, const struct bl_timewait_result *r)
 {
     fprintf(f, "Connect, close client first, repeat; each phase in a fresh namespace "
                "(%.1f s):\n", BL_TIMEWAIT_WINDOW_NS / 1e9);
-    fprintf(f, "%5s %-10s %3s %11s %5s %6s %12s %9s %8s %7s %11s %8s\n", "reuse", "address",
-            "ts", "port range", "ok", "ports", "failed", "errno", "TW then", "reused",
+    fprintf(f, "%5s %-8s %3s %11s %4s %6s %10s %13s %8s %7s %11s %8s\n", "reuse", "address",
+            "ts", "port range", "ok", "ports", "failed at", "errno", "TW then", "reused",
             "first reuse", "TWRecyc");
     for (int i = 0; i < r->nphases; i++) {
         const struct bl_timewait_phase *p = &r->ph[i];
-        char range[16], first[16] = "-";
+        char range[16], first[16] = "-", failed[16] = "-";
         snprintf(range, sizeof(range), "%ld-%ld", p->port_lo, p->port_hi);
+        if (p->failed)
+            snprintf(failed, sizeof(failed), "%.1fms", sec(p->t_fail_ns) * 1e3);
         if (p->reused > 0)
             snprintf(first, sizeof(first), "%.3fs", sec(p->t_first_reuse_ns));
-        fprintf(f, "%5d %-10s %3ld %11s %5d %6d %11.3fs %9s %8d %7d %11s %8lld\n", p->reuse,
+        fprintf(f, "%5d %-8s %3ld %11s %4d %6d %10s %13s %8d %7d %11s %8lld\n", p->reuse,
                 p->addr == BL_TW_VETH ? "veth" : "loopback", p->timestamps, range,
-                p->ok_before_fail, p->ports_used, sec(p->t_fail_ns),
+                p->ok_before_fail, p->ports_used, failed,
                 p->failed ? errname(p->fail_errno) : "-", p->tw_at_fail, p->reused, first,
                 (long long)p->delta[1]);
     }
