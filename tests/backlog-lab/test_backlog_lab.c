@@ -54,20 +54,10 @@ Test(backlog_lab, accept_queue_json, .timeout = 60)
 
 Test(backlog_lab, syn_queue_interrupted_cleans_up, .timeout = 400)
 {
-    struct sup_proc p;
-    char *path = sup_bin("backlog-lab");
-    char *argv[] = { path, "syn-queue", "--syncookies", "0", "--watch", "20s", NULL };
+    const char *args[] = { "syn-queue", "--syncookies", "0", "--watch", "20s", NULL };
 
     need_root_and_tools("syn-queue CLI test");
-    cr_assert_eq(sup_spawn(&p, path, argv), 0);
-    usleep(1500 * 1000);
-    int st = sup_stop(&p, SIGINT, 10000);
-    sup_drain(&p);
-    cr_assert(WIFEXITED(st), "did not exit on SIGINT (status %d)", st);
-    cr_assert_eq(WEXITSTATUS(st), 130, "stderr: %s", p.err);
-    cr_assert(strstr(p.err, "interrupted") != NULL, "%s", p.err);
-    sup_free(&p);
-    free(path);
+    expect_interrupted(args, 1500, "interrupted");
 }
 
 /* Each command that builds namespaces with ip (and nft) exits 3 without root. */

@@ -5,11 +5,9 @@
  * most a minute, and exit status 130 with the namespaces gone when
  * interrupted during the --long watch. */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "json_check.h"
@@ -67,18 +65,8 @@ Test(bl_close, quick_form_json, .timeout = 60)
 
 Test(bl_close, interrupted_during_the_watch, .timeout = 60)
 {
-    struct sup_proc p;
-    char *path = sup_bin("backlog-lab");
-    char *argv[] = { path, "close", "--long", NULL };
+    const char *args[] = { "close", "--long", NULL };
 
     need_root_and_tools("close test");
-    cr_assert_eq(sup_spawn(&p, path, argv), 0);
-    usleep(4000 * 1000);
-    int st = sup_stop(&p, SIGINT, 10000);
-    sup_drain(&p);
-    cr_assert(WIFEXITED(st), "did not exit on SIGINT (status %d)", st);
-    cr_assert_eq(WEXITSTATUS(st), 130, "stderr: %s", p.err);
-    cr_assert(strstr(p.err, "interrupted; the namespaces are gone") != NULL, "%s", p.err);
-    sup_free(&p);
-    free(path);
+    expect_interrupted(args, 4000, "interrupted; the namespaces are gone");
 }

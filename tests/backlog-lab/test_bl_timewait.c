@@ -4,7 +4,7 @@
  * TIME-WAIT end found holds a port the phase used, tcp_tw_reuse=0 takes
  * over none, each connect that succeeded once the ports had run out took
  * over one end (TWRecycled), and the one end watched has a timer of at
- * most a minute. */
+ * most a minute; interrupted, it exits 130. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json_check.h"
+#include "netns_check.h"
 #include "support.h"
 
 static void need_root(void)
@@ -72,4 +73,12 @@ Test(bl_timewait, ports_and_one_mode, .timeout = 60)
     check_phase(out, 1, 2);
     cr_assert_null(sup_json_find(out, "/phases/2", &len), "no 1 asked, no phase 2: %s", out);
     free(out), free(err);
+}
+
+Test(bl_timewait, interrupted, .timeout = 60)
+{
+    const char *args[] = { "time-wait", NULL };
+
+    need_root();
+    expect_interrupted(args, 1500, "interrupted; the namespaces are gone");
 }
