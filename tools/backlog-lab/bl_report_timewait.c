@@ -102,8 +102,9 @@ static void explain_compare(const struct bl_timewait_result *r, struct bl_text *
         for (int v = 0; v <= 2; v++) {
             const struct bl_timewait_phase *p = find(r, v, a);
             char *list = p == NULL ? NULL : p->reused > 0 ? yes : no;
+            size_t used = list != NULL ? strlen(list) : 0;
             if (list != NULL)
-                snprintf(list + strlen(list), 8, "%s%d", list[0] ? ", " : "", v);
+                snprintf(list + used, sizeof(yes) - used, "%s%c", used ? ", " : "", '0' + v);
         }
         if (yes[0] == '\0' && no[0] == '\0')
             continue;
