@@ -7,7 +7,9 @@
  * BL_MAX_BACKLOG each, client counts up to BL_MAX_CLIENTS (syn-queue's
  * from 1, its default following --backlog), syncookies
  * modes from 0 to 2, durations within a day, for observe an IPv4 or
- * IPv6 target, and for time-wait 1 to BL_MAX_TW_PORTS ports and one to
+ * IPv6 target, --plot only for observe, accept-queue (not with
+ * --abort-on-overflow) and syn-queue, with a name gnuplot can be given,
+ * and for time-wait 1 to BL_MAX_TW_PORTS ports and one to
  * BL_MAX_TW_MODES tcp_tw_reuse values from 0 to 2.
  */
 #include <netinet/in.h>
@@ -55,6 +57,11 @@ static void check_accepted(const struct fuzz_argv *fa, const struct bl_opts *o)
         !(o->target.ss_family == AF_INET && o->target_len == sizeof(struct sockaddr_in)) &&
         !(o->target.ss_family == AF_INET6 && o->target_len == sizeof(struct sockaddr_in6)))
         fuzz_argv_die(fa, "observe target");
+    if (o->plot != NULL &&
+        ((o->cmd != BL_CMD_OBSERVE && o->cmd != BL_CMD_ACCEPTQ && o->cmd != BL_CMD_SYNQ) ||
+         (o->cmd == BL_CMD_ACCEPTQ && o->nabort > 0) || o->plot[0] == '\0' ||
+         strpbrk(o->plot, "'\n") != NULL))
+        fuzz_argv_die(fa, "--plot");
 }
 
 /* Parses one command line and checks what came of it. */
