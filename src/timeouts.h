@@ -13,9 +13,11 @@
  * CPU in 5 s for 50 sweeps, wake-ups included; the timer wheel this
  * replaced used 54 ms), so sweeps are kept at least timeouts_floor_ms
  * apart: 1/32 of the shortest timeout (lingering's included), and at
- * least 1 ms per TIMEOUTS_SLOTS_PER_MS slots, which bounds the sweeping
- * to about 0.6% of a core at any connection count.  A connection is
- * closed at most that floor after its deadline, never before.
+ * least 1 ms per TIMEOUTS_SLOTS_PER_MS slots, which bounds the walk over
+ * the slots to about 0.6% of a core at any connection count (the wake-ups
+ * themselves come at most once per floor, as a timer wheel's ticks did).
+ * A connection is closed at most that floor after its deadline, never
+ * before.
  */
 #ifndef TIMEOUTS_H
 #define TIMEOUTS_H

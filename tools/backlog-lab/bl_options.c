@@ -25,8 +25,10 @@
 #define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
 #define FOR_SYNSCHED CMD_BIT(BL_CMD_SYNSCHED)
 #define FOR_REUSEPORT CMD_BIT(BL_CMD_REUSEPORT)
+#define FOR_TIMEWAIT CMD_BIT(BL_CMD_TIMEWAIT)
+#define FOR_CLOSE CMD_BIT(BL_CMD_CLOSE)
 #define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE) | \
-                 FOR_SYNSCHED | FOR_REUSEPORT)
+                 FOR_SYNSCHED | FOR_REUSEPORT | FOR_TIMEWAIT | FOR_CLOSE)
 #define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
@@ -47,6 +49,10 @@ const char bl_options_usage[] =
     "                    when connect() gives up (root: a namespace of its own)\n"
     "  reuseport         close one listener of an SO_REUSEPORT pair that has\n"
     "                    queued connections (root: a namespace of its own)\n"
+    "  time-wait         ephemeral ports used up by TIME-WAIT ends, with\n"
+    "                    tcp_tw_reuse 0, 1, 2 (root and ip: namespaces of its own)\n"
+    "  close             the four-way close and the simultaneous close, each state\n"
+    "                    held with nft (root, ip and nft: two namespaces, veth)\n"
     "\n"
     "accept-queue options:\n"
     "  --backlog LIST        backlogs to try, e.g. 0,1,8,128,somaxconn+1000\n"
@@ -82,6 +88,16 @@ const char bl_options_usage[] =
     "  --migrate LIST        net.ipv4.tcp_migrate_req values to try: 0, 1\n"
     "                        (default 0,1)\n"
     "  --clients N           connects before the close, 1-64 (default 16)\n"
+    "\n"
+    "time-wait options:\n"
+    "  --ports N             ports in net.ipv4.ip_local_port_range, 1-256, from\n"
+    "                        40000 (default 8)\n"
+    "  --tw-reuse LIST       net.ipv4.tcp_tw_reuse values to try, each on loopback\n"
+    "                        and on a veth address: 0, 1, 2 (default 0,1,2)\n"
+    "  --long                also watch one TIME-WAIT end until it goes\n"
+    "\n"
+    "close options:\n"
+    "  --long                also watch the TIME-WAIT end until it goes\n"
     "\n"
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
@@ -275,6 +291,16 @@ static int opt_abort(struct parse_ctx *c, const char *v)
     return read_small_list(c, v, BL_MAX_ABORT_MODES, 1, c->o->abort_modes, &c->o->nabort);
 }
 
+static int opt_ports(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 1, BL_MAX_TW_PORTS, &c->o->tw_ports);
+}
+
+static int opt_tw_reuse(struct parse_ctx *c, const char *v)
+{
+    return read_small_list(c, v, BL_MAX_TW_MODES, 2, c->o->tw_reuse, &c->o->ntw_reuse);
+}
+
 static int opt_syn_retries(struct parse_ctx *c, const char *v)
 {
     return read_count(c, v, 0, 127, &c->o->syn_retries);
@@ -346,6 +372,8 @@ static const struct flag_def flags[] = {
     VALUE("--syn-retries", 0, FOR_SYNSCHED, opt_syn_retries),
     VALUE("--migrate", 0, FOR_REUSEPORT, opt_migrate),
     VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
+    VALUE("--ports", 0, FOR_TIMEWAIT, opt_ports),
+    VALUE("--tw-reuse", 0, FOR_TIMEWAIT, opt_tw_reuse),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
     VALUE("--plot", 0, FOR_OBSERVE | FOR_ACCEPTQ | FOR_SYNQ, opt_plot),
@@ -369,6 +397,8 @@ static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "lifecycle", BL_CMD_LIFECYCLE },
     { "syn-schedule", BL_CMD_SYNSCHED },
     { "reuseport", BL_CMD_REUSEPORT },
+    { "time-wait", BL_CMD_TIMEWAIT },
+    { "close", BL_CMD_CLOSE },
 };
 
 static const char *command_word(enum bl_cmd cmd)
@@ -396,6 +426,10 @@ static void set_defaults(struct bl_opts *o)
     o->migrate[1] = 1;
     o->nmigrate = 2;
     o->rp_clients = 16;
+    o->tw_ports = 8;
+    o->ntw_reuse = 3;
+    for (int i = 0; i < 3; i++)
+        o->tw_reuse[i] = i;
     o->watch_ns = 3500 * CLOCK_NS_PER_MS;
     o->ncookie_modes = 3;
     for (int i = 0; i < 3; i++)
@@ -430,7 +464,8 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
 
     if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
         return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
+                         "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                         "time-wait or close)");
     if (!known)
         return args_fail(&c->msg, a->arg, "unknown option (see --help)");
     c->flag = f->arg.name;
@@ -475,14 +510,16 @@ static int positional(struct parse_ctx *c, const char *a)
                 o->cmd = commands[k].cmd;
         if (o->cmd == BL_CMD_NONE)
             return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
-                             "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
+                             "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                             "time-wait or close)");
         return 0;
     }
     if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
         return read_target(c, a);
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c->msg, a, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
+                         "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                         "time-wait or close)");
     return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
@@ -504,7 +541,8 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
         return 0;
     if (o->cmd == BL_CMD_NONE)
         return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule or reuseport (see --help)");
+                         "syn-queue, observe, lifecycle, syn-schedule, reuseport, "
+                         "time-wait or close (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     if (o->nabort > 0 && o->host)
