@@ -17,6 +17,11 @@
  * (CONN_MEMWAIT) with its input left in the kernel.  Discard reads into
  * the scratch buffer too; hello writes its banner from the options and
  * buffers only what a short write left.
+ *
+ * With --splice, a direct read that fills the read unit takes a pipe and
+ * hands the connection to stream(), which splices through it while the
+ * connection streams and returns it to the copy path when it stops (see
+ * conn.h).  The copy path pays one test of env->splice per conn_io.
  */
 #include "conn.h"
 
@@ -176,6 +181,23 @@ static void release_ring(struct conn *c, const struct conn_env *e)
     stats_sub(e->stats, STATS_BUFFERED, size);
 }
 
+/* Gives the pipe c holds, if any, back to the worker, dropping what is
+ * still in it (a connection that closes owing bytes). */
+static __attribute__((noinline)) void release_pipe(struct conn *c, const struct conn_env *e)
+{
+    struct splice_pipe *q = splice_find(e->splice, c->fd);
+
+    if (q == NULL)
+        return;
+    stats_sub(e->stats, STATS_PIPED, q->held);
+    stats_sub(e->stats, STATS_PIPES_LENT, 1);
+    int err = splice_release(e->splice, q, e->scratch, e->scratch_size);
+    if (err != 0) { /* the pipe was closed: one fewer */
+        stats_io_error(e->stats, err);
+        stats_sub(e->stats, STATS_PIPES, 1);
+    }
+}
+
 /* Closes the descriptor and drops any pending output.  close(2) on a
  * socket always releases the descriptor; an error it reports (EINTR, EIO)
  * leaves nothing to retry, so it is only counted. */
@@ -183,6 +205,8 @@ static void close_now(struct conn *c, const struct conn_env *e)
 {
     if (c->ring != 0)
         release_ring(c, e);
+    if (e->splice != NULL)
+        release_pipe(c, e);
     conn_set_state(c, CONN_CLOSED);
     if (e->ops->close(c->fd) < 0 && errno != EINTR)
         stats_io_error(e->stats, errno);
@@ -252,6 +276,16 @@ static enum conn_result linger(struct conn *c, const struct conn_env *e)
 void conn_abort(struct conn *c, const struct conn_env *e)
 {
     close_now(c, e);
+}
+
+int conn_owes(const struct conn *c, const struct conn_env *e)
+{
+    const struct splice_pipe *q;
+
+    if (c->ring != 0)
+        return 1;
+    q = e->splice != NULL ? splice_find(e->splice, c->fd) : NULL;
+    return q != NULL && q->held > 0;
 }
 
 /* ---- I/O ---- */
@@ -354,8 +388,131 @@ enum fill_result {
                         more until the next event (a non-empty ring here means
                         the send buffer is full) */
     FILL_MEMORY = 2, /* nothing owed and the pool's read unit is 0: wait for memory */
+    FILL_PIPE = 3,   /* --splice: the read filled the unit and c took a pipe: stream */
     FILL_CLOSED = -1,
 };
+
+/* ---- zero-copy echo (--splice) ---- */
+
+/* What stream() returns besides a conn_result: the pipe is given back,
+ * and serve's copy loop goes on. */
+#define STREAM_COPY (-1)
+
+/* A direct read of c, which owes nothing, filled the read unit: c streams.
+ * Borrows a pipe; none free, the copy path goes on (counted). */
+static __attribute__((noinline)) enum fill_result take_pipe(struct conn *c,
+                                                            const struct conn_env *e)
+{
+    if (splice_take(e->splice, c->fd) == NULL) {
+        stats_add(e->stats, STATS_PIPE_MISSES, 1);
+        return FILL_AGAIN;
+    }
+    stats_add(e->stats, STATS_PIPES_LENT, 1);
+    return FILL_PIPE;
+}
+
+/* Sends what q holds, as far as the send buffer takes it; a short splice
+ * means the send buffer is full.  Returns 0, or -1 after closing. */
+static int pipe_flush(struct conn *c, const struct conn_env *e, struct splice_pipe *q)
+{
+    uint32_t want = q->held;
+    ssize_t n = splice_out(q, c->fd);
+
+    if (n < 0 && errno != EAGAIN) {
+        fail(c, e, errno);
+        return -1;
+    }
+    n = n < 0 ? 0 : n;
+    stats_add(e->stats, STATS_BYTES_OUT, (uint64_t)n);
+    stats_sub(e->stats, STATS_PIPED, (uint64_t)n);
+    if (n > 0)
+        c->last_active_ms = e->now_ms;
+    if ((uint32_t)n < want)
+        c->flags &= (uint8_t)~CONN_CAN_WRITE;
+    return 0;
+}
+
+/* Splices at most *budget (and the pipe's capacity) from c's socket into
+ * its empty pipe q, as fill reads: EAGAIN clears CONN_CAN_READ, 0 is the
+ * peer's FIN (DRAINING).  A splice short of what it asked proves nothing
+ * (the pipe may have run out of slots first), so only EAGAIN ends the
+ * stream.  Returns 0, or -1 after closing. */
+static int pipe_fill(struct conn *c, const struct conn_env *e, struct splice_pipe *q,
+                     int64_t *budget)
+{
+    size_t want = (uint64_t)*budget < e->splice->capacity ? (size_t)*budget
+                                                           : e->splice->capacity;
+    ssize_t n = splice_in(q, c->fd, want);
+
+    if (n < 0) {
+        if (errno != EAGAIN) {
+            fail(c, e, errno);
+            return -1;
+        }
+        c->flags &= (uint8_t)~CONN_CAN_READ;
+        return 0;
+    }
+    if (n == 0) {
+        c->flags = (uint8_t)((c->flags & ~CONN_CAN_READ) | CONN_PEER_FIN);
+        conn_set_state(c, CONN_DRAINING);
+        return 0;
+    }
+    stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
+    stats_add(e->stats, STATS_SPLICED, (uint64_t)n);
+    stats_add(e->stats, STATS_PIPED, (uint64_t)n);
+    c->last_active_ms = e->now_ms;
+    *budget -= n;
+    return 0;
+}
+
+/* Echoes c through the pipe it holds: send what the pipe holds, and once
+ * it is empty splice the next piece in, while the share of the turn
+ * lasts.  Nothing is read while the pipe holds bytes, so c holds at most
+ * the pipe's capacity.  The pipe goes back once it is empty and c has
+ * drained: its receive queue found empty (EAGAIN), or DRAINING.  Returns
+ * a conn_result, or STREAM_COPY after giving the pipe back. */
+static int stream(struct conn *c, const struct conn_env *e, struct splice_pipe *q,
+                  int64_t *budget)
+{
+    for (;;) {
+        if (q->held > 0 && (c->flags & CONN_CAN_WRITE) && pipe_flush(c, e, q) < 0)
+            return CONN_DONE;
+        if (q->held > 0)
+            return CONN_WAIT; /* the send buffer is full: EPOLLOUT will come */
+        if (c->state != CONN_READING || !(c->flags & CONN_CAN_READ)) {
+            splice_give(e->splice, q);
+            stats_sub(e->stats, STATS_PIPES_LENT, 1);
+            return STREAM_COPY;
+        }
+        if (*budget <= 0)
+            return CONN_MORE;
+        if (pipe_fill(c, e, q, budget) < 0)
+            return CONN_DONE;
+    }
+}
+
+/* What stream_on returns: a conn_result, or STREAM_COPY with the budget
+ * left for serve's copy loop.  Returned by value (in two registers), so
+ * that serve's budget never has its address taken and stays in a
+ * register on the per-message path. */
+struct streamed {
+    int result;
+    int64_t budget;
+};
+
+/* Streams c if it holds a pipe (at the start of serve, or after a read
+ * took one), with budget.  Holding none: STREAM_COPY, budget untouched. */
+static __attribute__((noinline)) struct streamed stream_on(struct conn *c,
+                                                           const struct conn_env *e,
+                                                           int64_t budget)
+{
+    struct splice_pipe *q = splice_find(e->splice, c->fd);
+    struct streamed r = { STREAM_COPY, budget };
+
+    if (q != NULL)
+        r.result = stream(c, e, q, &r.budget);
+    return r;
+}
 
 /* What a read of want bytes that returned n means, before its bytes are
  * used: FILL_AGAIN with *budget charged when n bytes came, else what fill
@@ -393,8 +550,14 @@ HOT enum fill_result settled(struct conn *c, const struct conn_env *e, ssize_t n
         if (!(c->flags & CONN_PEER_FIN))
             return FILL_EMPTY;
         conn_set_state(c, CONN_DRAINING); /* only the FIN is left */
-    } else if (c->ring != 0 && ring_full(owed(c, e))) {
-        conn_set_state(c, CONN_BACKPRESSURE);
+    } else if (c->ring != 0) {
+        if (ring_full(owed(c, e)))
+            conn_set_state(c, CONN_BACKPRESSURE);
+    } else if (__builtin_expect(e->splice != NULL, 0) && n == e->pool->read_unit &&
+               e->mode == OPTIONS_MODE_ECHO) {
+        /* --splice: a direct read filled the unit and all of it was
+         * written back (so the pipe's bytes follow every byte sent). */
+        return take_pipe(c, e);
     }
     return FILL_AGAIN;
 }
@@ -456,6 +619,12 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
 {
     int64_t budget = e->budget; /* below 0 only after a read into the ring */
 
+    if (__builtin_expect(e->splice != NULL, 0)) {
+        struct streamed sr = stream_on(c, e, budget);
+        if (sr.result != STREAM_COPY)
+            return (enum conn_result)sr.result;
+        budget = sr.budget;
+    }
     for (;;) {
         if (c->ring != 0 && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
             return CONN_DONE;
@@ -476,6 +645,13 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
                 break;
             if (r == FILL_CLOSED)
                 return CONN_DONE;
+            if (r == FILL_PIPE) {
+                struct streamed sr = stream_on(c, e, budget);
+                if (sr.result != STREAM_COPY)
+                    return (enum conn_result)sr.result;
+                budget = sr.budget;
+                continue;
+            }
             stats_add(e->stats, STATS_MEMORY_WAITS, 1);
             return CONN_MEMWAIT;
         }
@@ -567,5 +743,5 @@ enum conn_result conn_stop(struct conn *c, const struct conn_env *e)
     c->flags |= CONN_UNREAD;
     if (r == CONN_MORE)
         return r; /* the ready list finishes it */
-    return c->ring == 0 ? finish(c, e) : CONN_WAIT;
+    return conn_owes(c, e) ? CONN_WAIT : finish(c, e);
 }

@@ -42,6 +42,16 @@
  * than it asked for proves the receive queue empty (stream socket), and a
  * write is attempted first and EPOLLOUT awaited only after a short one.
  *
+ * With --splice (echo mode) a connection whose read filled the read unit
+ * borrows a pipe from the worker (splice.h) if one is free, and echoes
+ * through it with splice(2) while it streams: socket to pipe, pipe to
+ * socket, under the same share of the turn as a read.  Bytes in the pipe
+ * are owed like bytes in the ring (write timeout, lingering close), and
+ * no more is read while the pipe holds any, so the pipe's capacity bounds
+ * what the connection holds.  The pipe goes back once it is empty and the
+ * connection has drained (its receive queue found empty, the peer's FIN,
+ * a stop), and at close; the copy path takes over.
+ *
  * The connection makes its socket calls through a table of socket
  * operations, so unit tests drive it with a fake socket.  When the table
  * is conn_sys_ops (every worker's), the per-message reads and writes skip
@@ -60,6 +70,7 @@
 #include "pool.h"
 #include "ring.h"
 #include "ringtab.h"
+#include "splice.h"
 #include "stats.h"
 
 enum conn_state {
@@ -119,6 +130,8 @@ struct conn_env {
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
     int proxy;                    /* --proxy-protocol: connections open in PROXY */
+    struct splice_pool *splice;   /* --splice: the worker's pipes (the real
+                                     socket table only), else NULL */
 };
 
 struct conn {
@@ -165,6 +178,9 @@ void conn_note(struct conn *c, uint32_t events);
  * DRAINING, then the lingering close.  Any other state is left as it is
  * (CONN_WAIT).  Returns like conn_io. */
 enum conn_result conn_stop(struct conn *c, const struct conn_env *e);
+
+/* 1 when c owes its peer bytes (in its ring or its pipe), else 0. */
+int conn_owes(const struct conn *c, const struct conn_env *e);
 
 /* Closes an open connection now, dropping whatever it still owed. */
 void conn_abort(struct conn *c, const struct conn_env *e);

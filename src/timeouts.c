@@ -22,7 +22,7 @@ static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
     return m < c ? m : c;
 }
 
-enum stats_id timeouts_verdict(const struct timeouts *t, const struct conn *c,
+enum stats_id timeouts_verdict(const struct timeouts *t, const struct conn *c, int owes,
                                uint32_t now_ms, uint64_t *next_ms)
 {
     uint32_t idle = now_ms - c->last_active_ms;
@@ -36,7 +36,7 @@ enum stats_id timeouts_verdict(const struct timeouts *t, const struct conn *c,
         return lingering ? STATS_LINGER_TIMEOUTS : STATS_PROXY_TIMEOUTS;
     }
     uint64_t t_idle = left_ms(t->idle_ms, idle);
-    uint64_t t_write = left_ms(t->write_ms, c->ring != 0 ? idle : 0);
+    uint64_t t_write = left_ms(t->write_ms, owes ? idle : 0);
     uint64_t t_life = t->lifetime_ms == 0 ? UINT64_MAX
                     : left_ms(t->lifetime_ms, now_ms - c->opened_ms[0]);
 

@@ -40,14 +40,15 @@ struct timeouts {
 void timeouts_init(struct timeouts *t, const struct options *o, uint64_t linger_ms,
                    uint64_t proxy_ms);
 
-/* What a look at open connection c at time now_ms finds: the reason its
- * time is up (a stats id: STATS_IDLE_TIMEOUTS, STATS_WRITE_TIMEOUTS,
+/* What a look at open connection c at time now_ms finds, owes saying
+ * whether c owes its peer bytes (conn_owes: in its ring or its pipe): the
+ * reason its time is up (a stats id: STATS_IDLE_TIMEOUTS, STATS_WRITE_TIMEOUTS,
  * STATS_LIFETIME_CLOSED, STATS_LINGER_TIMEOUTS, STATS_PROXY_TIMEOUTS), or
  * STATS_COUNT with *next_ms set to how long until it may be (UINT64_MAX:
  * never, as things stand).  A connection that owes nothing is looked at
  * again one write timeout later, so one that starts owing meanwhile is
  * found at most a sweep late. */
-enum stats_id timeouts_verdict(const struct timeouts *t, const struct conn *c,
+enum stats_id timeouts_verdict(const struct timeouts *t, const struct conn *c, int owes,
                                uint32_t now_ms, uint64_t *next_ms);
 
 /* How long after opening (or the PROXY header) the first deadline of a

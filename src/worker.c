@@ -36,6 +36,9 @@
  * stays in the kernel, which slows its sender): it costs nothing while
  * waiting, and it is resumed as soon as another connection of the worker
  * gives a buffer back, which only a connection's own progress can do.
+ * With --splice the worker also holds SPLICE_PIPES pipes, opened here and
+ * lent to streaming connections (conn.h); what they hold is owed output
+ * like a ring's, under the pipe's capacity.
  *
  * Timeouts carry no timer (see timeouts.h): a connection records the loop
  * time of its last byte (a plain store), and a sweep over all of them,
@@ -72,6 +75,7 @@
 #include "pool.h"
 #include "proxy.h"
 #include "slab.h"
+#include "splice.h"
 #include "sysraw.h"
 #include "timeouts.h"
 
@@ -90,6 +94,7 @@ struct worker {
     struct listener_rate rate;
     struct conn_env env;
     struct pool pool;
+    struct splice_pool splice;      /* --splice: pipes lent to streaming connections */
     struct slab slab;               /* struct conn slots */
     struct ringtab rings;           /* ring headers of the connections that owe bytes */
     struct timeouts timeouts;
@@ -266,7 +271,8 @@ static void sweep(struct worker *w)
         uint64_t in_ms;
         if (!is_open(c))
             continue;
-        enum stats_id why = timeouts_verdict(&w->timeouts, c, w->env.now_ms, &in_ms);
+        enum stats_id why = timeouts_verdict(&w->timeouts, c, conn_owes(c, &w->env),
+                                             w->env.now_ms, &in_ms);
         if (why == STATS_COUNT) {
             next = in_ms < next ? in_ms : next;
             continue;
@@ -725,11 +731,20 @@ static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)
     return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Opens the worker's descriptors.  Returns NULL, or the name of the call
- * that failed (errno set). */
+/* Opens the worker's descriptors: with --splice its pipes too (only for
+ * the real socket table: a fake socket has nothing to splice).  Returns
+ * NULL, or the name of the call that failed (errno set). */
 static const char *open_fds(struct worker *w)
 {
     uint32_t listen_ev = EPOLLIN | EPOLLET | (w->cfg.opt->shared_listener ? EPOLLEXCLUSIVE : 0);
+    const char *failed;
+
+    if (w->cfg.opt->splice && w->env.ops == &conn_sys_ops) {
+        if (splice_pool_init(&w->splice, SPLICE_PIPES, SPLICE_PIPE_BYTES, &failed) < 0)
+            return failed;
+        w->env.splice = &w->splice;
+        stats_add(&w->stats, STATS_PIPES, w->splice.count);
+    }
 
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0)
@@ -833,6 +848,7 @@ void worker_destroy(struct worker *w)
     free(w->env.scratch);
     pool_destroy(&w->pool);
     ringtab_destroy(&w->rings);
+    splice_pool_destroy(&w->splice);
     slab_destroy(&w->slab);
     /* An epoll instance and an eventfd hold no data a failed close could lose. */
     if (w->epfd >= 0)

@@ -75,7 +75,7 @@ Test(timeouts, every_verdict_for_connections_of_each_shape)
         struct timeouts t = limits(l->idle, l->write, l->life);
         uint64_t next = 12345;
         shape(l->state, l->idle_for, l->age, l->owes);
-        enum stats_id v = timeouts_verdict(&t, c, 100000, &next);
+        enum stats_id v = timeouts_verdict(&t, c, l->owes, 100000, &next);
         cr_assert_eq(v, l->verdict, "%s: verdict %d", l->what, (int)v);
         if (v == STATS_COUNT)
             cr_assert_eq(next, l->next_ms, "%s: next look in %llu ms", l->what,
@@ -90,7 +90,7 @@ Test(timeouts, the_clock_may_wrap)
 
     shape(CONN_READING, 0, 0, 0);
     c->last_active_ms = UINT32_MAX - 99; /* 100 ms before now = 0 after the wrap */
-    cr_assert_eq(timeouts_verdict(&t, c, 0, &next), STATS_COUNT);
+    cr_assert_eq(timeouts_verdict(&t, c, 0, 0, &next), STATS_COUNT);
     cr_assert_eq(next, 900);
 }
 
