@@ -196,10 +196,16 @@ int bl_netns_run(int ns_fd, char *const argv[], const char *stdin_text,
     return finish_child(pid, out[0], argv, err, errlen);
 }
 
-/* The iproute2 batch for the server side: the veth pair (its peer created
- * straight inside the client namespace, named by a /proc path), address,
+/* The iproute2 batch for the client side of the veth pair. */
+static const char client_batch[] =
+    "addr add " BL_NETNS_CLIENT_ADDR "/30 dev bl-cli\n"
+    "link set lo up\n"
+    "link set bl-cli up\n";
+
+/* The iproute2 batches for both sides: the veth pair (its peer created
+ * straight inside the client namespace, named by a /proc path), addresses,
  * links up. */
-static int setup_server(struct bl_netns *ns, char *err, size_t errlen)
+static int setup_veth(struct bl_netns *ns, char *err, size_t errlen)
 {
     char batch[512];
     char *argv[] = { ns->ip, "-batch", "-", NULL };
@@ -212,38 +218,46 @@ static int setup_server(struct bl_netns *ns, char *err, size_t errlen)
              "link set lo up\n"
              "link set bl-srv up\n",
              (int)getpid(), ns->cli);
-    return bl_netns_run(ns->srv, argv, batch, err, errlen);
+    if (bl_netns_run(ns->srv, argv, batch, err, errlen) < 0)
+        return -1;
+    return bl_netns_run(ns->cli, argv, client_batch, err, errlen);
+}
+
+/* Adds the lab's nft table to the client namespace: one chain on hook
+ * (output, prerouting) holding rule. */
+static int client_rule(struct bl_netns *ns, const char *hook, const char *rule, char *err,
+                       size_t errlen)
+{
+    char *nft_argv[] = { ns->nft, "-f", "-", NULL };
+    char rules[512];
+
+    snprintf(rules, sizeof(rules),
+             "table inet backlog_lab {\n"
+             "  chain %s {\n"
+             "    type filter hook %s priority 0; policy accept;\n"
+             "    %s\n"
+             "  }\n"
+             "}\n",
+             hook, hook, rule);
+    return bl_netns_run(ns->cli, nft_argv, rules, err, errlen);
 }
 
 static int setup_client(struct bl_netns *ns, uint16_t lo, uint16_t hi, char *err,
                         size_t errlen)
 {
-    static const char ip_batch[] =
-        "addr add " BL_NETNS_CLIENT_ADDR "/30 dev bl-cli\n"
-        "link set lo up\n"
-        "link set bl-cli up\n";
-    char *ip_argv[] = { ns->ip, "-batch", "-", NULL };
-    char *nft_argv[] = { ns->nft, "-f", "-", NULL };
-    char rules[512];
+    char rule[256];
 
-    if (bl_netns_run(ns->cli, ip_argv, ip_batch, err, errlen) < 0)
-        return -1;
     /* ACK without SYN: the third packet of the handshake (and anything
      * after it) from client to server; SYNs pass. */
-    snprintf(rules, sizeof(rules),
-             "table inet backlog_lab {\n"
-             "  chain out {\n"
-             "    type filter hook output priority 0; policy accept;\n"
-             "    ip daddr " BL_NETNS_SERVER_ADDR " tcp dport %u-%u "
-             "tcp flags & (syn | ack) == ack counter drop\n"
-             "  }\n"
-             "}\n",
-             lo, hi);
-    return bl_netns_run(ns->cli, nft_argv, rules, err, errlen);
+    snprintf(rule, sizeof(rule),
+             "ip daddr " BL_NETNS_SERVER_ADDR " tcp dport %u-%u "
+             "tcp flags & (syn | ack) == ack counter drop", lo, hi);
+    return client_rule(ns, "output", rule, err, errlen);
 }
 
-int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
-                    char *err, size_t errlen)
+/* Both namespaces and the veth pair between them, addressed and up; on
+ * failure everything made is removed. */
+static int make_pair(struct bl_netns *ns, char *err, size_t errlen)
 {
     ns->orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (ns->orig < 0)
@@ -251,12 +265,45 @@ int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
     ns->srv = new_namespace(ns->orig, err, errlen);
     if (ns->srv >= 0)
         ns->cli = new_namespace(ns->orig, err, errlen);
-    if (ns->srv < 0 || ns->cli < 0) {
+    if (ns->srv < 0 || ns->cli < 0 || setup_veth(ns, err, errlen) < 0) {
         bl_netns_destroy(ns);
         return -1;
     }
-    if (setup_server(ns, err, errlen) < 0 ||
-        setup_client(ns, port_lo, port_hi, err, errlen) < 0) {
+    return 0;
+}
+
+int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
+                    char *err, size_t errlen)
+{
+    if (make_pair(ns, err, errlen) < 0)
+        return -1;
+    if (setup_client(ns, port_lo, port_hi, err, errlen) < 0) {
+        bl_netns_destroy(ns);
+        return -1;
+    }
+    return 0;
+}
+
+/* The server's route to the spoofed net through the client, and the
+ * client's rule that drops whatever arrives for the spoofed net before
+ * routing (so no ICMP error goes back either). */
+static int setup_spoofed(struct bl_netns *ns, const char *net, char *err, size_t errlen)
+{
+    char *ip_argv[] = { ns->ip, "-batch", "-", NULL };
+    char route[128], rule[128];
+
+    snprintf(route, sizeof(route), "route add %s via " BL_NETNS_CLIENT_ADDR "\n", net);
+    snprintf(rule, sizeof(rule), "ip daddr %s counter drop", net);
+    if (bl_netns_run(ns->srv, ip_argv, route, err, errlen) < 0)
+        return -1;
+    return client_rule(ns, "prerouting", rule, err, errlen);
+}
+
+int bl_netns_create_spoofed(struct bl_netns *ns, const char *net, char *err, size_t errlen)
+{
+    if (make_pair(ns, err, errlen) < 0)
+        return -1;
+    if (setup_spoofed(ns, net, err, errlen) < 0) {
         bl_netns_destroy(ns);
         return -1;
     }
