@@ -153,14 +153,7 @@ static void json_phase(struct json *j, const struct bl_abortov_phase *p)
         json_end_object(j);
     }
     json_end_object(j);
-    json_object(j, "counters");
-    for (int k = 0; k < BL_AO_NCOUNTERS; k++) {
-        if (p->delta[k] < 0)
-            json_null(j, bl_abortov_counter_name[k]);
-        else
-            json_int(j, bl_abortov_counter_name[k], p->delta[k]);
-    }
-    json_end_object(j);
+    bl_json_counters(j, "counters", bl_abortov_counter_name, p->delta, BL_AO_NCOUNTERS);
     json_end_object(j);
 }
 
