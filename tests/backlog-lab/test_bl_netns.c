@@ -78,3 +78,31 @@ Test(bl_netns, pair_is_joined_by_veth_and_destroyed, .timeout = 60)
     cr_assert(ns.orig == -1 && ns.srv == -1 && ns.cli == -1, "descriptors not forgotten");
     cr_assert_eq(sup_count_fds(), fds, "namespace descriptors left open");
 }
+
+/* syn-flood's pair: the server routes the spoofed net through the client,
+ * and the client holds the rule that drops what comes back for it. */
+Test(bl_netns, spoofed_pair_routes_the_spoofed_net_to_the_client, .timeout = 60)
+{
+    struct bl_netns ns;
+    char err[512];
+
+    if (geteuid() != 0)
+        cr_skip("bl_netns test skipped: needs root to create network namespaces");
+    if (bl_netns_check(&ns, err, sizeof(err)) < 0)
+        cr_skip("bl_netns test skipped: %s", err);
+    int fds = sup_count_fds();
+
+    cr_assert_eq(bl_netns_create_spoofed(&ns, "10.214.0.0/16", err, sizeof(err)), 0, "%s",
+                 err);
+    char *route[] = { ns.ip, "route", "get", "10.214.7.9", NULL };
+    cr_assert_eq(bl_netns_run(ns.srv, route, NULL, err, sizeof(err)), 0, "%s", err);
+    char *outside[] = { ns.ip, "route", "get", "10.215.7.9", NULL };
+    cr_assert_eq(bl_netns_run(ns.srv, outside, NULL, err, sizeof(err)), -1,
+                 "the server routes more than the spoofed net");
+    char *rule[] = { ns.nft, "list", "chain", "inet", "backlog_lab", "prerouting", NULL };
+    cr_assert_eq(bl_netns_run(ns.cli, rule, NULL, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(bl_netns_run(ns.srv, rule, NULL, err, sizeof(err)), -1,
+                 "the drop rule is in the server namespace too");
+    bl_netns_destroy(&ns);
+    cr_assert_eq(sup_count_fds(), fds, "namespace descriptors left open");
+}
