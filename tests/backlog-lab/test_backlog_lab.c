@@ -29,7 +29,7 @@ Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
     free(out), free(err);
     cr_assert_eq(sup_lab(&out, &err, 5000, (const char *[]){ NULL }), 2);
     cr_assert_str_eq(err, "backlog-lab: expected a command: accept-queue, syn-queue, observe, "
-                          "lifecycle, syn-schedule or reuseport (see --help)\n");
+                          "lifecycle, syn-schedule, reuseport or syn-flood (see --help)\n");
     free(out), free(err);
 }
 

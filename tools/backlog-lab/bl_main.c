@@ -8,6 +8,7 @@
 #include "bl_abortov.h"
 #include "bl_acceptq.h"
 #include "bl_env.h"
+#include "bl_flood.h"
 #include "bl_lifecycle.h"
 #include "bl_observe.h"
 #include "bl_options.h"
@@ -31,6 +32,8 @@ static int run_command(const struct bl_opts *o)
         return bl_synsched_main(o);
     case BL_CMD_REUSEPORT:
         return bl_reuseport_main(o);
+    case BL_CMD_FLOOD:
+        return bl_flood_main(o);
     case BL_CMD_NONE:
         break;
     }
