@@ -339,16 +339,14 @@ static int due_work(struct flood_lab *l, uint64_t now)
 {
     struct bl_flood_phase *ph = l->ph;
     uint64_t total = ph->rate * ph->duration_ns / CLOCK_NS_PER_SEC;
+    uint64_t due = ph->rate * now / CLOCK_NS_PER_SEC + 1;  /* past the end: all of them */
 
-    if (now < ph->duration_ns) {
-        uint64_t due = ph->rate * now / CLOCK_NS_PER_SEC + 1;
-        while (ph->syns_sent + ph->syns_nobufs < due && ph->syns_sent + ph->syns_nobufs < total)
-            if (send_syn(l) < 0)
-                return -1;
-        if (l->ntries < l->max_tries &&
-            now >= (uint64_t)l->ntries * BL_FLOOD_TRY_GAP_MS * MS && start_try(l) < 0)
+    while (ph->syns_sent + ph->syns_nobufs < due && ph->syns_sent + ph->syns_nobufs < total)
+        if (send_syn(l) < 0)
             return -1;
-    }
+    if (now < ph->duration_ns && l->ntries < l->max_tries &&
+        now >= (uint64_t)l->ntries * BL_FLOOD_TRY_GAP_MS * MS && start_try(l) < 0)
+        return -1;
     return time_out_tries(l);
 }
 
@@ -365,10 +363,10 @@ static int watch(struct flood_lab *l)
             ph->interrupted = true;
             return 0;
         }
-        if (now >= ph->duration_ns && l->pending == 0)
-            break;
         if (due_work(l, now) < 0)
             return -1;
+        if (now >= ph->duration_ns && l->pending == 0)
+            break;
         if (now >= next_sample) {
             if (take_sample(l) < 0)
                 return -1;
