@@ -2,8 +2,9 @@
  * one phase at a time and as the command (bin/backlog-lab syn-flood: the
  * quick form's JSON, an interrupt; test_backlog_lab.c runs it without
  * root).  It needs root, `ip` and `nft` (test_bl_synq.c installs them as
- * root), otherwise it is skipped with a message.  The server namespace's counters are its own, so the
- * invariants below are exact; no speed is asserted. */
+ * root), otherwise it is skipped with a message.  The server namespace's
+ * counters are its own, so the invariants below are exact; no speed is
+ * asserted. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +46,6 @@ static void common_invariants(const struct bl_flood_phase *p)
     cr_assert_leq(p->retransmitted, p->connected);
     cr_assert_leq(p->lat_median_ms, p->lat_p99_ms);
     cr_assert_leq(p->lat_p99_ms, p->lat_max_ms);
-    cr_assert_lt(p->lat_max_ms, BL_FLOOD_TRY_TIMEOUT_MS + 50);
     cr_assert_gt(p->nsamples, 0);
 }
 
@@ -138,7 +138,7 @@ static void phase_invariants(const char *out, int i)
 
     cr_assert_eq(AT("syncookies"), i, "%s", out);
     cr_assert_eq(AT("backlog"), 16);
-    cr_assert_eq(AT("flood/syns_sent") + AT("flood/syns_refused_enobufs"), 3000, "%s", out);
+    cr_assert_eq(AT("flood/syns_sent") + AT("flood/syns_refused"), 3000, "%s", out);
     cr_assert_eq(tries, 3000 / BL_FLOOD_TRY_GAP_MS, "%s", out);
     cr_assert_eq(connected + AT("client/timed_out") + AT("client/failed"), tries, "%s", out);
     cr_assert_leq(AT("client/server_accepted"), connected, "%s", out);

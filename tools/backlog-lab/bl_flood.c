@@ -155,7 +155,9 @@ static int lab_alloc(struct flood_lab *l)
     uint64_t ticks = ph->duration_ns / (BL_FLOOD_SAMPLE_MS * MS);
 
     l->lfd = l->nl = l->nfd = l->sfd = l->ep = l->raw = -1;
-    l->max_tries = (int)(ph->duration_ns / (BL_FLOOD_TRY_GAP_MS * MS)) + 1;
+    /* one connect at each multiple of the gap before the flood ends */
+    l->max_tries = (int)((ph->duration_ns + BL_FLOOD_TRY_GAP_MS * MS - 1) /
+                         (BL_FLOOD_TRY_GAP_MS * MS));
     l->tries = calloc((size_t)l->max_tries, sizeof(*l->tries));
     l->before = malloc(sizeof(*l->before));
     l->now = malloc(sizeof(*l->now));
@@ -185,8 +187,8 @@ static void lab_close(struct flood_lab *l)
     free(l->now);
 }
 
-/* Sends one spoofed SYN; a full device queue (ENOBUFS) is counted, not
- * fatal. */
+/* Sends one spoofed SYN; a full send buffer or device queue (EAGAIN,
+ * ENOBUFS) is counted, not fatal. */
 static int send_syn(struct flood_lab *l)
 {
     struct bl_synpkt p = {
@@ -203,7 +205,7 @@ static int send_syn(struct flood_lab *l)
     bl_synpkt_build(&p, pkt);
     set_addr(&to, 0);
     if (sendto(l->raw, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
-        if (errno != ENOBUFS)
+        if (errno != ENOBUFS && errno != EAGAIN)
             return bl_err_set(l->err, errno, "sendto (raw socket)");
         l->ph->syns_nobufs++;
         return 0;
@@ -334,7 +336,9 @@ static int on_event(struct flood_lab *l, uint32_t id)
     return t->state == TRY_PENDING ? end_try(l, t) : 0;
 }
 
-/* Sends what is due by now, starts the connect that is due, keeps time. */
+/* Sends what is due by now, starts the connect that is due (one a call:
+ * a loop that ran late catches up, even past the flood's end, so the
+ * count of each stays the same), keeps time. */
 static int due_work(struct flood_lab *l, uint64_t now)
 {
     struct bl_flood_phase *ph = l->ph;
@@ -344,8 +348,8 @@ static int due_work(struct flood_lab *l, uint64_t now)
     while (ph->syns_sent + ph->syns_nobufs < due && ph->syns_sent + ph->syns_nobufs < total)
         if (send_syn(l) < 0)
             return -1;
-    if (now < ph->duration_ns && l->ntries < l->max_tries &&
-        now >= (uint64_t)l->ntries * BL_FLOOD_TRY_GAP_MS * MS && start_try(l) < 0)
+    if (l->ntries < l->max_tries && now >= (uint64_t)l->ntries * BL_FLOOD_TRY_GAP_MS * MS &&
+        start_try(l) < 0)
         return -1;
     return time_out_tries(l);
 }
@@ -365,7 +369,7 @@ static int watch(struct flood_lab *l)
         }
         if (due_work(l, now) < 0)
             return -1;
-        if (now >= ph->duration_ns && l->pending == 0)
+        if (now >= ph->duration_ns && l->ntries == l->max_tries && l->pending == 0)
             break;
         if (now >= next_sample) {
             if (take_sample(l) < 0)
@@ -462,7 +466,7 @@ static int run_phase(struct flood_lab *l, int syncookies)
         return -1;
     if (bl_netns_enter(l->ns->cli) < 0)
         return bl_err_set(l->err, errno, "setns to the client namespace");
-    l->raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    l->raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
     if (l->raw < 0)
         return bl_err_set(l->err, errno, "socket(SOCK_RAW, IPPROTO_RAW)");
     l->t0 = clock_now_ns();

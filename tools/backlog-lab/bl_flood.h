@@ -65,7 +65,7 @@ struct bl_flood_phase {
     bool interrupted;
 
     uint64_t syns_sent;       /* spoofed SYNs the raw socket took */
-    uint64_t syns_nobufs;     /* ... and refused with ENOBUFS (not sent) */
+    uint64_t syns_nobufs;     /* ... and refused (ENOBUFS, EAGAIN): not sent */
     uint32_t syn_recv_peak;
     uint32_t peak_at_ms;      /* first sample that saw the peak */
     uint32_t syn_recv_flood_end; /* the last sample while the flood ran */

@@ -381,6 +381,10 @@ const struct args_opt *bl_options_flag(size_t i)
     return i < NFLAGS ? &flags[i].arg : NULL;
 }
 
+/* The command words, as the messages list them. */
+#define COMMAND_WORDS \
+    "accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport or syn-flood"
+
 static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "accept-queue", BL_CMD_ACCEPTQ },
     { "syn-queue", BL_CMD_SYNQ },
@@ -454,8 +458,7 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
     bool known = kind == ARGS_OPTION || kind == ARGS_NEEDS_VALUE;
 
     if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
-        return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule, reuseport or syn-flood)");
+        return args_fail(&c->msg, a->arg, "expected a command first (" COMMAND_WORDS ")");
     if (!known)
         return args_fail(&c->msg, a->arg, "unknown option (see --help)");
     c->flag = f->arg.name;
@@ -499,15 +502,13 @@ static int positional(struct parse_ctx *c, const char *a)
             if (strcmp(a, commands[k].word) == 0)
                 o->cmd = commands[k].cmd;
         if (o->cmd == BL_CMD_NONE)
-            return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
-                             "syn-queue, observe, lifecycle, syn-schedule, reuseport or syn-flood)");
+            return args_fail(&c->msg, a, "unknown command (expected " COMMAND_WORDS ")");
         return 0;
     }
     if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
         return read_target(c, a);
     if (o->cmd == BL_CMD_NONE)
-        return args_fail(&c->msg, a, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule, reuseport or syn-flood)");
+        return args_fail(&c->msg, a, "expected a command first (" COMMAND_WORDS ")");
     return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
@@ -528,8 +529,7 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
     if (o->help || o->version)
         return 0;
     if (o->cmd == BL_CMD_NONE)
-        return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule, reuseport or syn-flood (see --help)");
+        return args_fail(&c.msg, NULL, "expected a command: " COMMAND_WORDS " (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     if (o->nabort > 0 && o->host)

@@ -35,7 +35,8 @@ static void explain_queue(const struct bl_flood_phase *p, struct bl_text *t)
                     p->syncookies, C(p, CSUM_ERRORS));
     if (p->syns_nobufs > 0)
         bl_text_add(t, "syncookies=%d: %" PRIu64 " more SYNs were due but the raw socket "
-                       "refused them (ENOBUFS): the flood was slower than --rate.",
+                       "refused them (ENOBUFS or EAGAIN): the flood was slower than "
+                       "--rate.",
                     p->syncookies, p->syns_nobufs);
 }
 
@@ -256,7 +257,7 @@ static void json_phase(struct json *j, const struct bl_flood_phase *p)
     json_uint(j, "rate", p->rate);
     json_fixed(j, "duration_s", (double)p->duration_ns / 1e9, 3);
     json_uint(j, "syns_sent", p->syns_sent);
-    json_uint(j, "syns_refused_enobufs", p->syns_nobufs);
+    json_uint(j, "syns_refused", p->syns_nobufs);
     json_end_object(j);
     json_object(j, "syn_queue");
     json_int(j, "syn_recv_peak", p->syn_recv_peak);
