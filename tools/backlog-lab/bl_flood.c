@@ -217,22 +217,21 @@ static int send_syn(struct flood_lab *l)
 /* The legitimate client's next connect (the thread is in the client ns). */
 static int start_try(struct flood_lab *l)
 {
-    struct flood_try *t = &l->tries[l->ntries];
+    uint32_t id = (uint32_t)l->ntries;
+    struct flood_try *t = &l->tries[id];
     struct sockaddr_in a;
 
     set_addr(&a, l->ph->port);
     t->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (t->fd < 0)
         return bl_err_set(l->err, errno, "socket");
+    l->ntries++;                   /* from here on lab_close closes it */
+    l->pending++;
     t->t_start = since(l);
     t->state = TRY_PENDING;
     if (connect(t->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
         return bl_err_set(l->err, errno, "connect " BL_NETNS_SERVER_ADDR ":%u", l->ph->port);
-    if (epoll_add(l, t->fd, EPOLLOUT, (uint32_t)l->ntries) < 0)
-        return -1;
-    l->ntries++;
-    l->pending++;
-    return 0;
+    return epoll_add(l, t->fd, EPOLLOUT, id);
 }
 
 /* A connect ended: connected, refused with an error, or timed out. */
