@@ -155,15 +155,25 @@ void conn_set_state(struct conn *c, enum conn_state to)
 
 /* ---- closing ---- */
 
-/* Returns the ring's buffer to the pool once nothing is pending in it:
- * an idle connection holds no buffer. */
-static void release_buffer(struct conn *c, const struct conn_env *e)
+/* The ring of bytes owed; only while c->ring is not 0. */
+HOT struct ring *owed(const struct conn *c, const struct conn_env *e)
 {
-    if (c->ring.data != NULL && ring_empty(&c->ring)) {
-        uint32_t size = ring_capacity(&c->ring);
-        pool_put(e->pool, ring_detach(&c->ring), size);
-        stats_sub(e->stats, STATS_BUFFERED, size);
-    }
+    return ringtab_at(e->rings, c->ring);
+}
+
+/* Gives the ring's buffer back to the pool and its header back to the
+ * table, dropping what it still holds: nothing is owed any more, and an
+ * idle connection holds neither. */
+static void release_ring(struct conn *c, const struct conn_env *e)
+{
+    struct ring *r = owed(c, e);
+    uint32_t size = ring_capacity(r);
+
+    ring_consume(r, ring_used(r));
+    pool_put(e->pool, ring_detach(r), size);
+    ringtab_put(e->rings, c->ring);
+    c->ring = 0;
+    stats_sub(e->stats, STATS_BUFFERED, size);
 }
 
 /* Closes the descriptor and drops any pending output.  close(2) on a
@@ -171,8 +181,8 @@ static void release_buffer(struct conn *c, const struct conn_env *e)
  * leaves nothing to retry, so it is only counted. */
 static void close_now(struct conn *c, const struct conn_env *e)
 {
-    ring_consume(&c->ring, ring_used(&c->ring));
-    release_buffer(c, e);
+    if (c->ring != 0)
+        release_ring(c, e);
     conn_set_state(c, CONN_CLOSED);
     if (e->ops->close(c->fd) < 0 && errno != EINTR)
         stats_io_error(e->stats, errno);
@@ -208,6 +218,7 @@ static enum conn_result finish(struct conn *c, const struct conn_env *e)
     if (!(c->flags & CONN_PEER_FIN) && e->ops->shutdown_write(c->fd) < 0)
         return fail(c, e, errno);
     conn_set_state(c, CONN_LINGERING);
+    c->last_active_ms = e->now_ms; /* its deadline counts from here */
     return CONN_LINGER;
 }
 
@@ -245,24 +256,27 @@ void conn_abort(struct conn *c, const struct conn_env *e)
 
 /* ---- I/O ---- */
 
-/* Attaches a pool buffer for need bytes to the (empty) ring if it has
- * none.  After a read of at most the pool's read unit one can always be
- * had; pool_get fails only when malloc does, or for a banner leftover
- * while the budget is spent.  Returns 0, or -1 after closing the
- * connection (counted as nomem). */
-static int ensure_buffer(struct conn *c, const struct conn_env *e, uint32_t need)
+/* c owes nothing: gives it a ring with a pool buffer for need bytes
+ * and copies them in.  After a read of at most the pool's read unit a
+ * buffer can always be had; pool_get fails only when malloc does, or for
+ * a banner leftover while the budget is spent.  Returns 0, or -1 after
+ * closing the connection (counted as nomem). */
+static int owe(struct conn *c, const struct conn_env *e, const uint8_t *src, uint32_t need)
 {
     uint32_t size;
-
-    if (c->ring.data != NULL)
-        return 0;
     uint8_t *buf = pool_get(e->pool, need, &size);
-    if (buf == NULL) {
+    uint32_t h = buf != NULL ? ringtab_get(e->rings) : 0;
+
+    if (h == 0) {
+        if (buf != NULL)
+            pool_put(e->pool, buf, size);
         stats_add(e->stats, STATS_NOMEM, 1);
         close_now(c, e);
         return -1;
     }
-    ring_attach(&c->ring, buf, size);
+    c->ring = h;
+    ring_attach(owed(c, e), buf, size);
+    ring_push(owed(c, e), src, need);
     stats_add(e->stats, STATS_BUFFERED, size);
     return 0;
 }
@@ -295,25 +309,26 @@ HOT ssize_t write_some(struct conn *c, const struct conn_env *e,
 static int flush(struct conn *c, const struct conn_env *e)
 {
     struct iovec iov[2];
-    int cnt = ring_data_iov(&c->ring, iov);
-    uint32_t want = ring_used(&c->ring);
+    struct ring *r = owed(c, e);
+    int cnt = ring_data_iov(r, iov);
+    uint32_t want = ring_used(r);
     ssize_t n = write_some(c, e, iov, cnt);
 
     if (n < 0)
         return -1;
-    ring_consume(&c->ring, (uint32_t)n);
+    ring_consume(r, (uint32_t)n);
     if (n > 0)
         c->last_active_ms = e->now_ms;
     if ((uint32_t)n < want)
         c->flags &= (uint8_t)~CONN_CAN_WRITE;
     else
-        release_buffer(c, e);
+        release_ring(c, e);
     return 0;
 }
 
 /* Echo's direct path: writes the n bytes just read into the scratch
- * buffer back at once, and copies into the (empty) ring what the socket
- * does not take.  Returns 0, or -1 after closing. */
+ * buffer back at once, and copies into a ring what the socket does not
+ * take.  Returns 0, or -1 after closing. */
 HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
 {
     uint32_t sent = 0;
@@ -327,11 +342,8 @@ HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
         if (sent < n)
             c->flags &= (uint8_t)~CONN_CAN_WRITE;
     }
-    if (sent < n) {
-        if (ensure_buffer(c, e, n - sent) < 0)
-            return -1;
-        ring_push(&c->ring, e->scratch + sent, n - sent);
-    }
+    if (sent < n && owe(c, e, e->scratch + sent, n - sent) < 0)
+        return -1;
     return 0;
 }
 
@@ -345,28 +357,12 @@ enum fill_result {
     FILL_CLOSED = -1,
 };
 
-/* Reads once (*budget > 0): into the scratch buffer, at most the pool's
- * read unit and at most *budget, while nothing is owed (then echo writes
- * it straight back), else into the ring's free space (not capped: the
- * ring bounds it, and trimming its iovecs would cost every message);
- * takes what it read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
- * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
- * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
- * bytes, which a stream socket answers with 0 at once, consuming nothing:
- * the check for it stays off the per-message path. */
-HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *budget)
+/* What a read of want bytes that returned n means, before its bytes are
+ * used: FILL_AGAIN with *budget charged when n bytes came, else what fill
+ * returns (EAGAIN, the peer's FIN, a read unit of 0, an error). */
+HOT enum fill_result took(struct conn *c, const struct conn_env *e, ssize_t n, size_t want,
+                          int64_t *budget)
 {
-    struct iovec iov[2];
-    int direct = ring_empty(&c->ring);
-    int cnt = direct ? 0 : ring_free_iov(&c->ring, iov);
-    size_t unit = e->pool->read_unit < (uint64_t)*budget ? e->pool->read_unit : (size_t)*budget;
-    size_t want = direct ? unit : ring_free(&c->ring);
-    ssize_t n;
-
-
-    do
-        n = direct ? sock_recv(e, c->fd, e->scratch, want) : sock_readv(e, c->fd, iov, cnt);
-    while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN) {
             fail(c, e, errno);
@@ -385,19 +381,74 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
     stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
     c->last_active_ms = e->now_ms;
     *budget -= n;
-    if (!direct)
-        ring_produce(&c->ring, (uint32_t)n);
-    else if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
-        return FILL_CLOSED;
+    return FILL_AGAIN;
+}
+
+/* After n bytes of a read of want: a short read proves the receive queue
+ * empty (then only the FIN may be left), a full ring means BACKPRESSURE. */
+HOT enum fill_result settled(struct conn *c, const struct conn_env *e, ssize_t n, size_t want)
+{
     if ((size_t)n < want) {
         c->flags &= (uint8_t)~CONN_CAN_READ;
         if (!(c->flags & CONN_PEER_FIN))
             return FILL_EMPTY;
         conn_set_state(c, CONN_DRAINING); /* only the FIN is left */
-    } else if (ring_full(&c->ring)) {
+    } else if (c->ring != 0 && ring_full(owed(c, e))) {
         conn_set_state(c, CONN_BACKPRESSURE);
     }
     return FILL_AGAIN;
+}
+
+/* fill for a connection that owes bytes: reads into its ring's free space
+ * (not capped: the ring bounds it, and trimming its iovecs would cost
+ * every message), behind what it owes, so order is kept.  Out of line:
+ * the per-message path owes nothing. */
+static __attribute__((noinline)) enum fill_result fill_owed(struct conn *c,
+                                                            const struct conn_env *e,
+                                                            int64_t *budget)
+{
+    struct iovec iov[2];
+    struct ring *r = owed(c, e);
+    int cnt = ring_free_iov(r, iov);
+    size_t want = ring_free(r);
+    ssize_t n;
+
+    do
+        n = sock_readv(e, c->fd, iov, cnt);
+    while (n < 0 && errno == EINTR);
+    enum fill_result f = took(c, e, n, want, budget);
+    if (f != FILL_AGAIN || n == 0)
+        return f;
+    ring_produce(r, (uint32_t)n);
+    return settled(c, e, n, want);
+}
+
+/* Reads once (*budget > 0): into the scratch buffer, at most the pool's
+ * read unit and at most *budget, while nothing is owed (then echo writes
+ * it straight back), else into the ring's free space (not capped: the
+ * ring bounds it, and trimming its iovecs would cost every message);
+ * takes what it read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
+ * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
+ * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
+ * bytes, which a stream socket answers with 0 at once, consuming nothing:
+ * the check for it stays off the per-message path. */
+HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *budget)
+{
+    if (__builtin_expect(c->ring != 0, 0))
+        return fill_owed(c, e, budget);
+
+    size_t want = e->pool->read_unit < (uint64_t)*budget ? e->pool->read_unit : (size_t)*budget;
+    ssize_t n;
+
+    do
+        n = sock_recv(e, c->fd, e->scratch, want);
+    while (n < 0 && errno == EINTR);
+    enum fill_result f = took(c, e, n, want, budget);
+    if (f != FILL_AGAIN || n == 0)
+        return f;
+    if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
+        return FILL_CLOSED;
+    return settled(c, e, n, want);
 }
 
 /* The loop behind conn_io; see the comment at the top of the file. */
@@ -406,13 +457,13 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
     int64_t budget = e->budget; /* below 0 only after a read into the ring */
 
     for (;;) {
-        if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
+        if (c->ring != 0 && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
             return CONN_DONE;
         if (__builtin_expect(c->state != CONN_READING, 0)) {
             if (c->state == CONN_DRAINING)
-                return ring_empty(&c->ring) ? finish(c, e) : CONN_WAIT;
-            if (ring_full(&c->ring)) /* BACKPRESSURE */
-                return CONN_WAIT;    /* flush came back short: EPOLLOUT will come */
+                return c->ring == 0 ? finish(c, e) : CONN_WAIT;
+            if (c->ring != 0 && ring_full(owed(c, e))) /* BACKPRESSURE */
+                return CONN_WAIT; /* flush came back short: EPOLLOUT will come */
             conn_set_state(c, CONN_READING);
         }
         if (!(c->flags & CONN_CAN_READ))
@@ -443,19 +494,17 @@ static enum conn_result send_banner(struct conn *c, const struct conn_env *e)
         return CONN_DONE;
     if ((uint32_t)n == e->banner_len)
         return finish(c, e);
-    if (ensure_buffer(c, e, e->banner_len - (uint32_t)n) < 0)
+    if (owe(c, e, (const uint8_t *)e->banner + n, e->banner_len - (uint32_t)n) < 0)
         return CONN_DONE;
-    ring_push(&c->ring, e->banner + n, e->banner_len - (uint32_t)n);
     c->flags &= (uint8_t)~CONN_CAN_WRITE;
     return CONN_WAIT;
 }
 
 enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
 {
-    c->ring = (struct ring){ 0 };
-    timer_node_init(&c->timer);
+    c->ring = 0;
     c->next = NULL;
-    c->last_active_ms = c->opened_ms = e->now_ms;
+    c->last_active_ms = e->now_ms;
     c->fd = fd;
     c->state = CONN_FREE;
     c->flags = CONN_CAN_WRITE; /* a new socket's send buffer is empty */
@@ -518,5 +567,5 @@ enum conn_result conn_stop(struct conn *c, const struct conn_env *e)
     c->flags |= CONN_UNREAD;
     if (r == CONN_MORE)
         return r; /* the ready list finishes it */
-    return ring_empty(&c->ring) ? finish(c, e) : CONN_WAIT;
+    return c->ring == 0 ? finish(c, e) : CONN_WAIT;
 }

@@ -26,7 +26,7 @@
  * output.  So a connection whose peer may still be sending first sends
  * everything it owes, then shuts its write side (the peer reads it all,
  * then EOF), then reads and drops input until the peer's FIN; the worker
- * bounds that with a timer (WORKER_LINGER_MS, or the grace period).
+ * bounds that with a deadline (WORKER_LINGER_MS, or the grace period).
  *
  * With --proxy-protocol a connection opens in PROXY instead, before any
  * data byte, and leaves it once the worker has consumed the header:
@@ -46,7 +46,7 @@
  * operations, so unit tests drive it with a fake socket.  When the table
  * is conn_sys_ops (every worker's), the per-message reads and writes skip
  * the table and enter the kernel inline: one pointer comparison instead of
- * an indirect call.  It knows nothing of epoll, timers or lists: the
+ * an indirect call.  It knows nothing of epoll, deadlines or lists: the
  * worker owns those.
  */
 #ifndef CONN_H
@@ -59,8 +59,8 @@
 #include "options.h"
 #include "pool.h"
 #include "ring.h"
+#include "ringtab.h"
 #include "stats.h"
-#include "timer.h"
 
 enum conn_state {
     CONN_FREE,         /* slot not in use */
@@ -108,6 +108,7 @@ extern const struct conn_sock_ops conn_sys_ops;
 struct conn_env {
     const struct conn_sock_ops *ops;
     struct pool *pool;            /* ring buffers: small and large, under a budget */
+    struct ringtab *rings;        /* the headers of the rings of bytes owed */
     struct stats_counters *stats; /* the worker's counters */
     uint8_t *scratch;             /* reads land here while nothing is owed (the
                                      pool's largest class: its read unit at most) */
@@ -121,15 +122,21 @@ struct conn_env {
 };
 
 struct conn {
-    struct ring ring;          /* bytes owed to the peer; no buffer while empty */
-    struct timer_node timer;   /* idle timeout (the worker's wheel) */
-    struct conn *next;         /* the worker's ready / closed / free lists */
-    uint32_t last_active_ms;   /* env->now_ms of the last byte moved */
-    uint32_t opened_ms;        /* env->now_ms at open (--max-lifetime) */
+    struct conn *next;         /* the worker's ready / memory / closed lists */
     int fd;
+    uint32_t ring;             /* handle of the bytes owed (ringtab.h), 0 while
+                                * nothing is owed: never an empty ring */
+    uint32_t last_active_ms;   /* env->now_ms of the last byte moved; from the
+                                * start of a lingering close, when it began */
     uint8_t state;             /* enum conn_state */
     uint8_t flags;             /* enum conn_flag */
+    uint32_t opened_ms[];      /* env->now_ms at open: only in a slot made
+                                * CONN_SIZE(1) bytes long (--max-lifetime) */
 };
+
+/* The size of a connection slot, with or without its opened_ms. */
+#define CONN_SIZE(with_opened) (sizeof(struct conn) + ((with_opened) ? sizeof(uint32_t) : 0))
+
 
 /* Starts a connection on accepted socket fd in slot c (state FREE).  In
  * hello mode this writes the banner at once, and may close.  Returns

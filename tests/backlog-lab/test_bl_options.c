@@ -123,6 +123,13 @@ Test(bl_options, errors_name_the_flag)
           "--abort-on-overflow: sets the sysctl in a namespace of the lab's own: not with --host" },
         { { "reuseport", "--clients", "65", NULL }, "--clients: expected a whole number from 1 to 64" },
         { { "accept-queue", "--syn-retries", "2", NULL }, "--syn-retries: not an option of accept-queue" },
+        { { "time-wait", "--ports", "257", NULL }, "--ports: expected a whole number from 1 to 256" },
+        { { "time-wait", "--ports", "0", NULL }, "--ports: expected a whole number from 1 to 256" },
+        { { "time-wait", "--tw-reuse", "0,3", NULL },
+          "--tw-reuse: expected up to 3 comma-separated values from 0 to 2" },
+        { { "time-wait", "--tw-reuse", "0,1,2,1", NULL }, "--tw-reuse: expected up to 3" },
+        { { "close", "--ports", "4", NULL }, "--ports: not an option of close" },
+        { { "syn-queue", "--tw-reuse", "1", NULL }, "--tw-reuse: not an option of syn-queue" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
         { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },
         { { "observe", "[::1%nosuchif0]:80", NULL, NULL },
@@ -158,6 +165,27 @@ Test(bl_options, abort_on_overflow_refuses_the_backlog_runs_flags)
     cr_assert_eq(parse(&o, err, "accept-queue", "--abort-on-overflow", "1", "--json"), 0, "%s", err);
     cr_assert_eq(o.nabort, 1);
     cr_assert_eq(o.abort_modes[0], 1);
+}
+
+Test(bl_options, time_wait_and_close)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "time-wait", NULL, NULL, NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_TIMEWAIT);
+    cr_assert_eq(o.tw_ports, 8);
+    cr_assert_eq(o.ntw_reuse, 3);
+    cr_assert_eq(o.tw_reuse[2], 2);
+    cr_assert_eq(parse(&o, err, "time-wait", "--ports", "3", NULL), 0, "%s", err);
+    cr_assert_eq(o.tw_ports, 3);
+    cr_assert_eq(parse(&o, err, "time-wait", "--tw-reuse", "2,0", NULL), 0, "%s", err);
+    cr_assert_eq(o.ntw_reuse, 2);
+    cr_assert_eq(o.tw_reuse[0], 2);
+    cr_assert_eq(o.tw_reuse[1], 0);
+    cr_assert_eq(parse(&o, err, "close", "--long", "--json", NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_CLOSE);
+    cr_assert(o.long_form && o.json);
 }
 
 Test(bl_options, help_and_version_need_no_command)

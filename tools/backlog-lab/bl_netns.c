@@ -53,7 +53,7 @@ static int find_tool(const char *name, char out[BL_NETNS_PATH_MAX])
     return rc;
 }
 
-int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
+int bl_netns_check_ip(struct bl_netns *ns, char *err, size_t errlen)
 {
     ns->orig = ns->srv = ns->cli = -1;
     if (geteuid() != 0)
@@ -62,6 +62,13 @@ int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
     if (find_tool("ip", ns->ip) < 0)
         return errf(err, errlen, "the lab needs `ip` from iproute2, not found in PATH, "
                     "/usr/sbin or /sbin (Debian: apt-get install iproute2)");
+    return 0;
+}
+
+int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
+{
+    if (bl_netns_check_ip(ns, err, errlen) < 0)
+        return -1;
     if (find_tool("nft", ns->nft) < 0)
         return errf(err, errlen, "the lab needs `nft` from nftables, not found in PATH, "
                     "/usr/sbin or /sbin (Debian: apt-get install nftables)");
@@ -196,16 +203,10 @@ int bl_netns_run(int ns_fd, char *const argv[], const char *stdin_text,
     return finish_child(pid, out[0], argv, err, errlen);
 }
 
-/* The iproute2 batch for the client side of the veth pair. */
-static const char client_batch[] =
-    "addr add " BL_NETNS_CLIENT_ADDR "/30 dev bl-cli\n"
-    "link set lo up\n"
-    "link set bl-cli up\n";
-
-/* The iproute2 batches for both sides: the veth pair (its peer created
- * straight inside the client namespace, named by a /proc path), addresses,
+/* The iproute2 batch for the server side: the veth pair (its peer created
+ * straight inside the client namespace, named by a /proc path), address,
  * links up. */
-static int setup_veth(struct bl_netns *ns, char *err, size_t errlen)
+static int setup_server(struct bl_netns *ns, char *err, size_t errlen)
 {
     char batch[512];
     char *argv[] = { ns->ip, "-batch", "-", NULL };
@@ -218,9 +219,18 @@ static int setup_veth(struct bl_netns *ns, char *err, size_t errlen)
              "link set lo up\n"
              "link set bl-srv up\n",
              (int)getpid(), ns->cli);
-    if (bl_netns_run(ns->srv, argv, batch, err, errlen) < 0)
-        return -1;
-    return bl_netns_run(ns->cli, argv, client_batch, err, errlen);
+    return bl_netns_run(ns->srv, argv, batch, err, errlen);
+}
+
+static int setup_client(struct bl_netns *ns, char *err, size_t errlen)
+{
+    static const char ip_batch[] =
+        "addr add " BL_NETNS_CLIENT_ADDR "/30 dev bl-cli\n"
+        "link set lo up\n"
+        "link set bl-cli up\n";
+    char *ip_argv[] = { ns->ip, "-batch", "-", NULL };
+
+    return bl_netns_run(ns->cli, ip_argv, ip_batch, err, errlen);
 }
 
 /* Adds the lab's nft table to the client namespace: one chain on hook
@@ -242,8 +252,7 @@ static int client_rule(struct bl_netns *ns, const char *hook, const char *rule, 
     return bl_netns_run(ns->cli, nft_argv, rules, err, errlen);
 }
 
-static int setup_client(struct bl_netns *ns, uint16_t lo, uint16_t hi, char *err,
-                        size_t errlen)
+static int drop_acks(struct bl_netns *ns, uint16_t lo, uint16_t hi, char *err, size_t errlen)
 {
     char rule[256];
 
@@ -255,9 +264,7 @@ static int setup_client(struct bl_netns *ns, uint16_t lo, uint16_t hi, char *err
     return client_rule(ns, "output", rule, err, errlen);
 }
 
-/* Both namespaces and the veth pair between them, addressed and up; on
- * failure everything made is removed. */
-static int make_pair(struct bl_netns *ns, char *err, size_t errlen)
+int bl_netns_create_pair(struct bl_netns *ns, char *err, size_t errlen)
 {
     ns->orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (ns->orig < 0)
@@ -265,7 +272,11 @@ static int make_pair(struct bl_netns *ns, char *err, size_t errlen)
     ns->srv = new_namespace(ns->orig, err, errlen);
     if (ns->srv >= 0)
         ns->cli = new_namespace(ns->orig, err, errlen);
-    if (ns->srv < 0 || ns->cli < 0 || setup_veth(ns, err, errlen) < 0) {
+    if (ns->srv < 0 || ns->cli < 0) {
+        bl_netns_destroy(ns);
+        return -1;
+    }
+    if (setup_server(ns, err, errlen) < 0 || setup_client(ns, err, errlen) < 0) {
         bl_netns_destroy(ns);
         return -1;
     }
@@ -275,9 +286,9 @@ static int make_pair(struct bl_netns *ns, char *err, size_t errlen)
 int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
                     char *err, size_t errlen)
 {
-    if (make_pair(ns, err, errlen) < 0)
+    if (bl_netns_create_pair(ns, err, errlen) < 0)
         return -1;
-    if (setup_client(ns, port_lo, port_hi, err, errlen) < 0) {
+    if (drop_acks(ns, port_lo, port_hi, err, errlen) < 0) {
         bl_netns_destroy(ns);
         return -1;
     }
@@ -301,7 +312,7 @@ static int setup_spoofed(struct bl_netns *ns, const char *net, char *err, size_t
 
 int bl_netns_create_spoofed(struct bl_netns *ns, const char *net, char *err, size_t errlen)
 {
-    if (make_pair(ns, err, errlen) < 0)
+    if (bl_netns_create_pair(ns, err, errlen) < 0)
         return -1;
     if (setup_spoofed(ns, net, err, errlen) < 0) {
         bl_netns_destroy(ns);

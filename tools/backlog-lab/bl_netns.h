@@ -37,6 +37,14 @@ struct bl_netns {
  * is missing and how to get it. */
 int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen);
 
+/* The same for a lab that needs `ip` only (ns->nft is left unset). */
+int bl_netns_check_ip(struct bl_netns *ns, char *err, size_t errlen);
+
+/* Creates both namespaces and the veth pair, with no nftables rule: what
+ * the close experiment starts from.  On failure everything already made
+ * is removed. */
+int bl_netns_create_pair(struct bl_netns *ns, char *err, size_t errlen);
+
 /* Creates both namespaces, the veth pair and the drop rule for
  * destination ports [port_lo, port_hi].  On failure everything already
  * made is removed. */

@@ -25,9 +25,11 @@
 #define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
 #define FOR_SYNSCHED CMD_BIT(BL_CMD_SYNSCHED)
 #define FOR_REUSEPORT CMD_BIT(BL_CMD_REUSEPORT)
+#define FOR_TIMEWAIT CMD_BIT(BL_CMD_TIMEWAIT)
+#define FOR_CLOSE CMD_BIT(BL_CMD_CLOSE)
 #define FOR_FLOOD CMD_BIT(BL_CMD_FLOOD)
 #define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE) | \
-                 FOR_SYNSCHED | FOR_REUSEPORT | FOR_FLOOD)
+                 FOR_SYNSCHED | FOR_REUSEPORT | FOR_TIMEWAIT | FOR_CLOSE | FOR_FLOOD)
 #define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
@@ -48,6 +50,10 @@ const char bl_options_usage[] =
     "                    when connect() gives up (root: a namespace of its own)\n"
     "  reuseport         close one listener of an SO_REUSEPORT pair that has\n"
     "                    queued connections (root: a namespace of its own)\n"
+    "  time-wait         ephemeral ports used up by TIME-WAIT ends, with\n"
+    "                    tcp_tw_reuse 0, 1, 2 (root and ip: namespaces of its own)\n"
+    "  close             the four-way close and the simultaneous close, each state\n"
+    "                    held with nft (root, ip and nft: two namespaces, veth)\n"
     "  syn-flood         spoofed SYNs against a small backlog while a client\n"
     "                    keeps connecting (root, ip and nft needed)\n"
     "\n"
@@ -87,6 +93,16 @@ const char bl_options_usage[] =
     "                        (default 0,1)\n"
     "  --clients N           connects before the close, 1-64 (default 16)\n"
     "\n"
+    "time-wait options:\n"
+    "  --ports N             ports in net.ipv4.ip_local_port_range, 1-256, from\n"
+    "                        40000 (default 8)\n"
+    "  --tw-reuse LIST       net.ipv4.tcp_tw_reuse values to try, each on loopback\n"
+    "                        and on a veth address: 0, 1, 2 (default 0,1,2)\n"
+    "  --long                also watch one TIME-WAIT end until it goes\n"
+    "\n"
+    "close options:\n"
+    "  --long                also watch the TIME-WAIT end until it goes\n"
+    "\n"
     "syn-flood options:\n"
     "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
     "  --rate N              spoofed SYNs per second, 1-100000 (default 1000)\n"
@@ -100,6 +116,12 @@ const char bl_options_usage[] =
     "  --duration DUR        how long to watch, 0 = until Ctrl-C (default 10s)\n"
     "  --plot FILE.png       draw each listener's queue against its limit and\n"
     "                        the drop counters over time (needs gnuplot)\n"
+    "\n"
+    "accept-queue and syn-queue --plot FILE.png: a panel per run, over time:\n"
+    "  accept-queue          clients connected, accepted, connected and not yet\n"
+    "                        accepted, failed, against the listener's limit\n"
+    "  syn-queue             SYN-RECV sockets, clients started and connected,\n"
+    "                        against the listener's limit (needs gnuplot)\n"
     "\n"
     "common options:\n"
     "  --long                the slow timers' long forms (a minute or more)\n"
@@ -285,6 +307,16 @@ static int opt_abort(struct parse_ctx *c, const char *v)
     return read_small_list(c, v, BL_MAX_ABORT_MODES, 1, c->o->abort_modes, &c->o->nabort);
 }
 
+static int opt_ports(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 1, BL_MAX_TW_PORTS, &c->o->tw_ports);
+}
+
+static int opt_tw_reuse(struct parse_ctx *c, const char *v)
+{
+    return read_small_list(c, v, BL_MAX_TW_MODES, 2, c->o->tw_reuse, &c->o->ntw_reuse);
+}
+
 static int opt_syn_retries(struct parse_ctx *c, const char *v)
 {
     return read_count(c, v, 0, 127, &c->o->syn_retries);
@@ -365,9 +397,11 @@ static const struct flag_def flags[] = {
     VALUE("--syn-retries", 0, FOR_SYNSCHED, opt_syn_retries),
     VALUE("--migrate", 0, FOR_REUSEPORT, opt_migrate),
     VALUE("--syncookies", 0, FOR_SYNQ | FOR_FLOOD, opt_syncookies),
+    VALUE("--ports", 0, FOR_TIMEWAIT, opt_ports),
+    VALUE("--tw-reuse", 0, FOR_TIMEWAIT, opt_tw_reuse),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE | FOR_FLOOD, opt_duration),
-    VALUE("--plot", 0, FOR_OBSERVE, opt_plot),
+    VALUE("--plot", 0, FOR_OBSERVE | FOR_ACCEPTQ | FOR_SYNQ, opt_plot),
     FLAG("--long", 0, FOR_ALL, long_form),
     FLAG("--json", 0, FOR_ALL, json),
     FLAG("--quiet", 'q', FOR_ALL, quiet),
@@ -382,8 +416,8 @@ const struct args_opt *bl_options_flag(size_t i)
 }
 
 /* The command words, as the messages list them. */
-#define COMMAND_WORDS \
-    "accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport or syn-flood"
+#define COMMAND_WORDS "accept-queue, syn-queue, observe, lifecycle, syn-schedule, " \
+    "reuseport, time-wait, close or syn-flood"
 
 static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "accept-queue", BL_CMD_ACCEPTQ },
@@ -392,6 +426,8 @@ static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "lifecycle", BL_CMD_LIFECYCLE },
     { "syn-schedule", BL_CMD_SYNSCHED },
     { "reuseport", BL_CMD_REUSEPORT },
+    { "time-wait", BL_CMD_TIMEWAIT },
+    { "close", BL_CMD_CLOSE },
     { "syn-flood", BL_CMD_FLOOD },
 };
 
@@ -420,6 +456,10 @@ static void set_defaults(struct bl_opts *o)
     o->migrate[1] = 1;
     o->nmigrate = 2;
     o->rp_clients = 16;
+    o->tw_ports = 8;
+    o->ntw_reuse = 3;
+    for (int i = 0; i < 3; i++)
+        o->tw_reuse[i] = i;
     o->watch_ns = 3500 * CLOCK_NS_PER_MS;
     o->ncookie_modes = 3;
     for (int i = 0; i < 3; i++)
