@@ -30,8 +30,8 @@ Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
     free(out), free(err);
     cr_assert_eq(sup_lab(&out, &err, 5000, (const char *[]){ NULL }), 2);
     cr_assert_str_eq(err, "backlog-lab: expected a command: accept-queue, syn-queue, observe, "
-                          "lifecycle, syn-schedule, reuseport, time-wait or close "
-                          "(see --help)\n");
+                          "lifecycle, syn-schedule, reuseport, time-wait, close or "
+                          "syn-flood (see --help)\n");
     free(out), free(err);
 }
 
@@ -63,7 +63,7 @@ Test(backlog_lab, syn_queue_interrupted_cleans_up, .timeout = 400)
 /* Each command that builds namespaces with ip (and nft) exits 3 without root. */
 Test(backlog_lab, without_root_says_so, .timeout = 30)
 {
-    static const char *const commands[] = { "syn-queue", "time-wait", "close" };
+    static const char *const commands[] = { "syn-queue", "time-wait", "close", "syn-flood" };
     char *path = sup_bin("backlog-lab");
 
     if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0)

@@ -4,7 +4,8 @@
  * it, a command that fails inside a namespace is quoted, and destroying
  * the pair releases every descriptor.  It needs root, `ip` and `nft`;
  * otherwise it is skipped with a message (test_bl_synq.c installs the
- * tools as root); the bare pair of the close experiment has no rule. */
+ * tools as root); the bare pair of the close experiment has no rule;
+ * syn-flood's pair routes its spoofed net to the client, which drops it. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,6 +114,31 @@ Test(bl_netns, bare_pair_has_no_rule, .timeout = 60)
     cr_assert_eq(bl_netns_run(ns.cli, list, NULL, err, sizeof(err)), -1,
                  "the bare pair has the drop table");
 
+    bl_netns_destroy(&ns);
+    cr_assert_eq(sup_count_fds(), fds, "namespace descriptors left open");
+}
+
+/* syn-flood's pair: the server routes the spoofed net through the client,
+ * and the client holds the rule that drops what comes back for it. */
+Test(bl_netns, spoofed_pair_routes_the_spoofed_net_to_the_client, .timeout = 60)
+{
+    struct bl_netns ns;
+    char err[512];
+
+    need_tools(&ns);
+    int fds = sup_count_fds();
+
+    cr_assert_eq(bl_netns_create_spoofed(&ns, "10.214.0.0/16", err, sizeof(err)), 0, "%s",
+                 err);
+    char *route[] = { ns.ip, "route", "get", "10.214.7.9", NULL };
+    cr_assert_eq(bl_netns_run(ns.srv, route, NULL, err, sizeof(err)), 0, "%s", err);
+    char *outside[] = { ns.ip, "route", "get", "10.215.7.9", NULL };
+    cr_assert_eq(bl_netns_run(ns.srv, outside, NULL, err, sizeof(err)), -1,
+                 "the server routes more than the spoofed net");
+    char *rule[] = { ns.nft, "list", "chain", "inet", "backlog_lab", "prerouting", NULL };
+    cr_assert_eq(bl_netns_run(ns.cli, rule, NULL, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(bl_netns_run(ns.srv, rule, NULL, err, sizeof(err)), -1,
+                 "the drop rule is in the server namespace too");
     bl_netns_destroy(&ns);
     cr_assert_eq(sup_count_fds(), fds, "namespace descriptors left open");
 }

@@ -9,6 +9,7 @@
 #include "bl_acceptq.h"
 #include "bl_close.h"
 #include "bl_env.h"
+#include "bl_flood.h"
 #include "bl_lifecycle.h"
 #include "bl_observe.h"
 #include "bl_options.h"
@@ -37,6 +38,8 @@ static int run_command(const struct bl_opts *o)
         return bl_timewait_main(o);
     case BL_CMD_CLOSE:
         return bl_close_main(o);
+    case BL_CMD_FLOOD:
+        return bl_flood_main(o);
     case BL_CMD_NONE:
         break;
     }

@@ -1,6 +1,6 @@
 /* bl_options.h - backlog-lab's command line: one command word
  * (accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport,
- * time-wait, close) followed by its flags.
+ * time-wait, close, syn-flood) followed by its flags.
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
  * or returns -1 with a one-line message naming the offending flag, which
@@ -35,6 +35,7 @@ enum bl_cmd {
     BL_CMD_REUSEPORT,  /* reuseport: closing one listener of a group */
     BL_CMD_TIMEWAIT,   /* time-wait: ephemeral ports used up by TIME-WAIT */
     BL_CMD_CLOSE,      /* close: every state of the four-way close */
+    BL_CMD_FLOOD,      /* syn-flood: spoofed SYNs and a legitimate client */
 };
 
 /* One --backlog entry: a number, or net.core.somaxconn plus a number
@@ -80,6 +81,11 @@ struct bl_opts {
     uint64_t tw_ports;         /* ports in ip_local_port_range */
     int tw_reuse[BL_MAX_TW_MODES]; /* tcp_tw_reuse values to try */
     int ntw_reuse;
+
+    /* syn-flood (its modes in cookie_modes) */
+    uint64_t flood_backlog;
+    uint64_t flood_rate;       /* spoofed SYNs per second */
+    uint64_t flood_ns;         /* how long each mode is flooded */
 
     /* observe */
     struct sockaddr_storage target;

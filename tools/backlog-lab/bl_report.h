@@ -15,6 +15,7 @@
 #include "bl_abortov.h"
 #include "bl_acceptq.h"
 #include "bl_close.h"
+#include "bl_flood.h"
 #include "bl_synq.h"
 #include "bl_reuseport.h"
 #include "bl_synsched.h"
@@ -103,5 +104,12 @@ void bl_report_close_explain(const struct bl_close_result *r, struct bl_text *t)
 
 /* Tables and explanation, or JSON with --json. */
 void bl_report_close(FILE *f, const struct bl_close_result *r, const struct bl_opts *o);
+
+/* Builds the explanation of the syn-flood phases into t. */
+void bl_report_flood_explain(const struct bl_flood_phase *ph, int n, struct bl_text *t);
+
+/* Table, SYN-RECV timeline and explanation, or JSON with --json. */
+void bl_report_flood(FILE *f, const struct bl_flood_phase *ph, int n,
+                     const struct bl_opts *o);
 
 #endif

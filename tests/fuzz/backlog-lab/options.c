@@ -9,8 +9,10 @@
  * modes from 0 to 2, durations within a day, for observe an IPv4 or
  * IPv6 target, --plot only for observe, accept-queue (not with
  * --abort-on-overflow) and syn-queue, with a name gnuplot can be given,
- * and for time-wait 1 to BL_MAX_TW_PORTS ports and one to
- * BL_MAX_TW_MODES tcp_tw_reuse values from 0 to 2.
+ * for time-wait 1 to BL_MAX_TW_PORTS ports and one to BL_MAX_TW_MODES
+ * tcp_tw_reuse values from 0 to 2, and for syn-flood a backlog from 1 to
+ * 4096, a rate from 1 to 100000 and a flood from 100 ms to 10 minutes (a
+ * bounded load).
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -53,6 +55,11 @@ static void check_accepted(const struct fuzz_argv *fa, const struct bl_opts *o)
     for (int i = 0; i < o->ntw_reuse; i++)
         if (o->tw_reuse[i] < 0 || o->tw_reuse[i] > 2)
             fuzz_argv_die(fa, "--tw-reuse entry");
+    if (o->cmd == BL_CMD_FLOOD &&
+        (o->flood_backlog < 1 || o->flood_backlog > 4096 || o->flood_rate < 1 ||
+         o->flood_rate > 100000 || o->flood_ns < 100 * NS_PER_MS ||
+         o->flood_ns > 600 * 1000 * NS_PER_MS))
+        fuzz_argv_die(fa, "syn-flood --backlog/--rate/--duration");
     if (o->cmd == BL_CMD_OBSERVE &&
         !(o->target.ss_family == AF_INET && o->target_len == sizeof(struct sockaddr_in)) &&
         !(o->target.ss_family == AF_INET6 && o->target_len == sizeof(struct sockaddr_in6)))
