@@ -17,6 +17,11 @@
  * (CONN_MEMWAIT) with its input left in the kernel.  Discard reads into
  * the scratch buffer too; hello writes its banner from the options and
  * buffers only what a short write left.
+ *
+ * With --splice, a direct read that fills the read unit takes a pipe and
+ * hands the connection to stream(), which splices through it while the
+ * connection streams and returns it to the copy path when it stops (see
+ * conn.h).  The copy path pays one test of env->splice per conn_io.
  */
 #include "conn.h"
 
@@ -155,14 +160,41 @@ void conn_set_state(struct conn *c, enum conn_state to)
 
 /* ---- closing ---- */
 
-/* Returns the ring's buffer to the pool once nothing is pending in it:
- * an idle connection holds no buffer. */
-static void release_buffer(struct conn *c, const struct conn_env *e)
+/* The ring of bytes owed; only while c->ring is not 0. */
+HOT struct ring *owed(const struct conn *c, const struct conn_env *e)
 {
-    if (c->ring.data != NULL && ring_empty(&c->ring)) {
-        uint32_t size = ring_capacity(&c->ring);
-        pool_put(e->pool, ring_detach(&c->ring), size);
-        stats_sub(e->stats, STATS_BUFFERED, size);
+    return ringtab_at(e->rings, c->ring);
+}
+
+/* Gives the ring's buffer back to the pool and its header back to the
+ * table, dropping what it still holds: nothing is owed any more, and an
+ * idle connection holds neither. */
+static void release_ring(struct conn *c, const struct conn_env *e)
+{
+    struct ring *r = owed(c, e);
+    uint32_t size = ring_capacity(r);
+
+    ring_consume(r, ring_used(r));
+    pool_put(e->pool, ring_detach(r), size);
+    ringtab_put(e->rings, c->ring);
+    c->ring = 0;
+    stats_sub(e->stats, STATS_BUFFERED, size);
+}
+
+/* Gives the pipe c holds, if any, back to the worker, dropping what is
+ * still in it (a connection that closes owing bytes). */
+static __attribute__((noinline)) void release_pipe(struct conn *c, const struct conn_env *e)
+{
+    struct splice_pipe *q = splice_find(e->splice, c->fd);
+
+    if (q == NULL)
+        return;
+    stats_sub(e->stats, STATS_PIPED, q->held);
+    stats_sub(e->stats, STATS_PIPES_LENT, 1);
+    int err = splice_release(e->splice, q, e->scratch, e->scratch_size);
+    if (err != 0) { /* the pipe was closed: one fewer */
+        stats_io_error(e->stats, err);
+        stats_sub(e->stats, STATS_PIPES, 1);
     }
 }
 
@@ -171,8 +203,10 @@ static void release_buffer(struct conn *c, const struct conn_env *e)
  * leaves nothing to retry, so it is only counted. */
 static void close_now(struct conn *c, const struct conn_env *e)
 {
-    ring_consume(&c->ring, ring_used(&c->ring));
-    release_buffer(c, e);
+    if (c->ring != 0)
+        release_ring(c, e);
+    if (e->splice != NULL)
+        release_pipe(c, e);
     conn_set_state(c, CONN_CLOSED);
     if (e->ops->close(c->fd) < 0 && errno != EINTR)
         stats_io_error(e->stats, errno);
@@ -208,6 +242,7 @@ static enum conn_result finish(struct conn *c, const struct conn_env *e)
     if (!(c->flags & CONN_PEER_FIN) && e->ops->shutdown_write(c->fd) < 0)
         return fail(c, e, errno);
     conn_set_state(c, CONN_LINGERING);
+    c->last_active_ms = e->now_ms; /* its deadline counts from here */
     return CONN_LINGER;
 }
 
@@ -243,26 +278,39 @@ void conn_abort(struct conn *c, const struct conn_env *e)
     close_now(c, e);
 }
 
+int conn_owes(const struct conn *c, const struct conn_env *e)
+{
+    const struct splice_pipe *q;
+
+    if (c->ring != 0)
+        return 1;
+    q = e->splice != NULL ? splice_find(e->splice, c->fd) : NULL;
+    return q != NULL && q->held > 0;
+}
+
 /* ---- I/O ---- */
 
-/* Attaches a pool buffer for need bytes to the (empty) ring if it has
- * none.  After a read of at most the pool's read unit one can always be
- * had; pool_get fails only when malloc does, or for a banner leftover
- * while the budget is spent.  Returns 0, or -1 after closing the
- * connection (counted as nomem). */
-static int ensure_buffer(struct conn *c, const struct conn_env *e, uint32_t need)
+/* c owes nothing: gives it a ring with a pool buffer for need bytes
+ * and copies them in.  After a read of at most the pool's read unit a
+ * buffer can always be had; pool_get fails only when malloc does, or for
+ * a banner leftover while the budget is spent.  Returns 0, or -1 after
+ * closing the connection (counted as nomem). */
+static int owe(struct conn *c, const struct conn_env *e, const uint8_t *src, uint32_t need)
 {
     uint32_t size;
-
-    if (c->ring.data != NULL)
-        return 0;
     uint8_t *buf = pool_get(e->pool, need, &size);
-    if (buf == NULL) {
+    uint32_t h = buf != NULL ? ringtab_get(e->rings) : 0;
+
+    if (h == 0) {
+        if (buf != NULL)
+            pool_put(e->pool, buf, size);
         stats_add(e->stats, STATS_NOMEM, 1);
         close_now(c, e);
         return -1;
     }
-    ring_attach(&c->ring, buf, size);
+    c->ring = h;
+    ring_attach(owed(c, e), buf, size);
+    ring_push(owed(c, e), src, need);
     stats_add(e->stats, STATS_BUFFERED, size);
     return 0;
 }
@@ -295,25 +343,26 @@ HOT ssize_t write_some(struct conn *c, const struct conn_env *e,
 static int flush(struct conn *c, const struct conn_env *e)
 {
     struct iovec iov[2];
-    int cnt = ring_data_iov(&c->ring, iov);
-    uint32_t want = ring_used(&c->ring);
+    struct ring *r = owed(c, e);
+    int cnt = ring_data_iov(r, iov);
+    uint32_t want = ring_used(r);
     ssize_t n = write_some(c, e, iov, cnt);
 
     if (n < 0)
         return -1;
-    ring_consume(&c->ring, (uint32_t)n);
+    ring_consume(r, (uint32_t)n);
     if (n > 0)
         c->last_active_ms = e->now_ms;
     if ((uint32_t)n < want)
         c->flags &= (uint8_t)~CONN_CAN_WRITE;
     else
-        release_buffer(c, e);
+        release_ring(c, e);
     return 0;
 }
 
 /* Echo's direct path: writes the n bytes just read into the scratch
- * buffer back at once, and copies into the (empty) ring what the socket
- * does not take.  Returns 0, or -1 after closing. */
+ * buffer back at once, and copies into a ring what the socket does not
+ * take.  Returns 0, or -1 after closing. */
 HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
 {
     uint32_t sent = 0;
@@ -327,11 +376,8 @@ HOT int echo_back(struct conn *c, const struct conn_env *e, uint32_t n)
         if (sent < n)
             c->flags &= (uint8_t)~CONN_CAN_WRITE;
     }
-    if (sent < n) {
-        if (ensure_buffer(c, e, n - sent) < 0)
-            return -1;
-        ring_push(&c->ring, e->scratch + sent, n - sent);
-    }
+    if (sent < n && owe(c, e, e->scratch + sent, n - sent) < 0)
+        return -1;
     return 0;
 }
 
@@ -342,31 +388,138 @@ enum fill_result {
                         more until the next event (a non-empty ring here means
                         the send buffer is full) */
     FILL_MEMORY = 2, /* nothing owed and the pool's read unit is 0: wait for memory */
+    FILL_PIPE = 3,   /* --splice: the read filled the unit and c took a pipe: stream */
     FILL_CLOSED = -1,
 };
 
-/* Reads once (*budget > 0): into the scratch buffer, at most the pool's
- * read unit and at most *budget, while nothing is owed (then echo writes
- * it straight back), else into the ring's free space (not capped: the
- * ring bounds it, and trimming its iovecs would cost every message);
- * takes what it read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
- * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
- * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
- * bytes, which a stream socket answers with 0 at once, consuming nothing:
- * the check for it stays off the per-message path. */
-HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *budget)
+/* ---- zero-copy echo (--splice) ---- */
+
+/* What stream() returns besides a conn_result: the pipe is given back,
+ * and serve's copy loop goes on. */
+#define STREAM_COPY (-1)
+
+/* A direct read of c, which owes nothing, filled the read unit: c streams.
+ * Borrows a pipe; none free, the copy path goes on (counted). */
+static __attribute__((noinline)) enum fill_result take_pipe(struct conn *c,
+                                                            const struct conn_env *e)
 {
-    struct iovec iov[2];
-    int direct = ring_empty(&c->ring);
-    int cnt = direct ? 0 : ring_free_iov(&c->ring, iov);
-    size_t unit = e->pool->read_unit < (uint64_t)*budget ? e->pool->read_unit : (size_t)*budget;
-    size_t want = direct ? unit : ring_free(&c->ring);
-    ssize_t n;
+    if (splice_take(e->splice, c->fd) == NULL) {
+        stats_add(e->stats, STATS_PIPE_MISSES, 1);
+        return FILL_AGAIN;
+    }
+    stats_add(e->stats, STATS_PIPES_LENT, 1);
+    return FILL_PIPE;
+}
 
+/* Sends what q holds, as far as the send buffer takes it; a short splice
+ * means the send buffer is full.  Returns 0, or -1 after closing. */
+static int pipe_flush(struct conn *c, const struct conn_env *e, struct splice_pipe *q)
+{
+    uint32_t want = q->held;
+    ssize_t n = splice_out(q, c->fd);
 
-    do
-        n = direct ? sock_recv(e, c->fd, e->scratch, want) : sock_readv(e, c->fd, iov, cnt);
-    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN) {
+        fail(c, e, errno);
+        return -1;
+    }
+    n = n < 0 ? 0 : n;
+    stats_add(e->stats, STATS_BYTES_OUT, (uint64_t)n);
+    stats_sub(e->stats, STATS_PIPED, (uint64_t)n);
+    if (n > 0)
+        c->last_active_ms = e->now_ms;
+    if ((uint32_t)n < want)
+        c->flags &= (uint8_t)~CONN_CAN_WRITE;
+    return 0;
+}
+
+/* Splices at most *budget (and the pipe's capacity) from c's socket into
+ * its empty pipe q, as fill reads: EAGAIN clears CONN_CAN_READ, 0 is the
+ * peer's FIN (DRAINING).  A splice short of what it asked proves nothing
+ * (the pipe may have run out of slots first), so only EAGAIN ends the
+ * stream.  Returns 0, or -1 after closing. */
+static int pipe_fill(struct conn *c, const struct conn_env *e, struct splice_pipe *q,
+                     int64_t *budget)
+{
+    size_t want = (uint64_t)*budget < e->splice->capacity ? (size_t)*budget
+                                                           : e->splice->capacity;
+    ssize_t n = splice_in(q, c->fd, want);
+
+    if (n < 0) {
+        if (errno != EAGAIN) {
+            fail(c, e, errno);
+            return -1;
+        }
+        c->flags &= (uint8_t)~CONN_CAN_READ;
+        return 0;
+    }
+    if (n == 0) {
+        c->flags = (uint8_t)((c->flags & ~CONN_CAN_READ) | CONN_PEER_FIN);
+        conn_set_state(c, CONN_DRAINING);
+        return 0;
+    }
+    stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
+    stats_add(e->stats, STATS_SPLICED, (uint64_t)n);
+    stats_add(e->stats, STATS_PIPED, (uint64_t)n);
+    c->last_active_ms = e->now_ms;
+    *budget -= n;
+    return 0;
+}
+
+/* Echoes c through the pipe it holds: send what the pipe holds, and once
+ * it is empty splice the next piece in, while the share of the turn
+ * lasts.  Nothing is read while the pipe holds bytes, so c holds at most
+ * the pipe's capacity.  The pipe goes back once it is empty and c has
+ * drained: its receive queue found empty (EAGAIN), or DRAINING.  Returns
+ * a conn_result, or STREAM_COPY after giving the pipe back. */
+static int stream(struct conn *c, const struct conn_env *e, struct splice_pipe *q,
+                  int64_t *budget)
+{
+    for (;;) {
+        if (q->held > 0 && (c->flags & CONN_CAN_WRITE) && pipe_flush(c, e, q) < 0)
+            return CONN_DONE;
+        if (q->held > 0)
+            return CONN_WAIT; /* the send buffer is full: EPOLLOUT will come */
+        if (c->state != CONN_READING || !(c->flags & CONN_CAN_READ)) {
+            splice_give(e->splice, q);
+            stats_sub(e->stats, STATS_PIPES_LENT, 1);
+            return STREAM_COPY;
+        }
+        if (*budget <= 0)
+            return CONN_MORE;
+        if (pipe_fill(c, e, q, budget) < 0)
+            return CONN_DONE;
+    }
+}
+
+/* What stream_on returns: a conn_result, or STREAM_COPY with the budget
+ * left for serve's copy loop.  Returned by value (in two registers), so
+ * that serve's budget never has its address taken and stays in a
+ * register on the per-message path. */
+struct streamed {
+    int result;
+    int64_t budget;
+};
+
+/* Streams c if it holds a pipe (at the start of serve, or after a read
+ * took one), with budget.  Holding none: STREAM_COPY, budget untouched. */
+static __attribute__((noinline)) struct streamed stream_on(struct conn *c,
+                                                           const struct conn_env *e,
+                                                           int64_t budget)
+{
+    struct splice_pipe *q = splice_find(e->splice, c->fd);
+    struct streamed r = { STREAM_COPY, budget };
+
+    if (q != NULL)
+        r.result = stream(c, e, q, &r.budget);
+    return r;
+}
+
+/* What a read of want bytes that returned n means, before its bytes are
+ * used: FILL_AGAIN with *budget charged when n bytes came, else what fill
+ * returns (EAGAIN, the peer's FIN, a read unit of 0, an error). */
+HOT enum fill_result took(struct conn *c, const struct conn_env *e, ssize_t n, size_t want,
+                          int64_t *budget)
+{
     if (n < 0) {
         if (errno != EAGAIN) {
             fail(c, e, errno);
@@ -385,19 +538,80 @@ HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *bud
     stats_add(e->stats, STATS_BYTES_IN, (uint64_t)n);
     c->last_active_ms = e->now_ms;
     *budget -= n;
-    if (!direct)
-        ring_produce(&c->ring, (uint32_t)n);
-    else if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
-        return FILL_CLOSED;
+    return FILL_AGAIN;
+}
+
+/* After n bytes of a read of want: a short read proves the receive queue
+ * empty (then only the FIN may be left), a full ring means BACKPRESSURE. */
+HOT enum fill_result settled(struct conn *c, const struct conn_env *e, ssize_t n, size_t want)
+{
     if ((size_t)n < want) {
         c->flags &= (uint8_t)~CONN_CAN_READ;
         if (!(c->flags & CONN_PEER_FIN))
             return FILL_EMPTY;
         conn_set_state(c, CONN_DRAINING); /* only the FIN is left */
-    } else if (ring_full(&c->ring)) {
-        conn_set_state(c, CONN_BACKPRESSURE);
+    } else if (c->ring != 0) {
+        if (ring_full(owed(c, e)))
+            conn_set_state(c, CONN_BACKPRESSURE);
+    } else if (__builtin_expect(e->splice != NULL, 0) && n == e->pool->read_unit &&
+               e->mode == OPTIONS_MODE_ECHO) {
+        /* --splice: a direct read filled the unit and all of it was
+         * written back (so the pipe's bytes follow every byte sent). */
+        return take_pipe(c, e);
     }
     return FILL_AGAIN;
+}
+
+/* fill for a connection that owes bytes: reads into its ring's free space
+ * (not capped: the ring bounds it, and trimming its iovecs would cost
+ * every message), behind what it owes, so order is kept.  Out of line:
+ * the per-message path owes nothing. */
+static __attribute__((noinline)) enum fill_result fill_owed(struct conn *c,
+                                                            const struct conn_env *e,
+                                                            int64_t *budget)
+{
+    struct iovec iov[2];
+    struct ring *r = owed(c, e);
+    int cnt = ring_free_iov(r, iov);
+    size_t want = ring_free(r);
+    ssize_t n;
+
+    do
+        n = sock_readv(e, c->fd, iov, cnt);
+    while (n < 0 && errno == EINTR);
+    enum fill_result f = took(c, e, n, want, budget);
+    if (f != FILL_AGAIN || n == 0)
+        return f;
+    ring_produce(r, (uint32_t)n);
+    return settled(c, e, n, want);
+}
+
+/* Reads once (*budget > 0): into the scratch buffer, at most the pool's
+ * read unit and at most *budget, while nothing is owed (then echo writes
+ * it straight back), else into the ring's free space (not capped: the
+ * ring bounds it, and trimming its iovecs would cost every message);
+ * takes what it read from *budget.  A short read clears CONN_CAN_READ; a read of 0 (or a short
+ * read after EPOLLRDHUP) means the peer's FIN: on to DRAINING.  A full
+ * ring means BACKPRESSURE.  With a read unit of 0 the read asks for 0
+ * bytes, which a stream socket answers with 0 at once, consuming nothing:
+ * the check for it stays off the per-message path. */
+HOT enum fill_result fill(struct conn *c, const struct conn_env *e, int64_t *budget)
+{
+    if (__builtin_expect(c->ring != 0, 0))
+        return fill_owed(c, e, budget);
+
+    size_t want = e->pool->read_unit < (uint64_t)*budget ? e->pool->read_unit : (size_t)*budget;
+    ssize_t n;
+
+    do
+        n = sock_recv(e, c->fd, e->scratch, want);
+    while (n < 0 && errno == EINTR);
+    enum fill_result f = took(c, e, n, want, budget);
+    if (f != FILL_AGAIN || n == 0)
+        return f;
+    if (e->mode == OPTIONS_MODE_ECHO && echo_back(c, e, (uint32_t)n) < 0)
+        return FILL_CLOSED;
+    return settled(c, e, n, want);
 }
 
 /* The loop behind conn_io; see the comment at the top of the file. */
@@ -405,14 +619,20 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
 {
     int64_t budget = e->budget; /* below 0 only after a read into the ring */
 
+    if (__builtin_expect(e->splice != NULL, 0)) {
+        struct streamed sr = stream_on(c, e, budget);
+        if (sr.result != STREAM_COPY)
+            return (enum conn_result)sr.result;
+        budget = sr.budget;
+    }
     for (;;) {
-        if (!ring_empty(&c->ring) && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
+        if (c->ring != 0 && (c->flags & CONN_CAN_WRITE) && flush(c, e) < 0)
             return CONN_DONE;
         if (__builtin_expect(c->state != CONN_READING, 0)) {
             if (c->state == CONN_DRAINING)
-                return ring_empty(&c->ring) ? finish(c, e) : CONN_WAIT;
-            if (ring_full(&c->ring)) /* BACKPRESSURE */
-                return CONN_WAIT;    /* flush came back short: EPOLLOUT will come */
+                return c->ring == 0 ? finish(c, e) : CONN_WAIT;
+            if (c->ring != 0 && ring_full(owed(c, e))) /* BACKPRESSURE */
+                return CONN_WAIT; /* flush came back short: EPOLLOUT will come */
             conn_set_state(c, CONN_READING);
         }
         if (!(c->flags & CONN_CAN_READ))
@@ -425,6 +645,13 @@ static enum conn_result serve(struct conn *c, const struct conn_env *e)
                 break;
             if (r == FILL_CLOSED)
                 return CONN_DONE;
+            if (r == FILL_PIPE) {
+                struct streamed sr = stream_on(c, e, budget);
+                if (sr.result != STREAM_COPY)
+                    return (enum conn_result)sr.result;
+                budget = sr.budget;
+                continue;
+            }
             stats_add(e->stats, STATS_MEMORY_WAITS, 1);
             return CONN_MEMWAIT;
         }
@@ -443,19 +670,17 @@ static enum conn_result send_banner(struct conn *c, const struct conn_env *e)
         return CONN_DONE;
     if ((uint32_t)n == e->banner_len)
         return finish(c, e);
-    if (ensure_buffer(c, e, e->banner_len - (uint32_t)n) < 0)
+    if (owe(c, e, (const uint8_t *)e->banner + n, e->banner_len - (uint32_t)n) < 0)
         return CONN_DONE;
-    ring_push(&c->ring, e->banner + n, e->banner_len - (uint32_t)n);
     c->flags &= (uint8_t)~CONN_CAN_WRITE;
     return CONN_WAIT;
 }
 
 enum conn_result conn_open(struct conn *c, int fd, const struct conn_env *e)
 {
-    c->ring = (struct ring){ 0 };
-    timer_node_init(&c->timer);
+    c->ring = 0;
     c->next = NULL;
-    c->last_active_ms = c->opened_ms = e->now_ms;
+    c->last_active_ms = e->now_ms;
     c->fd = fd;
     c->state = CONN_FREE;
     c->flags = CONN_CAN_WRITE; /* a new socket's send buffer is empty */
@@ -518,5 +743,5 @@ enum conn_result conn_stop(struct conn *c, const struct conn_env *e)
     c->flags |= CONN_UNREAD;
     if (r == CONN_MORE)
         return r; /* the ready list finishes it */
-    return ring_empty(&c->ring) ? finish(c, e) : CONN_WAIT;
+    return conn_owes(c, e) ? CONN_WAIT : finish(c, e);
 }

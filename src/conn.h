@@ -26,7 +26,7 @@
  * output.  So a connection whose peer may still be sending first sends
  * everything it owes, then shuts its write side (the peer reads it all,
  * then EOF), then reads and drops input until the peer's FIN; the worker
- * bounds that with a timer (WORKER_LINGER_MS, or the grace period).
+ * bounds that with a deadline (WORKER_LINGER_MS, or the grace period).
  *
  * With --proxy-protocol a connection opens in PROXY instead, before any
  * data byte, and leaves it once the worker has consumed the header:
@@ -42,11 +42,21 @@
  * than it asked for proves the receive queue empty (stream socket), and a
  * write is attempted first and EPOLLOUT awaited only after a short one.
  *
+ * With --splice (echo mode) a connection whose read filled the read unit
+ * borrows a pipe from the worker (splice.h) if one is free, and echoes
+ * through it with splice(2) while it streams: socket to pipe, pipe to
+ * socket, under the same share of the turn as a read.  Bytes in the pipe
+ * are owed like bytes in the ring (write timeout, lingering close), and
+ * no more is read while the pipe holds any, so the pipe's capacity bounds
+ * what the connection holds.  The pipe goes back once it is empty and the
+ * connection has drained (its receive queue found empty, the peer's FIN,
+ * a stop), and at close; the copy path takes over.
+ *
  * The connection makes its socket calls through a table of socket
  * operations, so unit tests drive it with a fake socket.  When the table
  * is conn_sys_ops (every worker's), the per-message reads and writes skip
  * the table and enter the kernel inline: one pointer comparison instead of
- * an indirect call.  It knows nothing of epoll, timers or lists: the
+ * an indirect call.  It knows nothing of epoll, deadlines or lists: the
  * worker owns those.
  */
 #ifndef CONN_H
@@ -59,8 +69,9 @@
 #include "options.h"
 #include "pool.h"
 #include "ring.h"
+#include "ringtab.h"
+#include "splice.h"
 #include "stats.h"
-#include "timer.h"
 
 enum conn_state {
     CONN_FREE,         /* slot not in use */
@@ -108,6 +119,7 @@ extern const struct conn_sock_ops conn_sys_ops;
 struct conn_env {
     const struct conn_sock_ops *ops;
     struct pool *pool;            /* ring buffers: small and large, under a budget */
+    struct ringtab *rings;        /* the headers of the rings of bytes owed */
     struct stats_counters *stats; /* the worker's counters */
     uint8_t *scratch;             /* reads land here while nothing is owed (the
                                      pool's largest class: its read unit at most) */
@@ -118,18 +130,26 @@ struct conn_env {
     enum options_mode mode;
     uint32_t now_ms;              /* the worker's clock, read once per loop turn */
     int proxy;                    /* --proxy-protocol: connections open in PROXY */
+    struct splice_pool *splice;   /* --splice: the worker's pipes (the real
+                                     socket table only), else NULL */
 };
 
 struct conn {
-    struct ring ring;          /* bytes owed to the peer; no buffer while empty */
-    struct timer_node timer;   /* idle timeout (the worker's wheel) */
-    struct conn *next;         /* the worker's ready / closed / free lists */
-    uint32_t last_active_ms;   /* env->now_ms of the last byte moved */
-    uint32_t opened_ms;        /* env->now_ms at open (--max-lifetime) */
+    struct conn *next;         /* the worker's ready / memory / closed lists */
     int fd;
+    uint32_t ring;             /* handle of the bytes owed (ringtab.h), 0 while
+                                * nothing is owed: never an empty ring */
+    uint32_t last_active_ms;   /* env->now_ms of the last byte moved; from the
+                                * start of a lingering close, when it began */
     uint8_t state;             /* enum conn_state */
     uint8_t flags;             /* enum conn_flag */
+    uint32_t opened_ms[];      /* env->now_ms at open: only in a slot made
+                                * CONN_SIZE(1) bytes long (--max-lifetime) */
 };
+
+/* The size of a connection slot, with or without its opened_ms. */
+#define CONN_SIZE(with_opened) (sizeof(struct conn) + ((with_opened) ? sizeof(uint32_t) : 0))
+
 
 /* Starts a connection on accepted socket fd in slot c (state FREE).  In
  * hello mode this writes the banner at once, and may close.  Returns
@@ -158,6 +178,9 @@ void conn_note(struct conn *c, uint32_t events);
  * DRAINING, then the lingering close.  Any other state is left as it is
  * (CONN_WAIT).  Returns like conn_io. */
 enum conn_result conn_stop(struct conn *c, const struct conn_env *e);
+
+/* 1 when c owes its peer bytes (in its ring or its pipe), else 0. */
+int conn_owes(const struct conn *c, const struct conn_env *e);
 
 /* Closes an open connection now, dropping whatever it still owed. */
 void conn_abort(struct conn *c, const struct conn_env *e);

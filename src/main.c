@@ -33,6 +33,7 @@
 #include "os.h"
 #include "peers.h"
 #include "parse.h"
+#include "splice.h"
 #include "stats.h"
 #include "version.h"
 #include "worker.h"
@@ -308,9 +309,12 @@ static int create_workers(struct server *s, char *err, size_t errlen)
 static int set_conn_cap(struct server *s, uint64_t nofile, char *err, size_t errlen)
 {
     int open_now = os_count_fds();
-    /* Without /proc: what setup opened, plus stdio. */
+    /* Without /proc: what setup opened (--splice: the workers' pipes), plus
+     * stdio.  With /proc the count includes the pipes: they are opened with
+     * the workers, before this. */
+    uint64_t pipe_fds = s->opt->splice ? 2 * (uint64_t)SPLICE_PIPES * s->nworkers : 0;
     uint64_t in_use = open_now >= 0 ? (uint64_t)open_now
-                                    : 4 + s->nlisten + 2 * (uint64_t)s->nworkers + 2;
+                                    : 4 + s->nlisten + 2 * (uint64_t)s->nworkers + 2 + pipe_fds;
     uint64_t cap = listener_fd_cap(nofile, in_use, s->nworkers), want = s->opt->max_conns;
 
     if (cap == 0) {

@@ -50,6 +50,10 @@ static const struct {
 } grouped[] = {
     { STATS_ACTIVE, { "connections_open", NULL, 1 } },
     { STATS_BUFFERED, { "buffered_bytes", NULL, 1 } },
+    { STATS_PIPES, { "pipes", NULL, 1 } },
+    { STATS_PIPES_LENT, { "pipes_lent", NULL, 1 } },
+    { STATS_PIPED, { "piped_bytes", NULL, 1 } },
+    { STATS_SPLICED, { "spliced_bytes", NULL, 0 } },
     { STATS_ACCEPT_EMFILE, { "accept_errors", "EMFILE", 0 } },
     { STATS_ACCEPT_ENFILE, { "accept_errors", "ENFILE", 0 } },
     { STATS_ACCEPT_ENOBUFS, { "accept_errors", "ENOBUFS", 0 } },

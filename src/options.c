@@ -252,6 +252,7 @@ FLAG_SETTER(set_cpu_affinity, cpu_affinity)
 FLAG_SETTER(set_json, json)
 FLAG_SETTER(set_shared_listener, shared_listener)
 FLAG_SETTER(set_proxy_protocol, proxy_protocol)
+FLAG_SETTER(set_splice, splice)
 FLAG_SETTER(set_help, help)
 FLAG_SETTER(set_version, version)
 
@@ -284,6 +285,7 @@ static const struct opt_def opt_table[] = {
     { { "--max-conns-per-ip", 0,  true },  set_max_conns_per_ip },
     { { "--nodelay",         0,   false }, set_nodelay },
     { { "--no-nodelay",      0,   false }, set_no_nodelay },
+    { { "--splice",          0,   false }, set_splice },
     { { "--cpu-affinity",    0,   false }, set_cpu_affinity },
     { { "--json",            0,   false }, set_json },
     { { "--shared-listener", 0,   false }, set_shared_listener },
@@ -468,6 +470,13 @@ void options_usage(FILE *f)
 "                             default: otherwise Nagle holds the last piece\n"
 "                             of a large echo for the peer's delayed ACK)\n"
 "      --no-nodelay           leave Nagle's algorithm on\n"
+"      --splice               echo a streaming connection (a read that fills\n"
+"                             256k) through a pipe with splice(2), no copy\n"
+"                             into echod: 16 pipes per worker, opened at\n"
+"                             start (32 descriptors, counted against the\n"
+"                             connection cap), each holding at most 256k,\n"
+"                             so at most 4M more per worker in the kernel;\n"
+"                             with none free, the copy path (echo mode)\n"
 "      --cpu-affinity         pin worker i to CPU i\n"
 "  -h, --help                 print this help and exit\n"
 "      --version              print the version and exit\n"

@@ -60,6 +60,7 @@ struct options {
     socklen_t metrics_addr_len;    /* 0: no metrics endpoint */
     int proxy_protocol;            /* --proxy-protocol: a PROXY v1/v2 header first */
     uint64_t max_conns_per_ip;     /* --max-conns-per-ip: 0 = no limit */
+    int splice;                    /* --splice: zero-copy echo through pipes (splice.h) */
     int shared_listener;           /* --shared-listener: one socket, EPOLLEXCLUSIVE */
                                    /* (also set for inherited sockets, main.c) */
     int help;                      /* -h/--help given: print usage, exit 0 */

@@ -48,6 +48,11 @@ static const char *const stats_names[STATS_COUNT] = {
     [STATS_PROXY_INVALID] = "proxy_invalid",
     [STATS_PROXY_TIMEOUTS] = "proxy_timeouts",
     [STATS_PER_IP_REFUSED] = "per_ip_refused",
+    [STATS_PIPES] = "pipes",
+    [STATS_PIPES_LENT] = "pipes_lent",
+    [STATS_PIPED] = "piped",
+    [STATS_SPLICED] = "spliced",
+    [STATS_PIPE_MISSES] = "pipe_misses",
 };
 
 static const char *const proc_names[STATS_PROC_COUNT] = {

@@ -18,8 +18,8 @@
 #define STATS_CACHE_LINE 64
 
 /* Every counter, in the order the summary prints them; the names are in
- * stats.c.  STATS_ACTIVE and STATS_BUFFERED are gauges, all the others
- * only grow. */
+ * stats.c.  STATS_ACTIVE, STATS_BUFFERED, STATS_PIPES, STATS_PIPES_LENT
+ * and STATS_PIPED are gauges, all the others only grow. */
 enum stats_id {
     STATS_ACCEPTED,       /* connections admitted */
     STATS_ACTIVE,         /* connections open now (gauge) */
@@ -56,6 +56,12 @@ enum stats_id {
     STATS_PROXY_INVALID,  /* --proxy-protocol: header malformed or missing, or peer gone */
     STATS_PROXY_TIMEOUTS, /* --proxy-protocol: no whole header in PROXY_TIMEOUT_MS */
     STATS_PER_IP_REFUSED, /* closed at once: --max-conns-per-ip */
+    STATS_PIPES,          /* --splice: pipes the worker holds open, two descriptors
+                           * each (gauge) */
+    STATS_PIPES_LENT,     /* --splice: pipes connections hold now (gauge) */
+    STATS_PIPED,          /* --splice: bytes in those pipes, owed to peers (gauge) */
+    STATS_SPLICED,        /* --splice: bytes echoed through a pipe (of bytes_in) */
+    STATS_PIPE_MISSES,    /* --splice: a connection began to stream, no pipe was free */
     STATS_COUNT
 };
 

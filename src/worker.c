@@ -2,7 +2,7 @@
  *
  * One loop turn:
  *   1. epoll_wait (timeout 0 while the ready list or the accept queue has
- *      work, else until the next timer, accept retry or grace deadline);
+ *      work, else until the next sweep, accept retry or grace deadline);
  *   2. read the clock once (every timestamp of the turn uses it);
  *   3. run the connections epoll reported, each up to its share of the
  *      turn (below); one already on a list only notes its events;
@@ -10,7 +10,8 @@
  *   4. run the connections that were on the ready list before this turn
  *      (they used up their share earlier: served after the fresh events,
  *      so one flooding peer cannot starve the others);
- *   5. fire due connection timers (idle, write, lifetime, lingering);
+ *   5. when a deadline may have come, sweep: close the connections whose
+ *      time is up (idle, write, lifetime, lingering, PROXY header);
  *   6. accept, at most WORKER_ACCEPT_BUDGET connections;
  *   7. if the pool can lend a buffer again, move the connections waiting
  *      for memory to the ready list (served next turn);
@@ -35,12 +36,15 @@
  * stays in the kernel, which slows its sender): it costs nothing while
  * waiting, and it is resumed as soon as another connection of the worker
  * gives a buffer back, which only a connection's own progress can do.
+ * With --splice the worker also holds SPLICE_PIPES pipes, opened here and
+ * lent to streaming connections (conn.h); what they hold is owed output
+ * like a ring's, under the pipe's capacity.
  *
- * Timeouts (idle, write, lifetime) are re-armed lazily: a connection
- * records the loop time of its last byte (a plain store), and only when
- * its timer fires does the worker compare and, if the connection was
- * active meanwhile, re-arm it for the first deadline still to come.  No
- * timer work per message.
+ * Timeouts carry no timer (see timeouts.h): a connection records the loop
+ * time of its last byte (a plain store), and a sweep over all of them,
+ * due at the earliest deadline the last one found (or that a new or
+ * lingering connection brought), closes those whose time is up.  No timer
+ * work per message, and no timer node in a connection.
  *
  * Every descriptor is registered once, edge-triggered: a connection with
  * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET right after accept4 (no epoll_ctl
@@ -71,8 +75,9 @@
 #include "pool.h"
 #include "proxy.h"
 #include "slab.h"
+#include "splice.h"
 #include "sysraw.h"
-#include "timer.h"
+#include "timeouts.h"
 
 #define TAG_WAKE 1u   /* epoll data of the eventfd; connections use pointers */
 #define TAG_LISTEN 2u /* epoll data of the listen socket */
@@ -89,8 +94,12 @@ struct worker {
     struct listener_rate rate;
     struct conn_env env;
     struct pool pool;
+    struct splice_pool splice;      /* --splice: pipes lent to streaming connections */
     struct slab slab;               /* struct conn slots */
-    struct timer_wheel wheel;       /* connection timeouts and lingering */
+    struct ringtab rings;           /* ring headers of the connections that owe bytes */
+    struct timeouts timeouts;
+    uint64_t sweep_at_ms;           /* look at every connection's deadlines then;
+                                     * UINT64_MAX: none to come */
     struct conn *ready_head;        /* share spent, input left: FIFO */
     struct conn *ready_tail;
     size_t ready_len;
@@ -153,12 +162,11 @@ static void resume_memwait(struct worker *w)
     w->memwait_len = 0;
 }
 
-/* A connection has just closed: forget its timer and count it.  Its slot
- * goes on the closed list, unless it sits on the ready or the memory list,
- * which hands it over when it reaches it. */
+/* A connection has just closed: count it.  Its slot goes on the closed
+ * list, unless it sits on the ready or the memory list, which hands it
+ * over when it reaches it. */
 static void on_closed(struct worker *w, struct conn *c)
 {
-    timer_disarm(&w->wheel, &c->timer);
     w->active--;
     stats_sub(&w->stats, STATS_ACTIVE, 1);
     stats_add(&w->stats, STATS_CLOSED, 1);
@@ -171,11 +179,18 @@ static void on_closed(struct worker *w, struct conn *c)
     }
 }
 
+/* A deadline comes in ms: the next sweep comes by then. */
+static void sweep_by(struct worker *w, uint64_t ms)
+{
+    if (ms != UINT64_MAX && w->now_ms + ms < w->sweep_at_ms)
+        w->sweep_at_ms = w->now_ms + ms;
+}
+
 /* A connection has started its lingering close: it gets WORKER_LINGER_MS
  * for the peer's FIN (the grace period may end it sooner). */
 static void on_linger(struct worker *w, struct conn *c)
 {
-    timer_arm(&w->wheel, &c->timer, w->now_ms + WORKER_LINGER_MS);
+    sweep_by(w, WORKER_LINGER_MS);
     if (c->flags & CONN_CAN_READ)
         enqueue_ready(w, c);
 }
@@ -244,76 +259,33 @@ static void close_all(struct worker *w, enum stats_id reason)
     }
 }
 
-/* The timeouts a connection's timer stands for, in ms (0: off). */
-static uint64_t first_deadline_ms(const struct options *o)
+/* Looks at every open connection's deadlines: closes those whose time
+ * is up (counted by reason) and sets the next sweep for the earliest
+ * deadline still to come, at least the floor away. */
+static void sweep(struct worker *w)
 {
-    uint64_t t = UINT64_MAX;
-    const uint64_t each[] = { o->idle_timeout_ms, o->write_timeout_ms, o->max_lifetime_ms };
+    uint64_t next = UINT64_MAX;
 
-    for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++)
-        if (each[i] != 0 && each[i] < t)
-            t = each[i];
-    return t;
-}
-
-/* How long until limit ms have passed since an event `since` ms ago
- * (0 when they have); UINT64_MAX when the limit is off. */
-static uint64_t left_ms(uint64_t limit, uint32_t since)
-{
-    return limit == 0 ? UINT64_MAX : since >= limit ? 0 : limit - since;
-}
-
-/* Why a connection's timer closes it now (a stats id), or STATS_COUNT
- * with *rearm_ms set to when to look again.  A connection that owes
- * nothing is looked at again one write timeout later, so one that starts
- * owing is closed at most a timer tick after the timeout. */
-static enum stats_id timer_verdict(const struct worker *w, const struct conn *c,
-                                   uint64_t *rearm_ms)
-{
-    const struct options *o = w->cfg.opt;
-    uint32_t idle = w->env.now_ms - c->last_active_ms;
-    uint32_t age = w->env.now_ms - c->opened_ms;
-    int owes = !ring_empty(&c->ring);
-    uint64_t t_idle = left_ms(o->idle_timeout_ms, idle);
-    uint64_t t_write = left_ms(o->write_timeout_ms, owes ? idle : 0);
-    uint64_t t_life = left_ms(o->max_lifetime_ms, age);
-
-    if (c->state == CONN_LINGERING)
-        return STATS_LINGER_TIMEOUTS;
-    if (c->state == CONN_PROXY) { /* no byte moves before the header */
-        *rearm_ms = left_ms(PROXY_TIMEOUT_MS, idle);
-        return *rearm_ms == 0 ? STATS_PROXY_TIMEOUTS : STATS_COUNT;
+    for (size_t i = 0; i < slab_capacity(&w->slab); i++) {
+        struct conn *c = slab_at(&w->slab, i);
+        uint64_t in_ms;
+        if (!is_open(c))
+            continue;
+        enum stats_id why = timeouts_verdict(&w->timeouts, c, conn_owes(c, &w->env),
+                                             w->env.now_ms, &in_ms);
+        if (why == STATS_COUNT) {
+            next = in_ms < next ? in_ms : next;
+            continue;
+        }
+        conn_abort(c, &w->env);
+        stats_add(&w->stats, why, 1);
+        on_closed(w, c);
     }
-    if (t_idle == 0)
-        return STATS_IDLE_TIMEOUTS;
-    if (t_write == 0)
-        return STATS_WRITE_TIMEOUTS;
-    if (t_life == 0)
-        return STATS_LIFETIME_CLOSED;
-    *rearm_ms = t_idle < t_write ? t_idle : t_write;
-    if (t_life < *rearm_ms)
-        *rearm_ms = t_life;
-    return STATS_COUNT;
-}
-
-/* Timer callback: closes a connection whose lingering time, idle timeout,
- * write timeout or lifetime is up, else re-arms it for the first of them
- * still to come (deadlines are checked lazily: no timer work per
- * message). */
-static void on_conn_timer(struct timer_node *node, void *arg)
-{
-    struct worker *w = arg;
-    struct conn *c = (struct conn *)((char *)node - offsetof(struct conn, timer));
-    uint64_t rearm_ms = 0;
-    enum stats_id why = timer_verdict(w, c, &rearm_ms);
-
-    if (why == STATS_COUNT) {
-        timer_arm(&w->wheel, node, w->now_ms + rearm_ms);
-        return;
+    w->sweep_at_ms = UINT64_MAX;
+    if (next != UINT64_MAX) {
+        uint64_t floor = timeouts_floor_ms(&w->timeouts, slab_capacity(&w->slab));
+        sweep_by(w, next > floor ? next : floor);
     }
-    conn_abort(c, &w->env);
-    stats_add(&w->stats, why, 1);
-    on_closed(w, c);
 }
 
 /* ---- accepting ---- */
@@ -326,8 +298,8 @@ static void refuse(struct worker *w, int fd, enum stats_id id)
     stats_add(&w->stats, id, 1);
 }
 
-/* Registers a new connection with epoll, once for good, and arms its
- * timer for the first of its timeouts.  Returns 0, or -1 when epoll_ctl
+/* Registers a new connection with epoll, once for good, and makes sure
+ * a sweep comes by its first deadline.  Returns 0, or -1 when epoll_ctl
  * fails (counted). */
 static int watch(struct worker *w, struct conn *c)
 {
@@ -338,9 +310,7 @@ static int watch(struct worker *w, struct conn *c)
         stats_io_error(&w->stats, errno);
         return -1;
     }
-    uint64_t first = c->state == CONN_PROXY ? PROXY_TIMEOUT_MS : first_deadline_ms(w->cfg.opt);
-    if (first != UINT64_MAX)
-        timer_arm(&w->wheel, &c->timer, w->now_ms + first);
+    sweep_by(w, timeouts_first_ms(&w->timeouts, c->state == CONN_PROXY));
     return 0;
 }
 
@@ -375,7 +345,7 @@ static int admit_peer(struct worker *w, struct conn *c, int fd, const struct soc
 
 /* A connection in PROXY state had events: reads its header (never a data
  * byte), applies --max-conns-per-ip to the address it carries, then
- * serves it as any other, its timer now standing for its timeouts.  A
+ * serves it as any other, under the timeouts of any connection.  A
  * malformed header, or a peer that closes before a whole one arrives,
  * closes the connection (counted). */
 static enum conn_result on_header(struct worker *w, struct conn *c, uint32_t events)
@@ -394,10 +364,7 @@ static enum conn_result on_header(struct worker *w, struct conn *c, uint32_t eve
         conn_abort(c, &w->env);
         return CONN_DONE;
     }
-    timer_disarm(&w->wheel, &c->timer);
-    uint64_t first = first_deadline_ms(w->cfg.opt);
-    if (first != UINT64_MAX)
-        timer_arm(&w->wheel, &c->timer, w->now_ms + first);
+    sweep_by(w, timeouts_first_ms(&w->timeouts, 0));
     return conn_start(c, &w->env);
 }
 
@@ -443,6 +410,8 @@ static void admit(struct worker *w, int fd)
     w->active++;
     stats_add(&w->stats, STATS_ACCEPTED, 1);
     stats_add(&w->stats, STATS_ACTIVE, 1);
+    if (w->timeouts.lifetime_ms != 0) /* the slot has room for it */
+        c->opened_ms[0] = w->env.now_ms;
     enum conn_result r = conn_open(c, fd, &w->env);
     if ((r == CONN_WAIT || r == CONN_LINGER) && watch(w, c) < 0) {
         conn_abort(c, &w->env);
@@ -637,14 +606,16 @@ static int64_t earliest(int64_t t, uint64_t ms)
 }
 
 /* The epoll_wait timeout in ms: 0 when work is ready, else until the
- * next connection timer, accept retry or the grace deadline; -1 for none. */
+ * next sweep, accept retry or the grace deadline; -1 for none. */
 static int next_timeout(struct worker *w)
 {
     int64_t t;
 
     if (w->ready_len > 0)
         return 0;
-    t = timer_next_ms(&w->wheel, w->now_ms);
+    t = -1;
+    if (w->sweep_at_ms != UINT64_MAX)
+        t = earliest(t, w->sweep_at_ms > w->now_ms ? w->sweep_at_ms - w->now_ms : 0);
     if (w->accept_pending) {
         uint64_t d = accept_delay_ns(w);
         if (d != UINT64_MAX)
@@ -682,8 +653,8 @@ static void turn(struct worker *w)
     if (n > 0)
         w->env.budget = WORKER_QUANTUM_MIN; /* fresh events wait on the flooders */
     serve_ready(w, queued);
-    if (w->wheel.armed > 0)
-        timer_expire(&w->wheel, w->now_ms, on_conn_timer, w);
+    if (w->now_ms >= w->sweep_at_ms)
+        sweep(w);
     accept_some(w);
     if (w->stopping && w->now_ms >= w->grace_end_ms)
         close_all(w, STATS_GRACE_CLOSED);
@@ -739,22 +710,13 @@ uint32_t worker_read_unit(const struct options *o)
     return o->buffer_size > WORKER_READ_UNIT ? o->buffer_size : WORKER_READ_UNIT;
 }
 
-/* Slot width of the timer wheel: 1/32 of the shortest timeout (the
- * lingering time included), 1 ms to 1 s. */
-static uint64_t wheel_tick_ms(const struct options *o)
-{
-    uint64_t first = first_deadline_ms(o);
-    uint64_t t = (first < WORKER_LINGER_MS ? first : WORKER_LINGER_MS) / 32;
-
-    return t < 1 ? 1 : t > 1000 ? 1000 : t;
-}
-
 static void init_env(struct worker *w)
 {
     const struct options *o = w->cfg.opt;
 
     w->env.ops = w->cfg.ops != NULL ? w->cfg.ops : &conn_sys_ops;
     w->env.pool = &w->pool;
+    w->env.rings = &w->rings;
     w->env.stats = &w->stats;
     w->env.banner = o->banner;
     w->env.banner_len = o->banner_len;
@@ -769,11 +731,20 @@ static int add_watch(struct worker *w, int fd, uint32_t events, uint64_t tag)
     return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Opens the worker's descriptors.  Returns NULL, or the name of the call
- * that failed (errno set). */
+/* Opens the worker's descriptors: with --splice its pipes too (only for
+ * the real socket table: a fake socket has nothing to splice).  Returns
+ * NULL, or the name of the call that failed (errno set). */
 static const char *open_fds(struct worker *w)
 {
     uint32_t listen_ev = EPOLLIN | EPOLLET | (w->cfg.opt->shared_listener ? EPOLLEXCLUSIVE : 0);
+    const char *failed;
+
+    if (w->cfg.opt->splice && w->env.ops == &conn_sys_ops) {
+        if (splice_pool_init(&w->splice, SPLICE_PIPES, SPLICE_PIPE_BYTES, &failed) < 0)
+            return failed;
+        w->env.splice = &w->splice;
+        stats_add(&w->stats, STATS_PIPES, w->splice.count);
+    }
 
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0)
@@ -807,8 +778,10 @@ struct worker *worker_create(const struct worker_config *cfg, char *err, size_t 
     tick(w);
     pool_init(&w->pool, o->buffer_size, worker_read_unit(o), WORKER_LARGE_BUFFERS,
               o->buffer_memory / o->workers);
-    slab_init(&w->slab, sizeof(struct conn));
-    timer_init(&w->wheel, wheel_tick_ms(o), w->now_ms);
+    slab_init(&w->slab, CONN_SIZE(o->max_lifetime_ms != 0));
+    ringtab_init(&w->rings);
+    timeouts_init(&w->timeouts, o, WORKER_LINGER_MS, PROXY_TIMEOUT_MS);
+    w->sweep_at_ms = UINT64_MAX;
     init_env(w);
     if (o->accept_rate != OPTIONS_RATE_UNLIMITED && o->accept_rate > 0) {
         w->rate_limited = 1;
@@ -874,6 +847,8 @@ void worker_destroy(struct worker *w)
     peers_local_destroy(&w->peers);
     free(w->env.scratch);
     pool_destroy(&w->pool);
+    ringtab_destroy(&w->rings);
+    splice_pool_destroy(&w->splice);
     slab_destroy(&w->slab);
     /* An epoll instance and an eventfd hold no data a failed close could lose. */
     if (w->epfd >= 0)

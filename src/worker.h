@@ -2,8 +2,9 @@
  *
  * A worker owns an epoll instance, its listen socket (or a share of the
  * shared one), an eventfd through which the main thread wakes it, its
- * connections (from a slab), a buffer pool, a timer wheel for idle
- * timeouts, a ready list and its counters.  Nothing on the per-message path
+ * connections (from a slab), a buffer pool and the table of ring headers
+ * of the connections that owe bytes, the next sweep for timeouts, a ready
+ * list and its counters.  Nothing on the per-message path
  * is shared with another thread.  The main thread talks to the workers only
  * through a struct worker_control (written by main, read by workers after
  * an eventfd kick) and reads their counters.
@@ -79,7 +80,7 @@ void worker_adopt(struct worker *w, int fd);
 
 /* Runs one loop turn (see worker.c) in the calling thread, for a worker
  * whose thread was never started: tests step a worker with it.  Blocks in
- * epoll_wait as the worker's thread would, until an event, a timer, an
+ * epoll_wait as the worker's thread would, until an event, a deadline, an
  * accept retry or the grace deadline.  Returns 1 while the worker has work
  * left, 0 once it is stopping with no connection open (where its thread
  * would end). */

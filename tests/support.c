@@ -780,3 +780,16 @@ int sup_free_port(void)
     close(fd);
     return ntohs(sin.sin_port);
 }
+
+void sup_take_png(const char *path)
+{
+    unsigned char magic[8] = { 0 };
+    FILE *f = fopen(path, "rb");
+
+    cr_assert_not_null(f, "no %s: %s", path, strerror(errno));
+    size_t got = fread(magic, 1, sizeof(magic), f);
+    fclose(f);
+    unlink(path);
+    cr_assert(got == sizeof(magic) && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0,
+              "%s is not a PNG", path);
+}

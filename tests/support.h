@@ -176,6 +176,9 @@ int sup_lab(char **out, char **err, int timeout_ms, const char *const args[]);
  * skips and says so). */
 int sup_tool_ready(const char *pair);
 
+/* Asserts that path holds a PNG (its 8-byte signature), then removes it. */
+void sup_take_png(const char *path);
+
 /* A loopback TCP port that was free a moment ago, for a program that
  * takes no port 0 (HAProxy, Prometheus); asserts on failure. */
 int sup_free_port(void);

@@ -147,7 +147,7 @@ def _say(ctx, rec):
         if m.get(key) is not None:
             fig.append(fmt.format(m[key]))
     status = ", ".join(fig) if rec["ok"] else "FAILED: " + rec.get("error", "")[:200]
-    ctx.log(f"  {rec['scenario']:<9} {rec['point']:<22} {rec['server']:<9} run {rec['run'] + 1}: {status}")
+    ctx.log(f"  {rec['scenario']:<9} {rec['point']:<22} {rec['server']:<14} run {rec['run'] + 1}: {status}")
 
 
 def _add_cpu(ctx, m, cpu):
@@ -208,16 +208,21 @@ def pingpong(ctx):
     """Scenario 1: closed-loop ping-pong; the kernel floor at 1 connection."""
     points = [(_label(s, c, k), {"size": s, "conns": c, "pipeline": k})
               for s, c, k in ctx.p["pingpong"]]
-    srvs = servers.echo_servers(ctx.bins) + [servers.Floor()]
+    srvs = _with_splice(ctx, servers.echo_servers(ctx.bins)) + [servers.Floor()]
     interleave(ctx, "pingpong", srvs, points, echo_measure)
     ctx.saturation = _echod_rate(ctx, "pingpong", _label(64, 100, 1))
+
+
+def _with_splice(ctx, srvs):
+    """srvs with echod --splice after echod (it runs at its points only)."""
+    return srvs[:1] + [servers.echod_splice(ctx.bins)] + srvs[1:]
 
 
 def stream(ctx):
     """Scenario 2: 64 KiB writes on 10 connections, MB/s."""
     st = ctx.p["stream"]
     point = {"size": st["size"], "conns": st["conns"], "pipeline": st["pipeline"]}
-    interleave(ctx, "stream", servers.echo_servers(ctx.bins),
+    interleave(ctx, "stream", _with_splice(ctx, servers.echo_servers(ctx.bins)),
                [(_label(st["size"], st["conns"], st["pipeline"]), point)], echo_measure)
 
 

@@ -201,6 +201,35 @@ def echo_servers(bins):
     ]
 
 
+class OnlyAt(Server):
+    """A server that takes part only in the scenario points pick(point) accepts."""
+
+    def __init__(self, name, argv, note, pick):
+        super().__init__(name, argv, note)
+        self._pick = pick
+
+    def supports(self, point):
+        return self._pick(point)
+
+
+def splice_point(point):
+    """The points echod --splice is measured at: the streaming one (64 KiB) and
+    the closed-loop 4 KiB and 64 B ping-pong at 100 connections, where the
+    copy path is to be beaten at 64 KiB and matched at the small sizes."""
+    if point.get("size") == 65536:
+        return True
+    return point.get("size") in (64, 4096) and point.get("conns") == 100 \
+        and point.get("pipeline", 1) == 1 and not point.get("rate")
+
+
+def echod_splice(bins):
+    """echod with --splice (zero-copy echo through pipes, src/splice.h), beside
+    echod's copy path at splice_point's points only."""
+    return OnlyAt("echod --splice",
+                  lambda l: [bins["echod"], "--listen", l, "--workers", "1", "--splice"],
+                  "echod --workers 1 --splice", splice_point)
+
+
 def echod_workers(bins, workers, shared, mode):
     """echod with workers workers, each pinned to one of the CPUs it is
     started on (--cpu-affinity), one SO_REUSEPORT listener each or, with

@@ -90,7 +90,7 @@ def rate_rows(recs):
 def memory_rows(recs):
     pt = _first(recs, "memory")
     s = stats.summary(recs, "memory", pt, "echod", "rss_per_conn")
-    return [_row(f"<= 256 bytes of user memory per idle connection ({pt})", s, T("<=", 256),
+    return [_row(f"<= 32 bytes of user memory per idle connection ({pt})", s, T("<=", 32),
                  f"{fmt.n(s.median)} B ({fmt.spread(s)})")]
 
 

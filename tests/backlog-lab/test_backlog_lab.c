@@ -1,7 +1,8 @@
 /* test_backlog_lab.c - the backlog-lab program (bl_main.c) end to end:
  * usage, exit statuses and messages, the --json output of a quick
- * accept-queue run, and syn-queue's exit statuses when interrupted and
- * without root.  Its other experiments are tested in test_bl_<module>.c. */
+ * accept-queue run, syn-queue's exit status when interrupted, and the
+ * namespace commands' without root.  Its other experiments are tested in
+ * test_bl_<module>.c. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bl_netns.h"
+#include "netns_check.h"
 #include "support.h"
 
 Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
@@ -29,7 +30,8 @@ Test(backlog_lab, usage_and_exit_statuses, .timeout = 30)
     free(out), free(err);
     cr_assert_eq(sup_lab(&out, &err, 5000, (const char *[]){ NULL }), 2);
     cr_assert_str_eq(err, "backlog-lab: expected a command: accept-queue, syn-queue, observe, "
-                          "lifecycle, syn-schedule or reuseport (see --help)\n");
+                          "lifecycle, syn-schedule, reuseport, time-wait, close or "
+                          "syn-flood (see --help)\n");
     free(out), free(err);
 }
 
@@ -50,52 +52,33 @@ Test(backlog_lab, accept_queue_json, .timeout = 60)
     free(out), free(err);
 }
 
-/* Root with ip and nft, or skip (test_bl_synq.c installs them as root). */
-static void need_root_and_tools(void)
-{
-    struct bl_netns ns;
-    char msg[512];
-
-    if (geteuid() != 0)
-        cr_skip("syn-queue CLI test skipped: needs root");
-    if (bl_netns_check(&ns, msg, sizeof(msg)) < 0) {
-        char *argv[] = { "/bin/sh", "tests/backlog-lab/install-tools.sh", NULL };
-        cr_assert_eq(sup_run("/bin/sh", argv, 300000, NULL, NULL), 0, "install failed");
-    }
-}
-
 Test(backlog_lab, syn_queue_interrupted_cleans_up, .timeout = 400)
 {
-    struct sup_proc p;
-    char *path = sup_bin("backlog-lab");
-    char *argv[] = { path, "syn-queue", "--syncookies", "0", "--watch", "20s", NULL };
+    const char *args[] = { "syn-queue", "--syncookies", "0", "--watch", "20s", NULL };
 
-    need_root_and_tools();
-    cr_assert_eq(sup_spawn(&p, path, argv), 0);
-    usleep(1500 * 1000);
-    int st = sup_stop(&p, SIGINT, 10000);
-    sup_drain(&p);
-    cr_assert(WIFEXITED(st), "did not exit on SIGINT (status %d)", st);
-    cr_assert_eq(WEXITSTATUS(st), 130, "stderr: %s", p.err);
-    cr_assert(strstr(p.err, "interrupted") != NULL, "%s", p.err);
-    sup_free(&p);
-    free(path);
+    need_root_and_tools("syn-queue CLI test");
+    expect_interrupted(args, 1500, "interrupted");
 }
 
-Test(backlog_lab, syn_queue_without_root_says_so, .timeout = 30)
+/* Each command that builds namespaces with ip (and nft) exits 3 without root. */
+Test(backlog_lab, without_root_says_so, .timeout = 30)
 {
-    char *out = NULL, *err = NULL;
+    static const char *const commands[] = { "syn-queue", "time-wait", "close", "syn-flood" };
     char *path = sup_bin("backlog-lab");
-    char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                     path, "syn-queue", NULL };
 
-    if (geteuid() != 0 || access(argv[0], X_OK) != 0)
+    if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0)
         cr_skip("needs root and setpriv to drop to an unprivileged user");
-    int st = sup_run(argv[0], argv, 10000, &out, &err);
-    cr_assert(WIFEXITED(st));
-    cr_assert_eq(WEXITSTATUS(st), 3, "stderr: %s", err);
-    cr_assert(strstr(err, "needs root") != NULL, "%s", err);
-    free(out), free(err), free(path);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        char *out = NULL, *err = NULL;
+        char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                         "--clear-groups", path, (char *)commands[i], NULL };
+        int st = sup_run(argv[0], argv, 10000, &out, &err);
+        cr_assert(WIFEXITED(st), "%s", commands[i]);
+        cr_assert_eq(WEXITSTATUS(st), 3, "%s: stderr: %s", commands[i], err);
+        cr_assert(strstr(err, "needs root") != NULL, "%s: %s", commands[i], err);
+        free(out), free(err);
+    }
+    free(path);
 }
 
 /* issue 13: two accept-queue runs at once each report exactly the drops

@@ -48,3 +48,24 @@ Test(bl_json, json_counter_deltas_and_explanation)
     cr_assert_not_null(strstr(buf, "\n  \"counter_deltas\": {\n    \""), "pretty: %s", buf);
     free(buf);
 }
+
+Test(bl_json, named_counters_in_their_order)
+{
+    static const char *const names[] = { "SyncookiesSent", "InCsumErrors", "ListenDrops" };
+    const int64_t d[] = { 7, -1, 0 };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct json j;
+
+    cr_assert_not_null(f);
+    json_init(&j, f, JSON_COMPACT);
+    json_object(&j, NULL);
+    bl_json_counters(&j, "counters", names, d, 3);
+    json_end_object(&j);
+    cr_assert_eq(json_error(&j), 0);
+    fclose(f);
+    cr_assert_str_eq(buf, "{\"counters\":{\"SyncookiesSent\":7,\"InCsumErrors\":null,"
+                          "\"ListenDrops\":0}}\n", "%s", buf);
+    free(buf);
+}

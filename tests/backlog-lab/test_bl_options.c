@@ -82,9 +82,26 @@ Test(bl_options, observe_target_and_timing)
     cr_assert(strstr(err, "HOST:PORT") != NULL, "%s", err);
 }
 
+/* A command line of up to four arguments and what its refusal must say. */
+struct refusal {
+    const char *a[4];
+    const char *want;
+};
+
+static void expect_refused(const struct refusal *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct bl_opts o;
+        char err[256] = "";
+        cr_assert_eq(parse(&o, err, cases[i].a[0], cases[i].a[1], cases[i].a[2],
+                           cases[i].a[3]), -1, "case %zu accepted", i);
+        cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: '%s'", i, err);
+    }
+}
+
 Test(bl_options, errors_name_the_flag)
 {
-    struct { const char *a[4]; const char *want; } cases[] = {
+    struct refusal cases[] = {
         { { "accept-queue", "--clients", "banana", NULL }, "--clients: expected a whole number" },
         { { "accept-queue", "--clients", "0", NULL }, "--clients:" },
         { { "accept-queue", "--backlog", "1,,2", NULL }, "--backlog:" },
@@ -106,6 +123,13 @@ Test(bl_options, errors_name_the_flag)
           "--abort-on-overflow: sets the sysctl in a namespace of the lab's own: not with --host" },
         { { "reuseport", "--clients", "65", NULL }, "--clients: expected a whole number from 1 to 64" },
         { { "accept-queue", "--syn-retries", "2", NULL }, "--syn-retries: not an option of accept-queue" },
+        { { "time-wait", "--ports", "257", NULL }, "--ports: expected a whole number from 1 to 256" },
+        { { "time-wait", "--ports", "0", NULL }, "--ports: expected a whole number from 1 to 256" },
+        { { "time-wait", "--tw-reuse", "0,3", NULL },
+          "--tw-reuse: expected up to 3 comma-separated values from 0 to 2" },
+        { { "time-wait", "--tw-reuse", "0,1,2,1", NULL }, "--tw-reuse: expected up to 3" },
+        { { "close", "--ports", "4", NULL }, "--ports: not an option of close" },
+        { { "syn-queue", "--tw-reuse", "1", NULL }, "--tw-reuse: not an option of syn-queue" },
         { { "syn-queue", "--frobnicate", NULL, NULL }, "--frobnicate: unknown option" },
         { { "observe", "nowhere", NULL, NULL }, "observe: expected HOST:PORT" },
         { { "observe", "[::1%nosuchif0]:80", NULL, NULL },
@@ -114,13 +138,7 @@ Test(bl_options, errors_name_the_flag)
         { { "--json", NULL, NULL, NULL }, "expected a command first" },
         { { "accept-queue", "--clients", NULL, NULL }, "--clients: expected a value" },
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct bl_opts o;
-        char err[256] = "";
-        cr_assert_eq(parse(&o, err, cases[i].a[0], cases[i].a[1], cases[i].a[2],
-                           cases[i].a[3]), -1, "case %zu accepted", i);
-        cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: '%s'", i, err);
-    }
+    expect_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 Test(bl_options, abort_on_overflow_refuses_the_backlog_runs_flags)
@@ -149,6 +167,27 @@ Test(bl_options, abort_on_overflow_refuses_the_backlog_runs_flags)
     cr_assert_eq(o.abort_modes[0], 1);
 }
 
+Test(bl_options, time_wait_and_close)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "time-wait", NULL, NULL, NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_TIMEWAIT);
+    cr_assert_eq(o.tw_ports, 8);
+    cr_assert_eq(o.ntw_reuse, 3);
+    cr_assert_eq(o.tw_reuse[2], 2);
+    cr_assert_eq(parse(&o, err, "time-wait", "--ports", "3", NULL), 0, "%s", err);
+    cr_assert_eq(o.tw_ports, 3);
+    cr_assert_eq(parse(&o, err, "time-wait", "--tw-reuse", "2,0", NULL), 0, "%s", err);
+    cr_assert_eq(o.ntw_reuse, 2);
+    cr_assert_eq(o.tw_reuse[0], 2);
+    cr_assert_eq(o.tw_reuse[1], 0);
+    cr_assert_eq(parse(&o, err, "close", "--long", "--json", NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_CLOSE);
+    cr_assert(o.long_form && o.json);
+}
+
 Test(bl_options, help_and_version_need_no_command)
 {
     struct bl_opts o;
@@ -164,4 +203,55 @@ Test(bl_options, help_and_version_need_no_command)
 Test(bl_options, usage_mentions_every_flag)
 {
     sup_expect_every_flag(bl_options_usage, bl_options_flag);
+}
+
+Test(bl_options, syn_flood_defaults_are_quick)
+{
+    struct bl_opts o;
+    char err[256];
+
+    cr_assert_eq(parse(&o, err, "syn-flood", NULL, NULL, NULL), 0, "%s", err);
+    cr_assert_eq(o.cmd, BL_CMD_FLOOD);
+    cr_assert_eq(o.flood_backlog, 16);
+    cr_assert_eq(o.flood_rate, 1000);
+    cr_assert_eq(o.ncookie_modes, 3);
+    /* each mode: the flood, then the last connect's timeout */
+    uint64_t most = (uint64_t)o.ncookie_modes * (o.flood_ns + 1500 * CLOCK_NS_PER_MS);
+    cr_assert_leq(most, 30 * CLOCK_NS_PER_SEC, "quick form must fit 30 s");
+    cr_assert_eq(parse(&o, err, "syn-flood", "--long", NULL, NULL), 0, "%s", err);
+    cr_assert_eq(o.flood_ns, 30 * CLOCK_NS_PER_SEC);
+    cr_assert_eq(o.ncookie_modes, 3, "--long keeps the three modes of syn-flood");
+}
+
+Test(bl_options, syn_flood_flags_are_its_own)
+{
+    struct bl_opts o;
+    char err[256];
+    char *argv[] = { "backlog-lab", "syn-flood", "--backlog", "8", "--rate", "250",
+                     "--duration", "1500ms", "--syncookies", "2,0", NULL };
+
+    cr_assert_eq(bl_options_parse(10, argv, &o, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(o.flood_backlog, 8);
+    cr_assert_eq(o.flood_rate, 250);
+    cr_assert_eq(o.flood_ns, 1500 * CLOCK_NS_PER_MS);
+    cr_assert_eq(o.ncookie_modes, 2);
+    cr_assert_eq(o.cookie_modes[0], 2);
+    cr_assert_eq(o.cookie_modes[1], 0);
+    cr_assert_eq(o.syn_backlog, 16, "syn-queue's backlog untouched");
+    cr_assert_eq(o.syn_rate, 100, "syn-queue's rate untouched");
+    cr_assert_eq(o.duration_ns, 10 * CLOCK_NS_PER_SEC, "observe's duration untouched");
+}
+
+Test(bl_options, syn_flood_errors_name_the_flag)
+{
+    struct refusal cases[] = {
+        { { "syn-flood", "--rate", "0", NULL }, "--rate: expected a whole number from 1 to 100000" },
+        { { "syn-flood", "--backlog", "4097", NULL }, "--backlog: expected a whole number from 1 to 4096" },
+        { { "syn-flood", "--duration", "0", NULL }, "--duration: expected a duration such as 500ms, 10s or 2m (at least 100ms)" },
+        { { "syn-flood", "--duration", "11m", NULL }, "--duration: at most 10m" },
+        { { "syn-flood", "--syncookies", "0,3", NULL }, "--syncookies:" },
+        { { "syn-flood", "--clients", "5", NULL }, "--clients: not an option of syn-flood" },
+        { { "syn-flood", "--watch", "5s", NULL }, "--watch: not an option of syn-flood" },
+    };
+    expect_refused(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -105,6 +105,7 @@ static int fake_close(int fd)
 static const struct conn_sock_ops fake_ops = { fake_read, fake_write, fake_shutdown, fake_close };
 
 static struct pool pool;
+static struct ringtab rings;
 static struct stats_counters stats;
 static uint8_t scratch[256];
 static struct conn_env env;
@@ -119,8 +120,9 @@ static void setup(void)
     fk.out_room = FAKE_MAX;
     memset(&stats, 0, sizeof(stats));
     pool_init(&pool, 64, 64, 0, 1 << 20);
+    ringtab_init(&rings);
     env = (struct conn_env){
-        .ops = &fake_ops, .pool = &pool, .stats = &stats, .scratch = scratch,
+        .ops = &fake_ops, .pool = &pool, .rings = &rings, .stats = &stats, .scratch = scratch,
         .scratch_size = sizeof(scratch),
         .banner = "Hello World!\n", .banner_len = 13, .budget = 256,
         .mode = OPTIONS_MODE_ECHO, .now_ms = 1000,
@@ -133,6 +135,14 @@ static void teardown(void)
     if (c.state != CONN_FREE && c.state != CONN_CLOSED)
         conn_abort(&c, &env);
     pool_destroy(&pool);
+    ringtab_destroy(&rings);
+}
+
+/* The ring of bytes c owes (c owes some). */
+static struct ring *owed(void)
+{
+    cr_assert_neq(c.ring, 0, "the connection owes bytes");
+    return ringtab_at(&rings, c.ring);
 }
 
 TestSuite(conn, .init = setup, .fini = teardown);
@@ -200,7 +210,7 @@ Test(conn, echo_costs_one_read_and_one_write)
     cr_assert_eq(fk.eagain_reads, 0, "a short read already proves the queue empty");
     cr_assert_eq(fk.out_len, 12);
     cr_assert_eq(memcmp(fk.out, "pingpingping", 12), 0);
-    cr_assert_null(c.ring.data, "an idle connection holds no buffer");
+    cr_assert_eq(c.ring, 0, "an idle connection holds no ring and no buffer");
     cr_assert_eq(pool.shelf[POOL_SMALL].in_use, 0);
     cr_assert_eq(stats.v[STATS_BYTES_IN], 12);
     cr_assert_eq(stats.v[STATS_BYTES_OUT], 12);
@@ -222,7 +232,7 @@ Test(conn, short_write_waits_for_epollout)
     cr_assert_eq(fk.writes, 1);
     cr_assert_eq(fk.out_len, 3);
     cr_assert_eq(c.flags & CONN_CAN_WRITE, 0);
-    cr_assert_not_null(c.ring.data, "pending output keeps its buffer");
+    cr_assert_not_null(owed()->data, "pending output keeps its buffer");
 
     peer_sends("gh", 2); /* more input, still no room: no write attempted */
     cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
@@ -232,7 +242,7 @@ Test(conn, short_write_waits_for_epollout)
     cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_WAIT);
     cr_assert_eq(fk.out_len, 8);
     cr_assert_eq(memcmp(fk.out, "abcdefgh", 8), 0);
-    cr_assert_null(c.ring.data);
+    cr_assert_eq(c.ring, 0);
 }
 
 Test(conn, full_ring_stops_reading_until_the_peer_drains)
@@ -373,7 +383,7 @@ Test(conn, discard_reads_and_never_writes)
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
     cr_assert_eq(fk.writes, 0);
     cr_assert_eq(stats.v[STATS_BYTES_IN], 200);
-    cr_assert_null(c.ring.data);
+    cr_assert_eq(c.ring, 0);
     fk.in_eof = 1;
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLRDHUP), CONN_DONE);
     cr_assert_eq(fk.writes, 0);
@@ -577,14 +587,14 @@ Test(conn, leftover_that_fits_goes_into_a_small_buffer)
     fk.out_room = 200;
     peer_sends_pattern(250);
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
-    cr_assert_eq(ring_capacity(&c.ring), 64);
-    cr_assert_eq(ring_used(&c.ring), 50);
+    cr_assert_eq(ring_capacity(owed()), 64);
+    cr_assert_eq(ring_used(owed()), 50);
     cr_assert_eq(stats.v[STATS_BUFFERED], 64);
     fk.out_room = FAKE_MAX;
     cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_WAIT);
     cr_assert_eq(fk.out_len, 250);
     cr_assert_eq(memcmp(fk.out, fk.in, 250), 0);
-    cr_assert_null(c.ring.data);
+    cr_assert_eq(c.ring, 0);
     cr_assert_eq(stats.v[STATS_BUFFERED], 0);
 }
 
@@ -596,7 +606,7 @@ Test(conn, leftover_too_big_for_a_small_buffer_takes_a_large_one)
     fk.out_room = 56;
     peer_sends_pattern(600);
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
-    cr_assert_eq(ring_capacity(&c.ring), 256);
+    cr_assert_eq(ring_capacity(owed()), 256);
     cr_assert_eq(c.state, CONN_BACKPRESSURE, "kept reading into the large buffer until full");
     cr_assert_eq(stats.v[STATS_BUFFERED], 256);
     cr_assert_eq(pool.read_unit, 64, "the only large buffer is lent: reads shrink");
@@ -622,7 +632,7 @@ Test(conn, with_the_large_buffers_lent_reads_take_what_a_small_buffer_holds)
     peer_sends_pattern(600);
     cr_assert_eq(conn_io(&c, &env, EPOLLIN | EPOLLOUT), CONN_WAIT);
     cr_assert_eq(fk.in_pos, 64, "one read of the small size: the leftover fits a small buffer");
-    cr_assert_eq(ring_capacity(&c.ring), 64);
+    cr_assert_eq(ring_capacity(owed()), 64);
     cr_assert_eq(c.state, CONN_BACKPRESSURE);
     conn_abort(&c, &env);
     pool_put(&pool, other, 256);
@@ -663,7 +673,7 @@ Test(conn, a_connection_that_owes_reads_into_its_ring_whatever_the_budget)
     cr_assert_eq(pool.read_unit, 0, "its ring took the whole budget");
     peer_sends_pattern(30);
     cr_assert_eq(conn_io(&c, &env, EPOLLIN), CONN_WAIT);
-    cr_assert_eq(ring_used(&c.ring), 50, "the new input went into its own ring");
+    cr_assert_eq(ring_used(owed()), 50, "the new input went into its own ring");
     fk.out_room = FAKE_MAX;
     cr_assert_eq(conn_io(&c, &env, EPOLLOUT), CONN_WAIT);
     cr_assert_eq(fk.out_len, 60);

@@ -1455,3 +1455,293 @@ Test(echod, privileged_port_refusal_names_the_ways_out, .timeout = 30)
     free(err);
     free(echod);
 }
+
+/* ---- --splice: zero-copy echo through pipes ---- */
+
+/* Sends pattern bytes (seed) on fd, nonblocking, until its buffers take no
+ * more or *sent reaches total. */
+static void preload(int fd, uint64_t seed, size_t total, size_t *sent)
+{
+    static uint8_t chunk[65536];
+
+    set_nonblocking(fd, 1);
+    while (*sent < total) {
+        size_t n = total - *sent < sizeof(chunk) ? total - *sent : sizeof(chunk);
+        sup_pattern(chunk, n, seed, *sent);
+        ssize_t w = send(fd, chunk, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        *sent += (size_t)w;
+    }
+}
+
+/* Connects n clients to a stopped (SIGSTOP) echod and preloads each with
+ * up to total bytes (seed 100 + i), then lets echod go on: every
+ * connection's first read finds its receive queue full, fills the read
+ * unit and so streams. */
+static void connect_preloaded(struct sup_proc *p, int *fds, size_t *sent, int n, size_t total)
+{
+    for (int i = 0; i < n; i++)
+        fds[i] = connect_to(p);
+    usleep(100000); /* accepted: connections registered before the stop */
+    cr_assert_eq(kill(p->pid, SIGSTOP), 0);
+    for (int i = 0; i < n; i++) {
+        sent[i] = 0;
+        preload(fds[i], 100 + (uint64_t)i, total, &sent[i]);
+    }
+    cr_assert_eq(kill(p->pid, SIGCONT), 0);
+}
+
+/* Pumps all n connections at once (poll) until each has sent total bytes
+ * and got all of them back, every byte checked.  Returns 0, or -1 at the
+ * first wrong byte or ten seconds without progress. */
+static int pump_many(int *fds, size_t *sent, int n, size_t total)
+{
+    static uint8_t out[65536], in[65536], want[65536];
+    static struct pollfd pfd[64];
+    static size_t got[64];
+    int left = n;
+
+    cr_assert_leq(n, 64);
+    memset(got, 0, sizeof(got));
+    while (left > 0) {
+        for (int i = 0; i < n; i++)
+            pfd[i] = (struct pollfd){ got[i] < total ? fds[i] : -1,
+                                      (short)(POLLIN | (sent[i] < total ? POLLOUT : 0)), 0 };
+        if (poll(pfd, (nfds_t)n, 10000) <= 0)
+            return -1;
+        for (int i = 0; i < n; i++) {
+            if (pfd[i].revents & POLLOUT) {
+                size_t k = total - sent[i] < sizeof(out) ? total - sent[i] : sizeof(out);
+                sup_pattern(out, k, 100 + (uint64_t)i, sent[i]);
+                ssize_t w = send(fds[i], out, k, MSG_NOSIGNAL);
+                if (w > 0)
+                    sent[i] += (size_t)w;
+            }
+            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t r = recv(fds[i], in, sizeof(in), 0);
+            if (r == 0 || (r < 0 && errno != EAGAIN))
+                return -1;
+            if (r < 0)
+                continue;
+            sup_pattern(want, (size_t)r, 100 + (uint64_t)i, got[i]);
+            if (memcmp(in, want, (size_t)r) != 0)
+                return -1;
+            got[i] += (size_t)r;
+            if (got[i] == total)
+                left--;
+        }
+    }
+    return 0;
+}
+
+/* A client that streams into a stopped echod and then never reads, and
+ * whose connection holds a pipe: sends (seed 100) until every buffer on
+ * the way is full.  The connection takes a pipe only if its first echo
+ * went out whole (a leftover in its ring keeps it on the copy path), so
+ * up to ten clients are tried.  Returns the descriptor; *sent is what it
+ * got out, *base_out echod's bytes_out before it connected (what earlier
+ * tries got back). */
+static int stuck_on_a_pipe(struct sup_proc *p, size_t total, size_t *sent, long long *base_out)
+{
+    *base_out = 0;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        int fd;
+        connect_preloaded(p, &fd, sent, 1, total);
+        for (int idle = 0; idle < 5;) {
+            size_t before = *sent;
+            preload(fd, 100, total, sent);
+            if (*sent == before)
+                idle++, usleep(50000);
+            else
+                idle = 0;
+        }
+        kill(p->pid, SIGUSR1);
+        usleep(200000);
+        if (counter(p, "stats", "pipes_lent") == 1)
+            return fd;
+        close(fd);
+        usleep(100000);
+        kill(p->pid, SIGUSR1);
+        usleep(200000);
+        *base_out = counter(p, "stats", "bytes_out");
+    }
+    cr_assert_fail("no client of ten got a pipe: %s", p->out);
+    return -1;
+}
+
+/* The pool's gauges are back to rest in the summary: every pipe open,
+ * none lent, nothing held. */
+static void expect_pipes_at_rest(struct sup_proc *p)
+{
+    cr_expect_eq(counter(p, "summary", "pipes"), 16, "%s", p->out);
+    cr_expect_eq(counter(p, "summary", "pipes_lent"), 0);
+    cr_expect_eq(counter(p, "summary", "piped"), 0);
+    cr_expect_eq(counter(p, "summary", "io_errors"), 0);
+}
+
+Test(echod, splice_echoes_large_streams_byte_exact, .timeout = 60)
+{
+    enum { N = 4 };
+    const size_t total = 16u << 20;
+    int fds[N];
+    size_t sent[N];
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--splice");
+    connect_preloaded(&p, fds, sent, N, total);
+    cr_assert_eq(pump_many(fds, sent, N, total), 0, "16 MiB x 4 did not come back intact");
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "bytes_in"), (long long)(N * total));
+    cr_assert_eq(counter(&p, "summary", "bytes_out"), (long long)(N * total));
+    cr_assert_gt(counter(&p, "summary", "spliced"), 0, "no byte went through a pipe");
+    expect_pipes_at_rest(&p);
+    sup_free(&p);
+}
+
+/* 40 streaming connections against 16 pipes: those that find none free
+ * keep the copy path (counted), and every byte of every one comes back. */
+Test(echod, splice_more_streams_than_pipes_use_the_copy_path, .timeout = 90)
+{
+    enum { N = 40 };
+    const size_t total = 4u << 20;
+    int fds[N];
+    size_t sent[N];
+    struct sup_proc p;
+
+    need_fds(N);
+    START(&p, "-w", "1", "--splice");
+    connect_preloaded(&p, fds, sent, N, total);
+    cr_assert_eq(pump_many(fds, sent, N, total), 0, "4 MiB x 40 did not come back intact");
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    stop(&p);
+    cr_assert_eq(counter(&p, "summary", "bytes_out"), (long long)(N * total));
+    cr_assert_gt(counter(&p, "summary", "spliced"), 0);
+    cr_assert_gt(counter(&p, "summary", "pipe_misses"), 0, "%s", p.out);
+    cr_assert_lt(counter(&p, "summary", "spliced"), (long long)(N * total),
+                 "some bytes took the copy path");
+    expect_pipes_at_rest(&p);
+    sup_free(&p);
+}
+
+/* A streaming client that never reads: its connection holds one pipe with
+ * at most the pipe's capacity in it, reads nothing more, holds no pool
+ * buffer, and costs no CPU; echod's RSS stays flat.  Then it reads, and
+ * every byte comes back in order. */
+Test(echod, splice_never_reading_client_holds_at_most_one_pipe, .timeout = 60)
+{
+    size_t sent;
+    long long base;
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--splice");
+    long rss0 = sup_rss_kib(p.pid);
+    int fd = stuck_on_a_pipe(&p, 64u << 20, &sent, &base);
+    long ticks0 = cpu_ticks(p.pid);
+    usleep(500000);
+    long idle_ticks = cpu_ticks(p.pid) - ticks0;
+    kill(p.pid, SIGUSR1);
+    usleep(200000);
+    long long piped = counter(&p, "stats", "piped");
+    long rss1 = sup_rss_kib(p.pid);
+    cr_log_info("never-reading --splice client: %zu bytes sent, %lld in the pipe, RSS %ld -> "
+                "%ld KiB, %ld ticks in 0.5 s", sent, piped, rss0, rss1, idle_ticks);
+    cr_assert_eq(counter(&p, "stats", "pipes_lent"), 1, "%s", p.out);
+    cr_assert_gt(piped, 0);
+    cr_assert_leq(piped, 256 * 1024, "a pipe holds at most its capacity");
+    cr_assert_eq(counter(&p, "stats", "buffered"), 0, "no pool buffer beside the pipe");
+    cr_assert_gt(sent, 2u << 20, "the client got megabytes out");
+    cr_assert_lt(rss1 - rss0, 2048, "RSS grew by %ld KiB", rss1 - rss0);
+    cr_assert_lt(idle_ticks, 20, "a connection held back costs no CPU (%ld ticks)", idle_ticks);
+    cr_assert_eq(pump(fd, 100, 64u << 20, sent, 0), 0, "every byte back, in order");
+    close(fd);
+    stop(&p);
+    expect_pipes_at_rest(&p);
+    sup_free(&p);
+}
+
+/* Reads fd (blocking) to EOF, at most 4 MiB, checking each byte against
+ * the pattern of seed 100 from offset 0; returns the bytes read. */
+static size_t read_echo_to_eof(int fd)
+{
+    static uint8_t back[4u << 20], want[4u << 20];
+    char c;
+
+    set_nonblocking(fd, 0);
+    ssize_t got = sup_read_n(fd, back, sizeof(back), 5000);
+    cr_assert_geq(got, 0);
+    sup_pattern(want, (size_t)got, 100, 0);
+    cr_assert_eq(memcmp(back, want, (size_t)got), 0, "what came back is what was sent");
+    cr_assert_eq(next_event(fd, &c, 1, 5000), 0, "then EOF");
+    return (size_t)got;
+}
+
+/* The peer's FIN behind data still in the pipe: all of it comes back,
+ * then EOF. */
+Test(echod, splice_half_close_returns_everything_in_the_pipe_then_eof, .timeout = 30)
+{
+    size_t sent;
+    long long base;
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--splice");
+    int fd = stuck_on_a_pipe(&p, (4u << 20) - 1, &sent, &base);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    cr_assert_eq(read_echo_to_eof(fd), sent, "every byte, then EOF");
+    close(fd);
+    stop(&p);
+    cr_assert_gt(counter(&p, "summary", "spliced"), 0);
+    expect_pipes_at_rest(&p);
+    sup_free(&p);
+}
+
+/* SIGTERM while a connection's pipe holds bytes its peer has not read:
+ * the lingering close sends them all before the FIN (input not yet read
+ * is dropped, as on the copy path), and echod exits 0 once the peer has
+ * read them and closed. */
+Test(echod, splice_sigterm_sends_what_the_pipe_holds_then_lingers, .timeout = 30)
+{
+    size_t sent;
+    long long base;
+    struct sup_proc p;
+
+    START(&p, "-w", "1", "--splice");
+    int fd = stuck_on_a_pipe(&p, (4u << 20) - 1, &sent, &base);
+    long long owed = counter(&p, "stats", "piped");
+    long long out = counter(&p, "stats", "bytes_out") - base;
+    cr_assert_gt(owed, 0, "the pipe holds unread echoes");
+    kill(p.pid, SIGTERM);
+    size_t got = read_echo_to_eof(fd);
+    cr_assert_geq((long long)got, out + owed, "all that was in the pipe came back");
+    cr_assert_leq(got, sent);
+    close(fd);
+    int status = sup_wait(&p, 10000);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    cr_assert_eq(counter(&p, "summary", "grace_closed"), 0);
+    cr_assert_eq(counter(&p, "summary", "linger_timeouts"), 0);
+    expect_pipes_at_rest(&p);
+    sup_free(&p);
+}
+
+/* The pipes' descriptors come out of the connection cap: 16 pipes, two
+ * descriptors each, per worker. */
+Test(echod, splice_pipes_count_against_the_descriptor_cap, .timeout = 30)
+{
+    struct sup_proc plain, piped;
+
+    start_limited(&plain, 200, "-w", "2");
+    stop(&plain);
+    start_limited(&piped, 200, "-w", "2", "--splice");
+    stop(&piped);
+    long long a = counter(&plain, "summary", "conn_cap");
+    long long b = counter(&piped, "summary", "conn_cap");
+    cr_assert_gt(b, 0);
+    cr_assert_eq(a - b, 2 * 16 * 2, "conn_cap %lld without --splice, %lld with", a, b);
+    cr_assert_eq(counter(&piped, "summary", "pipes"), 32);
+    sup_free(&plain);
+    sup_free(&piped);
+}

@@ -104,6 +104,7 @@ Test(stats, report_has_totals_and_per_worker_accepts)
                      "\"emfile\":2,\"enfile\":0,\"enobufs\":0,\"enomem\":0,"
                      "\"accept_aborted\":0,\"accept_other\":0,\"shed\":0,"
                      "\"proxy_invalid\":0,\"proxy_timeouts\":0,\"per_ip_refused\":0,"
+                     "\"pipes\":0,\"pipes_lent\":0,\"piped\":0,\"spliced\":0,\"pipe_misses\":0,"
                      "\"conn_cap\":0,\"log_dropped\":0,"
                      "\"accepting\":\"paused\",\"workers\":[{\"accepted\":3,\"active\":0},"
                      "{\"accepted\":4,\"active\":0}]}\n");

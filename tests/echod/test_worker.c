@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -42,16 +43,15 @@ struct rig {
     int fd[NCONN];      /* the worker's ends */
 };
 
-/* Creates a worker with echod's default options but BUF-byte buffers, no
- * idle timeout, grace_ms of grace and a buffer budget of memory bytes for
- * this worker (0: the default), whose connections make their socket calls through ops
- * (NULL: the real ones), and NCONN socketpairs for it. */
-static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t grace_ms,
-                     uint64_t memory)
+/* rig_open creates a worker with echod's default options but BUF-byte
+ * buffers, no idle timeout, grace_ms of grace and a buffer budget of
+ * memory bytes for this worker (0: the default), whose connections make
+ * their socket calls through ops (NULL: the real ones), and NCONN
+ * socketpairs for it.  rig_options then rig_start do the same with the
+ * options changed in between. */
+static void rig_options(struct rig *r, uint64_t grace_ms, uint64_t memory)
 {
     char *argv[] = { "echod", NULL };
-    struct sockaddr_storage addr, bound;
-    socklen_t len;
     char err[256];
 
     memset(r, 0, sizeof(*r));
@@ -61,6 +61,15 @@ static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t gr
     r->opt.grace_ms = grace_ms;
     if (memory != 0) /* each worker gets an equal share */
         r->opt.buffer_memory = memory * r->opt.workers;
+}
+
+/* The worker of r->opt (rig_options, then changed as a test needs). */
+static void rig_start(struct rig *r, const struct conn_sock_ops *ops)
+{
+    struct sockaddr_storage addr, bound;
+    socklen_t len;
+    char err[256];
+
     cr_assert_eq(parse_hostport("127.0.0.1:0", &addr, &len), 0);
     cr_assert_eq(listener_open_all((struct sockaddr *)&addr, len, 16, 1, 0, 0, &r->listen_fd,
                                    &bound, err, sizeof(err)), 0, "%s", err);
@@ -78,6 +87,13 @@ static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t gr
         r->peer[i] = sv[0];
         r->fd[i] = sv[1];
     }
+}
+
+static void rig_open(struct rig *r, const struct conn_sock_ops *ops, uint64_t grace_ms,
+                     uint64_t memory)
+{
+    rig_options(r, grace_ms, memory);
+    rig_start(r, ops);
 }
 
 /* Frees the worker (which closes the connections it still holds). */
@@ -456,5 +472,60 @@ Test(worker, stop_closes_and_counts_every_connection_left_when_grace_ends, .time
     cr_assert_eq(counter(&r, STATS_GRACE_CLOSED), NCONN - 1);
     cr_assert_eq(counter(&r, STATS_CLOSED), NCONN);
     cr_assert_eq(counter(&r, STATS_ACTIVE), 0);
+    rig_close(&r);
+}
+
+/* ---- timeouts: the sweep (timeouts.h) ---- */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Turns the worker until stat id reaches 1 or limit_ms pass; returns the
+ * ms it took. */
+static uint64_t turn_until(struct rig *r, enum stats_id id, uint64_t limit_ms)
+{
+    uint64_t t0 = now_ms();
+
+    while (counter(r, id) == 0 && now_ms() - t0 < limit_ms)
+        worker_turn(r->w);
+    return now_ms() - t0;
+}
+
+/* The sweep that finds a connection idle sets the next one a whole write
+ * timeout later; a connection that starts owing after it (its peer stops
+ * reading) must still be closed one write timeout after its last byte
+ * moved, not later than a sweep's floor after that, and not before. */
+Test(worker, a_connection_that_starts_owing_after_a_sweep_meets_its_write_timeout,
+     .timeout = 20)
+{
+    struct rig r;
+
+    rig_options(&r, 1000, 0);
+    r.opt.write_timeout_ms = 300;
+    rig_start(&r, NULL);
+    worker_adopt(r.w, r.fd[0]);
+    turn_until(&r, STATS_WRITE_TIMEOUTS, 450); /* a sweep at 300 ms found it idle */
+    cr_assert_eq(counter(&r, STATS_WRITE_TIMEOUTS), 0);
+    /* The peer sends more than both socket buffers and the ring hold,
+     * and never reads. */
+    uint64_t t_owes = now_ms();
+    for (int i = 0; i < 64 && counter(&r, STATS_BUFFERED) < BUF; i++) {
+        ssize_t w;
+        static uint8_t chunk[BUF];
+        while ((w = send(r.peer[0], chunk, sizeof(chunk), MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
+            ;
+        worker_turn(r.w);
+    }
+    cr_assert_gt(counter(&r, STATS_BUFFERED), 0, "the worker owes bytes");
+    uint64_t last_move = now_ms();
+    uint64_t took = turn_until(&r, STATS_WRITE_TIMEOUTS, 3000) + (last_move - t_owes);
+    cr_assert_eq(counter(&r, STATS_WRITE_TIMEOUTS), 1, "closed by its write timeout");
+    cr_assert_geq(took + 1, 300, "not before the timeout (%llu ms)", (unsigned long long)took);
+    cr_assert_leq(took, 300 + 150 + 250, "within the floor and a loaded machine's slack "
+                  "(%llu ms)", (unsigned long long)took);
     rig_close(&r);
 }

@@ -18,15 +18,17 @@
 #include "os.h"
 
 #define ABORT_PATH "/proc/sys/net/ipv4/tcp_abort_on_overflow"
+#define SYNCOOKIES_PATH "/proc/sys/net/ipv4/tcp_syncookies"
 #define STEP_NS (50 * 1000 * 1000ull)        /* loopback handshakes are done by then */
 #define RETRANSMIT_WAIT_NS (1500 * 1000 * 1000ull) /* past the 1 s SYN-ACK retransmission */
 #define NCLIENTS (BL_ABORTOV_HELD + BL_ABORTOV_BACKLOG + 1 + BL_ABORTOV_LATE)
 
 const char *const bl_abortov_counter_group[BL_AO_NCOUNTERS] = {
-    "TcpExt", "TcpExt", "TcpExt", "Tcp",
+    "TcpExt", "TcpExt", "TcpExt", "Tcp", "TcpExt", "TcpExt",
 };
 const char *const bl_abortov_counter_name[BL_AO_NCOUNTERS] = {
-    "ListenOverflows", "ListenDrops", "EmbryonicRsts", "OutRsts",
+    "ListenOverflows", "ListenDrops", "EmbryonicRsts", "OutRsts", "SyncookiesSent",
+    "SyncookiesRecv",
 };
 
 struct ao_lab {
@@ -125,6 +127,7 @@ static int fates(struct ao_lab *l, struct bl_abortov_phase *ph)
         if (bl_sockdiag_tcp_state(l->cfd[i], &state, &retrans) < 0)
             return bl_err_set(l->err, errno, "getsockopt(TCP_INFO)");
         f->clients++;
+        f->retransmitted += retrans > 0;
         if (r < 0 && rerr == ECONNRESET)
             f->reset++;
         else if (r < 0 && rerr == EAGAIN && state == TCP_ESTABLISHED)
@@ -137,15 +140,41 @@ static int fates(struct ao_lab *l, struct bl_abortov_phase *ph)
     return 0;
 }
 
-static int run(struct ao_lab *l, int abort_on_overflow, struct bl_abortov_phase *ph)
+/* The end of a step: the listener's queue and request sockets, every
+ * client's fate, and the counters since l->before. */
+static int measure(struct ao_lab *l, struct bl_abortov_phase *ph, uint32_t *len,
+                   uint32_t *limit, uint32_t *syn_recv, int64_t delta[BL_AO_NCOUNTERS])
 {
     struct bl_sockdiag_queues q;
 
-    l->nl = bl_sockdiag_open();
-    if (l->nl < 0)
-        return bl_err_set(l->err, errno, "socket(NETLINK_SOCK_DIAG)");
-    if (bl_env_write_sysctl(ABORT_PATH, abort_on_overflow) < 0)
-        return bl_err_set(l->err, errno, "writing " ABORT_PATH);
+    if (bl_sockdiag_listener_info(l->lfd, len, limit) < 0)
+        return bl_err_set(l->err, errno, "getsockopt(TCP_INFO) on the listener");
+    if (bl_sockdiag_port_queues(l->nl, NULL, ntohs(l->addr.sin_port), &q) < 0)
+        return bl_err_set(l->err, errno, "inet_diag dump");
+    *syn_recv = q.syn_recv;
+    if (fates(l, ph) < 0)
+        return -1;
+    if (bl_netstat_read(l->nfd, l->sfd, &l->after) < 0)
+        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
+    for (int k = 0; k < BL_AO_NCOUNTERS; k++)
+        if (bl_netstat_delta(&l->before, &l->after, bl_abortov_counter_group[k],
+                             bl_abortov_counter_name[k], &delta[k]) < 0)
+            delta[k] = -1;
+    return 0;
+}
+
+/* Closes the clients and the listener of a step. */
+static void close_step(struct ao_lab *l)
+{
+    for (int i = 0; i < l->n; i++)
+        os_close_slot(&l->cfd[i]);
+    l->n = 0;
+    os_close_slot(&l->lfd);
+}
+
+/* The final-ACK step. */
+static int ack_step(struct ao_lab *l, struct bl_abortov_phase *ph)
+{
     if (listener(l) < 0 || bl_netstat_begin(&l->nfd, &l->sfd, &l->before, l->err) < 0)
         return -1;
     if (hold_acks(l, true) < 0 || connect_group(l, BL_AO_HELD, BL_ABORTOV_HELD) < 0)
@@ -160,20 +189,79 @@ static int run(struct ao_lab *l, int abort_on_overflow, struct bl_abortov_phase 
     if (count_connected(l, ph) < 0)
         return -1;
     bl_env_sleep_ns(RETRANSMIT_WAIT_NS);
-    if (bl_sockdiag_listener_info(l->lfd, &ph->queue_len, &ph->queue_limit) < 0)
-        return bl_err_set(l->err, errno, "getsockopt(TCP_INFO) on the listener");
-    if (bl_sockdiag_port_queues(l->nl, NULL, ntohs(l->addr.sin_port), &q) < 0)
-        return bl_err_set(l->err, errno, "inet_diag dump");
-    ph->srv_syn_recv = q.syn_recv;
-    if (fates(l, ph) < 0)
-        return -1;
-    if (bl_netstat_read(l->nfd, l->sfd, &l->after) < 0)
-        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
-    for (int k = 0; k < BL_AO_NCOUNTERS; k++)
-        if (bl_netstat_delta(&l->before, &l->after, bl_abortov_counter_group[k],
-                             bl_abortov_counter_name[k], &ph->delta[k]) < 0)
-            ph->delta[k] = -1;
+    return measure(l, ph, &ph->queue_len, &ph->queue_limit, &ph->srv_syn_recv, ph->delta);
+}
+
+/* One byte from each cookie client: its segment carries the final ACK. */
+static int send_bytes(struct ao_lab *l)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->group[i] == BL_AO_COOKIE &&
+            send(l->cfd[i], "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1)
+            return bl_err_set(l->err, errno, "send");
     return 0;
+}
+
+/* The cookie step, in a namespace of its own. */
+static int cookie_step(struct ao_lab *l, struct bl_abortov_phase *ph)
+{
+    if (bl_env_write_sysctl(SYNCOOKIES_PATH, 2) < 0)
+        return bl_err_set(l->err, errno, "writing " SYNCOOKIES_PATH);
+    if (listener(l) < 0 || bl_netstat_begin(&l->nfd, &l->sfd, &l->before, l->err) < 0)
+        return -1;
+    if (hold_acks(l, true) < 0 || connect_group(l, BL_AO_COOKIE, BL_ABORTOV_COOKIE) < 0)
+        return -1;
+    bl_env_sleep_ns(STEP_NS);
+    if (count_connected(l, ph) < 0)
+        return -1;
+    if (hold_acks(l, false) < 0 ||
+        connect_group(l, BL_AO_COOKIE_FILL, BL_ABORTOV_BACKLOG + 1) < 0)
+        return -1;
+    bl_env_sleep_ns(STEP_NS);
+    if (send_bytes(l) < 0)
+        return -1;
+    bl_env_sleep_ns(RETRANSMIT_WAIT_NS);
+    return measure(l, ph, &ph->ck_queue_len, &ph->ck_queue_limit, &ph->ck_srv_syn_recv,
+                   ph->ck_delta);
+}
+
+/* Opens what a step needs of the calling process's namespace (its fd for
+ * nft, a netlink socket) and sets tcp_abort_on_overflow there. */
+static int open_namespace(struct ao_lab *l, int abort_on_overflow)
+{
+    l->ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (l->ns_fd < 0)
+        return bl_err_set(l->err, errno, "open /proc/self/ns/net");
+    l->nl = bl_sockdiag_open();
+    if (l->nl < 0)
+        return bl_err_set(l->err, errno, "socket(NETLINK_SOCK_DIAG)");
+    if (bl_env_write_sysctl(ABORT_PATH, abort_on_overflow) < 0)
+        return bl_err_set(l->err, errno, "writing " ABORT_PATH);
+    return 0;
+}
+
+/* Closes everything open_namespace and a step opened. */
+static void close_namespace(struct ao_lab *l)
+{
+    close_step(l);
+    os_close_slot(&l->nl);
+    os_close_slot(&l->ns_fd);
+    if (l->nfd >= 0 || l->sfd >= 0)
+        bl_netstat_close(l->nfd, l->sfd);
+    l->nfd = l->sfd = -1;
+}
+
+/* The cookie step gets a fresh namespace: the first step's sockets, once
+ * closed, still send (FIN retransmissions, resets) and would move its
+ * counters. */
+static int fresh_namespace(struct ao_lab *l, int abort_on_overflow)
+{
+    char why[256];
+
+    close_namespace(l);
+    if (bl_netns_private_loopback(why, sizeof(why)) < 0)
+        return bl_err_set(l->err, errno, "%s", why);
+    return open_namespace(l, abort_on_overflow);
 }
 
 int bl_abortov_phase(int abort_on_overflow, const char *nft,
@@ -187,18 +275,12 @@ int bl_abortov_phase(int abort_on_overflow, const char *nft,
     memset(err, 0, sizeof(*err));
     l.err = err;
     l.nft = nft;
-    l.lfd = l.nfd = l.sfd = l.nl = -1;
+    l.lfd = l.nfd = l.sfd = l.nl = l.ns_fd = -1;
     ph->abort_on_overflow = abort_on_overflow;
-    l.ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    rc = l.ns_fd < 0 ? bl_err_set(err, errno, "open /proc/self/ns/net")
-                     : run(&l, abort_on_overflow, ph);
-    for (int i = 0; i < l.n; i++)
-        os_close_slot(&l.cfd[i]);
-    os_close_slot(&l.lfd);
-    os_close_slot(&l.nl);
-    os_close_slot(&l.ns_fd);
-    if (l.nfd >= 0 || l.sfd >= 0)
-        bl_netstat_close(l.nfd, l.sfd);
+    rc = open_namespace(&l, abort_on_overflow) < 0 || ack_step(&l, ph) < 0 ? -1 : 0;
+    if (rc == 0 && !bl_env_interrupted)
+        rc = fresh_namespace(&l, abort_on_overflow) < 0 || cookie_step(&l, ph) < 0 ? -1 : 0;
+    close_namespace(&l);
     return rc;
 }
 

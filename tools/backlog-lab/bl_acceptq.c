@@ -25,6 +25,8 @@
 
 #include "bl_env.h"
 #include "bl_netns.h"
+#include "bl_plot.h"
+#include "bl_plot_runs.h"
 #include "bl_report.h"
 #include "clock.h"
 #include "bl_netstat.h"
@@ -488,6 +490,8 @@ int bl_acceptq_main(const struct bl_opts *o)
                 strerror(-rc));
         return 1;
     }
+    if ((rc = bl_plot_precheck("accept-queue", o)) != 0)
+        return rc;
     if (!o->host) {
         char why[256];
         if (bl_netns_private_loopback(why, sizeof(why)) == 0)
@@ -533,6 +537,11 @@ int bl_acceptq_main(const struct bl_opts *o)
     }
     if (done > 0)
         bl_report_acceptq(stdout, runs, done, o);
+    if (done > 0 && o->plot != NULL) {
+        char why[320];
+        int failed = bl_plot_acceptq(o->plot, runs, done, why, sizeof(why));
+        status = bl_plot_said("accept-queue", o, failed, why, status);
+    }
     if (status == 130)
         fprintf(stderr, "backlog-lab: interrupted; every socket is closed\n");
     for (int i = 0; i < done; i++)

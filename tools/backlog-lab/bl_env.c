@@ -104,12 +104,19 @@ void bl_env_progress_end(void)
 int bl_env_write_sysctl(const char *path, long value)
 {
     char buf[32];
-    int len = snprintf(buf, sizeof(buf), "%ld\n", value);
+
+    snprintf(buf, sizeof(buf), "%ld\n", value);
+    return bl_env_write_sysctl_text(path, buf);
+}
+
+int bl_env_write_sysctl_text(const char *path, const char *text)
+{
+    ssize_t len = (ssize_t)strlen(text);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
 
     if (fd < 0)
         return -1;
-    ssize_t n = write(fd, buf, (size_t)len);
+    ssize_t n = write(fd, text, (size_t)len);
     int err = n < 0 ? errno : EIO;
     int closed = os_close(fd); /* a write error may only show here */
     if (n != len) {

@@ -32,6 +32,9 @@ void bl_env_progress_end(void);
 /* Writes a whole number into a /proc/sys file.  Only ever used inside a
  * network namespace the lab created. */
 int bl_env_write_sysctl(const char *path, long value);
+/* The same for a value of several numbers, such as "40000 40007" for
+ * ip_local_port_range. */
+int bl_env_write_sysctl_text(const char *path, const char *text);
 
 /* Sleeps ns nanoseconds, or less when a signal arrives; returns at once
  * when bl_env_interrupted is already set, and a signal that lands between

@@ -7,13 +7,16 @@
 
 #include "bl_abortov.h"
 #include "bl_acceptq.h"
+#include "bl_close.h"
 #include "bl_env.h"
+#include "bl_flood.h"
 #include "bl_lifecycle.h"
 #include "bl_observe.h"
 #include "bl_options.h"
 #include "bl_reuseport.h"
 #include "bl_synq.h"
 #include "bl_synsched.h"
+#include "bl_timewait.h"
 #include "version.h"
 
 static int run_command(const struct bl_opts *o)
@@ -31,6 +34,12 @@ static int run_command(const struct bl_opts *o)
         return bl_synsched_main(o);
     case BL_CMD_REUSEPORT:
         return bl_reuseport_main(o);
+    case BL_CMD_TIMEWAIT:
+        return bl_timewait_main(o);
+    case BL_CMD_CLOSE:
+        return bl_close_main(o);
+    case BL_CMD_FLOOD:
+        return bl_flood_main(o);
     case BL_CMD_NONE:
         break;
     }

@@ -53,7 +53,7 @@ static int find_tool(const char *name, char out[BL_NETNS_PATH_MAX])
     return rc;
 }
 
-int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
+int bl_netns_check_ip(struct bl_netns *ns, char *err, size_t errlen)
 {
     ns->orig = ns->srv = ns->cli = -1;
     if (geteuid() != 0)
@@ -62,6 +62,13 @@ int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
     if (find_tool("ip", ns->ip) < 0)
         return errf(err, errlen, "the lab needs `ip` from iproute2, not found in PATH, "
                     "/usr/sbin or /sbin (Debian: apt-get install iproute2)");
+    return 0;
+}
+
+int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen)
+{
+    if (bl_netns_check_ip(ns, err, errlen) < 0)
+        return -1;
     if (find_tool("nft", ns->nft) < 0)
         return errf(err, errlen, "the lab needs `nft` from nftables, not found in PATH, "
                     "/usr/sbin or /sbin (Debian: apt-get install nftables)");
@@ -215,35 +222,49 @@ static int setup_server(struct bl_netns *ns, char *err, size_t errlen)
     return bl_netns_run(ns->srv, argv, batch, err, errlen);
 }
 
-static int setup_client(struct bl_netns *ns, uint16_t lo, uint16_t hi, char *err,
-                        size_t errlen)
+static int setup_client(struct bl_netns *ns, char *err, size_t errlen)
 {
     static const char ip_batch[] =
         "addr add " BL_NETNS_CLIENT_ADDR "/30 dev bl-cli\n"
         "link set lo up\n"
         "link set bl-cli up\n";
     char *ip_argv[] = { ns->ip, "-batch", "-", NULL };
+
+    return bl_netns_run(ns->cli, ip_argv, ip_batch, err, errlen);
+}
+
+/* Adds the lab's nft table to the client namespace: one chain on hook
+ * (output, prerouting) holding rule. */
+static int client_rule(struct bl_netns *ns, const char *hook, const char *rule, char *err,
+                       size_t errlen)
+{
     char *nft_argv[] = { ns->nft, "-f", "-", NULL };
     char rules[512];
 
-    if (bl_netns_run(ns->cli, ip_argv, ip_batch, err, errlen) < 0)
-        return -1;
-    /* ACK without SYN: the third packet of the handshake (and anything
-     * after it) from client to server; SYNs pass. */
     snprintf(rules, sizeof(rules),
              "table inet backlog_lab {\n"
-             "  chain out {\n"
-             "    type filter hook output priority 0; policy accept;\n"
-             "    ip daddr " BL_NETNS_SERVER_ADDR " tcp dport %u-%u "
-             "tcp flags & (syn | ack) == ack counter drop\n"
+             "  chain %s {\n"
+             "    type filter hook %s priority 0; policy accept;\n"
+             "    %s\n"
              "  }\n"
              "}\n",
-             lo, hi);
+             hook, hook, rule);
     return bl_netns_run(ns->cli, nft_argv, rules, err, errlen);
 }
 
-int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
-                    char *err, size_t errlen)
+static int drop_acks(struct bl_netns *ns, uint16_t lo, uint16_t hi, char *err, size_t errlen)
+{
+    char rule[256];
+
+    /* ACK without SYN: the third packet of the handshake (and anything
+     * after it) from client to server; SYNs pass. */
+    snprintf(rule, sizeof(rule),
+             "ip daddr " BL_NETNS_SERVER_ADDR " tcp dport %u-%u "
+             "tcp flags & (syn | ack) == ack counter drop", lo, hi);
+    return client_rule(ns, "output", rule, err, errlen);
+}
+
+int bl_netns_create_pair(struct bl_netns *ns, char *err, size_t errlen)
 {
     ns->orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (ns->orig < 0)
@@ -255,8 +276,45 @@ int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
         bl_netns_destroy(ns);
         return -1;
     }
-    if (setup_server(ns, err, errlen) < 0 ||
-        setup_client(ns, port_lo, port_hi, err, errlen) < 0) {
+    if (setup_server(ns, err, errlen) < 0 || setup_client(ns, err, errlen) < 0) {
+        bl_netns_destroy(ns);
+        return -1;
+    }
+    return 0;
+}
+
+int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
+                    char *err, size_t errlen)
+{
+    if (bl_netns_create_pair(ns, err, errlen) < 0)
+        return -1;
+    if (drop_acks(ns, port_lo, port_hi, err, errlen) < 0) {
+        bl_netns_destroy(ns);
+        return -1;
+    }
+    return 0;
+}
+
+/* The server's route to the spoofed net through the client, and the
+ * client's rule that drops whatever arrives for the spoofed net before
+ * routing (so no ICMP error goes back either). */
+static int setup_spoofed(struct bl_netns *ns, const char *net, char *err, size_t errlen)
+{
+    char *ip_argv[] = { ns->ip, "-batch", "-", NULL };
+    char route[128], rule[128];
+
+    snprintf(route, sizeof(route), "route add %s via " BL_NETNS_CLIENT_ADDR "\n", net);
+    snprintf(rule, sizeof(rule), "ip daddr %s counter drop", net);
+    if (bl_netns_run(ns->srv, ip_argv, route, err, errlen) < 0)
+        return -1;
+    return client_rule(ns, "prerouting", rule, err, errlen);
+}
+
+int bl_netns_create_spoofed(struct bl_netns *ns, const char *net, char *err, size_t errlen)
+{
+    if (bl_netns_create_pair(ns, err, errlen) < 0)
+        return -1;
+    if (setup_spoofed(ns, net, err, errlen) < 0) {
         bl_netns_destroy(ns);
         return -1;
     }

@@ -37,11 +37,27 @@ struct bl_netns {
  * is missing and how to get it. */
 int bl_netns_check(struct bl_netns *ns, char *err, size_t errlen);
 
+/* The same for a lab that needs `ip` only (ns->nft is left unset). */
+int bl_netns_check_ip(struct bl_netns *ns, char *err, size_t errlen);
+
+/* Creates both namespaces and the veth pair, with no nftables rule: what
+ * the close experiment starts from.  On failure everything already made
+ * is removed. */
+int bl_netns_create_pair(struct bl_netns *ns, char *err, size_t errlen);
+
 /* Creates both namespaces, the veth pair and the drop rule for
  * destination ports [port_lo, port_hi].  On failure everything already
  * made is removed. */
 int bl_netns_create(struct bl_netns *ns, uint16_t port_lo, uint16_t port_hi,
                     char *err, size_t errlen);
+
+/* The same pair for syn-flood, without the ACK rule: the server
+ * namespace routes net (a CIDR such as "10.214.0.0/16", the spoofed
+ * sources) through the client's address, and an nft rule in the client
+ * namespace drops every packet for net as it arrives, so the server's
+ * SYN-ACKs to spoofed sources are never answered. */
+int bl_netns_create_spoofed(struct bl_netns *ns, const char *net, char *err,
+                            size_t errlen);
 
 /* Moves the calling thread into ns_fd (one of ns->srv, ns->cli, ns->orig).
  * Sockets keep the namespace they were created in. */

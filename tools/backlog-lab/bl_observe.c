@@ -276,7 +276,11 @@ static void announce(const struct bl_opts *o)
 int bl_observe_main(const struct bl_opts *o)
 {
     struct observer ob = { .o = o, .port = target_port(o), .nl = -1, .nfd = -1, .sfd = -1 };
-    int rc = observer_open(&ob);
+    int rc = bl_plot_precheck("observe", o);
+
+    if (rc != 0)
+        return rc;
+    rc = observer_open(&ob);
 
     if (rc == 0) {
         announce(o);
@@ -299,12 +303,9 @@ int bl_observe_main(const struct bl_opts *o)
     }
     if (rc == 0 && o->plot != NULL) {
         char why[320];
-        if (bl_plot_observe(o->plot, ob.port, ob.samples, ob.n, why, sizeof(why)) < 0) {
-            fprintf(stderr, "backlog-lab: observe --plot %s: %s\n", o->plot, why);
+        int failed = bl_plot_observe(o->plot, ob.port, ob.samples, ob.n, why, sizeof(why));
+        if (bl_plot_said("observe", o, failed, why, 0) != 0)
             rc = -1;
-        } else if (!o->quiet) {
-            fprintf(stderr, "backlog-lab: observe: wrote %s\n", o->plot);
-        }
     }
     observer_close(&ob);
     if (rc < 0)

@@ -25,8 +25,11 @@
 #define FOR_OBSERVE CMD_BIT(BL_CMD_OBSERVE)
 #define FOR_SYNSCHED CMD_BIT(BL_CMD_SYNSCHED)
 #define FOR_REUSEPORT CMD_BIT(BL_CMD_REUSEPORT)
+#define FOR_TIMEWAIT CMD_BIT(BL_CMD_TIMEWAIT)
+#define FOR_CLOSE CMD_BIT(BL_CMD_CLOSE)
+#define FOR_FLOOD CMD_BIT(BL_CMD_FLOOD)
 #define FOR_ALL (FOR_ACCEPTQ | FOR_SYNQ | FOR_OBSERVE | CMD_BIT(BL_CMD_LIFECYCLE) | \
-                 FOR_SYNSCHED | FOR_REUSEPORT)
+                 FOR_SYNSCHED | FOR_REUSEPORT | FOR_TIMEWAIT | FOR_CLOSE | FOR_FLOOD)
 #define FOR_ANY (FOR_ALL | CMD_BIT(BL_CMD_NONE))   /* before a command too */
 
 const char bl_options_usage[] =
@@ -47,6 +50,12 @@ const char bl_options_usage[] =
     "                    when connect() gives up (root: a namespace of its own)\n"
     "  reuseport         close one listener of an SO_REUSEPORT pair that has\n"
     "                    queued connections (root: a namespace of its own)\n"
+    "  time-wait         ephemeral ports used up by TIME-WAIT ends, with\n"
+    "                    tcp_tw_reuse 0, 1, 2 (root and ip: namespaces of its own)\n"
+    "  close             the four-way close and the simultaneous close, each state\n"
+    "                    held with nft (root, ip and nft: two namespaces, veth)\n"
+    "  syn-flood         spoofed SYNs against a small backlog while a client\n"
+    "                    keeps connecting (root, ip and nft needed)\n"
     "\n"
     "accept-queue options:\n"
     "  --backlog LIST        backlogs to try, e.g. 0,1,8,128,somaxconn+1000\n"
@@ -61,8 +70,9 @@ const char bl_options_usage[] =
     "                        namespace, with root; the host's without)\n"
     "  --abort-on-overflow LIST  net.ipv4.tcp_abort_on_overflow values to try:\n"
     "                        0, 1; runs the final-ACK-meets-a-full-queue\n"
-    "                        experiment (backlog 4, 9 clients, root) instead of\n"
-    "                        the backlog runs\n"
+    "                        experiment (backlog 4, 9 clients, then 7 with\n"
+    "                        tcp_syncookies=2 for the cookie ACK; root)\n"
+    "                        instead of the backlog runs\n"
     "\n"
     "syn-queue options:\n"
     "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
@@ -83,11 +93,35 @@ const char bl_options_usage[] =
     "                        (default 0,1)\n"
     "  --clients N           connects before the close, 1-64 (default 16)\n"
     "\n"
+    "time-wait options:\n"
+    "  --ports N             ports in net.ipv4.ip_local_port_range, 1-256, from\n"
+    "                        40000 (default 8)\n"
+    "  --tw-reuse LIST       net.ipv4.tcp_tw_reuse values to try, each on loopback\n"
+    "                        and on a veth address: 0, 1, 2 (default 0,1,2)\n"
+    "  --long                also watch one TIME-WAIT end until it goes\n"
+    "\n"
+    "close options:\n"
+    "  --long                also watch the TIME-WAIT end until it goes\n"
+    "\n"
+    "syn-flood options:\n"
+    "  --backlog N           the listener's backlog, 1-4096 (default 16)\n"
+    "  --rate N              spoofed SYNs per second, 1-100000 (default 1000)\n"
+    "  --duration DUR        how long each mode is flooded, 100ms-10m\n"
+    "                        (default 3s; --long 30s)\n"
+    "  --syncookies LIST     net.ipv4.tcp_syncookies values to try, inside the\n"
+    "                        server namespace only: 0, 1, 2 (default 0,1,2)\n"
+    "\n"
     "observe options:\n"
     "  --interval DUR        time between samples (default 1s)\n"
     "  --duration DUR        how long to watch, 0 = until Ctrl-C (default 10s)\n"
     "  --plot FILE.png       draw each listener's queue against its limit and\n"
     "                        the drop counters over time (needs gnuplot)\n"
+    "\n"
+    "accept-queue and syn-queue --plot FILE.png: a panel per run, over time:\n"
+    "  accept-queue          clients connected, accepted, connected and not yet\n"
+    "                        accepted, failed, against the listener's limit\n"
+    "  syn-queue             SYN-RECV sockets, clients started and connected,\n"
+    "                        against the listener's limit (needs gnuplot)\n"
     "\n"
     "common options:\n"
     "  --long                the slow timers' long forms (a minute or more)\n"
@@ -104,7 +138,7 @@ struct parse_ctx {
     struct args_msg msg;
     const char *flag;          /* the flag being read, for its messages */
     bool have_target;          /* observe's HOST:PORT was given */
-    bool set_window, set_watch, set_cookies, set_clients;
+    bool set_window, set_watch, set_cookies, set_clients, set_duration;
     const char *backlog_run_flag; /* an accept-queue flag that only the
                                    * backlog runs use, for --abort-on-overflow */
 };
@@ -219,6 +253,8 @@ static int opt_backlog(struct parse_ctx *c, const char *v)
 {
     if (c->o->cmd == BL_CMD_SYNQ)
         return read_count(c, v, 1, 4096, &c->o->syn_backlog);
+    if (c->o->cmd == BL_CMD_FLOOD)
+        return read_count(c, v, 1, 4096, &c->o->flood_backlog);
     int n = split_list(v, BL_MAX_BACKLOGS, backlog_item_cb, c->o->backlogs);
     if (n < 0)
         return args_fail(&c->msg, c->flag, "expected up to %d comma-separated backlogs, "
@@ -256,6 +292,8 @@ static int opt_accept_rate(struct parse_ctx *c, const char *v)
 
 static int opt_rate(struct parse_ctx *c, const char *v)
 {
+    if (c->o->cmd == BL_CMD_FLOOD)
+        return read_count(c, v, 1, 100000, &c->o->flood_rate);
     return read_count(c, v, 1, 100000, &c->o->syn_rate);
 }
 
@@ -267,6 +305,16 @@ static int opt_migrate(struct parse_ctx *c, const char *v)
 static int opt_abort(struct parse_ctx *c, const char *v)
 {
     return read_small_list(c, v, BL_MAX_ABORT_MODES, 1, c->o->abort_modes, &c->o->nabort);
+}
+
+static int opt_ports(struct parse_ctx *c, const char *v)
+{
+    return read_count(c, v, 1, BL_MAX_TW_PORTS, &c->o->tw_ports);
+}
+
+static int opt_tw_reuse(struct parse_ctx *c, const char *v)
+{
+    return read_small_list(c, v, BL_MAX_TW_MODES, 2, c->o->tw_reuse, &c->o->ntw_reuse);
 }
 
 static int opt_syn_retries(struct parse_ctx *c, const char *v)
@@ -308,6 +356,15 @@ static int opt_plot(struct parse_ctx *c, const char *v)
 
 static int opt_duration(struct parse_ctx *c, const char *v)
 {
+    if (c->o->cmd == BL_CMD_FLOOD) {
+        c->set_duration = true;
+        if (read_duration(c, v, 100 * CLOCK_NS_PER_MS, &c->o->flood_ns) < 0)
+            return -1;
+        if (c->o->flood_ns > 600 * CLOCK_NS_PER_SEC)
+            return args_fail(&c->msg, c->flag, "at most 10m: the flood is bounded, got '%s'",
+                             v);
+        return 0;
+    }
     return read_duration(c, v, 0, &c->o->duration_ns);
 }
 
@@ -326,7 +383,7 @@ struct flag_def {
     { { name, short_name, false }, cmds, NULL, BOOL_AT(field) }
 
 static const struct flag_def flags[] = {
-    VALUE("--backlog", 0, FOR_ACCEPTQ | FOR_SYNQ, opt_backlog),
+    VALUE("--backlog", 0, FOR_ACCEPTQ | FOR_SYNQ | FOR_FLOOD, opt_backlog),
     VALUE("--clients", 0, FOR_ACCEPTQ | FOR_SYNQ | FOR_REUSEPORT, opt_clients),
     VALUE("--settle", 0, FOR_ACCEPTQ, opt_settle),
     VALUE("--accept-window", 0, FOR_ACCEPTQ, opt_window),
@@ -334,15 +391,17 @@ static const struct flag_def flags[] = {
     FLAG("--per-client", 0, FOR_ACCEPTQ, per_client),
     FLAG("--host", 0, FOR_ACCEPTQ, host),
     VALUE("--abort-on-overflow", 0, FOR_ACCEPTQ, opt_abort),
-    VALUE("--rate", 0, FOR_SYNQ, opt_rate),
+    VALUE("--rate", 0, FOR_SYNQ | FOR_FLOOD, opt_rate),
     VALUE("--watch", 0, FOR_SYNQ, opt_watch),
     VALUE("--max-syn-backlog", 0, FOR_SYNQ, opt_max_syn_backlog),
     VALUE("--syn-retries", 0, FOR_SYNSCHED, opt_syn_retries),
     VALUE("--migrate", 0, FOR_REUSEPORT, opt_migrate),
-    VALUE("--syncookies", 0, FOR_SYNQ, opt_syncookies),
+    VALUE("--syncookies", 0, FOR_SYNQ | FOR_FLOOD, opt_syncookies),
+    VALUE("--ports", 0, FOR_TIMEWAIT, opt_ports),
+    VALUE("--tw-reuse", 0, FOR_TIMEWAIT, opt_tw_reuse),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
-    VALUE("--duration", 0, FOR_OBSERVE, opt_duration),
-    VALUE("--plot", 0, FOR_OBSERVE, opt_plot),
+    VALUE("--duration", 0, FOR_OBSERVE | FOR_FLOOD, opt_duration),
+    VALUE("--plot", 0, FOR_OBSERVE | FOR_ACCEPTQ | FOR_SYNQ, opt_plot),
     FLAG("--long", 0, FOR_ALL, long_form),
     FLAG("--json", 0, FOR_ALL, json),
     FLAG("--quiet", 'q', FOR_ALL, quiet),
@@ -356,6 +415,10 @@ const struct args_opt *bl_options_flag(size_t i)
     return i < NFLAGS ? &flags[i].arg : NULL;
 }
 
+/* The command words, as the messages list them. */
+#define COMMAND_WORDS "accept-queue, syn-queue, observe, lifecycle, syn-schedule, " \
+    "reuseport, time-wait, close or syn-flood"
+
 static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "accept-queue", BL_CMD_ACCEPTQ },
     { "syn-queue", BL_CMD_SYNQ },
@@ -363,6 +426,9 @@ static const struct { const char *word; enum bl_cmd cmd; } commands[] = {
     { "lifecycle", BL_CMD_LIFECYCLE },
     { "syn-schedule", BL_CMD_SYNSCHED },
     { "reuseport", BL_CMD_REUSEPORT },
+    { "time-wait", BL_CMD_TIMEWAIT },
+    { "close", BL_CMD_CLOSE },
+    { "syn-flood", BL_CMD_FLOOD },
 };
 
 static const char *command_word(enum bl_cmd cmd)
@@ -390,12 +456,19 @@ static void set_defaults(struct bl_opts *o)
     o->migrate[1] = 1;
     o->nmigrate = 2;
     o->rp_clients = 16;
+    o->tw_ports = 8;
+    o->ntw_reuse = 3;
+    for (int i = 0; i < 3; i++)
+        o->tw_reuse[i] = i;
     o->watch_ns = 3500 * CLOCK_NS_PER_MS;
     o->ncookie_modes = 3;
     for (int i = 0; i < 3; i++)
         o->cookie_modes[i] = i;
     o->interval_ns = CLOCK_NS_PER_SEC;
     o->duration_ns = 10 * CLOCK_NS_PER_SEC;
+    o->flood_backlog = 16;
+    o->flood_rate = 1000;
+    o->flood_ns = 3 * CLOCK_NS_PER_SEC;
 }
 
 /* Applies --long and the defaults that depend on other flags. */
@@ -407,7 +480,9 @@ static void finish_defaults(struct parse_ctx *c)
         o->window_ns = 40 * CLOCK_NS_PER_SEC;
     if (o->long_form && !c->set_watch)
         o->watch_ns = 70 * CLOCK_NS_PER_SEC;
-    if (o->long_form && !c->set_cookies) {
+    if (o->long_form && !c->set_duration)
+        o->flood_ns = 30 * CLOCK_NS_PER_SEC;
+    if (o->long_form && !c->set_cookies && o->cmd != BL_CMD_FLOOD) {
         o->ncookie_modes = 1;
         o->cookie_modes[0] = 0;
     }
@@ -423,8 +498,7 @@ static int one_flag(struct parse_ctx *c, const struct args *a, enum args_kind ki
     bool known = kind == ARGS_OPTION || kind == ARGS_NEEDS_VALUE;
 
     if (c->o->cmd == BL_CMD_NONE && !(known && (f->cmds & CMD_BIT(BL_CMD_NONE))))
-        return args_fail(&c->msg, a->arg, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
+        return args_fail(&c->msg, a->arg, "expected a command first (" COMMAND_WORDS ")");
     if (!known)
         return args_fail(&c->msg, a->arg, "unknown option (see --help)");
     c->flag = f->arg.name;
@@ -468,15 +542,13 @@ static int positional(struct parse_ctx *c, const char *a)
             if (strcmp(a, commands[k].word) == 0)
                 o->cmd = commands[k].cmd;
         if (o->cmd == BL_CMD_NONE)
-            return args_fail(&c->msg, a, "unknown command (expected accept-queue, "
-                             "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
+            return args_fail(&c->msg, a, "unknown command (expected " COMMAND_WORDS ")");
         return 0;
     }
     if (o->cmd == BL_CMD_OBSERVE && !c->have_target && a[0] != '-')
         return read_target(c, a);
     if (o->cmd == BL_CMD_NONE)
-        return args_fail(&c->msg, a, "expected a command first (accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule or reuseport)");
+        return args_fail(&c->msg, a, "expected a command first (" COMMAND_WORDS ")");
     return args_fail(&c->msg, a, "unknown option (see --help)");
 }
 
@@ -497,8 +569,7 @@ int bl_options_parse(int argc, char *const argv[], struct bl_opts *o,
     if (o->help || o->version)
         return 0;
     if (o->cmd == BL_CMD_NONE)
-        return args_fail(&c.msg, NULL, "expected a command: accept-queue, "
-                         "syn-queue, observe, lifecycle, syn-schedule or reuseport (see --help)");
+        return args_fail(&c.msg, NULL, "expected a command: " COMMAND_WORDS " (see --help)");
     if (o->cmd == BL_CMD_OBSERVE && !c.have_target)
         return args_fail(&c.msg, "observe", "expected HOST:PORT of the listener to watch");
     if (o->nabort > 0 && o->host)

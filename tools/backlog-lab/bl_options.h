@@ -1,6 +1,6 @@
 /* bl_options.h - backlog-lab's command line: one command word
- * (accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport) followed by
- * its flags.
+ * (accept-queue, syn-queue, observe, lifecycle, syn-schedule, reuseport,
+ * time-wait, close, syn-flood) followed by its flags.
  *
  * bl_options_parse never exits and never prints: it fills struct bl_opts
  * or returns -1 with a one-line message naming the offending flag, which
@@ -19,6 +19,8 @@
 #define BL_MAX_COOKIE_MODES 3
 #define BL_MAX_MIGRATE_MODES 2
 #define BL_MAX_ABORT_MODES 2
+#define BL_MAX_TW_MODES 3
+#define BL_MAX_TW_PORTS 256
 #define BL_MAX_BACKLOG 1000000
 #define BL_MAX_CLIENTS 8000
 #define BL_REUSEPORT_MAX_CLIENTS 64    /* fits both queues: no SYN dropped */
@@ -31,6 +33,9 @@ enum bl_cmd {
     BL_CMD_LIFECYCLE,  /* lifecycle: one connection from SYN to TIME-WAIT */
     BL_CMD_SYNSCHED,   /* syn-schedule: the client's SYN retransmissions */
     BL_CMD_REUSEPORT,  /* reuseport: closing one listener of a group */
+    BL_CMD_TIMEWAIT,   /* time-wait: ephemeral ports used up by TIME-WAIT */
+    BL_CMD_CLOSE,      /* close: every state of the four-way close */
+    BL_CMD_FLOOD,      /* syn-flood: spoofed SYNs and a legitimate client */
 };
 
 /* One --backlog entry: a number, or net.core.somaxconn plus a number
@@ -71,6 +76,16 @@ struct bl_opts {
     int migrate[BL_MAX_MIGRATE_MODES]; /* tcp_migrate_req values to try */
     int nmigrate;
     uint64_t rp_clients;
+
+    /* time-wait */
+    uint64_t tw_ports;         /* ports in ip_local_port_range */
+    int tw_reuse[BL_MAX_TW_MODES]; /* tcp_tw_reuse values to try */
+    int ntw_reuse;
+
+    /* syn-flood (its modes in cookie_modes) */
+    uint64_t flood_backlog;
+    uint64_t flood_rate;       /* spoofed SYNs per second */
+    uint64_t flood_ns;         /* how long each mode is flooded */
 
     /* observe */
     struct sockaddr_storage target;

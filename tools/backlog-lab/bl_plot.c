@@ -1,10 +1,11 @@
-/* bl_plot.c - the PNG timeline of observe (see bl_plot.h).  The data goes
- * into the script as a gnuplot datablock, so nothing is written to disk
- * but the picture itself. */
+/* bl_plot.c - running gnuplot, and observe's PNG timeline (see
+ * bl_plot.h).  The data goes into the script as a gnuplot datablock, so
+ * nothing is written to disk but the picture itself. */
 #include "bl_plot.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,8 +91,8 @@ static void child(int in, int errw)
 }
 
 /* Feeds the script, collects gnuplot's first line of output and status. */
-static int run_gnuplot(const char *png, uint16_t port, const struct bl_observe_sample *s,
-                       int n, char *err, size_t errlen)
+static int run_gnuplot(const char *png, bl_plot_writer write, const void *ctx, char *err,
+                       size_t errlen)
 {
     int in[2], out[2], status;
     char line[256] = "";
@@ -124,7 +125,7 @@ static int run_gnuplot(const char *png, uint16_t port, const struct bl_observe_s
         os_close(in[1]); /* gnuplot sees an empty script and fails: reaped below */
         snprintf(line, sizeof(line), "fdopen: %s", strerror(errno));
     } else {
-        bl_plot_script(f, png, port, s, n);
+        write(f, png, ctx);
         fclose(f); /* a write error shows as gnuplot's failure below */
     }
     if (line[0] == '\0') {
@@ -142,12 +143,94 @@ static int run_gnuplot(const char *png, uint16_t port, const struct bl_observe_s
     return -1;
 }
 
-int bl_plot_observe(const char *png, uint16_t port, const struct bl_observe_sample *s,
-                    int n, char *err, size_t errlen)
+/* 1 when an executable named prog is on PATH. */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p != '\0';) {
+        size_t n = strcspn(p, ":");
+        if (n > 0 && n + strlen(prog) + 2 <= sizeof(buf)) {
+            snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+            if (access(buf, X_OK) == 0)
+                return 1;
+        }
+        p += n + (p[n] == ':');
+    }
+    return 0;
+}
+
+int bl_plot_check(const char *png, char *err, size_t errlen)
+{
+    const char *slash = strrchr(png, '/');
+    char dir[4096];
+
+    if (!on_path("gnuplot")) {
+        snprintf(err, errlen, "gnuplot not found (Debian: apt-get install gnuplot-nox)");
+        return -1;
+    }
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash == png ? 1 : slash - png), png);
+    if (access(dir, W_OK) < 0) {
+        errf(err, errlen, dir, errno);
+        return -2;
+    }
+    return 0;
+}
+
+int bl_plot_precheck(const char *cmd, const struct bl_opts *o)
+{
+    char why[320];
+    int rc = o->plot != NULL ? bl_plot_check(o->plot, why, sizeof(why)) : 0;
+
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "backlog-lab: %s --plot %s: %s\n", cmd, o->plot, why);
+    return rc == -1 ? 3 : 1;
+}
+
+int bl_plot_said(const char *cmd, const struct bl_opts *o, int failed, const char *why,
+                      int status)
+{
+    if (failed < 0) {
+        fprintf(stderr, "backlog-lab: %s --plot %s: %s\n", cmd, o->plot, why);
+        return status == 0 ? 1 : status;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "backlog-lab: %s: wrote %s\n", cmd, o->plot);
+    return status;
+}
+
+int bl_plot_run(const char *png, bl_plot_writer write, const void *ctx, char *err,
+                size_t errlen)
 {
     if (strpbrk(png, "'\n") != NULL) { /* bl_options_parse refuses these */
         snprintf(err, errlen, "a file name with ' or a newline cannot be given to gnuplot");
         return -1;
     }
-    return run_gnuplot(png, port, s, n, err, errlen);
+    return run_gnuplot(png, write, ctx, err, errlen);
+}
+
+struct observe_plot {
+    uint16_t port;
+    const struct bl_observe_sample *s;
+    int n;
+};
+
+static void observe_writer(FILE *f, const char *png, const void *ctx)
+{
+    const struct observe_plot *p = ctx;
+
+    bl_plot_script(f, png, p->port, p->s, p->n);
+}
+
+int bl_plot_observe(const char *png, uint16_t port, const struct bl_observe_sample *s,
+                    int n, char *err, size_t errlen)
+{
+    struct observe_plot p = { port, s, n };
+
+    return bl_plot_run(png, observe_writer, &p, err, errlen);
 }

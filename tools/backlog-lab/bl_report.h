@@ -14,9 +14,12 @@
 
 #include "bl_abortov.h"
 #include "bl_acceptq.h"
+#include "bl_close.h"
+#include "bl_flood.h"
 #include "bl_synq.h"
 #include "bl_reuseport.h"
 #include "bl_synsched.h"
+#include "bl_timewait.h"
 #include "bl_text.h"
 
 /* What the accept-queue runs say about the queue's length. */
@@ -89,5 +92,24 @@ void bl_report_abortov_explain(const struct bl_abortov_phase *ph, int n, struct 
 /* Prints the --abort-on-overflow phases: table and explanation, or JSON. */
 void bl_report_abortov(FILE *f, const struct bl_abortov_phase *ph, int n,
                        const struct bl_opts *o);
+
+/* Builds the explanation of the time-wait phases into t. */
+void bl_report_timewait_explain(const struct bl_timewait_result *r, struct bl_text *t);
+
+/* Table and explanation, or JSON with --json. */
+void bl_report_timewait(FILE *f, const struct bl_timewait_result *r, const struct bl_opts *o);
+
+/* Builds the explanation of the close sequences into t. */
+void bl_report_close_explain(const struct bl_close_result *r, struct bl_text *t);
+
+/* Tables and explanation, or JSON with --json. */
+void bl_report_close(FILE *f, const struct bl_close_result *r, const struct bl_opts *o);
+
+/* Builds the explanation of the syn-flood phases into t. */
+void bl_report_flood_explain(const struct bl_flood_phase *ph, int n, struct bl_text *t);
+
+/* Table, SYN-RECV timeline and explanation, or JSON with --json. */
+void bl_report_flood(FILE *f, const struct bl_flood_phase *ph, int n,
+                     const struct bl_opts *o);
 
 #endif

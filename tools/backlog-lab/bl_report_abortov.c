@@ -1,21 +1,30 @@
 /* bl_report_abortov.c - the report of accept-queue --abort-on-overflow:
- * a table per group of clients, the explanation built from the measured
- * fates and counters, or JSON. */
+ * a table per group of clients for each step (the final ACK, the cookie
+ * ACK), the explanation built from the measured fates and counters, or
+ * JSON. */
 #include <inttypes.h>
 
 #include "bl_report.h"
 #include "json.h"
 
-static const char *const group_word[BL_AO_NGROUPS] = { "held", "fill", "late" };
+static const char *const group_word[BL_AO_NGROUPS] = { "held", "fill", "late", "cookie",
+                                                        "cookie_fill" };
 
-/* The counter's value for the text, or "absent" when the kernel lacks it. */
+/* A counter's value for the text, or "absent" when the kernel lacks it. */
+static void delta_phrase(const int64_t *delta, enum bl_abortov_counter k, char *buf,
+                         size_t len)
+{
+    if (delta[k] < 0)
+        snprintf(buf, len, "%s absent", bl_abortov_counter_name[k]);
+    else
+        snprintf(buf, len, "%s +%" PRId64, bl_abortov_counter_name[k], delta[k]);
+}
+
+/* The same, for the final-ACK step's counters. */
 static void counter_phrase(const struct bl_abortov_phase *p, enum bl_abortov_counter k,
                            char *buf, size_t len)
 {
-    if (p->delta[k] < 0)
-        snprintf(buf, len, "%s absent", bl_abortov_counter_name[k]);
-    else
-        snprintf(buf, len, "%s +%" PRId64, bl_abortov_counter_name[k], p->delta[k]);
+    delta_phrase(p->delta, k, buf, len);
 }
 
 /* The clients whose final ACK met the full queue. */
@@ -90,8 +99,16 @@ static void explain_counters(const struct bl_abortov_phase *p, struct bl_text *t
                     p->abort_on_overflow, ov, met);
 }
 
-/* Across the values: whether the late clients fared the same (what the
- * setting leaves alone) and the held ones differently (what it changes). */
+static bool same_fate(const struct bl_abortov_group_fate *a,
+                      const struct bl_abortov_group_fate *b)
+{
+    return a->syn_sent == b->syn_sent && a->reset == b->reset && a->waiting == b->waiting &&
+           a->other == b->other;
+}
+
+/* Across the values: whether the late and the cookie clients fared the
+ * same (what the setting leaves alone) and the held ones differently
+ * (what it changes). */
 static void explain_compare(const struct bl_abortov_phase *ph, int n, struct bl_text *t)
 {
     const struct bl_abortov_group_fate *a, *b;
@@ -100,17 +117,87 @@ static void explain_compare(const struct bl_abortov_phase *ph, int n, struct bl_
         return;
     a = &ph[0].g[BL_AO_LATE];
     b = &ph[1].g[BL_AO_LATE];
-    if (a->syn_sent == b->syn_sent && a->reset == b->reset && a->waiting == b->waiting)
+    if (same_fate(a, b) && same_fate(&ph[0].g[BL_AO_COOKIE], &ph[1].g[BL_AO_COOKIE]))
         bl_text_add(t, "What the setting changes: only the answer to a final ACK that meets "
                        "a full queue (%d reset with %d, %d with %d). SYNs that reached the "
-                       "full queue were dropped alike with both values.",
+                       "full queue were dropped alike with both values, and so were cookie "
+                       "ACKs that met it.",
                     ph[0].g[BL_AO_HELD].reset, ph[0].abort_on_overflow,
                     ph[1].g[BL_AO_HELD].reset, ph[1].abort_on_overflow);
+    else if (same_fate(a, b))
+        bl_text_add(t, "The clients whose cookie ACK met the full queue fared differently "
+                       "with %d and %d (waiting %d and %d, reset %d and %d).",
+                    ph[0].abort_on_overflow, ph[1].abort_on_overflow,
+                    ph[0].g[BL_AO_COOKIE].waiting, ph[1].g[BL_AO_COOKIE].waiting,
+                    ph[0].g[BL_AO_COOKIE].reset, ph[1].g[BL_AO_COOKIE].reset);
     else
         bl_text_add(t, "The clients whose SYN reached the full queue fared differently with "
                        "%d and %d (SYN-SENT %d and %d, reset %d and %d).",
                     ph[0].abort_on_overflow, ph[1].abort_on_overflow, a->syn_sent,
                     b->syn_sent, a->reset, b->reset);
+}
+
+/* What the server did with the cookie ACKs, when the counters say it: it
+ * checked more cookies than the cookie_fill handshakes needed, and sent
+ * no reset. */
+static void explain_cookie_counters(const struct bl_abortov_phase *p, struct bl_text *t)
+{
+    const int64_t *d = p->ck_delta;
+    int fill = p->g[BL_AO_COOKIE_FILL].clients;
+
+    if (d[BL_AO_COOKIES_RECV] > fill && d[BL_AO_OUT_RSTS] == 0 &&
+        d[BL_AO_LISTEN_OVERFLOWS] > 0)
+        bl_text_add(t, "tcp_abort_on_overflow=%d: the server checked %" PRId64 " cookies "
+                       "(SyncookiesRecv), %" PRId64 " more than the %d cookie_fill "
+                       "handshakes, dropped %" PRId64 " segments on the full queue "
+                       "(ListenOverflows) and sent no reset (OutRsts +0).",
+                    p->abort_on_overflow, d[BL_AO_COOKIES_RECV], d[BL_AO_COOKIES_RECV] - fill,
+                    fill, d[BL_AO_LISTEN_OVERFLOWS]);
+}
+
+/* The cookie step: its queue, and the clients whose cookie ACK met it. */
+static void explain_cookie(const struct bl_abortov_phase *p, struct bl_text *t)
+{
+    const struct bl_abortov_group_fate *c = &p->g[BL_AO_COOKIE];
+    int fill = p->g[BL_AO_COOKIE_FILL].clients, a = p->abort_on_overflow;
+    char recv[64], ov[64], rst[64];
+
+    if (c->clients == 0)
+        return;
+    delta_phrase(p->ck_delta, BL_AO_COOKIES_RECV, recv, sizeof(recv));
+    delta_phrase(p->ck_delta, BL_AO_LISTEN_OVERFLOWS, ov, sizeof(ov));
+    delta_phrase(p->ck_delta, BL_AO_OUT_RSTS, rst, sizeof(rst));
+    if (p->ck_queue_len == (uint32_t)fill && p->ck_srv_syn_recv == 0)
+        bl_text_add(t, "tcp_abort_on_overflow=%d, tcp_syncookies=2: the queue held %u (limit "
+                       "%u, full): the %d cookie_fill clients, and the server kept no request "
+                       "socket (SYN-RECV 0).", a, p->ck_queue_len, p->ck_queue_limit, fill);
+    else
+        bl_text_add(t, "tcp_abort_on_overflow=%d, tcp_syncookies=2: the queue held %u (limit "
+                       "%u) and the server %u SYN-RECV sockets, not the %d cookie_fill "
+                       "clients and none the run meant.", a, p->ck_queue_len,
+                    p->ck_queue_limit, p->ck_srv_syn_recv, fill);
+    if (c->connected < c->clients)
+        bl_text_add(t, "tcp_abort_on_overflow=%d: only %d of the %d cookie clients had seen "
+                       "connect() complete before their ACK was let through; the run did "
+                       "not set up what it meant to.", a, c->connected, c->clients);
+    if (c->reset == c->clients)
+        bl_text_add(t, "tcp_abort_on_overflow=%d: the %d clients whose cookie ACK (carried "
+                       "by the byte each sent) met the full queue read ECONNRESET: the server "
+                       "answered it with a reset (%s, %s, %s).", a, c->clients, recv, ov, rst);
+    else if (c->waiting == c->clients && c->retransmitted == c->clients)
+        bl_text_add(t, "tcp_abort_on_overflow=%d: the %d clients whose cookie ACK (carried "
+                       "by the byte each sent) met the full queue all think they are "
+                       "connected (ESTABLISHED, first read EAGAIN) and have had to "
+                       "retransmit their byte: no reset reached them, and no acknowledgement "
+                       "of the byte before its timer ran out.",
+                    a, c->clients);
+    else
+        bl_text_add(t, "tcp_abort_on_overflow=%d: of the %d clients whose cookie ACK met the "
+                       "full queue, %d read ECONNRESET, %d wait connected (%d of all "
+                       "retransmitted their byte) and %d saw something else (%s, %s, %s).",
+                    a, c->clients, c->reset, c->waiting, c->retransmitted,
+                    c->syn_sent + c->other, recv, ov, rst);
+    explain_cookie_counters(p, t);
 }
 
 void bl_report_abortov_explain(const struct bl_abortov_phase *ph, int n, struct bl_text *t)
@@ -129,6 +216,7 @@ void bl_report_abortov_explain(const struct bl_abortov_phase *ph, int n, struct 
         explain_held(p, t);
         explain_late(p, t);
         explain_counters(p, t);
+        explain_cookie(p, t);
     }
     explain_compare(ph, n, t);
 }
@@ -150,39 +238,52 @@ static void json_phase(struct json *j, const struct bl_abortov_phase *p)
         json_int(j, "syn_sent", f->syn_sent);
         json_int(j, "reset", f->reset);
         json_int(j, "other", f->other);
+        json_int(j, "retransmitted", f->retransmitted);
         json_end_object(j);
     }
     json_end_object(j);
-    json_object(j, "counters");
-    for (int k = 0; k < BL_AO_NCOUNTERS; k++) {
-        if (p->delta[k] < 0)
-            json_null(j, bl_abortov_counter_name[k]);
-        else
-            json_int(j, bl_abortov_counter_name[k], p->delta[k]);
-    }
+    bl_json_counters(j, "counters", bl_abortov_counter_name, p->delta, BL_AO_NCOUNTERS);
+    json_object(j, "cookie_step");
+    json_int(j, "tcp_syncookies", 2);
+    json_int(j, "queue_len", p->ck_queue_len);
+    json_int(j, "queue_limit", p->ck_queue_limit);
+    json_int(j, "server_syn_recv", p->ck_srv_syn_recv);
+    bl_json_counters(j, "counters", bl_abortov_counter_name, p->ck_delta, BL_AO_NCOUNTERS);
     json_end_object(j);
     json_end_object(j);
+}
+
+/* A step's first row ends with its server's side and counters. */
+static void text_step_counters(FILE *f, uint32_t syn_recv, const int64_t *d)
+{
+    fprintf(f, " %8u %9" PRId64 " %7" PRId64 " %9" PRId64 " %7" PRId64 " %11" PRId64 "\n",
+            syn_recv, d[BL_AO_LISTEN_OVERFLOWS], d[BL_AO_LISTEN_DROPS],
+            d[BL_AO_EMBRYONIC_RSTS], d[BL_AO_OUT_RSTS], d[BL_AO_COOKIES_RECV]);
 }
 
 static void text_phases(FILE *f, const struct bl_abortov_phase *ph, int n)
 {
     fprintf(f, "A listener with backlog %d that never accepts. held: %d clients whose final "
                "ACK nft dropped until the queue was full; fill: %d that filled it; late: %d "
-               "whose SYN reached it full.\n", BL_ABORTOV_BACKLOG, BL_ABORTOV_HELD,
-            BL_ABORTOV_BACKLOG + 1, BL_ABORTOV_LATE);
-    fprintf(f, "%5s %5s %7s %9s %7s %8s %5s %5s %8s %9s %7s %9s %7s\n", "abort", "group",
-            "clients", "connected", "waiting", "SYN-SENT", "reset", "other", "SYN-RECV", "Overflows",
-            "Drops", "EmbryRsts", "OutRsts");
+               "whose SYN reached it full. Then, with tcp_syncookies=2 on a new listener: "
+               "cookie: %d clients whose final ACK nft dropped, cookie_fill: %d that filled "
+               "the queue, after which each cookie client sent one byte (its segment "
+               "carries the ACK).\n", BL_ABORTOV_BACKLOG, BL_ABORTOV_HELD,
+            BL_ABORTOV_BACKLOG + 1, BL_ABORTOV_LATE, BL_ABORTOV_COOKIE,
+            BL_ABORTOV_BACKLOG + 1);
+    fprintf(f, "%5s %11s %7s %9s %7s %8s %5s %5s %3s %8s %9s %7s %9s %7s %11s\n", "abort",
+            "group", "clients", "connected", "waiting", "SYN-SENT", "reset", "other", "rtx",
+            "SYN-RECV", "Overflows", "Drops", "EmbryRsts", "OutRsts", "CookiesRecv");
     for (int i = 0; i < n; i++) {
         for (int g = 0; g < BL_AO_NGROUPS; g++) {
             const struct bl_abortov_group_fate *q = &ph[i].g[g];
-            fprintf(f, "%5d %5s %7d %9d %7d %8d %5d %5d", ph[i].abort_on_overflow,
+            fprintf(f, "%5d %11s %7d %9d %7d %8d %5d %5d %3d", ph[i].abort_on_overflow,
                     group_word[g], q->clients, q->connected, q->waiting, q->syn_sent,
-                    q->reset, q->other);
-            if (g == 0)
-                fprintf(f, " %8u %9" PRId64 " %7" PRId64 " %9" PRId64 " %7" PRId64 "\n",
-                        ph[i].srv_syn_recv, ph[i].delta[0], ph[i].delta[1],
-                        ph[i].delta[2], ph[i].delta[3]);
+                    q->reset, q->other, q->retransmitted);
+            if (g == BL_AO_HELD)
+                text_step_counters(f, ph[i].srv_syn_recv, ph[i].delta);
+            else if (g == BL_AO_COOKIE)
+                text_step_counters(f, ph[i].ck_srv_syn_recv, ph[i].ck_delta);
             else
                 fprintf(f, "\n");
         }

@@ -23,6 +23,8 @@
 
 #include "bl_env.h"
 #include "bl_netns.h"
+#include "bl_plot.h"
+#include "bl_plot_runs.h"
 #include "bl_report.h"
 #include "bl_text.h"
 #include "clock.h"
@@ -429,6 +431,8 @@ int bl_synq_main(const struct bl_opts *o)
         fprintf(stderr, "backlog-lab: %s\n", err);
         return 3;
     }
+    if ((status = bl_plot_precheck("syn-queue", o)) != 0)
+        return status;
     announce(o);
     if (bl_netns_create(&ns, BL_SYNQ_PORT_BASE,
                         BL_SYNQ_PORT_BASE + BL_MAX_COOKIE_MODES - 1, err, sizeof(err)) < 0) {
@@ -452,6 +456,11 @@ int bl_synq_main(const struct bl_opts *o)
     bl_netns_destroy(&ns);
     if (done > 0)
         bl_report_synq(stdout, phases, done, o);
+    if (done > 0 && o->plot != NULL) {
+        char why[320];
+        int failed = bl_plot_synq(o->plot, phases, done, why, sizeof(why));
+        status = bl_plot_said("syn-queue", o, failed, why, status);
+    }
     if (status == 130)
         fprintf(stderr, "backlog-lab: interrupted; the namespaces are gone\n");
     for (int i = 0; i < done; i++)

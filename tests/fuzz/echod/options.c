@@ -6,8 +6,9 @@
  * every value echod keeps is checked against what the strict parsers make
  * of the last spelling given: the address, the worker count, the buffer
  * size (a power of two from 64 to 1 GiB) and each duration in milliseconds
- * (rounded up, never wrapped to 0, the idle timeout below 2^31 ms).  Host
- * names go to the stand-in resolver (../resolve.c), never to DNS.
+ * (rounded up, never wrapped to 0, the idle timeout below 2^31 ms), and
+ * --splice set exactly when given.  Host names go to the stand-in
+ * resolver (../resolve.c), never to DNS.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -21,8 +22,9 @@
 
 #define MAX_ROWS 64
 
-/* The value last given for the option called name, or NULL. */
-static const char *last_value(const struct fuzz_argv *fa, const char *name)
+/* The value last given for the option called name, or NULL; *given is
+ * set to 1 when the option appears at all (a flag has no value). */
+static const char *scan(const struct fuzz_argv *fa, const char *name, int *given)
 {
     struct args_opt rows[MAX_ROWS];
     const struct args_opt *row;
@@ -34,10 +36,18 @@ static const char *last_value(const struct fuzz_argv *fa, const char *name)
     while ((row = options_flag(n)) != NULL && n < MAX_ROWS)
         rows[n++] = *row;
     args_init(&a, fa->argc, fa->argv, rows, n, sizeof(rows[0]), 0);
+    *given = 0;
     while ((kind = args_next(&a)) != ARGS_END)
         if (kind == ARGS_OPTION && strcmp(a.opt->name, name) == 0)
-            v = a.value;
+            v = a.value, *given = 1;
     return v;
+}
+
+static const char *last_value(const struct fuzz_argv *fa, const char *name)
+{
+    int given;
+
+    return scan(fa, name, &given);
 }
 
 /* A duration option kept in milliseconds: what the strict parser makes
@@ -79,6 +89,10 @@ static void check_accepted(const struct fuzz_argv *fa, const struct options *o)
         fuzz_argv_die(fa, "--mode");
     if (o->backlog < 0)
         fuzz_argv_die(fa, "--backlog");
+    int splice;
+    scan(fa, "--splice", &splice);
+    if (o->splice != splice)
+        fuzz_argv_die(fa, "--splice");
     check_ms(fa, "--grace", o->grace_ms);
     check_ms(fa, "--idle-timeout", o->idle_timeout_ms);
     check_ms(fa, "--stats-interval", o->stats_interval_ms);
