@@ -1,7 +1,7 @@
 /* sysraw.h - the system calls on the hot paths, made directly: echod's
  * workers and tcpload's threads both use it, hence its place in include/.
  *
- * glibc's recv, send, readv, sendmsg, accept4, close and epoll_wait are
+ * glibc's recv, recvmsg, send, readv, sendmsg, accept4, close and epoll_wait are
  * pthread cancellation points: in a process with more than one thread each
  * call switches asynchronous cancellation on and off around the syscall,
  * two extra function calls per call, which on a per-message path weighs as
@@ -75,6 +75,11 @@ static inline long sysraw(long nr, long a, long b, long c, long d, long e, long 
 static inline ssize_t sysraw_recv(int fd, void *buf, size_t len)
 {
     return sysraw(SYS_recvfrom, fd, (long)buf, (long)len, 0, 0, 0);
+}
+
+static inline ssize_t sysraw_recvmsg(int fd, struct msghdr *msg)
+{
+    return sysraw(SYS_recvmsg, fd, (long)msg, 0, 0, 0, 0);
 }
 
 static inline ssize_t sysraw_readv(int fd, const struct iovec *iov, int iovcnt)

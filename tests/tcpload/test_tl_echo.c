@@ -153,6 +153,15 @@ Test(tl_echo, delay_server_pins_open_loop_accuracy, .timeout = 60)
     delay_accuracy(extra);
 }
 
+/* At 4000/s on 4 connections a send is due every 250 us, so the loop naps
+ * between sends and reads the replies only after the next one: each
+ * message still completes at the kernel's receive time of its reply. */
+Test(tl_echo, delay_server_pins_open_loop_accuracy_when_napping, .timeout = 60)
+{
+    const char *extra[] = { "-R", "4000" };
+    delay_accuracy(extra);
+}
+
 /* stream mode (the echo engine writing without waiting): against a
  * discard server every byte written arrives there, counted the same by
  * echod; against an echo server what comes back is checked. */

@@ -1,7 +1,7 @@
 /* test_tl_loop.c - a tcpload thread's loop, run in the test's thread on a
  * hand-made run whose start gate is already open: the order of the steps,
- * what tl_loop_poll hands to the mode, its timeouts, and a thread's view
- * of the measured window. */
+ * what tl_loop_poll hands to the mode, its timeouts, tl_loop_nap's sleep
+ * through events, and a thread's view of the measured window. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -205,6 +205,37 @@ Test(tl_loop, millisecond_timeouts_round_up)
 {
     open_run();
     cr_assert_geq(idle_poll(1, 300 * CLOCK_NS_PER_US), CLOCK_NS_PER_MS);
+    close_run();
+}
+
+/* A nap is not cut short by an event: with input waiting on a watched
+ * socket and the wake eventfd written, it still sleeps its whole time,
+ * and the events are there for the poll after it. */
+Test(tl_loop, nap_sleeps_through_events)
+{
+    int sv[2];
+    uint64_t one = 1;
+
+    open_run();
+    struct tl_loop l = { .t = &thread };
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &seen };
+    l.ep = epoll_create1(EPOLL_CLOEXEC);
+    cr_assert_geq(l.ep, 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    cr_assert_eq(epoll_ctl(l.ep, EPOLL_CTL_ADD, sv[1], &ev), 0);
+    ev.data.ptr = NULL;
+    cr_assert_eq(epoll_ctl(l.ep, EPOLL_CTL_ADD, run.wake_fd, &ev), 0);
+    cr_assert_eq(write(sv[0], "x", 1), 1);
+    cr_assert_eq(write(run.wake_fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+    uint64_t t0 = clock_now_ns();
+    cr_assert_eq(tl_loop_nap(&l, 20 * CLOCK_NS_PER_MS), 0);
+    cr_assert_geq(clock_now_ns() - t0, 20 * CLOCK_NS_PER_MS);
+    memset(&seen, 0, sizeof(seen));
+    cr_assert_eq(tl_loop_poll(&l, 0, on_event), 2, "the wake and the connection");
+    cr_assert_eq(seen.handed, 1);
+    close(sv[0]);
+    close(sv[1]);
+    close(l.ep);
     close_run();
 }
 

@@ -24,6 +24,16 @@
  * its own (not an echo): a message is complete once R more bytes have
  * come back, and nothing is compared.
  *
+ * In open loop the replies do not wake the loop while sends are due
+ * soon (within NAP_MAX_NS): it naps until the next send falls due (plus
+ * the slack), sends, and only then reads what came back meanwhile.  So
+ * that reading late does not add to the latencies, an open-loop socket
+ * has SO_TIMESTAMPNS on and a message completes at the time the kernel
+ * received the segment that completed it, as the kernel reports for the
+ * newest segment a recv took in (so a message that arrived before others
+ * read with it is counted as late as they: later, never earlier, and
+ * never after the read).
+ *
  * Which messages are measured: those sent (closed loop) or scheduled (open
  * loop) within the window [measure, end).  They are recorded when they
  * complete, even during the drain after the end, so slow replies are never
@@ -38,6 +48,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -50,6 +61,7 @@
 
 #define READS_PER_EVENT 8
 #define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late (past --slack) is late */
+#define NAP_MAX_NS      CLOCK_NS_PER_MS  /* open loop: a next send sooner than this, nap */
 
 enum echo_state {
     ECHO_CONNECTING,  /* connect() in progress: waiting for EPOLLOUT */
@@ -271,6 +283,52 @@ static void refill(struct echo *e, struct echo_conn *c, uint64_t now)
     flush(e, c);
 }
 
+/* The time (CLOCK_MONOTONIC) at which the kernel received the segment
+ * that a recvmsg's control data stamped (SCM_TIMESTAMPNS, CLOCK_REALTIME),
+ * now when there is none; never after now. */
+static uint64_t arrival(struct msghdr *m, uint64_t now)
+{
+    struct timespec real;
+
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR(m, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+        clock_gettime(CLOCK_REALTIME, &real); /* cannot fail for this clock id */
+        uint64_t r = (uint64_t)real.tv_sec * CLOCK_NS_PER_SEC + (uint64_t)real.tv_nsec;
+        uint64_t k = (uint64_t)ts.tv_sec * CLOCK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+        return r > k && r - k < now ? now - (r - k) : now;
+    }
+    return now;
+}
+
+/* One recv from c into e->buf: returns what recv returns; on data sets
+ * *now to the time and *at to when the data arrived (open loop: the
+ * kernel's receive time, see the top of this file; else *now). */
+static ssize_t receive(struct echo *e, struct echo_conn *c, uint64_t *now, uint64_t *at)
+{
+    if (!e->open_loop) {
+        ssize_t n = sysraw_recv(c->fd, e->buf, TL_PATTERN_SPAN);
+        if (n > 0)
+            *at = *now = clock_now_ns();
+        return n;
+    }
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { e->buf, TL_PATTERN_SPAN };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+                        .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+    ssize_t n = sysraw_recvmsg(c->fd, &m);
+    if (n > 0) {
+        *now = clock_now_ns();
+        *at = arrival(&m, *now);
+    }
+    return n;
+}
+
 /* Reads what c has, up to READS_PER_EVENT full buffers; returns 1 when
  * more may be waiting, 0 when the socket is empty, -1 when c failed. */
 static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
@@ -283,10 +341,10 @@ static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
             more = 1;
             break;
         }
-        ssize_t n = sysraw_recv(c->fd, e->buf, TL_PATTERN_SPAN);
+        uint64_t at;
+        ssize_t n = receive(e, c, &now, &at);
         if (n > 0) {
-            now = clock_now_ns();
-            absorb(e, c, (size_t)n, now);
+            absorb(e, c, (size_t)n, at);
             if ((size_t)n < TL_PATTERN_SPAN && !(ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
                 break; /* short read: the socket is empty */
             continue;
@@ -392,7 +450,7 @@ static void start_connect(struct echo *e, struct echo_conn *c)
     const struct tl_opts *o = e->l.o;
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                               .data.ptr = c };
-    int connected;
+    int connected, on = 1;
 
     c->fd = tl_net_connect((const struct sockaddr *)&o->addr, o->addr_len,
                            &no_source, 1, &connected);
@@ -402,7 +460,8 @@ static void start_connect(struct echo *e, struct echo_conn *c)
         fail(e, c, err);
         return;
     }
-    if (epoll_ctl(e->l.ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+    if (epoll_ctl(e->l.ep, EPOLL_CTL_ADD, c->fd, &ev) < 0 ||
+        (e->open_loop && setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0)) {
         fail(e, c, errno);
         return;
     }
@@ -516,6 +575,15 @@ static uint64_t sleep_ns(const struct echo *e, uint64_t now)
     return until > now ? until - now : 0;
 }
 
+/* Whether the loop may sleep wait_ns without waking for replies (see the
+ * top of this file): open loop, a send due within NAP_MAX_NS, nothing
+ * left to read. */
+static int may_nap(const struct echo *e, uint64_t wait)
+{
+    return e->open_loop && e->l.w.open && e->nready == 0 && wait > 0 &&
+           wait <= NAP_MAX_NS && e->sched.next < e->n_hi;
+}
+
 /* The measured run: from the gate to the end of the drain (a tl_steps
  * run). */
 static int run(struct tl_loop *l)
@@ -536,7 +604,7 @@ static int run(struct tl_loop *l)
             flush(e, &e->conns[k]);
         else if (e->conns[k].state == ECHO_OPEN)
             refill(e, &e->conns[k], r->start_ns);
-    for (;;) {
+    for (int napped = 0;;) {
         uint64_t now = clock_now_ns();
         track_window(e, now);
         if (e->open_loop)
@@ -545,8 +613,16 @@ static int run(struct tl_loop *l)
             break;
         if (e->nopen == 0)
             break; /* every connection failed or was lost: nothing to wait for */
-        if (tl_loop_poll(l, sleep_ns(e, now), on_event) < 0)
+        uint64_t wait = sleep_ns(e, now);
+        if (!napped && may_nap(e, wait)) {
+            napped = 1; /* sent what was due; now the events, without waiting */
+            if (tl_loop_nap(l, wait) < 0)
+                return -1;
+            continue;
+        }
+        if (tl_loop_poll(l, napped ? 0 : wait, on_event) < 0)
             return -1;
+        napped = 0;
         run_ready(e);
     }
     return 0;

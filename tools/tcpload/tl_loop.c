@@ -58,11 +58,15 @@ int tl_loop_steps(struct tl_loop *l, struct tl_thread *t, const struct tl_steps 
     return rc;
 }
 
+static struct timespec timespec_of(uint64_t ns)
+{
+    return (struct timespec){ (time_t)(ns / CLOCK_NS_PER_SEC), (long)(ns % CLOCK_NS_PER_SEC) };
+}
+
 /* Waits for events; see tl_loop_poll. */
 static int loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64_t wait_ns)
 {
-    struct timespec ts = { (time_t)(wait_ns / CLOCK_NS_PER_SEC),
-                           (long)(wait_ns % CLOCK_NS_PER_SEC) };
+    struct timespec ts = timespec_of(wait_ns);
     int n = -1;
 
     if (!l->ms_timeouts) {
@@ -81,21 +85,38 @@ static int loop_wait(struct tl_loop *l, struct epoll_event *evs, int max, uint64
     return tl_run_fail(l->t, "epoll_wait: %s", strerror(errno));
 }
 
-int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event)
+/* wait_ns, cut short so as to wake up when the --interval ends. */
+static uint64_t ival_cap(const struct tl_loop *l, uint64_t wait_ns)
 {
-    struct epoll_event evs[MAX_EVENTS];
-
-    if (l->t->ival != NULL) { /* wake up when the interval ends */
+    if (l->t->ival != NULL) {
         uint64_t now = clock_now_ns(), end = l->t->ival->end_ns;
         if (end > now && end - now < wait_ns)
             wait_ns = end - now;
     }
-    int n = loop_wait(l, evs, MAX_EVENTS, wait_ns);
+    return wait_ns;
+}
+
+int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int n = loop_wait(l, evs, MAX_EVENTS, ival_cap(l, wait_ns));
 
     for (int i = 0; i < n; i++)
         if (evs[i].data.ptr != NULL)
             on_event(l, evs[i].data.ptr, evs[i].events);
     return n;
+}
+
+int tl_loop_nap(struct tl_loop *l, uint64_t wait_ns)
+{
+    struct timespec ts = timespec_of(ival_cap(l, wait_ns));
+
+    /* Relative, on CLOCK_MONOTONIC.  A signal ends it early (EINTR): the
+     * loop looks at the clock again anyway. */
+    if (sysraw(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, (long)&ts, 0, 0, 0) == 0 ||
+        errno == EINTR)
+        return 0;
+    return tl_run_fail(l->t, "clock_nanosleep: %s", strerror(errno));
 }
 
 void tl_window_init(struct tl_window *w, const struct tl_run *r)

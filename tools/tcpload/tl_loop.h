@@ -88,4 +88,12 @@ typedef void (*tl_event_fn)(struct tl_loop *l, void *conn, uint32_t events);
  * tl_run_fail. */
 int tl_loop_poll(struct tl_loop *l, uint64_t wait_ns, tl_event_fn on_event);
 
+/* Sleeps wait_ns (never past the end of the thread's --interval) without
+ * being woken by any event: for a mode whose next step is due by the
+ * clock soon, which takes the events that came in meanwhile with
+ * tl_loop_poll(l, 0, ...) afterwards.  Neither a reply nor the wake
+ * eventfd cuts it short; a signal may.  Returns 0, or -1 after
+ * tl_run_fail. */
+int tl_loop_nap(struct tl_loop *l, uint64_t wait_ns);
+
 #endif
