@@ -414,6 +414,46 @@ static void count_timeout(struct bl_flood_phase *ph, const struct flood_try *t)
     ph->timed_out++;
 }
 
+/* Reads the counters into ph->delta. */
+static int read_deltas(struct flood_lab *l)
+{
+    if (bl_netstat_read(l->nfd, l->sfd, l->now) < 0)
+        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
+    for (int k = 0; k < BL_FL_NCOUNTERS; k++)
+        if (bl_netstat_delta(l->before, l->now, bl_flood_counter_group[k],
+                             bl_flood_counter_name[k], &l->ph->delta[k]) < 0)
+            l->ph->delta[k] = -1;
+    return 0;
+}
+
+/* The sum of the counters every spoofed SYN that reaches the listener
+ * moves, one way or another. */
+static int64_t syn_verdicts(const struct bl_flood_phase *ph)
+{
+    return ph->delta[BL_FL_REQQ_DROP] + ph->delta[BL_FL_COOKIES_SENT] +
+           ph->delta[BL_FL_LISTEN_DROPS];
+}
+
+/* Reads the counters once the SYNs still on their way (a flood that fell
+ * behind catches up in a burst, and a loaded machine runs the softirq
+ * late) have all been dealt with: until two reads 50 ms apart agree, for
+ * at most COUNTERS_SETTLE_MS. */
+#define COUNTERS_SETTLE_MS 1000
+static int read_counters(struct flood_lab *l)
+{
+    int64_t last = -1;
+
+    for (int waited = 0;; waited += 50) {
+        if (read_deltas(l) < 0)
+            return -1;
+        int64_t v = syn_verdicts(l->ph);
+        if (v == last || waited >= COUNTERS_SETTLE_MS)
+            return 0;
+        last = v;
+        bl_env_sleep_ns(50 * MS);
+    }
+}
+
 /* The legitimate client's tally and times, and the counters. */
 static int summarize(struct flood_lab *l)
 {
@@ -448,13 +488,7 @@ static int summarize(struct flood_lab *l)
     ph->rtx_median_ms = bl_text_median(r, nr);
     free(v);
     free(r);
-    if (bl_netstat_read(l->nfd, l->sfd, l->now) < 0)
-        return bl_err_set(l->err, errno, "reading " BL_NETSTAT_FILES);
-    for (int k = 0; k < BL_FL_NCOUNTERS; k++)
-        if (bl_netstat_delta(l->before, l->now, bl_flood_counter_group[k],
-                             bl_flood_counter_name[k], &ph->delta[k]) < 0)
-            ph->delta[k] = -1;
-    return 0;
+    return read_counters(l);
 }
 
 /* The phase proper; the caller cleans up and returns to the original
