@@ -22,6 +22,15 @@
 #include "bl_timewait.h"
 #include "bl_text.h"
 
+/* The frame every report shares (bl_report_frame.c).  With --json: one
+ * document, {"experiment": NAME, the experiment's own fields, then
+ * "explanation": [sentences]}; begin opens it, end closes it.  As text:
+ * the experiment's tables, then text_end: "What this run shows:" and the
+ * sentences. */
+void bl_report_json_begin(struct json *j, FILE *f, const char *experiment);
+void bl_report_json_end(struct json *j, const struct bl_text *t);
+void bl_report_text_end(FILE *f, const struct bl_text *t);
+
 /* What the accept-queue runs say about the queue's length. */
 struct bl_acceptq_rule {
     int saturated;          /* runs where not every client got into the queue */

@@ -299,20 +299,16 @@ void bl_report_abortov(FILE *f, const struct bl_abortov_phase *ph, int n,
     bl_report_abortov_explain(ph, n, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "abort-on-overflow");
+        bl_report_json_begin(&j, f, "abort-on-overflow");
         json_int(&j, "backlog", BL_ABORTOV_BACKLOG);
         json_array(&j, "phases");
         for (int i = 0; i < n; i++)
             json_phase(&j, &ph[i]);
         json_end_array(&j);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
         text_phases(f, ph, n);
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

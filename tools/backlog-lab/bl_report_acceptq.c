@@ -500,9 +500,7 @@ static void json_report(FILE *f, const struct bl_acceptq_run *runs, int n,
     struct bl_acceptq_rule rule;
 
     bl_report_acceptq_rule(runs, n, &rule);
-    json_init(&j, f, JSON_PRETTY);
-    json_object(&j, NULL);
-    json_string(&j, "experiment", "accept-queue");
+    bl_report_json_begin(&j, f, "accept-queue");
     json_int(&j, "somaxconn", n > 0 ? runs[0].somaxconn : 0);
     json_bool(&j, "private_namespace", n > 0 && runs[0].private_ns);
     json_array(&j, "runs");
@@ -519,8 +517,7 @@ static void json_report(FILE *f, const struct bl_acceptq_run *runs, int n,
     json_int(&j, "limit_is_somaxconn", rule.limit_is_somaxconn);
     json_int(&j, "limit_other", rule.limit_other);
     json_end_object(&j);
-    bl_text_json(t, &j, "explanation");
-    json_end_object(&j);
+    bl_report_json_end(&j, t);
 }
 
 void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,
@@ -538,8 +535,7 @@ void bl_report_acceptq(FILE *f, const struct bl_acceptq_run *runs, int n,
         print_other_counters(f, runs, n);
         for (int i = 0; o->per_client && i < n; i++)
             print_clients(f, &runs[i]);
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

@@ -246,9 +246,7 @@ void bl_report_close(FILE *f, const struct bl_close_result *r, const struct bl_o
     bl_report_close_explain(r, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "close");
+        bl_report_json_begin(&j, f, "close");
         json_int(&j, "tcp_fin_timeout_s", r->fin_timeout_s);
         json_array(&j, "sequences");
         for (int q = 0; q < 2; q++)
@@ -260,19 +258,16 @@ void bl_report_close(FILE *f, const struct bl_close_result *r, const struct bl_o
         if (r->gone)
             json_double(&j, "gone_at_ms", (double)r->gone_ns / 1e6);
         json_end_object(&j);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
-        for (int q = 0; q < 2; q++) {
-            print_seq(f, &r->seq[q]);
-            fputc('\n', f);
-        }
+        print_seq(f, &r->seq[0]);
+        fputc('\n', f);
+        print_seq(f, &r->seq[1]);
         if (r->watched)
-            fprintf(f, "The four-way client's TIME-WAIT end: %s %.1f s after the "
-                       "connection was made.\n\n", r->gone ? "gone" : "still there",
+            fprintf(f, "\nThe four-way client's TIME-WAIT end: %s %.1f s after the "
+                       "connection was made.\n", r->gone ? "gone" : "still there",
                     sec(r->gone_ns));
-        fprintf(f, "What this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

@@ -312,21 +312,17 @@ void bl_report_flood(FILE *f, const struct bl_flood_phase *ph, int n,
     bl_report_flood_explain(ph, n, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "syn-flood");
+        bl_report_json_begin(&j, f, "syn-flood");
         json_string(&j, "spoofed_net", BL_FLOOD_SPOOF_NET);
         json_array(&j, "phases");
         for (int i = 0; i < n; i++)
             json_phase(&j, &ph[i]);
         json_end_array(&j);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
         print_table(f, ph, n);
         print_timeline(f, ph, n);
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

@@ -52,9 +52,7 @@ void bl_report_reuseport(FILE *f, const struct bl_reuseport_phase *ph, int n,
     bl_report_reuseport_explain(ph, n, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "reuseport");
+        bl_report_json_begin(&j, f, "reuseport");
         json_array(&j, "phases");
         for (int i = 0; i < n; i++) {
             json_object(&j, NULL);
@@ -70,8 +68,7 @@ void bl_report_reuseport(FILE *f, const struct bl_reuseport_phase *ph, int n,
             json_end_object(&j);
         }
         json_end_array(&j);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
         fprintf(f, "An SO_REUSEPORT pair of listeners (backlog %d each); the first is "
                    "closed with connections in its queue:\n", BL_REUSEPORT_BACKLOG);
@@ -81,8 +78,7 @@ void bl_report_reuseport(FILE *f, const struct bl_reuseport_phase *ph, int n,
             fprintf(f, "%15d %7d %14u %14u %13u %8d %6d\n", ph[i].migrate, ph[i].nclients,
                     ph[i].before[0], ph[i].before[1], ph[i].after, ph[i].accepted,
                     ph[i].reset);
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

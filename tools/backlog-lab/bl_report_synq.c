@@ -377,21 +377,17 @@ void bl_report_synq(FILE *f, const struct bl_synq_phase *ph, int n, const struct
     bl_report_synq_explain(ph, n, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "syn-queue");
+        bl_report_json_begin(&j, f, "syn-queue");
         json_array(&j, "phases");
         for (int i = 0; i < n; i++)
             json_phase(&j, &ph[i]);
         json_end_array(&j);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
         print_table(f, ph, n);
         print_timeline(f, ph, n);
         print_retransmissions(f, ph, n);
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

@@ -159,9 +159,7 @@ void bl_report_synsched(FILE *f, const struct bl_synsched_run *r, const struct b
     bl_report_synsched_explain(r, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "syn-schedule");
+        bl_report_json_begin(&j, f, "syn-schedule");
         json_int(&j, "tcp_syn_retries", r->syn_retries);
         json_int(&j, "tcp_syn_linear_timeouts", r->linear_timeouts);
         json_array(&j, "retransmissions_ms");
@@ -174,12 +172,10 @@ void bl_report_synsched(FILE *f, const struct bl_synsched_run *r, const struct b
                                          ? strerrorname_np(r->err) : "?");
         json_double(&j, "ended_ms", (double)r->t_end / 1e6);
         bl_json_listen_deltas(&j, "counter_deltas", r->delta);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
         print_table(f, r);
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);

@@ -254,17 +254,14 @@ void bl_report_timewait(FILE *f, const struct bl_timewait_result *r, const struc
     bl_report_timewait_explain(r, &t);
     if (o->json) {
         struct json j;
-        json_init(&j, f, JSON_PRETTY);
-        json_object(&j, NULL);
-        json_string(&j, "experiment", "time-wait");
+        bl_report_json_begin(&j, f, "time-wait");
         json_int(&j, "window_ms", (int64_t)(BL_TIMEWAIT_WINDOW_NS / 1000000));
         json_array(&j, "phases");
         for (int i = 0; i < r->nphases; i++)
             json_phase(&j, &r->ph[i]);
         json_end_array(&j);
         json_life(&j, &r->life);
-        bl_text_json(&t, &j, "explanation");
-        json_end_object(&j);
+        bl_report_json_end(&j, &t);
     } else {
         print_table(f, r);
         if (r->life.seen)
@@ -274,8 +271,7 @@ void bl_report_timewait(FILE *f, const struct bl_timewait_result *r, const struc
         if (r->life.gone)
             fprintf(f, "                gone %.1f s after its close\n",
                     sec(r->life.gone_after_ns));
-        fprintf(f, "\nWhat this run shows:\n");
-        bl_text_print(&t, f);
+        bl_report_text_end(f, &t);
     }
     bl_text_free(&t);
     fflush(f);
