@@ -1,7 +1,8 @@
 /* test_bl_plot_runs.c - the experiments' timelines (bl_plot_runs.c): the
  * datablock built from constructed client events (in time order, one row
  * per moment, cumulative counts, the queue as connected less accepted),
- * syn-queue's panels from constructed samples, and real runs: a PNG from
+ * syn-queue's and syn-flood's panels from constructed samples, and real
+ * runs: a PNG from
  * accept-queue --plot, and a folder that cannot take it refused before
  * the experiment starts. */
 #include <criterion/criterion.h>
@@ -34,6 +35,11 @@ static void acceptq_script(FILE *f, const void *ctx)
 static void synq_script(FILE *f, const void *ctx)
 {
     bl_plot_synq_script(f, "/tmp/s.png", ctx, 2);
+}
+
+static void flood_script(FILE *f, const void *ctx)
+{
+    bl_plot_flood_script(f, "/tmp/f.png", ctx, 1);
 }
 
 #define MS 1000000ull
@@ -89,6 +95,21 @@ Test(bl_plot_runs, syn_queue_has_a_panel_per_phase)
               "%s", s);
     cr_assert(strstr(s, "$p1 using 1:3 with steps lw 2 title 'SYN-RECV sockets'") != NULL,
               "%s", s);
+    free(s);
+}
+
+Test(bl_plot_runs, syn_flood_puts_the_spoofed_syns_on_their_own_axis)
+{
+    struct bl_flood_sample a[] = { { 0, 0, 0, 1, 0 }, { 100, 17, 40, 3, 2 } };
+    struct bl_flood_phase ph = { .syncookies = 0, .backlog = 16, .limit = 16, .rate = 400,
+                                 .samples = a, .nsamples = 2 };
+    char *s = script_of(flood_script, &ph);
+
+    cr_assert(strstr(s, "$f0 << EOD\n0.000 0 1 0 0\n0.100 17 3 2 40\nEOD\n") != NULL, "%s", s);
+    cr_assert(strstr(s, "tcp_syncookies 0: backlog 16, limit 16, 400 spoofed SYNs/s") != NULL, "%s", s);
+    cr_assert(strstr(s, "$f0 using 1:5 axes x1y2 with lines") != NULL, "%s", s);
+    cr_assert(strstr(s, "set y2range [0:80]") != NULL, "twice the SYNs sent: %s", s);
+    cr_assert(strstr(s, "16 with lines dt 2 title 'listener limit'") != NULL, "%s", s);
     free(s);
 }
 

@@ -25,6 +25,8 @@
 #include "bl_env.h"
 #include "bl_netns.h"
 #include "bl_netstat.h"
+#include "bl_plot.h"
+#include "bl_plot_runs.h"
 #include "bl_report.h"
 #include "bl_sockdiag.h"
 #include "bl_synpkt.h"
@@ -562,6 +564,8 @@ int bl_flood_main(const struct bl_opts *o)
         fprintf(stderr, "backlog-lab: %s\n", err);
         return 3;
     }
+    if ((status = bl_plot_precheck("syn-flood", o)) != 0)
+        return status;
     announce(o);
     if (bl_netns_create_spoofed(&ns, BL_FLOOD_SPOOF_NET, err, sizeof(err)) < 0) {
         fprintf(stderr, "backlog-lab: setting up the namespaces: %s\n", err);
@@ -584,6 +588,11 @@ int bl_flood_main(const struct bl_opts *o)
     bl_netns_destroy(&ns);
     if (done > 0)
         bl_report_flood(stdout, phases, done, o);
+    if (done > 0 && o->plot != NULL) {
+        char why[320];
+        int failed = bl_plot_flood(o->plot, phases, done, why, sizeof(why));
+        status = bl_plot_said("syn-flood", o, failed, why, status);
+    }
     if (status == 130)
         fprintf(stderr, "backlog-lab: interrupted; the namespaces are gone\n");
     for (int i = 0; i < done; i++)

@@ -117,11 +117,14 @@ const char bl_options_usage[] =
     "  --plot FILE.png       draw each listener's queue against its limit and\n"
     "                        the drop counters over time (needs gnuplot)\n"
     "\n"
-    "accept-queue and syn-queue --plot FILE.png: a panel per run, over time:\n"
+    "accept-queue, syn-queue and syn-flood --plot FILE.png: a panel per run:\n"
     "  accept-queue          clients connected, accepted, connected and not yet\n"
     "                        accepted, failed, against the listener's limit\n"
     "  syn-queue             SYN-RECV sockets, clients started and connected,\n"
-    "                        against the listener's limit (needs gnuplot)\n"
+    "                        against the listener's limit\n"
+    "  syn-flood             SYN-RECV sockets against the listener's limit, the\n"
+    "                        client's connects tried and made, the spoofed SYNs\n"
+    "                        sent (needs gnuplot)\n"
     "\n"
     "common options:\n"
     "  --long                the slow timers' long forms (a minute or more)\n"
@@ -401,7 +404,7 @@ static const struct flag_def flags[] = {
     VALUE("--tw-reuse", 0, FOR_TIMEWAIT, opt_tw_reuse),
     VALUE("--interval", 0, FOR_OBSERVE, opt_interval),
     VALUE("--duration", 0, FOR_OBSERVE | FOR_FLOOD, opt_duration),
-    VALUE("--plot", 0, FOR_OBSERVE | FOR_ACCEPTQ | FOR_SYNQ, opt_plot),
+    VALUE("--plot", 0, FOR_OBSERVE | FOR_ACCEPTQ | FOR_SYNQ | FOR_FLOOD, opt_plot),
     FLAG("--long", 0, FOR_ALL, long_form),
     FLAG("--json", 0, FOR_ALL, json),
     FLAG("--quiet", 'q', FOR_ALL, quiet),

@@ -173,3 +173,64 @@ int bl_plot_synq(const char *png, const struct bl_synq_phase *ph, int n, char *e
 
     return bl_plot_run(png, synq_writer, &c, err, errlen);
 }
+
+/* ---- syn-flood ---- */
+
+void bl_plot_flood_script(FILE *f, const char *png, const struct bl_flood_phase *ph, int n)
+{
+    fprintf(f, "set terminal png size 900,%d\nset output '%s'\n", 120 + 280 * (n > 0 ? n : 1),
+            png);
+    fprintf(f, "set termoption noenhanced\nset key outside right\nset grid\n"
+               "set yrange [0:*]\nset y2tics\nset ytics nomirror\n");
+    for (int k = 0; k < n; k++) {
+        fprintf(f, "$f%d << EOD\n", k);
+        for (int i = 0; i < ph[k].nsamples; i++) {
+            const struct bl_flood_sample *s = &ph[k].samples[i];
+            fprintf(f, "%.3f %u %u %u %llu\n", s->t_ms / 1000.0, s->syn_recv, s->tries,
+                    s->connected, (unsigned long long)s->syns);
+        }
+        fprintf(f, "EOD\n");
+    }
+    fprintf(f, "set multiplot layout %d,1 title 'backlog-lab syn-flood: spoofed SYNs against "
+               "the listener, and a legitimate client'\n", n > 0 ? n : 1);
+    for (int k = 0; k < n; k++) {
+        const struct bl_flood_phase *p = &ph[k];
+        fprintf(f, "set title 'tcp_syncookies %d: backlog %d, limit %u, %llu spoofed SYNs/s'\n", p->syncookies, p->backlog, p->limit,
+                (unsigned long long)p->rate);
+        /* The right axis runs to twice the SYNs sent, so that line stays
+         * apart from the client's, whatever the two rates. */
+        uint64_t most = p->nsamples > 0 ? p->samples[p->nsamples - 1].syns : 0;
+        fprintf(f, "set xlabel '%s'\nset y2label 'spoofed SYNs sent'\nset y2range [0:%llu]\n",
+                k == n - 1 ? "seconds since the phase began" : "",
+                (unsigned long long)(most > 0 ? 2 * most : 1));
+        if (p->nsamples == 0) {
+            fprintf(f, "plot NaN title 'no sample'\n");
+            continue;
+        }
+        fprintf(f, "plot $f%d using 1:2 with steps lw 2 title 'SYN-RECV sockets', "
+                   "%u with lines dt 2 title 'listener limit', "
+                   "$f%d using 1:3 with steps title 'client connects tried', "
+                   "$f%d using 1:4 with steps title 'client connects made', "
+                   "$f%d using 1:5 axes x1y2 with lines lw 3 dt 3 lc rgb 'gray40' "
+                   "title 'spoofed SYNs sent (right axis)'\n",
+                k, p->limit, k, k, k);
+    }
+    if (n == 0)
+        fprintf(f, "plot NaN title 'no phase finished'\n");
+    fprintf(f, "unset multiplot\n");
+}
+
+static void flood_writer(FILE *f, const char *png, const void *ctx)
+{
+    const struct runs_ctx *c = ctx;
+
+    bl_plot_flood_script(f, png, c->runs, c->n);
+}
+
+int bl_plot_flood(const char *png, const struct bl_flood_phase *ph, int n, char *err,
+                  size_t errlen)
+{
+    struct runs_ctx c = { ph, n };
+
+    return bl_plot_run(png, flood_writer, &c, err, errlen);
+}

@@ -12,6 +12,10 @@
  * syn-queue: the samples of each syncookies phase: the listener's
  * SYN-RECV sockets, the clients that had called connect and those whose
  * connect completed, against the listener's limit.
+ *
+ * syn-flood: the samples of each syncookies phase: the listener's
+ * SYN-RECV sockets against its limit, the legitimate client's connects
+ * tried and made so far, and (right axis) the spoofed SYNs sent so far.
  */
 #ifndef BL_PLOT_RUNS_H
 #define BL_PLOT_RUNS_H
@@ -20,6 +24,7 @@
 #include <stdio.h>
 
 #include "bl_acceptq.h"
+#include "bl_flood.h"
 #include "bl_synq.h"
 
 void bl_plot_acceptq_script(FILE *f, const char *png, const struct bl_acceptq_run *runs,
@@ -30,5 +35,9 @@ int bl_plot_acceptq(const char *png, const struct bl_acceptq_run *runs, int n, c
 void bl_plot_synq_script(FILE *f, const char *png, const struct bl_synq_phase *ph, int n);
 int bl_plot_synq(const char *png, const struct bl_synq_phase *ph, int n, char *err,
                  size_t errlen);
+
+void bl_plot_flood_script(FILE *f, const char *png, const struct bl_flood_phase *ph, int n);
+int bl_plot_flood(const char *png, const struct bl_flood_phase *ph, int n, char *err,
+                  size_t errlen);
 
 #endif

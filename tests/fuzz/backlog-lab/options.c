@@ -65,7 +65,8 @@ static void check_accepted(const struct fuzz_argv *fa, const struct bl_opts *o)
         !(o->target.ss_family == AF_INET6 && o->target_len == sizeof(struct sockaddr_in6)))
         fuzz_argv_die(fa, "observe target");
     if (o->plot != NULL &&
-        ((o->cmd != BL_CMD_OBSERVE && o->cmd != BL_CMD_ACCEPTQ && o->cmd != BL_CMD_SYNQ) ||
+        ((o->cmd != BL_CMD_OBSERVE && o->cmd != BL_CMD_ACCEPTQ && o->cmd != BL_CMD_SYNQ &&
+          o->cmd != BL_CMD_FLOOD) ||
          (o->cmd == BL_CMD_ACCEPTQ && o->nabort > 0) || o->plot[0] == '\0' ||
          strpbrk(o->plot, "'\n") != NULL))
         fuzz_argv_die(fa, "--plot");
