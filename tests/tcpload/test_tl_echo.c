@@ -115,26 +115,29 @@ Test(tl_echo, echo_detects_a_flipped_byte, .timeout = 60)
     sup_free(&sup_srv);
 }
 
-/* Against a server that answers every byte exactly 20 ms after it arrived:
- * no latency can be below 20 ms (the min is exact, not a bucket edge), and
- * the median lies a little above it (the margin is generous for a busy
- * machine; nothing here is a speed).  Open loop measures from each
- * scheduled time, which is never after the send. */
-static void delay_accuracy(const char *extra[])
+/* Against a server that answers every byte exactly delay_ms after it
+ * arrived: no latency can be below the delay (the min is exact, not a
+ * bucket edge), and the median lies a little above it, under p50_max_ms
+ * (generous for a busy machine; nothing here is a speed).  Open loop
+ * measures from each scheduled time, or from the queueing of a message
+ * sent ahead of it, neither ever after the send. */
+static void delay_accuracy(int delay_ms, const char *conns, double p50_max_ms,
+                           const char *extra[4])
 {
-    char target[64];
+    char target[64], delay[16];
     int st;
 
-    sup_start_helper(&sup_srv, target, "delayecho", "20", NULL);
-    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", "4", "-d", "1s", "--warmup",
-                            "200ms", "--json", extra[0], extra[1], NULL);
+    snprintf(delay, sizeof(delay), "%d", delay_ms);
+    sup_start_helper(&sup_srv, target, "delayecho", delay, NULL);
+    char *out = sup_tcpload(&st, NULL, "echo", target, "-c", conns, "-d", "1s", "--warmup",
+                            "200ms", "--json", extra[0], extra[1], extra[2], extra[3], NULL);
     cr_assert_eq(sup_exit_code(st), 0, "%s", out);
     size_t len;
     const char *min = sup_json_find(out, "/latency_us/message/min", &len);
     const char *p50 = sup_json_find(out, "/latency_us/message/p50", &len);
     cr_assert(min != NULL && p50 != NULL, "%s", out);
-    cr_assert_geq(strtod(min, NULL), 20000.0, "below the server's delay: %s", out);
-    cr_assert_lt(strtod(p50, NULL), 35000.0, "median far above the delay: %s", out);
+    cr_assert_geq(strtod(min, NULL), delay_ms * 1000.0, "below the server's delay: %s", out);
+    cr_assert_lt(strtod(p50, NULL), p50_max_ms * 1000, "median far above the delay: %s", out);
     cr_assert_gt(sup_json_num(out, "/latency_us/message/count"), 50, "%s", out);
     free(out);
     sup_stop(&sup_srv, SIGKILL, 5000);
@@ -143,14 +146,14 @@ static void delay_accuracy(const char *extra[])
 
 Test(tl_echo, delay_server_pins_closed_loop_accuracy, .timeout = 60)
 {
-    const char *extra[] = { NULL, NULL };
-    delay_accuracy(extra);
+    const char *extra[] = { NULL, NULL, NULL, NULL };
+    delay_accuracy(20, "4", 35, extra);
 }
 
 Test(tl_echo, delay_server_pins_open_loop_accuracy, .timeout = 60)
 {
-    const char *extra[] = { "-R", "400" };
-    delay_accuracy(extra);
+    const char *extra[] = { "-R", "400", NULL, NULL };
+    delay_accuracy(20, "4", 35, extra);
 }
 
 /* At 4000/s on 4 connections a send is due every 250 us, so the loop naps
@@ -158,8 +161,29 @@ Test(tl_echo, delay_server_pins_open_loop_accuracy, .timeout = 60)
  * message still completes at the kernel's receive time of its reply. */
 Test(tl_echo, delay_server_pins_open_loop_accuracy_when_napping, .timeout = 60)
 {
-    const char *extra[] = { "-R", "4000" };
-    delay_accuracy(extra);
+    const char *extra[] = { "-R", "4000", NULL, NULL };
+    delay_accuracy(20, "4", 35, extra);
+}
+
+/* At 200/s with --slack 20ms a wakeup sends four messages, three of them
+ * 5 to 15 ms ahead of their time.  Counted from their scheduled times they
+ * would come in under 20 ms; sent late by up to the slack instead, the
+ * median would be near 30 ms.  Counted from when they were queued, the
+ * slack adds neither. */
+Test(tl_echo, delay_server_open_loop_slack_adds_nothing_and_hides_nothing, .timeout = 60)
+{
+    const char *extra[] = { "-R", "200", "--slack", "20ms" };
+    delay_accuracy(20, "4", 25, extra);
+}
+
+/* One connection at 4000/s with --slack 2ms: 600 messages in flight
+ * behind a 150 ms delay, more than the 512 queue times it keeps (100 ms
+ * of its messages), so most count from the earliest time they can have
+ * been queued (the slack before their due time), never from later. */
+Test(tl_echo, delay_server_open_loop_beyond_the_kept_queue_times, .timeout = 60)
+{
+    const char *extra[] = { "-R", "4000", "--slack", "2ms" };
+    delay_accuracy(150, "1", 165, extra);
 }
 
 /* stream mode (the echo engine writing without waiting): against a

@@ -71,6 +71,31 @@ Test(tl_opts, echo_every_spelling)
     cr_assert_eq(o.argc, 18);
 }
 
+/* The open-loop slack by default: 8 of a thread's messages, at most
+ * 200 us; what --slack says otherwise, even above that. */
+Test(tl_opts, slack_defaults_to_eight_messages_at_most_200us)
+{
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, 200 * CLOCK_NS_PER_US);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "40k", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, 200 * CLOCK_NS_PER_US);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "50k", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, 160 * CLOCK_NS_PER_US);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "160k", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, 50 * CLOCK_NS_PER_US);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "160k", "-t", "2", NULL), TL_OPTS_RUN,
+                 "%s", err);
+    cr_assert_eq(o.slack_ns, 100 * CLOCK_NS_PER_US);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "16M", NULL), TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, 500);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "160k", "--slack", "1ms", NULL),
+                 TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, CLOCK_NS_PER_MS);
+    cr_assert_eq(parse("echo", "127.0.0.1:7007", "-R", "50k", "--slack", "0", NULL),
+                 TL_OPTS_RUN, "%s", err);
+    cr_assert_eq(o.slack_ns, 0);
+}
+
 Test(tl_opts, connect_options)
 {
     cr_assert_eq(parse("connect", "localhost:9", "--send", "100", "--expect", "6",

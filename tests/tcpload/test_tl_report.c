@@ -391,7 +391,7 @@ Test(tl_report, json_report_is_pinned_byte_for_byte)
         "\"target\":\"127.0.0.1:7007\",\"system\":{\"kernel\":\"6.1.0-test\",\"ip_local_port_range\":\"32768 60999\","
         "\"tcp_tw_reuse\":2,\"somaxconn\":4096,\"ulimit_n\":20000,\"ulimit_n_hard\":20000},\"config\":{\"connections\":10,"
         "\"threads\":1,\"duration_s\":10.000,\"warmup_s\":1.000,\"timeout_s\":5.000,\"size\":64,\"response_size\":0,\"payload\":null,"
-        "\"pipeline\":1,\"rate\":1000,\"open_loop\":true,\"slack_us\":50.000,\"send\":0,\"expect\":null,"
+        "\"pipeline\":1,\"rate\":1000,\"open_loop\":true,\"slack_us\":200.000,\"send\":0,\"expect\":null,"
         "\"connect_rate\":0,\"ping_interval_s\":0.000,\"source_addresses\":0,\"linger0\":false,"
         "\"interval_s\":0.000},\"window_start\":\"2025-12-31T23:59:58.000000Z\",\"window_start_unix_s\":1767225598.000000,"
         "\"window_end\":\"2026-01-01T00:00:00.000000Z\",\"window_end_unix_s\":1767225600.000000,"

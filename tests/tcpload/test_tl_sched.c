@@ -96,6 +96,33 @@ Test(tl_sched, catch_up_after_stall_keeps_due_times)
     cr_assert_eq(s.late, 48);
 }
 
+/* Dispatching ahead: a wakeup takes every message due within the
+ * horizon; those not yet due are neither late nor lagging, and the next
+ * message is due after the horizon. */
+Test(tl_sched, dispatch_ahead_takes_the_horizon_and_counts_only_overdue_ones)
+{
+    struct tl_sched s;
+    tl_sched_init_share(&s, T0, 10000, 10, 10, 0, MS); /* every 100 us */
+    cr_assert_eq(tl_sched_dispatch_ahead(&s, T0 + 50 * US, 200 * US, UINT64_MAX), 3);
+    cr_assert_eq(s.late, 0);
+    cr_assert_eq(s.max_lag_ns, 50 * US);
+    cr_assert_gt(tl_sched_next_time(&s), T0 + 250 * US);
+    /* Woken before anything new is due: nothing ahead of the horizon. */
+    cr_assert_eq(tl_sched_dispatch_ahead(&s, T0 + 60 * US, 200 * US, UINT64_MAX), 3);
+    /* Message 3 (due at +300 us) overdue by 10 us; 4 and 5 ahead. */
+    cr_assert_eq(tl_sched_dispatch_ahead(&s, T0 + 310 * US, 200 * US, UINT64_MAX), 6);
+    cr_assert_eq(s.max_lag_ns, 50 * US);
+    /* A stall of 5 ms: messages 6..42 were due more than 1 ms ago. */
+    cr_assert_eq(tl_sched_dispatch_ahead(&s, T0 + 5300 * US, 200 * US, UINT64_MAX), 56);
+    cr_assert_eq(s.late, 37);
+    cr_assert_eq(s.max_lag_ns, 4700 * US);
+    /* The horizon stops at the limit, and never overflows the clock. */
+    cr_assert_eq(tl_sched_dispatch_ahead(&s, T0 + 5300 * US, 10 * MS, 60), 60);
+    cr_assert_eq(tl_sched_dispatch_ahead(&s, T0 + 5300 * US, UINT64_MAX, UINT64_MAX),
+                 tl_sched_due(&s, UINT64_MAX));
+    cr_assert_eq(s.late, 37);
+}
+
 Test(tl_sched, limit_stops_dispatch_at_window_end)
 {
     struct tl_sched s;

@@ -24,9 +24,21 @@
  * its own (not an echo): a message is complete once R more bytes have
  * come back, and nothing is compared.
  *
- * In open loop the replies do not wake the loop while sends are due
- * soon (within NAP_MAX_NS): it naps until the next send falls due (plus
- * the slack), sends, and only then reads what came back meanwhile.  So
+ * In open loop one wakeup sends every message due within --slack from
+ * now, the later ones ahead of their time; a message's latency counts
+ * from its scheduled time, or from when it was queued if that was
+ * earlier, so sending ahead never shortens a latency, and a late message
+ * keeps its scheduled time (the coordinated-omission correction).  Each
+ * connection keeps the queue times of its last messages in a ring (its
+ * messages of OPEN_STAMPS_NS or of four slacks, whichever is longer, at
+ * least 16); a message whose time was overwritten (the server is that far
+ * behind) counts from the slack before its due time, the earliest it can
+ * have been queued, so a lost time lengthens a latency by at most the
+ * slack and never shortens one.
+ *
+ * The replies do not wake the loop while sends are due soon (within
+ * NAP_MAX_NS): it naps until the next send falls due, sends, and only
+ * then reads what came back meanwhile.  So
  * that reading late does not add to the latencies, an open-loop socket
  * has SO_TIMESTAMPNS on and a message completes at the time the kernel
  * received the segment that completed it, as the kernel reports for the
@@ -60,7 +72,10 @@
 #include "tl_sched.h"
 
 #define READS_PER_EVENT 8
-#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late (past --slack) is late */
+#define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late is late */
+#define OPEN_STAMPS_NS  (100 * CLOCK_NS_PER_MS) /* open loop: queue times kept, */
+#define OPEN_STAMPS_MIN 16                      /* per connection, */
+#define OPEN_STAMPS_MAX 65536                   /* at least and at most */
 #define NAP_MAX_NS      CLOCK_NS_PER_MS  /* open loop: a next send sooner than this, nap */
 
 enum echo_state {
@@ -82,7 +97,7 @@ struct echo_conn {
     uint64_t rcvd;        /* bytes received and checked */
     uint64_t done_at;     /* rcvd that completes message `done` */
     uint64_t bad_msg;     /* last message counted as corrupted, plus one */
-    uint64_t *stamps;     /* closed loop: queue time of message m at [m & mask] */
+    uint64_t *stamps;     /* queue time of message m at [m & mask] */
 };
 
 struct echo {
@@ -94,6 +109,7 @@ struct echo {
     uint32_t nopen;          /* connections open */
     uint64_t *stamp_mem;
     uint64_t mask;           /* stamps per connection - 1 */
+    uint64_t ahead_ns;       /* open loop: --slack, how far ahead a wakeup sends */
     uint8_t *buf;            /* receive buffer, TL_PATTERN_SPAN bytes */
     uint64_t size;
     uint64_t rsize;          /* reply bytes per message: size, or --response-size */
@@ -229,6 +245,16 @@ static void corrupted(struct echo *e, struct echo_conn *c, const uint8_t *buf,
     }
 }
 
+/* Open loop: where the latency of message c->done, due at `due`,
+ * starts (see the top of this file). */
+static uint64_t open_start(const struct echo *e, const struct echo_conn *c, uint64_t due)
+{
+    if (c->queued - c->done > e->mask + 1)
+        return due > e->ahead_ns ? due - e->ahead_ns : 0; /* its time was overwritten */
+    uint64_t at = c->stamps[c->done & e->mask];
+    return at < due ? at : due;
+}
+
 /* Records the latency of message c->done, completed at now. */
 static void record(struct echo *e, struct echo_conn *c, uint64_t now)
 {
@@ -238,7 +264,7 @@ static void record(struct echo *e, struct echo_conn *c, uint64_t now)
     if (e->open_loop) {
         uint64_t n = c->done * e->l.n + c->slot;
         measured = n >= e->n_lo && n < e->n_hi;
-        from = tl_sched_time(&e->sched, n);
+        from = open_start(e, c, tl_sched_time(&e->sched, n));
     } else {
         from = c->stamps[c->done & e->mask];
         measured = tl_window_has(&e->l.w, from);
@@ -406,27 +432,30 @@ static void run_ready(struct echo *e)
     }
 }
 
-/* Open loop: queues every message now due and sends.  The loop sleeps
- * until --slack after the next message is due, so one wakeup sends every
- * message that fell due within the slack (and whatever else a reply's
- * wakeup finds due), each no more than the slack late; its latency still
- * counts from its own scheduled time, so the slack can only add to the
- * latencies reported, never hide a delay. */
+/* Open loop: queues every message due by now + --slack, stamps each
+ * connection's new messages with the time just before it sends them, and
+ * sends.  The loop sleeps until the next message is due, so a wakeup
+ * sends the messages of the slack ahead of it in one go (see the top of
+ * this file for how their latencies count). */
 static void dispatch(struct echo *e, uint64_t now)
 {
-    uint64_t old = e->sched.next, end = tl_sched_dispatch(&e->sched, now, e->n_hi);
-
-    if (end == old)
-        return;
-    for (uint64_t m = old; m < end; m++) {
-        struct echo_conn *c = &e->conns[m % e->l.n];
-        if (c->state == ECHO_OPEN)
-            c->queued++;
-    }
+    uint64_t old = e->sched.next;
+    uint64_t end = tl_sched_dispatch_ahead(&e->sched, now, e->ahead_ns, e->n_hi);
     uint64_t touched = end - old < e->l.n ? end - old : e->l.n;
+
     for (uint64_t m = old; m < old + touched; m++) {
-        struct echo_conn *c = &e->conns[m % e->l.n];
-        if (c->state == ECHO_OPEN && !c->blocked)
+        uint32_t slot = (uint32_t)(m % e->l.n);
+        struct echo_conn *c = &e->conns[slot];
+        if (c->state != ECHO_OPEN)
+            continue;
+        uint64_t k = tl_sched_slot_count(&e->sched, slot, end) -
+                     tl_sched_slot_count(&e->sched, slot, old);
+        uint64_t t = clock_now_ns();
+        uint64_t skip = k > e->mask + 1 ? k - (e->mask + 1) : 0; /* would be overwritten */
+        for (uint64_t i = skip; i < k; i++)
+            c->stamps[(c->queued + i) & e->mask] = t;
+        c->queued += k;
+        if (!c->blocked)
             flush(e, c);
     }
 }
@@ -515,6 +544,22 @@ static uint64_t pow2_at_least(uint64_t v)
     return p;
 }
 
+/* Queue times kept per connection: closed loop, its pipeline; open loop,
+ * its messages of OPEN_STAMPS_NS or four slacks (see the top of this
+ * file). */
+static uint64_t stamps_per_conn(const struct tl_opts *o)
+{
+    if (o->rate == 0)
+        return pow2_at_least(o->pipeline);
+    uint64_t span = o->slack_ns > OPEN_STAMPS_NS / 4 ? 4 * o->slack_ns : OPEN_STAMPS_NS;
+    unsigned __int128 per = (unsigned __int128)o->rate * span /
+                            ((unsigned __int128)CLOCK_NS_PER_SEC * o->conns);
+    uint64_t want = per >= OPEN_STAMPS_MAX ? OPEN_STAMPS_MAX : (uint64_t)per + 1;
+    if (want < OPEN_STAMPS_MIN)
+        want = OPEN_STAMPS_MIN;
+    return pow2_at_least(want < OPEN_STAMPS_MAX ? want : OPEN_STAMPS_MAX);
+}
+
 /* Allocates the thread's state and connects (a tl_steps setup). */
 static int setup(struct tl_loop *l)
 {
@@ -527,13 +572,13 @@ static int setup(struct tl_loop *l)
     e->payload = o->payload;
     e->stream = o->mode == TL_MODE_STREAM;
     e->open_loop = o->rate != 0;
-    e->mask = pow2_at_least(o->pipeline) - 1;
+    e->ahead_ns = o->slack_ns;
+    e->mask = stamps_per_conn(o) - 1;
     e->buf = malloc(TL_PATTERN_SPAN);
     e->conns = calloc(l->n, sizeof(*e->conns));
     e->ready = calloc(l->n, sizeof(*e->ready));
-    e->stamp_mem = e->open_loop ? NULL : calloc((size_t)l->n, (e->mask + 1) * sizeof(uint64_t));
-    if (e->buf == NULL || e->conns == NULL || e->ready == NULL ||
-        (!e->open_loop && e->stamp_mem == NULL))
+    e->stamp_mem = calloc((size_t)l->n, (e->mask + 1) * sizeof(uint64_t));
+    if (e->buf == NULL || e->conns == NULL || e->ready == NULL || e->stamp_mem == NULL)
         return tl_run_fail(l->t, "out of memory for %u connections", l->n);
     for (uint32_t k = 0; k < l->n; k++) {
         struct echo_conn *c = &e->conns[k];
@@ -542,7 +587,7 @@ static int setup(struct tl_loop *l)
         c->slot = k;
         c->base = tl_pattern_base(tl_run_conn_index(l->t, k));
         c->done_at = e->rsize;
-        c->stamps = e->open_loop ? NULL : e->stamp_mem + (size_t)k * (e->mask + 1);
+        c->stamps = e->stamp_mem + (size_t)k * (e->mask + 1);
     }
     return connect_all(e);
 }
@@ -567,9 +612,8 @@ static uint64_t sleep_ns(const struct echo *e, uint64_t now)
 
     if (e->nready > 0)
         return 0;
-    if (e->open_loop && e->sched.next < e->n_hi &&
-        tl_sched_next_time(&e->sched) + e->l.o->slack_ns < until)
-        until = tl_sched_next_time(&e->sched) + e->l.o->slack_ns; /* see dispatch */
+    if (e->open_loop && e->sched.next < e->n_hi && tl_sched_next_time(&e->sched) < until)
+        until = tl_sched_next_time(&e->sched); /* see dispatch */
     if (!e->l.w.begun && e->l.w.measure < until)
         until = e->l.w.measure;
     return until > now ? until - now : 0;
@@ -592,7 +636,7 @@ static int run(struct tl_loop *l)
     const struct tl_run *r = l->t->run;
     if (e->open_loop) {
         tl_sched_init_share(&e->sched, r->start_ns, l->o->rate, (uint32_t)l->o->conns,
-                            l->n, l->t->id, LATE_NS + l->o->slack_ns);
+                            l->n, l->t->id, LATE_NS);
         e->n_lo = l->w.measure > 0 ? tl_sched_due(&e->sched, l->w.measure - 1) : 0;
         /* Timer slack would make every scheduled wakeup up to 50 us late. */
         if (prctl(PR_SET_TIMERSLACK, 1UL) < 0)

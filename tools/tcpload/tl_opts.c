@@ -416,6 +416,9 @@ static enum tl_opts_result check(struct parse_state *ps, struct tl_opts *o)
         o->expect_eof = false;
     if (o->mode == TL_MODE_HOLD)
         o->warmup_ns = 0;
+    if (!given(ps, "--slack") && o->rate != 0 &&
+        (unsigned __int128)TL_SLACK_MSGS * SEC * o->threads < (unsigned __int128)TL_SLACK_NS * o->rate)
+        o->slack_ns = TL_SLACK_MSGS * SEC * o->threads / o->rate;
     return TL_OPTS_RUN;
 }
 
@@ -498,8 +501,10 @@ void tl_opts_usage(FILE *f)
 "                        of its own, not an echo (nothing is compared)\n"
 "      --pipeline K      messages in flight per connection, closed loop (default 1)\n"
 "  -R, --rate RATE       open loop: messages per second in total\n"
-"      --slack D         open loop: send what falls due within D in one wakeup\n"
-"                        (default 50us; latency still from each scheduled time)\n"
+"      --slack D         open loop: one wakeup sends the messages due within D,\n"
+"                        ahead of time (default: the time 8 of a thread's\n"
+"                        messages take, at most 200us); latency counts from the\n"
+"                        scheduled time, or from the send when that was earlier\n"
 "      --warmup D        run this long before measuring (default 1s)\n"
 "connect:\n"
 "      --send BYTES      bytes to send after connecting (default 0)\n"

@@ -20,7 +20,8 @@
 struct args_opt;
 
 #define TL_MERGE_MAX 256         /* files one merge reads */
-#define TL_SLACK_NS  50000ULL    /* --slack default: 50 us */
+#define TL_SLACK_NS   200000ULL  /* --slack default: at most 200 us, */
+#define TL_SLACK_MSGS 8          /* or the time this many of a thread's messages take */
 
 enum tl_mode {
     TL_MODE_ECHO,     /* messages over long-lived connections */
@@ -59,8 +60,8 @@ struct tl_opts {
     uint64_t start_at_ns;    /* --start-at: the window's wall-clock start
                               * (ns since the Unix epoch); 0: none */
     uint64_t interval_ns;    /* --interval: a report line every D; 0: none */
-    uint64_t slack_ns;       /* --slack: open loop sends what falls due this
-                              * much ahead in one wakeup */
+    uint64_t slack_ns;       /* --slack: an open-loop wakeup sends the
+                              * messages due within this much from now */
     bool merge;              /* `tcpload merge FILE...` */
     uint32_t nfiles;         /* merge: the files */
     const char *files[TL_MERGE_MAX];

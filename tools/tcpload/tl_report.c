@@ -319,12 +319,12 @@ static void human_rate(FILE *f, const struct tl_result *r, const char *what)
     tl_fmt_ns(lag, sizeof(lag), s->max_lag_ns);
     slack[0] = '\0';
     if (r->o->mode == TL_MODE_ECHO)
-        snprintf(slack, sizeof(slack), "; sends batched within --slack %s",
+        snprintf(slack, sizeof(slack), "; one wakeup sends what is due within --slack %s",
                  tl_fmt_ns(b, sizeof(b), r->o->slack_ns));
     switch (tl_sched_verdict(s->scheduled, s->done, s->late)) {
     case TL_RATE_KEPT:
         fprintf(f, "rate          kept: requested %lu/s, %lu %s due in the window, "
-                "%lu answered before it ended (%.2f%%), %lu sent >1ms past due+slack (max lag %s)%s\n",
+                "%lu answered before it ended (%.2f%%), %lu sent >1ms past due (max lag %s)%s\n",
                 (unsigned long)r->o->rate, (unsigned long)s->scheduled, what,
                 (unsigned long)s->done, pct, (unsigned long)s->late, lag, slack);
         break;

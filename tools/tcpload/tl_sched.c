@@ -69,17 +69,19 @@ uint64_t tl_sched_due(const struct tl_sched *s, uint64_t now)
     return due > UINT64_MAX ? UINT64_MAX : (uint64_t)due;
 }
 
-uint64_t tl_sched_dispatch(struct tl_sched *s, uint64_t now, uint64_t limit)
+uint64_t tl_sched_dispatch_ahead(struct tl_sched *s, uint64_t now, uint64_t ahead_ns,
+                                 uint64_t limit)
 {
-    uint64_t old = s->next, end = tl_sched_due(s, now);
+    uint64_t old = s->next;
+    uint64_t end = tl_sched_due(s, ahead_ns > UINT64_MAX - now ? UINT64_MAX : now + ahead_ns);
 
     if (end > limit)
         end = limit;
     if (end <= old)
         return old;
-    uint64_t lag = now - tl_sched_time(s, old);
-    if (lag > s->max_lag_ns)
-        s->max_lag_ns = lag;
+    uint64_t first = tl_sched_time(s, old);
+    if (now > first && now - first > s->max_lag_ns)
+        s->max_lag_ns = now - first;
     /* Late: due before now - late_ns, i.e. among the first
      * tl_sched_due(now - late_ns - 1) messages. */
     if (now > s->late_ns) {

@@ -9,11 +9,13 @@
  * take turns.  The arithmetic is exact (128-bit where needed), so the
  * schedule never drifts however long the run.
  *
- * Latency is measured from the scheduled time, not from the moment the
- * message was written (the coordinated-omission correction): when the
- * loop wakes late, every overdue message is dispatched at once ("catch-up")
- * and keeps its original due time, so a stall shows up in the latencies of
- * all the messages it delayed.  The schedule also counts how late it was
+ * A late message's latency is measured from its scheduled time, not from
+ * the moment it was written (the coordinated-omission correction): when
+ * the loop wakes late, every overdue message is dispatched at once
+ * ("catch-up") and keeps its original due time, so a stall shows up in the
+ * latencies of all the messages it delayed.  A caller may also dispatch
+ * messages a little ahead of their time (to send them in one wakeup);
+ * those count from when they were queued, which is earlier.  The schedule also counts how late it was
  * dispatched, so the summary can say when the requested rate was not kept.
  *
  * Everything is pure logic on a clock value the caller passes in, so the
@@ -59,10 +61,18 @@ uint64_t tl_sched_time(const struct tl_sched *s, uint64_t n);
  * now >= start. */
 uint64_t tl_sched_due(const struct tl_sched *s, uint64_t now);
 
-/* Dispatches every message due at now but not beyond message number
- * limit (exclusive): returns the new s->next; the caller sends messages
- * [old s->next, returned value).  Counts the late ones and the lag. */
-uint64_t tl_sched_dispatch(struct tl_sched *s, uint64_t now, uint64_t limit);
+/* Dispatches every message due at or before now + ahead_ns but not
+ * beyond message number limit (exclusive): returns the new s->next; the
+ * caller sends messages [old s->next, returned value).  Counts those sent
+ * late (due more than late_ns before now) and the largest lag. */
+uint64_t tl_sched_dispatch_ahead(struct tl_sched *s, uint64_t now, uint64_t ahead_ns,
+                                 uint64_t limit);
+
+/* Dispatches every message due at now (none ahead of its time). */
+static inline uint64_t tl_sched_dispatch(struct tl_sched *s, uint64_t now, uint64_t limit)
+{
+    return tl_sched_dispatch_ahead(s, now, 0, limit);
+}
 
 /* Due time of the first message not dispatched yet. */
 static inline uint64_t tl_sched_next_time(const struct tl_sched *s)
