@@ -154,8 +154,9 @@ def latency(recs, plots):
            "offered rate a fraction of echod's closed-loop saturation at 64 B x 100 measured in "
            f"this run ({fmt.n(stats.Summary([r['metrics']['ops_per_s'] for r in sat]).median)} "
            "messages/s), the same rates for every server.  Latency runs from each message's "
-           "scheduled send time, so a server that falls behind shows it (no coordinated "
-           "omission).  The sweep goes past 100% until some server falls behind the offered "
+           "scheduled send time, or from its send when tcpload sent it ahead of that time "
+           "(one wakeup sends what is due within its `--slack`), so a server that falls "
+           "behind shows it (no coordinated omission).  The sweep goes past 100% until some server falls behind the offered "
            "rate in most of its runs (its replies fall behind, or fewer than 95% of the "
            "messages due are done): that is the knee.  A run whose load could not send on "
            "schedule counts as \"load late\": its latency includes the load's own delay.\n"]
