@@ -14,7 +14,11 @@
  *
  * stream mode runs this engine too: a connection writes until its socket
  * is full and again on EPOLLOUT, owes no messages, and its window ends
- * without a drain; whatever comes back is checked as an echo.
+ * without a drain; whatever comes back is checked as an echo.  Against a
+ * sink that keeps up the socket may never fill, so a connection writes at
+ * most STREAM_BURST bytes a turn and then goes to the back of the ready
+ * list: the loop keeps reading its clock, and the window's start and end
+ * fall between turns, not inside one.
  *
  * With --payload FILE every message is the file's bytes instead of a
  * slice of the pattern (so the connections' streams are alike, and a
@@ -72,6 +76,7 @@
 #include "tl_sched.h"
 
 #define READS_PER_EVENT 8
+#define STREAM_BURST    (4 * TL_PATTERN_SPAN) /* stream: bytes one connection writes a turn */
 #define LATE_NS         CLOCK_NS_PER_MS  /* an open-loop send this late is late */
 #define OPEN_STAMPS_NS  (100 * CLOCK_NS_PER_MS) /* open loop: queue times kept, */
 #define OPEN_STAMPS_MIN 16                      /* per connection, */
@@ -192,11 +197,14 @@ static int as_sent(const struct echo *e, const struct echo_conn *c, const uint8_
     return 1;
 }
 
+static void make_ready(struct echo *e, struct echo_conn *c);
+
 /* Writes what c owes until done or the socket is full (stream: until the
- * socket is full).  Returns 0, or -1 when c failed. */
+ * socket is full, or STREAM_BURST bytes on, leaving c on the ready list).
+ * Returns 0, or -1 when c failed. */
 static int flush(struct echo *e, struct echo_conn *c)
 {
-    uint64_t target = e->stream ? UINT64_MAX : c->queued * e->size;
+    uint64_t target = e->stream ? c->sent + STREAM_BURST : c->queued * e->size;
 
     while (c->sent < target) {
         uint64_t left = target - c->sent;
@@ -219,6 +227,8 @@ static int flush(struct echo *e, struct echo_conn *c)
         return -1;
     }
     c->blocked = c->sent < target;
+    if (e->stream && !c->blocked)
+        make_ready(e, c); /* a full turn: the socket may still take more */
     return 0;
 }
 
@@ -429,6 +439,8 @@ static void run_ready(struct echo *e)
         c->ready = 0;
         if (c->state == ECHO_OPEN && drain_socket(e, c, EPOLLIN) > 0)
             make_ready(e, c);
+        if (c->state == ECHO_OPEN && e->stream && !c->blocked && e->l.w.open)
+            flush(e, c);
     }
 }
 
