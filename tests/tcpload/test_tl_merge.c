@@ -133,7 +133,7 @@ Test(tl_merge, two_runs_with_one_start_at_merge_into_their_sums, .timeout = 90)
 Test(tl_merge, runs_that_cannot_be_combined_are_refused_naming_the_file, .timeout = 60)
 {
     static const char *const hargs[] = { "-w", "1", NULL };
-    char target[64], fe[32], fs[32], fc[32], fj[32], fo[32];
+    char target[64], fe[32], fs[32], fc[32], fr[32], fj[32], fo[32];
     int st;
 
     sup_start_echod(&sup_srv, target, hargs);
@@ -143,13 +143,17 @@ Test(tl_merge, runs_that_cannot_be_combined_are_refused_naming_the_file, .timeou
                           "-s", "128", "--json", NULL);
     char *c = sup_tcpload(&st, NULL, "connect", target, "-c", "1", "-d", "100ms", "--warmup",
                           "0", "--send", "4", "--expect", "4", "--json", NULL);
+    char *r = sup_tcpload(&st, NULL, "echo", target, "-c", "1", "-d", "100ms", "--warmup", "0",
+                          "-R", "1000", "--json", NULL);
     write_temp(fe, e);
     write_temp(fs, s);
     write_temp(fc, c);
+    write_temp(fr, r);
     write_temp(fj, "{\"tool\":\"other\"}\n");
     write_temp(fo, "not json at all\n");
     struct { const char *file, *want; } cases[] = {
         { fc, ": a connect run, but " },
+        { fr, ": open loop (-R), but " },
         { fs, ": 128-byte messages, but " },
         { fj, ": not a tcpload report (no \"tool\":\"tcpload\" summary)" },
         { fo, ": not a tcpload report (not JSON at byte 0 of its last line)" },
@@ -176,13 +180,14 @@ Test(tl_merge, runs_that_cannot_be_combined_are_refused_naming_the_file, .timeou
     cr_assert_neq(strstr(err, "warning: the runs' windows do not overlap"), NULL, "%s", err);
     free(out);
     free(err);
-    const char *files[] = { fe, fs, fc, fj, fo, fe2 };
+    const char *files[] = { fe, fs, fc, fr, fj, fo, fe2 };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         unlink(files[i]);
     free(e);
     free(e2);
     free(s);
     free(c);
+    free(r);
 }
 
 /* Audit item 3: the same report given twice was summed twice without a

@@ -299,13 +299,30 @@ static int read_run(const char *path, struct run *r, struct tl_input *in, char *
     return rc;
 }
 
-/* Whether run b can be combined with run a; 0, or -1 with why. */
+/* "a connect", "an echo". */
+static const char *a_mode(enum tl_mode m)
+{
+    return m == TL_MODE_ECHO ? "an echo" : m == TL_MODE_CONNECT ? "a connect"
+         : m == TL_MODE_HOLD ? "a hold" : "a stream";
+}
+
+/* "closed loop", "open loop (-R)". */
+static const char *loop_name(const struct run *r)
+{
+    return r->o.rate != 0 ? "open loop (-R)" : "closed loop";
+}
+
+/* Whether run b can be combined with run a; 0, or -1 with why.  Closed-
+ * and open-loop echo runs measure different latencies (a reply's wait
+ * against a schedule's), so their histograms do not add. */
 static int combinable(const struct run *a, const struct run *b, const char *afile,
                       char *why, size_t size)
 {
     if (a->o.mode != b->o.mode)
-        snprintf(why, size, "a %s run, but %s is a %s run", tl_opts_mode_name(b->o.mode),
-                 afile, tl_opts_mode_name(a->o.mode));
+        snprintf(why, size, "%s run, but %s is %s run", a_mode(b->o.mode), afile,
+                 a_mode(a->o.mode));
+    else if (a->o.mode == TL_MODE_ECHO && (a->o.rate != 0) != (b->o.rate != 0))
+        snprintf(why, size, "%s, but %s is %s", loop_name(b), afile, loop_name(a));
     else if (a->o.mode == TL_MODE_ECHO && a->o.size != b->o.size)
         snprintf(why, size, "%lu-byte messages, but %s has %lu-byte ones",
                  (unsigned long)b->o.size, afile, (unsigned long)a->o.size);
