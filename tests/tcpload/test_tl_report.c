@@ -284,6 +284,31 @@ Test(tl_report, unanswered_messages_fail_the_run_with_a_sentence)
     free(out);
 }
 
+/* connect mode reads until EOF by default: against a server that never
+ * closes, every transaction times out, and the sentence says why; with
+ * --expect the same failure has no such hint. */
+Test(tl_report, unanswered_transactions_until_eof_point_at_expect)
+{
+    struct tl_result r = RESULT(1000000000, NULL);
+    char why[512];
+
+    o.mode = TL_MODE_CONNECT;
+    o.expect_eof = true;
+    st.started = 3;
+    st.unanswered = 1;
+    tl_report_judge(&r, why, sizeof(why));
+    cr_assert_str_eq(r.failure, "1 transactions went unanswered (of 3 sent): no reply came "
+                     "within --timeout; without --expect a transaction ends when the server "
+                     "closes, and a server that keeps connections open (an echo server) never "
+                     "does: give it --send N --expect N");
+    r.failure = NULL;
+    o.expect_eof = false;
+    o.expect = 4;
+    tl_report_judge(&r, why, sizeof(why));
+    cr_assert_str_eq(r.failure, "1 transactions went unanswered (of 3 sent): no reply came "
+                     "within --timeout");
+}
+
 Test(tl_report, a_banner_instead_of_an_echo_gets_a_hint)
 {
     struct tl_result r = RESULT(1000000000, NULL);

@@ -148,6 +148,20 @@ static const char *ended_by(int sig)
                                                                 : "the run ended";
 }
 
+/* What may explain unanswered messages or transactions: a server that
+ * sends nothing back (echo mode), or one that never closes (connect mode
+ * reading until EOF); "" when nothing does. */
+static const char *unanswered_hint(const struct tl_result *r)
+{
+    if (r->o->mode == TL_MODE_ECHO && r->s->bytes_in == 0)
+        return "; it sent nothing back at all (a discard server?)";
+    if (r->o->mode == TL_MODE_CONNECT && r->o->expect_eof)
+        return "; without --expect a transaction ends when the server closes, and a "
+               "server that keeps connections open (an echo server) never does: give "
+               "it --send N --expect N";
+    return "";
+}
+
 void tl_report_judge(struct tl_result *r, char *buf, size_t size)
 {
     const struct tl_stats *s = r->s;
@@ -171,8 +185,7 @@ void tl_report_judge(struct tl_result *r, char *buf, size_t size)
         snprintf(buf, size, "%lu %s went unanswered (of %lu sent): no reply came within "
                  "--timeout%s",
                  (unsigned long)s->unanswered, what, (unsigned long)s->started,
-                 r->o->mode == TL_MODE_ECHO && s->bytes_in == 0
-                     ? "; it sent nothing back at all (a discard server?)" : "");
+                 unanswered_hint(r));
         r->failure = buf;
     }
 }
