@@ -130,7 +130,8 @@ Test(tl_run, stats_merge_into_empty_stats_copies_every_field)
 
 Test(tl_run, connection_state_sizes)
 {
-    printf("sizes: tcpload echo connection %zu bytes (+8 per --pipeline slot), "
+    printf("sizes: tcpload echo connection %zu bytes (+8 per --pipeline slot; open loop: "
+           "+8 per message of 100 ms or four slacks, at least 16), "
            "hold connection %zu bytes, struct tl_hist %zu bytes\n",
            tl_echo_conn_size(), tl_hold_conn_size(), sizeof(struct tl_hist));
     cr_assert_leq(tl_echo_conn_size(), 128);
