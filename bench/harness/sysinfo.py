@@ -96,6 +96,18 @@ def tree_cpu(pid):
     return user, sys_
 
 
+def sleeps(pid):
+    """Voluntary context switches of all of pid's threads: how often it
+    slept waiting for something (the sum of voluntary_ctxt_switches in
+    /proc/PID/task/*/status)."""
+    n = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        for line in _read(f"/proc/{pid}/task/{tid}/status").splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                n += int(line.split()[1])
+    return n
+
+
 def rss_bytes(pid):
     """Resident set of pid and its descendants, in bytes."""
     total = 0
