@@ -83,6 +83,12 @@
 #define OPEN_STAMPS_MAX 65536                   /* at least and at most */
 #define NAP_MAX_NS      CLOCK_NS_PER_MS  /* open loop: a next send sooner than this, nap */
 
+/* Why a connection is on the ready list: what it left for its next turn. */
+enum {
+    READY_READ = 1,   /* reads (READS_PER_EVENT full buffers were taken) */
+    READY_WRITE = 2,  /* stream: writes (a whole STREAM_BURST went out) */
+};
+
 enum echo_state {
     ECHO_CONNECTING,  /* connect() in progress: waiting for EPOLLOUT */
     ECHO_OPEN,        /* connected: exchanging messages */
@@ -93,7 +99,7 @@ struct echo_conn {
     int fd;
     uint8_t state;        /* enum echo_state */
     uint8_t blocked;      /* a write came back short: flush on EPOLLOUT */
-    uint8_t ready;        /* on the ready list (reads left for later) */
+    uint8_t ready;        /* on the ready list: READY_READ | READY_WRITE */
     uint32_t slot;        /* index within the thread */
     uint32_t base;        /* where its stream starts in the pattern */
     uint64_t queued;      /* messages owed to the server */
@@ -197,7 +203,7 @@ static int as_sent(const struct echo *e, const struct echo_conn *c, const uint8_
     return 1;
 }
 
-static void make_ready(struct echo *e, struct echo_conn *c);
+static void make_ready(struct echo *e, struct echo_conn *c, unsigned why);
 
 /* Writes what c owes until done or the socket is full (stream: until the
  * socket is full, or STREAM_BURST bytes on, leaving c on the ready list).
@@ -228,7 +234,7 @@ static int flush(struct echo *e, struct echo_conn *c)
     }
     c->blocked = c->sent < target;
     if (e->stream && !c->blocked)
-        make_ready(e, c); /* a full turn: the socket may still take more */
+        make_ready(e, c, READY_WRITE); /* a full turn: the socket may take more */
     return 0;
 }
 
@@ -401,12 +407,11 @@ static int drain_socket(struct echo *e, struct echo_conn *c, uint32_t ev)
     return more;
 }
 
-static void make_ready(struct echo *e, struct echo_conn *c)
+static void make_ready(struct echo *e, struct echo_conn *c, unsigned why)
 {
-    if (!c->ready) {
-        c->ready = 1;
+    if (!c->ready)
         e->ready[e->nready++] = c;
-    }
+    c->ready |= (uint8_t)why;
 }
 
 /* A connection's event while running (a tl_event_fn). */
@@ -422,7 +427,7 @@ static void on_event(struct tl_loop *l, void *conn, uint32_t ev)
         if (r < 0)
             return;
         if (r > 0)
-            make_ready(e, c);
+            make_ready(e, c, READY_READ);
     }
     if ((ev & EPOLLOUT) && c->blocked && (!e->stream || e->l.w.open))
         flush(e, c);
@@ -436,10 +441,11 @@ static void run_ready(struct echo *e)
     e->nready = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct echo_conn *c = e->ready[i];
+        unsigned why = c->ready;
         c->ready = 0;
-        if (c->state == ECHO_OPEN && drain_socket(e, c, EPOLLIN) > 0)
-            make_ready(e, c);
-        if (c->state == ECHO_OPEN && e->stream && !c->blocked && e->l.w.open)
+        if ((why & READY_READ) && c->state == ECHO_OPEN && drain_socket(e, c, EPOLLIN) > 0)
+            make_ready(e, c, READY_READ);
+        if ((why & READY_WRITE) && c->state == ECHO_OPEN && e->l.w.open)
             flush(e, c);
     }
 }
@@ -566,10 +572,9 @@ static uint64_t stamps_per_conn(const struct tl_opts *o)
     uint64_t span = o->slack_ns > OPEN_STAMPS_NS / 4 ? 4 * o->slack_ns : OPEN_STAMPS_NS;
     unsigned __int128 per = (unsigned __int128)o->rate * span /
                             ((unsigned __int128)CLOCK_NS_PER_SEC * o->conns);
-    uint64_t want = per >= OPEN_STAMPS_MAX ? OPEN_STAMPS_MAX : (uint64_t)per + 1;
-    if (want < OPEN_STAMPS_MIN)
-        want = OPEN_STAMPS_MIN;
-    return pow2_at_least(want < OPEN_STAMPS_MAX ? want : OPEN_STAMPS_MAX);
+    if (per >= OPEN_STAMPS_MAX)
+        return OPEN_STAMPS_MAX;
+    return pow2_at_least(per < OPEN_STAMPS_MIN ? OPEN_STAMPS_MIN : (uint64_t)per + 1);
 }
 
 /* Allocates the thread's state and connects (a tl_steps setup). */
