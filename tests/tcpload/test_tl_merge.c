@@ -165,6 +165,10 @@ Test(tl_merge, runs_that_cannot_be_combined_are_refused_naming_the_file, .timeou
         cr_assert_eq(sup_exit_code(st), 1, "%s", out);
         snprintf(want, sizeof(want), "tcpload: merge: %s%s", cases[i].file, cases[i].want);
         cr_assert_eq(strncmp(err, want, strlen(want)), 0, "want '%s', got '%s'", want, err);
+        if (cases[i].file == fc)
+            cr_assert_neq(strstr(err, " is an echo run"), NULL, "%s", err);
+        if (cases[i].file == fr)
+            cr_assert_neq(strstr(err, " is closed loop"), NULL, "%s", err);
         cr_assert_str_eq(out, "", "no report");
         free(out);
         free(err);

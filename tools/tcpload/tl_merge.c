@@ -299,11 +299,10 @@ static int read_run(const char *path, struct run *r, struct tl_input *in, char *
     return rc;
 }
 
-/* "a connect", "an echo". */
-static const char *a_mode(enum tl_mode m)
+/* The article before a mode's name: "an" echo, "a" connect. */
+static const char *article(enum tl_mode m)
 {
-    return m == TL_MODE_ECHO ? "an echo" : m == TL_MODE_CONNECT ? "a connect"
-         : m == TL_MODE_HOLD ? "a hold" : "a stream";
+    return strchr("aeiou", tl_opts_mode_name(m)[0]) != NULL ? "an" : "a";
 }
 
 /* "closed loop", "open loop (-R)". */
@@ -319,8 +318,9 @@ static int combinable(const struct run *a, const struct run *b, const char *afil
                       char *why, size_t size)
 {
     if (a->o.mode != b->o.mode)
-        snprintf(why, size, "%s run, but %s is %s run", a_mode(b->o.mode), afile,
-                 a_mode(a->o.mode));
+        snprintf(why, size, "%s %s run, but %s is %s %s run", article(b->o.mode),
+                 tl_opts_mode_name(b->o.mode), afile, article(a->o.mode),
+                 tl_opts_mode_name(a->o.mode));
     else if (a->o.mode == TL_MODE_ECHO && (a->o.rate != 0) != (b->o.rate != 0))
         snprintf(why, size, "%s, but %s is %s", loop_name(b), afile, loop_name(a));
     else if (a->o.mode == TL_MODE_ECHO && a->o.size != b->o.size)
