@@ -273,6 +273,11 @@ Test(tl_report, unanswered_messages_fail_the_run_with_a_sentence)
                      "within --timeout; it sent nothing back at all (a discard server?)");
     cr_assert_eq(tl_report_exit_status(&r), 1);
     r.failure = NULL;
+    st.bytes_in = 64; /* some replies came: no word of a discard server */
+    tl_report_judge(&r, why, sizeof(why));
+    cr_assert_str_eq(r.failure, "50 messages went unanswered (of 50 sent): no reply came "
+                     "within --timeout");
+    r.failure = NULL;
     st.unanswered = 0;
     tl_report_judge(&r, why, sizeof(why));
     cr_assert_null(r.failure, "a run with every reply is no failure");
