@@ -327,8 +327,11 @@ static void refill(struct echo *e, struct echo_conn *c, uint64_t now)
 
 /* The time (CLOCK_MONOTONIC) at which the kernel received the segment
  * that a recvmsg's control data stamped (SCM_TIMESTAMPNS, CLOCK_REALTIME),
- * now when there is none; never after now. */
-static uint64_t arrival(struct msghdr *m, uint64_t now)
+ * and in *now the time now; *now when there is no stamp; never after
+ * *now.  The segment's age is taken on CLOCK_REALTIME before *now is read
+ * on CLOCK_MONOTONIC, so whatever runs between the two reads (a
+ * preemption) makes the arrival later, never earlier. */
+static uint64_t arrival(struct msghdr *m, uint64_t *now)
 {
     struct timespec real;
 
@@ -338,11 +341,13 @@ static uint64_t arrival(struct msghdr *m, uint64_t now)
         struct timespec ts;
         memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
         clock_gettime(CLOCK_REALTIME, &real); /* cannot fail for this clock id */
+        *now = clock_now_ns();
         uint64_t r = (uint64_t)real.tv_sec * CLOCK_NS_PER_SEC + (uint64_t)real.tv_nsec;
         uint64_t k = (uint64_t)ts.tv_sec * CLOCK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-        return r > k && r - k < now ? now - (r - k) : now;
+        return r > k && r - k < *now ? *now - (r - k) : *now;
     }
-    return now;
+    *now = clock_now_ns();
+    return *now;
 }
 
 /* One recv from c into e->buf: returns what recv returns; on data sets
@@ -364,10 +369,8 @@ static ssize_t receive(struct echo *e, struct echo_conn *c, uint64_t *now, uint6
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
                         .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
     ssize_t n = sysraw_recvmsg(c->fd, &m);
-    if (n > 0) {
-        *now = clock_now_ns();
-        *at = arrival(&m, *now);
-    }
+    if (n > 0)
+        *at = arrival(&m, now);
     return n;
 }
 
